@@ -1,0 +1,284 @@
+//! History building: the path root → a pending assistant turn becomes the
+//! request for that turn. Pure: the clock comes in as `now`, images stay
+//! references (the edge reads their bytes).
+//!
+//! Rules:
+//! - Only the path is sent; sibling branches never leak in.
+//! - Earlier assistant turns that produced an image are sent as assistant
+//!   messages carrying that image, so a refinement sees what it refines.
+//!   Assistant turns without an image (failed, refused, cancelled) are left
+//!   out: they carry nothing the model can use.
+//! - An [`ImageBudget`] keeps requests small: the current turn's references
+//!   always go, then the image being refined, then earlier images newest
+//!   first, up to `max_images` in all. An image left out is replaced by a
+//!   short text note so the turn structure stays readable to the model.
+//! - How each image travels is decided by [`present_image`] alone.
+
+use std::collections::HashSet;
+
+use time::{Duration, OffsetDateTime};
+
+use super::model;
+use super::tree::{
+    Conversation, Endpoint, ImageRef, NodeId, Part, RequestParams, Role, Status, TreeError,
+};
+
+/// How many images one request may carry, beyond the current turn's own
+/// references (which are always sent). Configurable (`image_budget` in the
+/// config file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageBudget {
+    pub max_images: usize,
+}
+
+impl Default for ImageBudget {
+    fn default() -> Self {
+        ImageBudget { max_images: 4 }
+    }
+}
+
+/// A gateway URL is reused only while it has at least this long to live: a
+/// request can take minutes, and the gateway must still fetch it.
+pub const URL_SAFETY_MARGIN: Duration = Duration::hours(1);
+
+/// How one image travels in a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageForm {
+    /// The gateway's own URL, still alive: no upload needed.
+    RemoteUrl(String),
+    /// A data URL of the local copy (the prepared ≤ 1.5 MB file).
+    LocalCopy,
+}
+
+/// Decides how an earlier image is presented to the gateway. This is the one
+/// place to change if the gateway comes to prefer another form: the gateway's
+/// URL while it has more than [`URL_SAFETY_MARGIN`] left, else the local
+/// copy as a data URL (result URLs die after about 24 h; a conversation
+/// replayed later, or on another machine, always has the local copy).
+pub fn present_image(image: &ImageRef, now: OffsetDateTime) -> ImageForm {
+    match &image.remote {
+        Some(r) if r.expires_at - now > URL_SAFETY_MARGIN => ImageForm::RemoteUrl(r.url.clone()),
+        _ => ImageForm::LocalCopy,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutImage {
+    pub image: ImageRef,
+    pub form: ImageForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutPart {
+    Text(String),
+    Image(OutImage),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutMessage {
+    pub role: Role,
+    pub parts: Vec<OutPart>,
+}
+
+/// Everything needed to send one assistant turn, minus bytes and transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnRequest {
+    pub node: NodeId,
+    pub params: RequestParams,
+    pub body: RequestBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestBody {
+    /// `/v1/chat/completions`: the path as messages.
+    Chat {
+        messages: Vec<OutMessage>,
+        size: Option<String>,
+    },
+    /// `/v1/images/generations`: nothing to work from.
+    Generations {
+        prompt: String,
+        size: Option<String>,
+    },
+    /// `/v1/images/edits`: the image being refined first, then the current
+    /// turn's references, uploaded in this order as `image[]`.
+    Edits {
+        prompt: String,
+        images: Vec<ImageRef>,
+        size: Option<String>,
+    },
+}
+
+impl RequestBody {
+    /// The API path for this body.
+    pub fn path(&self) -> &'static str {
+        match self {
+            RequestBody::Chat { .. } => "/v1/chat/completions",
+            RequestBody::Generations { .. } => "/v1/images/generations",
+            RequestBody::Edits { .. } => "/v1/images/edits",
+        }
+    }
+
+    /// Images this request sends as bytes (data URLs or uploads).
+    pub fn local_images(&self) -> Vec<&ImageRef> {
+        match self {
+            RequestBody::Chat { messages, .. } => messages
+                .iter()
+                .flat_map(|m| &m.parts)
+                .filter_map(|p| match p {
+                    OutPart::Image(OutImage {
+                        image,
+                        form: ImageForm::LocalCopy,
+                    }) => Some(image),
+                    _ => None,
+                })
+                .collect(),
+            RequestBody::Generations { .. } => Vec::new(),
+            RequestBody::Edits { images, .. } => images.iter().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    #[error("{0} is not a pending assistant turn under a user turn")]
+    NotARequest(NodeId),
+    #[error("the turn has no prompt: write what you want to see")]
+    NoPrompt,
+}
+
+/// Note put where an image was left out to respect the budget.
+pub const OMITTED_IMAGE_NOTE: &str = "[an earlier image, not resent]";
+
+/// Builds the request for the pending assistant turn `node`.
+pub fn build_request(
+    conv: &Conversation,
+    node: NodeId,
+    budget: ImageBudget,
+    now: OffsetDateTime,
+) -> Result<TurnRequest, HistoryError> {
+    let assistant = conv.node(node)?;
+    let params = match (&assistant.turn, assistant.parent) {
+        (Some(t), Some(_)) if t.status == Status::Pending => t.request.clone(),
+        _ => return Err(HistoryError::NotARequest(node)),
+    };
+    let user_id = assistant.parent.ok_or(HistoryError::NotARequest(node))?;
+    let user = conv.node(user_id)?;
+    if user.role != Role::User {
+        return Err(HistoryError::NotARequest(node));
+    }
+    let prompt_text = user.text();
+    if prompt_text.trim().is_empty() {
+        return Err(HistoryError::NoPrompt);
+    }
+    let prompt = model::prompt_for(&params.model, &prompt_text, params.size);
+    let size = model::size_field(&params.model, params.size);
+    let path = conv.path_to(user_id)?;
+    let refined = refined_image(conv, user_id)?;
+
+    let body = match params.endpoint {
+        Endpoint::Images => {
+            let mut images: Vec<ImageRef> = refined.into_iter().collect();
+            images.extend(user.images().cloned());
+            if images.is_empty() {
+                RequestBody::Generations { prompt, size }
+            } else {
+                RequestBody::Edits {
+                    prompt,
+                    images,
+                    size,
+                }
+            }
+        }
+        Endpoint::Chat => {
+            let keep = choose_images(conv, &path, budget)?;
+            let mut messages = Vec::with_capacity(path.len());
+            for &id in &path {
+                let n = conv.node(id)?;
+                if n.role == Role::Assistant && n.status() != Some(Status::Done) {
+                    continue;
+                }
+                let mut parts = Vec::with_capacity(n.parts.len());
+                for (i, p) in n.parts.iter().enumerate() {
+                    match p {
+                        // The current prompt goes once, first, below.
+                        Part::Text { .. } if id == user_id => {}
+                        Part::Text { text } => parts.push(OutPart::Text(text.clone())),
+                        Part::Image { image } if keep.contains(&(id, i)) => {
+                            parts.push(OutPart::Image(OutImage {
+                                image: image.clone(),
+                                form: present_image(image, now),
+                            }))
+                        }
+                        Part::Image { .. } => {
+                            parts.push(OutPart::Text(OMITTED_IMAGE_NOTE.to_owned()))
+                        }
+                    }
+                }
+                if id == user_id {
+                    parts.insert(0, OutPart::Text(prompt.clone()));
+                }
+                messages.push(OutMessage {
+                    role: n.role,
+                    parts,
+                });
+            }
+            RequestBody::Chat { messages, size }
+        }
+    };
+    Ok(TurnRequest { node, params, body })
+}
+
+/// The image the current user turn refines: its parent's result, when the
+/// parent is a finished assistant turn.
+fn refined_image(conv: &Conversation, user: NodeId) -> Result<Option<ImageRef>, TreeError> {
+    let Some(parent) = conv.node(user)?.parent else {
+        return Ok(None);
+    };
+    let p = conv.node(parent)?;
+    if p.role != Role::Assistant || p.status() != Some(Status::Done) {
+        return Ok(None);
+    }
+    Ok(p.images().next().cloned())
+}
+
+/// Which `(node, part index)` images on `path` fit the budget: the current
+/// turn's references always, then the rest newest first (the first of which
+/// is the refined image, the current turn's parent's result).
+fn choose_images(
+    conv: &Conversation,
+    path: &[NodeId],
+    budget: ImageBudget,
+) -> Result<HashSet<(NodeId, usize)>, TreeError> {
+    let mut keep = HashSet::new();
+    let Some((&current, earlier)) = path.split_last() else {
+        return Ok(keep);
+    };
+    let image_parts = |id: NodeId| -> Result<Vec<(NodeId, usize)>, TreeError> {
+        let n = conv.node(id)?;
+        if n.role == Role::Assistant && n.status() != Some(Status::Done) {
+            return Ok(Vec::new());
+        }
+        Ok(n.parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p, Part::Image { .. }))
+            .map(|(i, _)| (id, i))
+            .collect())
+    };
+    keep.extend(image_parts(current)?);
+    for &id in earlier.iter().rev() {
+        for key in image_parts(id)?.into_iter().rev() {
+            if keep.len() >= budget.max_images {
+                return Ok(keep);
+            }
+            keep.insert(key);
+        }
+    }
+    Ok(keep)
+}
+
+#[cfg(test)]
+mod tests;

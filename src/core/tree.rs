@@ -1,0 +1,935 @@
+//! The conversation tree: every turn ever made, branches included.
+//!
+//! Pure: no I/O, no clock (callers pass `now`). The path from a root to the
+//! selected node is what gets sent; siblings are alternatives (edits,
+//! regenerations, variants) and never leak into each other's history.
+//!
+//! Invariants (checked by `Conversation::check` and the property tests):
+//! every node is reachable from `roots` exactly once, parent and children
+//! agree, there are no cycles, `selected` and every `last_child` name a live
+//! node, and `next_id` is above every id in use.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::size::SizeSpec;
+
+/// A node's id: `n1`, `n2`, … unique within one conversation, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+impl std::str::FromStr for NodeId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_prefix('n')
+            .and_then(|n| n.parse::<u32>().ok())
+            .map(NodeId)
+            .ok_or_else(|| format!("{s:?} is not a node id (like n3)"))
+    }
+}
+
+impl Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// One stored file in the conversation's `images/` folder, named by the
+/// sha256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blob {
+    pub sha256: String,
+    /// `png`, `jpg`, `webp`, `gif`, `bmp` or `tiff`.
+    pub ext: String,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Blob {
+    /// The file's name inside `images/`.
+    pub fn file_name(&self) -> String {
+        format!("{}.{}", self.sha256, self.ext)
+    }
+
+    pub fn mime(&self) -> &'static str {
+        match self.ext.as_str() {
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "gif" => "image/gif",
+            "bmp" => "image/bmp",
+            "tiff" => "image/tiff",
+            _ => "application/octet-stream",
+        }
+    }
+}
+
+/// Where an image came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ImageOrigin {
+    /// A local file the user attached (the path as given, for display).
+    File { path: String },
+    /// An http(s) URL the user attached (downloaded when attached).
+    Url { url: String },
+    /// A result the gateway returned for an assistant turn.
+    Result,
+}
+
+/// A copy of the image held by the gateway, usable instead of uploading
+/// bytes while it is alive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCopy {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// An image in a turn: the original as it arrived, and the copy prepared
+/// for upload (within the 1.5 MB budget) when the original is not fit to
+/// send as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRef {
+    pub original: Blob,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Blob>,
+    pub origin: ImageOrigin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteCopy>,
+}
+
+impl ImageRef {
+    /// The blob to send as bytes: the prepared copy if there is one.
+    pub fn upload_blob(&self) -> &Blob {
+        self.upload.as_ref().unwrap_or(&self.original)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Part {
+    Text { text: String },
+    Image { image: ImageRef },
+}
+
+/// Which API a turn goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `/v1/chat/completions`, with the whole path as history.
+    #[default]
+    Chat,
+    /// `/v1/images/generations`, or `/v1/images/edits` when the turn has an
+    /// image to work from.
+    Images,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Endpoint::Chat => "chat",
+            Endpoint::Images => "images",
+        })
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "chat" => Ok(Endpoint::Chat),
+            "images" => Ok(Endpoint::Images),
+            _ => Err(format!("endpoint {s:?} is not chat or images")),
+        }
+    }
+}
+
+/// What an assistant turn was asked with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestParams {
+    pub endpoint: Endpoint,
+    pub model: String,
+    pub size: SizeSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Saved before its request went out; the request is in flight.
+    Pending,
+    Done,
+    Failed,
+    /// The model answered with text instead of an image (may be billed).
+    Refused,
+    Cancelled,
+    /// Was pending when the app stopped (crash, kill): ready to retry.
+    Interrupted,
+}
+
+impl Status {
+    /// No image will arrive; the turn may be retried in place.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Status::Failed | Status::Cancelled | Status::Interrupted
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Pending => "pending",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Refused => "refused",
+            Status::Cancelled => "cancelled",
+            Status::Interrupted => "interrupted",
+        })
+    }
+}
+
+/// Why a turn failed, kept with the turn so it can be shown and retried.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TurnError {
+    /// One line: what happened and what to do.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The request went out but no answer came back: the gateway may have
+    /// billed it, so it is never retried automatically.
+    #[serde(default)]
+    pub may_have_been_billed: bool,
+    /// The gateway's raw reply, cut short, for the error detail view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+}
+
+/// The request side of an assistant turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub request: RequestParams,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TurnError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// What this turn cost, in micro-dollars (refusals may be billed).
+    #[serde(default)]
+    pub cost_micro_usd: u64,
+    /// HTTP attempts made, retries included.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: NodeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<NodeId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<NodeId>,
+    pub role: Role,
+    #[serde(default)]
+    pub parts: Vec<Part>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub starred: bool,
+    /// The child last visited, so walking down returns to the same branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_child: Option<NodeId>,
+    /// Present on assistant turns only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<Turn>,
+}
+
+impl Node {
+    /// The turn's text parts joined: the prompt of a user turn, the refusal
+    /// of a refused assistant turn.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            if let Part::Text { text } = p {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(text);
+            }
+        }
+        out
+    }
+
+    pub fn images(&self) -> impl Iterator<Item = &ImageRef> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Image { image } => Some(image),
+            Part::Text { .. } => None,
+        })
+    }
+
+    pub fn status(&self) -> Option<Status> {
+        self.turn.as_ref().map(|t| t.status)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    #[error("there is no node {0}")]
+    NoSuchNode(NodeId),
+    #[error("{id} is a {actual:?} turn; this needs a {wanted:?} turn")]
+    WrongRole {
+        id: NodeId,
+        wanted: Role,
+        actual: Role,
+    },
+    #[error("{0} is not waiting for a result (it is {1})")]
+    NotPending(NodeId, Status),
+    #[error("{0} cannot be retried while it is {1}")]
+    NotRetryable(NodeId, Status),
+    #[error("a turn needs some text or an image")]
+    EmptyTurn,
+    #[error("variants must be between 1 and {max}")]
+    BadVariantCount { max: usize },
+}
+
+/// The most variants one action may start (each is a billed call).
+pub const MAX_VARIANTS: usize = 8;
+
+/// What a finished request brings back to its node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    pub request_id: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub cost_micro_usd: u64,
+    pub attempts: u32,
+}
+
+/// A whole conversation: the tree and the cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub next_id: u32,
+    pub roots: Vec<NodeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected: Option<NodeId>,
+    #[serde(with = "node_list")]
+    pub nodes: BTreeMap<NodeId, Node>,
+}
+
+/// Nodes are saved as a list ordered by id (readable, diffable), and held
+/// as a map.
+mod node_list {
+    use super::{Node, NodeId};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<NodeId, Node>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<NodeId, Node>, D::Error> {
+        let list = Vec::<Node>::deserialize(d)?;
+        let mut map = BTreeMap::new();
+        for n in list {
+            let id = n.id;
+            if map.insert(id, n).is_some() {
+                return Err(serde::de::Error::custom(format!("node {id} appears twice")));
+            }
+        }
+        Ok(map)
+    }
+}
+
+impl Conversation {
+    pub fn new(title: impl Into<String>, now: OffsetDateTime) -> Self {
+        Conversation {
+            title: title.into(),
+            created_at: now,
+            next_id: 1,
+            roots: Vec::new(),
+            selected: None,
+            nodes: BTreeMap::new(),
+        }
+    }
+
+    pub fn node(&self, id: NodeId) -> Result<&Node, TreeError> {
+        self.nodes.get(&id).ok_or(TreeError::NoSuchNode(id))
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> Result<&mut Node, TreeError> {
+        self.nodes.get_mut(&id).ok_or(TreeError::NoSuchNode(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node's siblings including itself, in order (the roots for a root).
+    pub fn siblings(&self, id: NodeId) -> Result<&[NodeId], TreeError> {
+        match self.node(id)?.parent {
+            Some(p) => Ok(&self.node(p)?.children),
+            None => Ok(&self.roots),
+        }
+    }
+
+    /// 1-based position among siblings and their count, for `‹2/3›`.
+    pub fn sibling_position(&self, id: NodeId) -> Result<(usize, usize), TreeError> {
+        let sibs = self.siblings(id)?;
+        let at = sibs.iter().position(|&s| s == id).unwrap_or(0);
+        Ok((at + 1, sibs.len()))
+    }
+
+    /// Root → `id`, inclusive.
+    pub fn path_to(&self, id: NodeId) -> Result<Vec<NodeId>, TreeError> {
+        let mut path = vec![id];
+        let mut cur = self.node(id)?.parent;
+        while let Some(p) = cur {
+            path.push(p);
+            cur = self.node(p)?.parent;
+            if path.len() > self.nodes.len() {
+                break; // a cycle: `check` reports it; never loop forever
+            }
+        }
+        path.reverse();
+        Ok(path)
+    }
+
+    /// Root → selected node; empty when nothing is selected.
+    pub fn selected_path(&self) -> Vec<NodeId> {
+        self.selected
+            .and_then(|s| self.path_to(s).ok())
+            .unwrap_or_default()
+    }
+
+    /// Follows remembered (else first) children from `id` down to a leaf.
+    pub fn leaf_below(&self, id: NodeId) -> Result<NodeId, TreeError> {
+        let mut cur = id;
+        for _ in 0..=self.nodes.len() {
+            let n = self.node(cur)?;
+            match n.last_child.or_else(|| n.children.first().copied()) {
+                Some(c) => cur = c,
+                None => break,
+            }
+        }
+        Ok(cur)
+    }
+
+    /// Every node below `id`, `id` included, parents before children.
+    pub fn subtree(&self, id: NodeId) -> Result<Vec<NodeId>, TreeError> {
+        self.node(id)?;
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            if let Some(node) = self.nodes.get(&n) {
+                stack.extend(node.children.iter().rev());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every node in display order: depth-first, children in order.
+    pub fn preorder(&self) -> Vec<NodeId> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut stack: Vec<NodeId> = self.roots.iter().rev().copied().collect();
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            if let Some(node) = self.nodes.get(&n) {
+                stack.extend(node.children.iter().rev());
+            }
+        }
+        out
+    }
+
+    /// Sum of what every turn cost, in micro-dollars.
+    pub fn total_cost_micro_usd(&self) -> u64 {
+        self.nodes
+            .values()
+            .filter_map(|n| n.turn.as_ref())
+            .map(|t| t.cost_micro_usd)
+            .sum()
+    }
+
+    /// Nodes whose request is in flight.
+    pub fn pending(&self) -> Vec<NodeId> {
+        self.nodes
+            .values()
+            .filter(|n| n.status() == Some(Status::Pending))
+            .map(|n| n.id)
+            .collect()
+    }
+
+    // ----- building ---------------------------------------------------------
+
+    fn insert(
+        &mut self,
+        parent: Option<NodeId>,
+        role: Role,
+        parts: Vec<Part>,
+        turn: Option<Turn>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
+        if let Some(p) = parent {
+            self.node(p)?;
+        }
+        let id = NodeId(self.next_id);
+        self.next_id += 1;
+        self.nodes.insert(
+            id,
+            Node {
+                id,
+                parent,
+                children: Vec::new(),
+                role,
+                parts,
+                created_at: now,
+                label: None,
+                starred: false,
+                last_child: None,
+                turn,
+            },
+        );
+        match parent {
+            Some(p) => self.node_mut(p)?.children.push(id),
+            None => self.roots.push(id),
+        }
+        Ok(id)
+    }
+
+    fn check_parts(parts: &[Part]) -> Result<(), TreeError> {
+        let has_content = parts.iter().any(|p| match p {
+            Part::Text { text } => !text.trim().is_empty(),
+            Part::Image { .. } => true,
+        });
+        if has_content {
+            Ok(())
+        } else {
+            Err(TreeError::EmptyTurn)
+        }
+    }
+
+    /// A system turn at the top; the conversation's first turns go under it.
+    pub fn add_system(&mut self, text: String, now: OffsetDateTime) -> Result<NodeId, TreeError> {
+        Self::check_parts(&[Part::Text { text: text.clone() }])?;
+        let id = self.insert(None, Role::System, vec![Part::Text { text }], None, now)?;
+        self.select(id)?;
+        Ok(id)
+    }
+
+    /// A user turn under `parent` (`None`: a new root), selected.
+    /// Replying under the selected leaf and refining from an assistant turn
+    /// are both this with the right parent.
+    pub fn add_user(
+        &mut self,
+        parent: Option<NodeId>,
+        parts: Vec<Part>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
+        Self::check_parts(&parts)?;
+        let id = self.insert(parent, Role::User, parts, None, now)?;
+        self.select(id)?;
+        Ok(id)
+    }
+
+    /// A new user turn under the selected node.
+    pub fn reply(&mut self, parts: Vec<Part>, now: OffsetDateTime) -> Result<NodeId, TreeError> {
+        self.add_user(self.selected, parts, now)
+    }
+
+    /// A new user child of an assistant turn: refine what it made.
+    pub fn refine(
+        &mut self,
+        assistant: NodeId,
+        parts: Vec<Part>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
+        self.expect_role(assistant, Role::Assistant)?;
+        self.add_user(Some(assistant), parts, now)
+    }
+
+    /// Edit a user turn: a new sibling with the new parts; the original stays.
+    pub fn edit_user(
+        &mut self,
+        user: NodeId,
+        parts: Vec<Part>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
+        self.expect_role(user, Role::User)?;
+        let parent = self.node(user)?.parent;
+        self.add_user(parent, parts, now)
+    }
+
+    /// `n` pending assistant turns (variants) under a user turn; the first is
+    /// selected. Each is a separate request.
+    pub fn add_pending(
+        &mut self,
+        user: NodeId,
+        request: &RequestParams,
+        n: usize,
+        now: OffsetDateTime,
+    ) -> Result<Vec<NodeId>, TreeError> {
+        self.expect_role(user, Role::User)?;
+        if n == 0 || n > MAX_VARIANTS {
+            return Err(TreeError::BadVariantCount { max: MAX_VARIANTS });
+        }
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let turn = Turn {
+                request: request.clone(),
+                status: Status::Pending,
+                error: None,
+                request_id: None,
+                latency_ms: None,
+                cost_micro_usd: 0,
+                attempts: 0,
+            };
+            ids.push(self.insert(Some(user), Role::Assistant, Vec::new(), Some(turn), now)?);
+        }
+        self.select(ids[0])?;
+        Ok(ids)
+    }
+
+    /// Regenerate: a new pending sibling under the same user turn, with the
+    /// same request (or `request` when given).
+    pub fn regenerate(
+        &mut self,
+        assistant: NodeId,
+        request: Option<RequestParams>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
+        let node = self.expect_role(assistant, Role::Assistant)?;
+        let params = match request {
+            Some(r) => r,
+            None => node
+                .turn
+                .as_ref()
+                .map(|t| t.request.clone())
+                .ok_or(TreeError::NoSuchNode(assistant))?,
+        };
+        let user = node.parent.ok_or(TreeError::NoSuchNode(assistant))?;
+        Ok(self.add_pending(user, &params, 1, now)?[0])
+    }
+
+    /// Retry a failed, cancelled or interrupted turn in place (optionally
+    /// with other parameters, e.g. one tier down after a 4K failure).
+    pub fn retry(
+        &mut self,
+        assistant: NodeId,
+        request: Option<RequestParams>,
+    ) -> Result<(), TreeError> {
+        self.expect_role(assistant, Role::Assistant)?;
+        let node = self.node_mut(assistant)?;
+        let turn = node.turn.as_mut().ok_or(TreeError::NoSuchNode(assistant))?;
+        if !turn.status.is_retryable() {
+            return Err(TreeError::NotRetryable(assistant, turn.status));
+        }
+        turn.status = Status::Pending;
+        turn.error = None;
+        if let Some(r) = request {
+            turn.request = r;
+        }
+        node.parts.clear();
+        Ok(())
+    }
+
+    fn expect_role(&self, id: NodeId, wanted: Role) -> Result<&Node, TreeError> {
+        let n = self.node(id)?;
+        if n.role == wanted {
+            Ok(n)
+        } else {
+            Err(TreeError::WrongRole {
+                id,
+                wanted,
+                actual: n.role,
+            })
+        }
+    }
+
+    fn pending_turn(&mut self, id: NodeId) -> Result<&mut Node, TreeError> {
+        let node = self.node_mut(id)?;
+        match node.turn.as_ref().map(|t| t.status) {
+            Some(Status::Pending) => Ok(node),
+            Some(s) => Err(TreeError::NotPending(id, s)),
+            None => Err(TreeError::WrongRole {
+                id,
+                wanted: Role::Assistant,
+                actual: node.role,
+            }),
+        }
+    }
+
+    fn settle(node: &mut Node, status: Status, outcome: Outcome) {
+        if let Some(t) = node.turn.as_mut() {
+            t.status = status;
+            t.request_id = outcome.request_id.or(t.request_id.take());
+            t.latency_ms = outcome.latency_ms;
+            t.cost_micro_usd += outcome.cost_micro_usd;
+            t.attempts += outcome.attempts;
+        }
+    }
+
+    /// The result image arrived and is stored.
+    pub fn complete(
+        &mut self,
+        id: NodeId,
+        image: ImageRef,
+        outcome: Outcome,
+    ) -> Result<(), TreeError> {
+        let node = self.pending_turn(id)?;
+        node.parts = vec![Part::Image { image }];
+        Self::settle(node, Status::Done, outcome);
+        Ok(())
+    }
+
+    /// The model answered with text instead of an image.
+    pub fn refuse(&mut self, id: NodeId, text: String, outcome: Outcome) -> Result<(), TreeError> {
+        let node = self.pending_turn(id)?;
+        node.parts = vec![Part::Text { text }];
+        Self::settle(node, Status::Refused, outcome);
+        Ok(())
+    }
+
+    pub fn fail(
+        &mut self,
+        id: NodeId,
+        error: TurnError,
+        outcome: Outcome,
+    ) -> Result<(), TreeError> {
+        let node = self.pending_turn(id)?;
+        Self::settle(node, Status::Failed, outcome);
+        if let Some(t) = node.turn.as_mut() {
+            t.error = Some(error);
+        }
+        Ok(())
+    }
+
+    pub fn cancel(&mut self, id: NodeId) -> Result<(), TreeError> {
+        let node = self.pending_turn(id)?;
+        Self::settle(node, Status::Cancelled, Outcome::default());
+        Ok(())
+    }
+
+    /// After a load: whatever was pending when the app stopped is
+    /// `interrupted`. Returns the ids it changed.
+    pub fn interrupt_pending(&mut self) -> Vec<NodeId> {
+        let mut changed = Vec::new();
+        for node in self.nodes.values_mut() {
+            if let Some(t) = node.turn.as_mut()
+                && t.status == Status::Pending
+            {
+                t.status = Status::Interrupted;
+                changed.push(node.id);
+            }
+        }
+        changed
+    }
+
+    /// Records the prepared upload copy of an image once it has been made,
+    /// so it is not made again.
+    pub fn set_upload_copy(&mut self, original_sha256: &str, upload: &Blob) {
+        for node in self.nodes.values_mut() {
+            for part in &mut node.parts {
+                if let Part::Image { image } = part
+                    && image.original.sha256 == original_sha256
+                    && image.upload.is_none()
+                {
+                    image.upload = Some(upload.clone());
+                }
+            }
+        }
+    }
+
+    // ----- navigation -------------------------------------------------------
+
+    /// Selects `id` and remembers, at every ancestor, the child on its path.
+    pub fn select(&mut self, id: NodeId) -> Result<(), TreeError> {
+        let path = self.path_to(id)?;
+        for pair in path.windows(2) {
+            self.node_mut(pair[0])?.last_child = Some(pair[1]);
+        }
+        self.selected = Some(id);
+        Ok(())
+    }
+
+    pub fn select_parent(&mut self) -> Result<bool, TreeError> {
+        let Some(cur) = self.selected else {
+            return Ok(false);
+        };
+        match self.node(cur)?.parent {
+            Some(p) => {
+                self.selected = Some(p);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Down to the remembered (else first) child.
+    pub fn select_child(&mut self) -> Result<bool, TreeError> {
+        let next = match self.selected {
+            Some(cur) => {
+                let n = self.node(cur)?;
+                n.last_child.or_else(|| n.children.first().copied())
+            }
+            None => self.roots.first().copied(),
+        };
+        match next {
+            Some(c) => {
+                self.select(c)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// To the previous (`-1`) or next (`+1`) sibling; stays at the ends.
+    pub fn select_sibling(&mut self, step: isize) -> Result<bool, TreeError> {
+        let Some(cur) = self.selected else {
+            return Ok(false);
+        };
+        let sibs = self.siblings(cur)?;
+        let at = sibs.iter().position(|&s| s == cur).unwrap_or(0);
+        let Some(to) = at.checked_add_signed(step).filter(|&i| i < sibs.len()) else {
+            return Ok(false);
+        };
+        let target = sibs[to];
+        self.select(target)?;
+        Ok(true)
+    }
+
+    // ----- marking ----------------------------------------------------------
+
+    pub fn set_label(&mut self, id: NodeId, label: Option<String>) -> Result<(), TreeError> {
+        self.node_mut(id)?.label = label.filter(|l| !l.trim().is_empty());
+        Ok(())
+    }
+
+    pub fn toggle_star(&mut self, id: NodeId) -> Result<bool, TreeError> {
+        let n = self.node_mut(id)?;
+        n.starred = !n.starred;
+        Ok(n.starred)
+    }
+
+    /// Deletes `id` and everything below it; returns the removed ids (the
+    /// caller cancels any that were pending). The selection moves to a
+    /// sibling, else the parent.
+    pub fn delete_subtree(&mut self, id: NodeId) -> Result<Vec<NodeId>, TreeError> {
+        let removed = self.subtree(id)?;
+        let parent = self.node(id)?.parent;
+        let sibs = self.siblings(id)?.to_vec();
+        let at = sibs.iter().position(|&s| s == id).unwrap_or(0);
+        let neighbour = sibs
+            .get(at + 1)
+            .or_else(|| at.checked_sub(1).and_then(|i| sibs.get(i)))
+            .copied();
+        for r in &removed {
+            self.nodes.remove(r);
+        }
+        match parent {
+            Some(p) => {
+                let pn = self.node_mut(p)?;
+                pn.children.retain(|&c| c != id);
+                if pn.last_child == Some(id) {
+                    pn.last_child = None;
+                }
+            }
+            None => self.roots.retain(|&r| r != id),
+        }
+        if self.selected.is_some_and(|s| removed.contains(&s)) {
+            self.selected = None;
+            if let Some(n) = neighbour.or(parent) {
+                self.select(n)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Checks every invariant; `Err` names the first one broken. Loading a
+    /// file runs this, so a hand-edited file cannot make the app loop.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack: Vec<(Option<NodeId>, NodeId)> =
+            self.roots.iter().map(|&r| (None, r)).collect();
+        while let Some((parent, id)) = stack.pop() {
+            let node = self
+                .nodes
+                .get(&id)
+                .ok_or_else(|| format!("{id} is listed but missing"))?;
+            if node.id != id {
+                return Err(format!("{id} is stored as {}", node.id));
+            }
+            if node.parent != parent {
+                return Err(format!("{id} names the wrong parent"));
+            }
+            if !seen.insert(id) {
+                return Err(format!(
+                    "{id} is reachable twice (a cycle or a shared child)"
+                ));
+            }
+            if id.0 >= self.next_id {
+                return Err(format!("{id} is not below next_id {}", self.next_id));
+            }
+            if let Some(lc) = node.last_child
+                && !node.children.contains(&lc)
+            {
+                return Err(format!("{id} remembers {lc}, which is not its child"));
+            }
+            if (node.role == Role::Assistant) != node.turn.is_some() {
+                return Err(format!("{id}: only assistant turns carry request data"));
+            }
+            stack.extend(node.children.iter().map(|&c| (Some(id), c)));
+        }
+        if seen.len() != self.nodes.len() {
+            return Err(format!(
+                "{} nodes cannot be reached from a root",
+                self.nodes.len() - seen.len()
+            ));
+        }
+        if let Some(s) = self.selected
+            && !self.nodes.contains_key(&s)
+        {
+            return Err(format!("the selected node {s} does not exist"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+//! pixloom: keyboard-driven, multi-turn image generation in the terminal.
+//!
+//! See `docs/architecture.md` for the map. In short: [`core`] is pure (tree,
+//! sizes, history, wire types); the edges do I/O ([`gateway`], [`images`],
+//! [`convfile`], [`config`], [`fake`]); [`engine`] runs turns on tokio tasks;
+//! [`cli`] and the TUI drive it.
+
+pub mod cli;
+pub mod config;
+pub mod convfile;
+pub mod core;
+pub mod durable;
+pub mod engine;
+pub mod fake;
+pub mod gateway;
+pub mod images;
+pub mod sanitize;
