@@ -1,1 +1,203 @@
-//! (in progress)
+//! Durable file writes: a file is either its old bytes or its new bytes,
+//! never a mix, even if the machine loses power mid-write.
+//!
+//! The procedure: write a temporary file in the same folder (same file
+//! system, so the rename is atomic), fsync it, rename it over the target,
+//! fsync the folder so the rename itself survives a crash. Temporary files
+//! are named `.tmp-…` so ones left behind by a crash can be found and
+//! removed by [`remove_stray_temps`].
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// The name prefix of the temporary files [`write_atomic`] creates.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Replaces `path` with `bytes` atomically and durably.
+///
+/// On any failure (no space, no permission, …) the old file is left as it
+/// was, the temporary file is removed, and the error names `path`. The new
+/// file keeps the old file's permissions when there was one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(|e| named(e, "cannot write", path))?;
+    tmp.write_all(bytes)
+        .and_then(|()| {
+            if let Ok(meta) = fs::metadata(path) {
+                // Best effort: a file the user made group-readable stays so.
+                let _ = tmp.as_file().set_permissions(meta.permissions());
+            }
+            tmp.as_file().sync_all()
+        })
+        .map_err(|e| named(e, "cannot write", path))?;
+    // On failure the returned NamedTempFile is dropped, which deletes it.
+    tmp.persist(path)
+        .map_err(|e| named(e.error, "cannot replace", path))?;
+    sync_dir(dir).map_err(|e| named(e, "cannot sync the folder of", path))
+}
+
+/// Removes the `.tmp-*` files a crash left in `dir` (not in sub-folders);
+/// returns how many. A folder that does not exist has none.
+///
+/// Call it only while holding the folder's lock: a temporary file of a write
+/// in progress looks the same as a stray one.
+pub fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(named(e, "cannot list", dir)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| named(e, "cannot list", dir))?;
+        let is_temp = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX));
+        if is_temp && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let p = entry.path();
+            fs::remove_file(&p).map_err(|e| named(e, "cannot remove", &p))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir).map_err(|e| named(e, "cannot sync", dir))?;
+    }
+    Ok(removed)
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes a rename or removal in `dir` durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Windows cannot open a folder as a file; NTFS journals renames anyway.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// The same error kind, with a message that says what failed on which path.
+fn named(e: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temps_in(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with(TEMP_PREFIX))
+            .collect()
+    }
+
+    #[test]
+    fn writes_new_and_replaces_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        write_atomic(&p, b"two, longer").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two, longer");
+        write_atomic(&p, b"").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"");
+        assert!(temps_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn missing_folder_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nope").join("a.json");
+        let e = write_atomic(&p, b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("nope/a.json"), "{e}");
+    }
+
+    #[test]
+    fn failed_rename_leaves_no_temp_and_names_the_path() {
+        // Works as root too: a folder cannot be replaced by a file.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("taken");
+        fs::create_dir(&p).unwrap();
+        fs::write(p.join("inside"), b"keep").unwrap();
+        let e = write_atomic(&p, b"x").unwrap_err();
+        assert!(e.to_string().contains("taken"), "{e}");
+        assert_eq!(fs::read(p.join("inside")).unwrap(), b"keep");
+        assert!(temps_in(dir.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_folder_keeps_the_old_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"old").unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();
+        if fs::write(dir.path().join("probe"), b"").is_ok() {
+            // Privileged (root): permissions are not enforced here.
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+            eprintln!("skipped: running with privileges that ignore folder permissions");
+            return;
+        }
+        let e = write_atomic(&p, b"new").unwrap_err();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert!(e.to_string().contains("a.json"), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert!(temps_in(dir.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_old_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a");
+        fs::write(&p, b"x").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&p, b"y").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
+    fn stray_temps_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".tmp-abc"), b"x").unwrap();
+        fs::write(dir.path().join(".tmp-def"), b"x").unwrap();
+        fs::write(dir.path().join("keep.json"), b"x").unwrap();
+        fs::write(dir.path().join(".tmpkeep"), b"x").unwrap();
+        fs::create_dir(dir.path().join(".tmp-dir")).unwrap();
+        assert_eq!(remove_stray_temps(dir.path()).unwrap(), 2);
+        assert!(dir.path().join("keep.json").exists());
+        assert!(dir.path().join(".tmpkeep").exists());
+        assert!(dir.path().join(".tmp-dir").exists());
+        assert_eq!(remove_stray_temps(dir.path()).unwrap(), 0);
+        assert_eq!(remove_stray_temps(&dir.path().join("missing")).unwrap(), 0);
+    }
+
+    #[test]
+    fn bare_file_name_uses_current_folder() {
+        assert_eq!(parent_dir(Path::new("x.json")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/x.json")), Path::new("a"));
+    }
+}

@@ -14,4 +14,6 @@ pub mod engine;
 pub mod fake;
 pub mod gateway;
 pub mod images;
+pub mod logging;
 pub mod sanitize;
+pub mod tui;

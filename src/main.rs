@@ -1,1 +1,30 @@
-fn main() {}
+//! The `pixloom` binary: parse flags, set up error reporting and the log
+//! file, run the command, and print any failure as one line.
+
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    // Installed first so a panic report (and, in the app, the terminal
+    // restore) goes through it.
+    let _ = color_eyre::install();
+    let cli = pixloom::cli::Cli::parse();
+    let _log = pixloom::logging::init(cli.global.log_level.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pixloom: could not start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(pixloom::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("pixloom: {}", pixloom::sanitize::line(&format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

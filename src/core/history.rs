@@ -20,12 +20,12 @@ use time::{Duration, OffsetDateTime};
 
 use super::model;
 use super::tree::{
-    Conversation, Endpoint, ImageRef, NodeId, Part, RequestParams, Role, Status, TreeError,
+    Conversation, Endpoint, ImageRef, Node, NodeId, Part, RequestParams, Role, Status, TreeError,
 };
 
-/// How many images one request may carry, beyond the current turn's own
-/// references (which are always sent). Configurable (`image_budget` in the
-/// config file).
+/// How many images one request may carry in all. The current turn's own
+/// references are always sent, even past it; earlier images fill what is
+/// left. Configurable (`image_budget` in the config file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageBudget {
     pub max_images: usize,
@@ -160,11 +160,10 @@ pub fn build_request(
     now: OffsetDateTime,
 ) -> Result<TurnRequest, HistoryError> {
     let assistant = conv.node(node)?;
-    let params = match (&assistant.turn, assistant.parent) {
-        (Some(t), Some(_)) if t.status == Status::Pending => t.request.clone(),
+    let (params, user_id) = match (&assistant.turn, assistant.parent) {
+        (Some(t), Some(parent)) if t.status == Status::Pending => (t.request.clone(), parent),
         _ => return Err(HistoryError::NotARequest(node)),
     };
-    let user_id = assistant.parent.ok_or(HistoryError::NotARequest(node))?;
     let user = conv.node(user_id)?;
     if user.role != Role::User {
         return Err(HistoryError::NotARequest(node));
@@ -175,13 +174,14 @@ pub fn build_request(
     }
     let prompt = model::prompt_for(&params.model, &prompt_text, params.size);
     let size = model::size_field(&params.model, params.size);
-    let path = conv.path_to(user_id)?;
-    let refined = refined_image(conv, user_id)?;
 
     let body = match params.endpoint {
         Endpoint::Images => {
-            let mut images: Vec<ImageRef> = refined.into_iter().collect();
-            images.extend(user.images().cloned());
+            let refined = match user.parent {
+                Some(p) => result_image(conv.node(p)?),
+                None => None,
+            };
+            let images: Vec<ImageRef> = refined.into_iter().chain(user.images()).cloned().collect();
             if images.is_empty() {
                 RequestBody::Generations { prompt, size }
             } else {
@@ -193,91 +193,100 @@ pub fn build_request(
             }
         }
         Endpoint::Chat => {
-            let keep = choose_images(conv, &path, budget)?;
-            let mut messages = Vec::with_capacity(path.len());
-            for &id in &path {
+            let mut path = Vec::new();
+            for id in conv.path_to(user_id)? {
                 let n = conv.node(id)?;
-                if n.role == Role::Assistant && n.status() != Some(Status::Done) {
-                    continue;
+                if is_history(n) {
+                    path.push(n);
                 }
-                let mut parts = Vec::with_capacity(n.parts.len());
-                for (i, p) in n.parts.iter().enumerate() {
-                    match p {
-                        // The current prompt goes once, first, below.
-                        Part::Text { .. } if id == user_id => {}
-                        Part::Text { text } => parts.push(OutPart::Text(text.clone())),
-                        Part::Image { image } if keep.contains(&(id, i)) => {
-                            parts.push(OutPart::Image(OutImage {
-                                image: image.clone(),
-                                form: present_image(image, now),
-                            }))
-                        }
-                        Part::Image { .. } => {
-                            parts.push(OutPart::Text(OMITTED_IMAGE_NOTE.to_owned()))
-                        }
-                    }
-                }
-                if id == user_id {
-                    parts.insert(0, OutPart::Text(prompt.clone()));
-                }
-                messages.push(OutMessage {
-                    role: n.role,
-                    parts,
-                });
             }
+            let keep = choose_images(&path, budget);
+            let messages = path
+                .iter()
+                .map(|n| {
+                    let prompt = (n.id == user_id).then_some(prompt.as_str());
+                    message(n, prompt, &keep, now)
+                })
+                .collect();
             RequestBody::Chat { messages, size }
         }
     };
     Ok(TurnRequest { node, params, body })
 }
 
-/// The image the current user turn refines: its parent's result, when the
-/// parent is a finished assistant turn.
-fn refined_image(conv: &Conversation, user: NodeId) -> Result<Option<ImageRef>, TreeError> {
-    let Some(parent) = conv.node(user)?.parent else {
-        return Ok(None);
-    };
-    let p = conv.node(parent)?;
-    if p.role != Role::Assistant || p.status() != Some(Status::Done) {
-        return Ok(None);
+/// One turn as a message. The current turn (given its `prompt`) sends the
+/// prompt once, first, then its images; an earlier turn keeps its parts in
+/// order, images outside `keep` replaced by the note.
+fn message(
+    n: &Node,
+    prompt: Option<&str>,
+    keep: &HashSet<(NodeId, usize)>,
+    now: OffsetDateTime,
+) -> OutMessage {
+    let mut parts: Vec<OutPart> = prompt
+        .map(|p| OutPart::Text(p.to_owned()))
+        .into_iter()
+        .collect();
+    for (i, part) in n.parts.iter().enumerate() {
+        parts.push(match part {
+            Part::Text { .. } if prompt.is_some() => continue,
+            Part::Text { text } => OutPart::Text(text.clone()),
+            Part::Image { image } if keep.contains(&(n.id, i)) => OutPart::Image(OutImage {
+                image: image.clone(),
+                form: present_image(image, now),
+            }),
+            Part::Image { .. } => OutPart::Text(OMITTED_IMAGE_NOTE.to_owned()),
+        });
     }
-    Ok(p.images().next().cloned())
+    OutMessage {
+        role: n.role,
+        parts,
+    }
 }
 
-/// Which `(node, part index)` images on `path` fit the budget: the current
-/// turn's references always, then the rest newest first (the first of which
-/// is the refined image, the current turn's parent's result).
-fn choose_images(
-    conv: &Conversation,
-    path: &[NodeId],
-    budget: ImageBudget,
-) -> Result<HashSet<(NodeId, usize)>, TreeError> {
-    let mut keep = HashSet::new();
-    let Some((&current, earlier)) = path.split_last() else {
-        return Ok(keep);
-    };
-    let image_parts = |id: NodeId| -> Result<Vec<(NodeId, usize)>, TreeError> {
-        let n = conv.node(id)?;
-        if n.role == Role::Assistant && n.status() != Some(Status::Done) {
-            return Ok(Vec::new());
-        }
-        Ok(n.parts
+/// The image a finished assistant turn made; `None` for any other turn.
+fn result_image(n: &Node) -> Option<&ImageRef> {
+    if n.role == Role::Assistant && n.status() == Some(Status::Done) {
+        n.images().next()
+    } else {
+        None
+    }
+}
+
+/// Whether a turn on the path is part of the history: user and system
+/// turns always; assistant turns only with the image they made (failed,
+/// refused, cancelled and unfinished turns carry nothing the model can use).
+fn is_history(n: &Node) -> bool {
+    n.role != Role::Assistant || result_image(n).is_some()
+}
+
+/// Which `(node, part index)` images on `path` (root first, the current
+/// turn last) fit the budget: the current turn's references always, then
+/// the rest newest first, so the image being refined (the current turn's
+/// parent's) comes first of those.
+fn choose_images(path: &[&Node], budget: ImageBudget) -> HashSet<(NodeId, usize)> {
+    let image_parts = |n: &Node| {
+        let id = n.id;
+        n.parts
             .iter()
             .enumerate()
             .filter(|(_, p)| matches!(p, Part::Image { .. }))
-            .map(|(i, _)| (id, i))
-            .collect())
+            .map(move |(i, _)| (id, i))
+            .collect::<Vec<_>>()
     };
-    keep.extend(image_parts(current)?);
-    for &id in earlier.iter().rev() {
-        for key in image_parts(id)?.into_iter().rev() {
-            if keep.len() >= budget.max_images {
-                return Ok(keep);
-            }
-            keep.insert(key);
-        }
-    }
-    Ok(keep)
+    let Some((current, earlier)) = path.split_last() else {
+        return HashSet::new();
+    };
+    let mut keep: HashSet<_> = image_parts(current).into_iter().collect();
+    let room = budget.max_images.saturating_sub(keep.len());
+    keep.extend(
+        earlier
+            .iter()
+            .rev()
+            .flat_map(|n| image_parts(n).into_iter().rev())
+            .take(room),
+    );
+    keep
 }
 
 #[cfg(test)]

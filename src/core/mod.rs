@@ -5,5 +5,7 @@
 pub mod history;
 pub mod model;
 pub mod size;
+#[cfg(test)]
+mod testkit;
 pub mod tree;
 pub mod wire;

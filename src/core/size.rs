@@ -222,35 +222,18 @@ impl FromStr for SizeSpec {
             reason,
             suggestion,
         };
-        // Find the separator leniently so the suggestion can name the fix,
-        // but accept only the exact lowercase ASCII form.
-        let seps = ['x', 'X', '×', '*', ':', ' ', ','];
-        let Some((sep_at, sep)) = input.char_indices().find(|(_, c)| seps.contains(c)) else {
-            return Err(fail(
-                format!("size {input:?} is not WIDTHxHEIGHT or auto"),
-                None,
-            ));
-        };
-        let (w_str, rest) = input.split_at(sep_at);
-        let h_str = &rest[sep.len_utf8()..];
-        let (Ok(w), Ok(h)) = (w_str.trim().parse::<u32>(), h_str.trim().parse::<u32>()) else {
+        let Some((w, sep, h)) = read_dimensions(input) else {
             return Err(fail(
                 format!("size {input:?} is not WIDTHxHEIGHT or auto"),
                 None,
             ));
         };
         if sep == ':' {
-            // "16:9" is a ratio: suggest its 2K size if it is in the table.
-            let ratio = RATIOS
-                .iter()
-                .copied()
-                .find(|r| u32::from(r.w) == w && u32::from(r.h) == h);
+            // "16:9" is a ratio: suggest the 2K size of the nearest ratio.
+            let nearest = Size::nearest(w.max(1), h.max(1));
             return Err(fail(
                 format!("size {input:?} is a ratio, not a size"),
-                Some(ratio.map_or_else(
-                    || Size::nearest(w.saturating_mul(1000), h.saturating_mul(1000)),
-                    |r| Size::of(r, Tier::Recommended2K),
-                )),
+                Some(Size::of(nearest.ratio, Tier::Recommended2K)),
             ));
         }
         if w == 0 || h == 0 {
@@ -260,11 +243,13 @@ impl FromStr for SizeSpec {
             ));
         }
         match Size::lookup(w, h) {
-            Some(s) if sep == 'x' && w_str == w_str.trim() && h_str == h_str.trim() => {
-                Ok(SizeSpec::Exact(s))
-            }
+            // Only the table's own spelling goes to the gateway.
+            Some(s) if s.to_string() == input => Ok(SizeSpec::Exact(s)),
             Some(s) => Err(fail(
-                format!("size {input:?} must be written with a lowercase ASCII x"),
+                format!(
+                    "size {input:?} must be written as WIDTHxHEIGHT with a lowercase ASCII x, \
+                     no spaces or leading zeros"
+                ),
                 Some(s),
             )),
             None => Err(fail(
@@ -273,6 +258,25 @@ impl FromStr for SizeSpec {
             )),
         }
     }
+}
+
+/// Reads `input` leniently as digits, a separator, digits (spaces allowed
+/// around the separator, or as it), so that a near miss like `2048 X 1152`
+/// can be answered with the size it meant. Signs and other text: `None`.
+fn read_dimensions(input: &str) -> Option<(u32, char, u32)> {
+    const SEPARATORS: [char; 7] = ['x', 'X', '×', '*', ':', ',', ' '];
+    let input = input.trim();
+    let (w, rest) = input.split_at(input.find(|c: char| !c.is_ascii_digit())?);
+    let (between, h) = rest.split_at(rest.find(|c: char| c.is_ascii_digit())?);
+    let mut between = between.trim().chars();
+    let sep = between.next().unwrap_or(' ');
+    if between.next().is_some()
+        || !SEPARATORS.contains(&sep)
+        || !h.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((w.parse().ok()?, sep, h.parse().ok()?))
 }
 
 impl serde::Serialize for SizeSpec {
@@ -325,38 +329,109 @@ mod tests {
         assert_eq!(SizeSpec::Auto.to_string(), "auto");
     }
 
+    /// The size table exactly as the gateway's docs print it: ratio, then
+    /// 1K Fast, 2K Recommended, 4K Detail.
+    const DOC_TABLE: [(&str, [&str; 3]); 10] = [
+        ("1:1", ["1280x1280", "2048x2048", "2880x2880"]),
+        ("2:3", ["848x1280", "1360x2048", "2336x3520"]),
+        ("3:2", ["1280x848", "2048x1360", "3520x2336"]),
+        ("3:4", ["960x1280", "1536x2048", "2480x3312"]),
+        ("4:3", ["1280x960", "2048x1536", "3312x2480"]),
+        ("4:5", ["1024x1280", "1632x2048", "2560x3216"]),
+        ("5:4", ["1280x1024", "2048x1632", "3216x2560"]),
+        ("9:16", ["720x1280", "1152x2048", "2160x3840"]),
+        ("16:9", ["1280x720", "2048x1152", "3840x2160"]),
+        ("21:9", ["1280x544", "2048x864", "3840x1632"]),
+    ];
+
     #[test]
-    fn bad_forms_are_rejected_with_the_nearest_size() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("1024x768", Some("1280x960")),
-            ("1024x1024", Some("1280x1280")),
-            ("2048X1152", Some("2048x1152")),
-            ("2048×1152", Some("2048x1152")),
-            ("2048 x 1152", Some("2048x1152")),
-            ("2048*1152", Some("2048x1152")),
-            ("16:9", Some("2048x1152")),
-            ("3840x2161", Some("3840x2160")),
-            ("4000x4000", Some("2880x2880")),
-            ("100x1000", Some("720x1280")),
-            ("0x100", Some("720x1280")),
-            ("AUTO", None),
-            ("", None),
-            ("big", None),
-            ("x", None),
-            ("12x", None),
-            ("-5x10", None),
-            ("99999999999x1", None),
-        ];
-        for (input, want) in cases {
-            let err = input.parse::<SizeSpec>().expect_err(input);
-            assert_eq!(err.input, *input);
-            assert_eq!(
-                err.suggestion.map(|s| s.to_string()).as_deref(),
-                *want,
-                "{input}"
-            );
-            if let Some(w) = want {
-                assert!(err.to_string().contains(w), "{err}");
+    fn table_matches_the_gateway_docs() {
+        assert_eq!(RATIOS.len(), DOC_TABLE.len());
+        for (ratio, (doc_ratio, row)) in RATIOS.iter().zip(DOC_TABLE) {
+            assert_eq!(ratio.to_string(), doc_ratio);
+            for (tier, text) in Tier::ALL.into_iter().zip(row) {
+                let s = Size::of(*ratio, tier);
+                assert_eq!(s.to_string(), text, "{doc_ratio} {}", tier.label());
+                assert_eq!(text.parse::<SizeSpec>(), Ok(SizeSpec::Exact(s)));
+                // The pixels really have the ratio they are filed under.
+                let off = f64::from(s.width)
+                    / f64::from(s.height)
+                    / (f64::from(ratio.w) / f64::from(ratio.h));
+                assert!((off - 1.0).abs() < 0.02, "{s} is not {ratio}");
+            }
+        }
+    }
+
+    /// Input, the suggestion, and a fragment of the message.
+    #[rustfmt::skip]
+    #[rstest::rstest]
+    #[case::not_in_table("1024x768", Some("1280x960"), "not one of the gateway's 30 sizes")]
+    #[case::square_not_in_table("1024x1024", Some("1280x1280"), "30 sizes")]
+    #[case::uppercase_x("2048X1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::times_sign("2048×1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::spaced_x("2048 x 1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::space_only("2048 1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::star("2048*1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::comma("2048,1152", Some("2048x1152"), "lowercase ASCII x")]
+    #[case::leading_space(" 2048x1152", Some("2048x1152"), "no spaces")]
+    #[case::trailing_newline("2048x1152\n", Some("2048x1152"), "no spaces")]
+    #[case::leading_zero("02048x1152", Some("2048x1152"), "leading zeros")]
+    #[case::leading_zero_height("2048x01152", Some("2048x1152"), "leading zeros")]
+    #[case::plus_sign("+2048x1152", None, "is not WIDTHxHEIGHT")]
+    #[case::plus_height("2048x+1152", None, "is not WIDTHxHEIGHT")]
+    #[case::known_ratio("16:9", Some("2048x1152"), "a ratio, not a size")]
+    #[case::unknown_ratio_gets_2k("7:3", Some("2048x864"), "a ratio")]
+    #[case::tall_unknown_ratio("1:2", Some("1152x2048"), "a ratio")]
+    #[case::one_pixel_off("3840x2161", Some("3840x2160"), "30 sizes")]
+    #[case::too_big("4000x4000", Some("2880x2880"), "30 sizes")]
+    #[case::too_thin("100x1000", Some("720x1280"), "30 sizes")]
+    #[case::zero_side("0x100", Some("720x1280"), "zero side")]
+    #[case::uppercase_auto("AUTO", None, "or auto")]
+    #[case::spaced_auto(" auto", None, "or auto")]
+    #[case::empty("", None, "or auto")]
+    #[case::word("big", None, "or auto")]
+    #[case::bare_x("x", None, "or auto")]
+    #[case::no_height("12x", None, "or auto")]
+    #[case::three_sides("2048x1152x3", None, "or auto")]
+    #[case::negative("-5x10", None, "or auto")]
+    #[case::overflow("99999999999x1", None, "or auto")]
+    fn bad_forms_are_rejected_with_the_nearest_size(
+        #[case] input: &str,
+        #[case] suggestion: Option<&str>,
+        #[case] says: &str,
+    ) {
+        let err = input.parse::<SizeSpec>().expect_err(input);
+        assert_eq!(err.input, input);
+        assert_eq!(err.suggestion.map(|s| s.to_string()).as_deref(), suggestion);
+        let shown = err.to_string();
+        assert!(shown.contains(says), "{shown}");
+        if let Some(s) = suggestion {
+            assert!(shown.contains(&format!("try {s} (")), "{shown}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any `WxH` is accepted exactly when it is in the table, and a
+        /// refusal always suggests a size from the table.
+        #[test]
+        fn any_dimensions_are_accepted_iff_in_the_table(w in 0u32..5000, h in 0u32..5000) {
+            let input = format!("{w}x{h}");
+            match input.parse::<SizeSpec>() {
+                Ok(spec) => {
+                    proptest::prop_assert_eq!(spec, SizeSpec::Exact(Size::lookup(w, h).expect("in table")));
+                }
+                Err(e) => {
+                    proptest::prop_assert!(Size::lookup(w, h).is_none());
+                    let s = e.suggestion.expect("a suggestion");
+                    proptest::prop_assert!(SIZES.contains(&s));
+                }
+            }
+        }
+
+        #[test]
+        fn any_text_parses_without_panicking(input in "\\PC{0,16}") {
+            if let Ok(SizeSpec::Exact(s)) = input.parse::<SizeSpec>() {
+                proptest::prop_assert_eq!(s.to_string(), input);
             }
         }
     }

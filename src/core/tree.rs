@@ -30,7 +30,9 @@ impl fmt::Display for NodeId {
 impl std::str::FromStr for NodeId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Only the printed form: `n+3` or `n03` would name `n3` too.
         s.strip_prefix('n')
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && (*n == "0" || !n.starts_with('0')))
             .and_then(|n| n.parse::<u32>().ok())
             .map(NodeId)
             .ok_or_else(|| format!("{s:?} is not a node id (like n3)"))
@@ -56,6 +58,32 @@ pub enum Role {
     System,
     User,
     Assistant,
+}
+
+impl Role {
+    /// The role as the gateway names it: `system`, `user`, `assistant`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    /// "a user turn", "an assistant turn", for messages.
+    fn a_turn(self) -> &'static str {
+        match self {
+            Role::System => "a system turn",
+            Role::User => "a user turn",
+            Role::Assistant => "an assistant turn",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One stored file in the conversation's `images/` folder, named by the
@@ -305,7 +333,7 @@ impl Node {
 pub enum TreeError {
     #[error("there is no node {0}")]
     NoSuchNode(NodeId),
-    #[error("{id} is a {actual:?} turn; this needs a {wanted:?} turn")]
+    #[error("{id} is {}; this needs {}", actual.a_turn(), wanted.a_turn())]
     WrongRole {
         id: NodeId,
         wanted: Role,
@@ -411,9 +439,15 @@ impl Conversation {
 
     /// 1-based position among siblings and their count, for `‹2/3›`.
     pub fn sibling_position(&self, id: NodeId) -> Result<(usize, usize), TreeError> {
+        let (sibs, at) = self.sibling_index(id)?;
+        Ok((at + 1, sibs.len()))
+    }
+
+    /// The node's siblings (itself included) and its index among them.
+    fn sibling_index(&self, id: NodeId) -> Result<(&[NodeId], usize), TreeError> {
         let sibs = self.siblings(id)?;
         let at = sibs.iter().position(|&s| s == id).unwrap_or(0);
-        Ok((at + 1, sibs.len()))
+        Ok((sibs, at))
     }
 
     /// Root → `id`, inclusive.
@@ -454,22 +488,22 @@ impl Conversation {
     /// Every node below `id`, `id` included, parents before children.
     pub fn subtree(&self, id: NodeId) -> Result<Vec<NodeId>, TreeError> {
         self.node(id)?;
-        let mut out = Vec::new();
-        let mut stack = vec![id];
-        while let Some(n) = stack.pop() {
-            out.push(n);
-            if let Some(node) = self.nodes.get(&n) {
-                stack.extend(node.children.iter().rev());
-            }
-        }
-        Ok(out)
+        Ok(self.depth_first(&[id]))
     }
 
     /// Every node in display order: depth-first, children in order.
     pub fn preorder(&self) -> Vec<NodeId> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        let mut stack: Vec<NodeId> = self.roots.iter().rev().copied().collect();
-        while let Some(n) = stack.pop() {
+        self.depth_first(&self.roots)
+    }
+
+    /// `starts` and everything below them, depth-first, children in order.
+    fn depth_first(&self, starts: &[NodeId]) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = starts.iter().rev().copied().collect();
+        // The bound keeps a cycle in an unchecked tree from looping forever.
+        while out.len() < self.nodes.len()
+            && let Some(n) = stack.pop()
+        {
             out.push(n);
             if let Some(node) = self.nodes.get(&n) {
                 stack.extend(node.children.iter().rev());
@@ -533,24 +567,29 @@ impl Conversation {
         Ok(id)
     }
 
-    fn check_parts(parts: &[Part]) -> Result<(), TreeError> {
+    /// A system or user turn with some text or an image, selected.
+    fn add_turn(
+        &mut self,
+        parent: Option<NodeId>,
+        role: Role,
+        parts: Vec<Part>,
+        now: OffsetDateTime,
+    ) -> Result<NodeId, TreeError> {
         let has_content = parts.iter().any(|p| match p {
             Part::Text { text } => !text.trim().is_empty(),
             Part::Image { .. } => true,
         });
-        if has_content {
-            Ok(())
-        } else {
-            Err(TreeError::EmptyTurn)
+        if !has_content {
+            return Err(TreeError::EmptyTurn);
         }
+        let id = self.insert(parent, role, parts, None, now)?;
+        self.select(id)?;
+        Ok(id)
     }
 
     /// A system turn at the top; the conversation's first turns go under it.
     pub fn add_system(&mut self, text: String, now: OffsetDateTime) -> Result<NodeId, TreeError> {
-        Self::check_parts(&[Part::Text { text: text.clone() }])?;
-        let id = self.insert(None, Role::System, vec![Part::Text { text }], None, now)?;
-        self.select(id)?;
-        Ok(id)
+        self.add_turn(None, Role::System, vec![Part::Text { text }], now)
     }
 
     /// A user turn under `parent` (`None`: a new root), selected.
@@ -562,10 +601,7 @@ impl Conversation {
         parts: Vec<Part>,
         now: OffsetDateTime,
     ) -> Result<NodeId, TreeError> {
-        Self::check_parts(&parts)?;
-        let id = self.insert(parent, Role::User, parts, None, now)?;
-        self.select(id)?;
-        Ok(id)
+        self.add_turn(parent, Role::User, parts, now)
     }
 
     /// A new user turn under the selected node.
@@ -824,12 +860,10 @@ impl Conversation {
         let Some(cur) = self.selected else {
             return Ok(false);
         };
-        let sibs = self.siblings(cur)?;
-        let at = sibs.iter().position(|&s| s == cur).unwrap_or(0);
-        let Some(to) = at.checked_add_signed(step).filter(|&i| i < sibs.len()) else {
+        let (sibs, at) = self.sibling_index(cur)?;
+        let Some(&target) = at.checked_add_signed(step).and_then(|i| sibs.get(i)) else {
             return Ok(false);
         };
-        let target = sibs[to];
         self.select(target)?;
         Ok(true)
     }
@@ -853,8 +887,7 @@ impl Conversation {
     pub fn delete_subtree(&mut self, id: NodeId) -> Result<Vec<NodeId>, TreeError> {
         let removed = self.subtree(id)?;
         let parent = self.node(id)?.parent;
-        let sibs = self.siblings(id)?.to_vec();
-        let at = sibs.iter().position(|&s| s == id).unwrap_or(0);
+        let (sibs, at) = self.sibling_index(id)?;
         let neighbour = sibs
             .get(at + 1)
             .or_else(|| at.checked_sub(1).and_then(|i| sibs.get(i)))

@@ -28,7 +28,23 @@ pub struct ChatRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: Role,
+    /// Always written as parts; read from a plain string too, the way the
+    /// gateway's docs write text-only turns.
+    #[serde(deserialize_with = "content_parts")]
     pub content: Vec<ContentPart>,
+}
+
+fn content_parts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ContentPart>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Content {
+        Text(String),
+        Parts(Vec<ContentPart>),
+    }
+    Ok(match Content::deserialize(d)? {
+        Content::Text(text) => vec![ContentPart::Text { text }],
+        Content::Parts(parts) => parts,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,24 +177,18 @@ enum RawContent<'a> {
 /// `choices[0].message.content` with a markdown image, a bare URL, a data
 /// URL, or plain text (a refusal).
 pub fn parse_reply(body: &[u8]) -> Result<Reply, MalformedReply> {
-    let raw: RawReply<'_> = serde_json::from_slice(body).map_err(|e| {
-        malformed(if e.is_eof() {
-            format!("the JSON ends early (cut off after {} bytes)", body.len())
-        } else {
-            format!("not valid JSON ({e})")
-        })
-    })?;
+    let raw: RawReply<'_> = serde_json::from_slice(body).map_err(|e| unreadable(body, &e))?;
     if let Some(err) = raw.error {
-        let msg = error_message_from_value(&err).unwrap_or_else(|| "an error object".into());
-        return Err(malformed(format!(
-            "an error came back with a success status: {msg}"
-        )));
+        return Err(malformed(match error_message_from_value(&err) {
+            Some(msg) => format!("an error came back with a success status: {msg}"),
+            None => "an error came back with a success status and no message".to_owned(),
+        }));
     }
     if let Some(data) = raw.data {
-        let mut images = Vec::with_capacity(data.len());
-        for d in data {
-            images.push(payload_from_datum(d)?);
-        }
+        let images = data
+            .into_iter()
+            .map(payload_from_datum)
+            .collect::<Result<Vec<_>, _>>()?;
         if images.is_empty() {
             return Err(malformed("`data` is empty: no image came back"));
         }
@@ -189,40 +199,103 @@ pub fn parse_reply(body: &[u8]) -> Result<Reply, MalformedReply> {
             .into_iter()
             .next()
             .ok_or_else(|| malformed("`choices` is empty"))?;
-        let text: String = match choice.message.content {
-            Some(RawContent::Text(t)) => t.into_owned(),
-            Some(RawContent::Parts(parts)) => {
-                // Some gateways answer with content parts, like the request.
-                let mut out = String::new();
-                for p in parts {
-                    if let Some(u) = p.pointer("/image_url/url").and_then(|v| v.as_str()) {
-                        out.push_str(u);
-                        out.push('\n');
-                    } else if let Some(t) = p.get("text").and_then(|v| v.as_str()) {
-                        out.push_str(t);
-                        out.push('\n');
-                    }
-                }
-                out
-            }
-            None => String::new(),
+        return match choice.message.content {
+            Some(RawContent::Text(t)) => parse_content(&t),
+            Some(RawContent::Parts(parts)) => parse_content_parts(&parts),
+            None => parse_content(""),
         };
-        return parse_content(&text);
     }
     Err(malformed("neither `data` nor `choices` is present"))
 }
 
-fn payload_from_datum(d: RawDatum<'_>) -> Result<ImagePayload, MalformedReply> {
-    if let Some(url) = d.url.filter(|u| !u.trim().is_empty()) {
-        let url = url.trim();
-        if url.starts_with("data:") {
-            return decode_data_url(url);
+/// Why a body is not a reply at all, quoting its start so the user sees
+/// what came back instead (a proxy's HTML page, a bare error line).
+fn unreadable(body: &[u8], e: &serde_json::Error) -> MalformedReply {
+    let start = body.trim_ascii_start();
+    // Enough to quote from; an error page is read no further.
+    let head = || String::from_utf8_lossy(&start[..start.len().min(64 * 1024)]);
+    malformed(match start.first() {
+        None => "the body is empty".to_owned(),
+        Some(b'<') => format!(
+            "an HTML page came back instead of JSON: {}",
+            html_summary(&head())
+        ),
+        _ if e.is_eof() => format!(
+            "the JSON ends early: the reply was cut off after {} bytes",
+            body.len()
+        ),
+        Some(b) if *b != b'{' && e.is_data() => {
+            format!("the reply is JSON but not an object: {}", excerpt(&head()))
         }
-        return Ok(ImagePayload::Url(url.to_owned()));
+        _ if e.is_syntax() => format!("not JSON ({e}): {}", excerpt(&head())),
+        _ => format!("JSON, but not a reply the gateway documents ({e})"),
+    })
+}
+
+/// The first hundred or so characters of `text`, whitespace collapsed.
+fn excerpt(text: &str) -> String {
+    const MAX_CHARS: usize = 100;
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+        None => words,
     }
-    match d.b64_json.filter(|b| !b.trim().is_empty()) {
-        Some(b) => decode_data_url(b.trim()),
-        None => Err(malformed("a `data` entry has neither `url` nor `b64_json`")),
+}
+
+/// An HTML page's title, else its text.
+fn html_summary(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let title = lower.find("<title").and_then(|open| {
+        let start = open + lower[open..].find('>')? + 1;
+        let end = start + lower[start..].find("</title")?;
+        Some(&html[start..end])
+    });
+    match title.filter(|t| !t.trim().is_empty()) {
+        Some(t) => excerpt(t),
+        None => excerpt(&strip_tags(html)),
+    }
+}
+
+/// The text of an HTML page, each tag replaced by a space.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn payload_from_datum(d: RawDatum<'_>) -> Result<ImagePayload, MalformedReply> {
+    match (
+        non_blank(d.url.as_deref()),
+        non_blank(d.b64_json.as_deref()),
+    ) {
+        (Some(url), _) => payload_from_url(url),
+        (None, Some(b64)) => decode_data_url(b64),
+        (None, None) => Err(malformed("a `data` entry has neither `url` nor `b64_json`")),
+    }
+}
+
+/// `s` trimmed, unless that leaves nothing.
+fn non_blank(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// An image given by URL: a data URL carries the bytes themselves.
+fn payload_from_url(url: &str) -> Result<ImagePayload, MalformedReply> {
+    if url.starts_with("data:") {
+        decode_data_url(url)
+    } else {
+        Ok(ImagePayload::Url(url.to_owned()))
     }
 }
 
@@ -244,6 +317,9 @@ pub fn split_data_url(s: &str) -> (Option<&str>, &str) {
 fn decode_data_url(s: &str) -> Result<ImagePayload, MalformedReply> {
     let (mime, payload) = split_data_url(s);
     let bytes = decode_base64(payload)?;
+    if bytes.is_empty() {
+        return Err(malformed("the base64 image is empty"));
+    }
     Ok(ImagePayload::Bytes {
         mime: mime.map(str::to_owned),
         bytes,
@@ -251,34 +327,45 @@ fn decode_data_url(s: &str) -> Result<ImagePayload, MalformedReply> {
 }
 
 fn decode_base64(payload: &str) -> Result<Vec<u8>, MalformedReply> {
-    let engine = &base64::engine::general_purpose::STANDARD;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     let trimmed = payload.trim();
-    match engine.decode(trimmed) {
-        Ok(b) => Ok(b),
-        Err(_) => {
-            // Tolerate line breaks and missing padding before giving up.
-            let cleaned: String = trimmed
-                .chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .collect();
-            base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(cleaned.trim_end_matches('='))
-                .map_err(|e| malformed(format!("the base64 image does not decode ({e})")))
-        }
-    }
+    STANDARD.decode(trimmed).or_else(|_| {
+        // Tolerate line breaks and missing padding before giving up.
+        let cleaned: String = trimmed
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        STANDARD_NO_PAD
+            .decode(cleaned.trim_end_matches('='))
+            .map_err(|e| malformed(format!("the base64 image does not decode ({e})")))
+    })
 }
 
-/// Finds the image in an older-style `content` string, else calls the text a
-/// refusal.
-fn parse_content(text: &str) -> Result<Reply, MalformedReply> {
-    if let Some(at) = text.find("data:image/") {
-        let end = text[at..]
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']'))
-            .map_or(text.len(), |e| at + e);
-        return Ok(Reply::Images(vec![decode_data_url(&text[at..end])?]));
+/// Content given as parts, like a request's: an image part is the image;
+/// else the text parts are read as one content string.
+fn parse_content_parts(parts: &[serde_json::Value]) -> Result<Reply, MalformedReply> {
+    let image = parts.iter().find_map(|p| {
+        p.pointer("/image_url/url")
+            .or_else(|| p.get("image_url"))
+            .and_then(serde_json::Value::as_str)
+    });
+    if let Some(url) = image {
+        return Ok(Reply::Images(vec![payload_from_url(url.trim())?]));
     }
-    if let Some(url) = find_url(text) {
-        return Ok(Reply::Images(vec![ImagePayload::Url(url.to_owned())]));
+    let texts: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.get("text").and_then(serde_json::Value::as_str))
+        .collect();
+    parse_content(&texts.join("\n"))
+}
+
+/// Finds the image in an older-style `content` string, else calls the text
+/// a refusal.
+fn parse_content(text: &str) -> Result<Reply, MalformedReply> {
+    // A gateway that escapes its JSON twice leaves `https:\/\/…` in the text.
+    let text = text.replace("\\/", "/");
+    if let Some(image) = image_in_text(&text) {
+        return Ok(Reply::Images(vec![image?]));
     }
     let t = text.trim();
     if t.is_empty() {
@@ -289,67 +376,80 @@ fn parse_content(text: &str) -> Result<Reply, MalformedReply> {
     Ok(Reply::Refusal(t.to_owned()))
 }
 
-/// The image URL in text: a markdown image link first, then a URL that ends
-/// in an image extension, then any http(s) URL.
-fn find_url(text: &str) -> Option<&str> {
-    let urls: Vec<&str> = url_candidates(text).collect();
-    if let Some(at) = text.find("](") {
-        let rest = &text[at + 2..];
-        let end = rest.find([')', ' ', '"']).unwrap_or(rest.len());
-        let u = &rest[..end];
-        if u.starts_with("http://") || u.starts_with("https://") {
-            return Some(u);
-        }
+/// The image in content text, in order of certainty: a data URL; a
+/// markdown image; a URL whose path ends in an image extension; a URL that
+/// is the whole content. Other links (a refusal citing a policy page, say)
+/// are text.
+fn image_in_text(text: &str) -> Option<Result<ImagePayload, MalformedReply>> {
+    if let Some(at) = text.find("data:image/") {
+        // The header up to its comma, then base64 characters only.
+        let data = &text[at..];
+        let payload = data.find(',').map_or(data.len(), |comma| comma + 1);
+        let end = data[payload..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+            .map_or(data.len(), |e| payload + e);
+        return Some(decode_data_url(&data[..end]));
     }
-    let is_image = |u: &&str| {
-        let path = u.split(['?', '#']).next().unwrap_or(u).to_ascii_lowercase();
-        [".png", ".jpg", ".jpeg", ".webp"]
-            .iter()
-            .any(|e| path.ends_with(e))
-    };
-    urls.iter()
-        .copied()
-        .find(is_image)
-        .or_else(|| urls.first().copied())
+    let url = markdown_image(text)
+        .or_else(|| urls(text).find(|u| has_image_extension(u)))
+        .or_else(|| urls(text).next().filter(|u| *u == text.trim()))?;
+    Some(Ok(ImagePayload::Url(url.to_owned())))
 }
 
-fn url_candidates(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        let at = rest
-            .find("https://")
-            .into_iter()
-            .chain(rest.find("http://"))
-            .min()?;
-        let tail = &rest[at..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']' | '<'))
-            .unwrap_or(tail.len());
-        let url = tail[..end].trim_end_matches(['.', ',', ';']);
-        rest = &tail[end..];
-        Some(url)
+/// The http(s) target of the first markdown image `![alt](url)`.
+fn markdown_image(text: &str) -> Option<&str> {
+    text.match_indices("![").find_map(|(at, _)| {
+        let rest = &text[at..];
+        let target = &rest[rest.find("](")? + 2..];
+        urls(target).next().filter(|u| target.starts_with(u))
     })
+}
+
+/// Every http(s) URL in `text`, ending where URL characters end (so a
+/// closing bracket, a quote or CJK punctuation is not part of it), without
+/// trailing sentence punctuation.
+fn urls(text: &str) -> impl Iterator<Item = &str> {
+    let is_url_char = |c: char| {
+        c.is_ascii_graphic()
+            && !matches!(
+                c,
+                '"' | '\'' | '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | '\\' | '^' | '`' | '|'
+            )
+    };
+    text.match_indices("http").filter_map(move |(at, _)| {
+        let tail = &text[at..];
+        if !(tail.starts_with("https://") || tail.starts_with("http://")) {
+            return None;
+        }
+        let end = tail.find(|c: char| !is_url_char(c)).unwrap_or(tail.len());
+        Some(tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']))
+    })
+}
+
+fn has_image_extension(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg" | "webp"))
 }
 
 /// The human message in an error body: `{"error":{"message":…}}`,
 /// `{"error":"…"}`, `{"message":…}`, or `None` for anything else (an HTML
-/// page, say).
+/// page, say, or an error without a message).
 pub fn error_message(body: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     error_message_from_value(v.get("error").unwrap_or(&v))
 }
 
+/// The message of an error value, with its `type` (else `code`) when the
+/// message does not already say it.
 fn error_message_from_value(v: &serde_json::Value) -> Option<String> {
+    let text = |key: &str| non_blank(v.get(key).and_then(serde_json::Value::as_str));
     if let Some(s) = v.as_str() {
-        return Some(s.to_owned());
+        return non_blank(Some(s)).map(str::to_owned);
     }
-    let msg = v.get("message").and_then(|m| m.as_str())?;
-    let kind = v
-        .get("type")
-        .or_else(|| v.get("code"))
-        .and_then(|k| k.as_str());
-    Some(match kind {
-        Some(k) if !msg.contains(k) => format!("{msg} ({k})"),
+    let msg = text("message")?;
+    Some(match text("type").or_else(|| text("code")) {
+        Some(kind) if !msg.contains(kind) => format!("{msg} ({kind})"),
         _ => msg.to_owned(),
     })
 }

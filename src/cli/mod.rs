@@ -1,0 +1,221 @@
+//! The command line: flags, subcommands, and the shared set-up (config,
+//! `--demo`, logging) they stand on.
+
+mod export;
+mod send;
+mod show;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use color_eyre::eyre::{Result, WrapErr as _};
+use time::OffsetDateTime;
+
+use crate::config::{self, Config, FlagLayer};
+use crate::convfile::{self, ConvFolder};
+use crate::core::size::SizeSpec;
+use crate::core::tree::Endpoint;
+use crate::core::tree::RequestParams;
+use crate::engine::Engine;
+use crate::fake::{FakeArgs, FakeConfig, FakeGateway};
+use crate::{gateway, tui};
+
+const EXAMPLES: &str = "\
+Examples:
+  pixloom --demo                          open the app against the built-in fake gateway (no key)
+  pixloom fox                             open (or create) fox.pixloom/ in the app
+  pixloom send fox --prompt 'a red fox in snow' --size 2048x1152
+  pixloom send fox --prompt 'make it dusk' --from n2 --variants 3
+  pixloom show fox --json
+  pixloom export fox --format html --out fox.html";
+
+/// Keyboard-driven, multi-turn image generation and editing in the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "pixloom", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The conversation to open: a folder NAME.pixloom (created if missing).
+    pub conv: Option<String>,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Run against a fake gateway started inside pixloom: no key, no network.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// The gateway's root URL [default: https://api.apiyi.com].
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The API key. Prefer PIXLOOM_API_KEY: a flag shows in the process list.
+    #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The model [default: gpt-image-2-vip].
+    #[arg(long, global = true, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Output size: auto or one of the 30 WIDTHxHEIGHT sizes.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub size: Option<SizeSpec>,
+    /// chat (/v1/chat/completions, whole history) or images (generations/edits).
+    #[arg(long, global = true, value_name = "chat|images")]
+    pub endpoint: Option<Endpoint>,
+    /// Seconds to wait for a whole request [default: 300].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub request_timeout: Option<f64>,
+    /// Config file [default: $XDG_CONFIG_HOME/pixloom/config.toml].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log detail in the log file: error, warn, info, debug or trace.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a prompt as a new turn and wait for the result(s).
+    #[command(
+        after_help = "Examples:\n  pixloom send fox --prompt 'a red fox in snow'\n  pixloom send fox --prompt 'same, at night' --from n2 --image ref.jpg --variants 2 --json"
+    )]
+    Send(send::SendArgs),
+    /// Print a conversation's tree.
+    #[command(
+        after_help = "Examples:\n  pixloom show fox\n  pixloom show fox.pixloom --json | jq '.nodes[] | select(.status==\"done\")'"
+    )]
+    Show(show::ShowArgs),
+    /// Write a conversation as one HTML file (images embedded) or Markdown.
+    #[command(
+        after_help = "Examples:\n  pixloom export fox --format html --out fox.html\n  pixloom export fox --format markdown --out fox.md"
+    )]
+    Export(export::ExportArgs),
+    /// Serve the fake gateway on loopback (for tests, demos, benchmarks).
+    #[command(
+        after_help = "Examples:\n  pixloom fake-gateway --port 8080 --latency 2\n  pixloom fake-gateway --fail 429,500 --mode chat-markdown"
+    )]
+    FakeGateway(FakeArgs),
+}
+
+/// Parses the command line and runs it.
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::FakeGateway(args)) => crate::fake::run(args).await,
+        Some(Command::Show(args)) => show::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Send(args)) => {
+            let session = Session::start(&cli.global).await?;
+            let r = send::run(&session, args).await;
+            session.stop().await;
+            r
+        }
+        None => {
+            let session = Session::start(&cli.global).await?;
+            let r = open_app(&session, cli.conv.as_deref()).await;
+            session.stop().await;
+            r
+        }
+    }
+}
+
+/// `pixloom [CONV]`: the terminal app. Without a key it still opens (to
+/// browse and replay) and says how to set one.
+async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
+    let cfg = &session.config;
+    let engine = match cfg.api_key {
+        Some(_) => Some(Engine::new(
+            gateway::Client::new(cfg.client_settings()?)?,
+            cfg.image_budget,
+        )),
+        None => None,
+    };
+    let default_name = if session.demo.is_some() {
+        "demo"
+    } else {
+        "untitled"
+    };
+    let dir = convfile::conversation_dir(conv.unwrap_or(default_name));
+    let (folder, loaded) = ConvFolder::open_or_create(&dir, OffsetDateTime::now_utc())?;
+    tui::run(tui::TuiArgs {
+        folder,
+        conv: loaded.conv,
+        interrupted: loaded.interrupted,
+        missing_images: loaded.missing_images,
+        engine,
+        defaults: RequestParams {
+            endpoint: cfg.endpoint,
+            model: cfg.model.clone(),
+            size: cfg.size,
+        },
+        demo: session.demo.is_some(),
+        graphics: tui::GraphicsBackend::Blocks,
+    })
+    .await
+}
+
+/// A stored image's path as printed for scripts: absolute, so it works
+/// from any directory.
+pub(crate) fn image_path(
+    store: &crate::images::ImageStore,
+    blob: &crate::core::tree::Blob,
+) -> String {
+    let p = store.path(blob);
+    std::fs::canonicalize(&p).unwrap_or(p).display().to_string()
+}
+
+/// Config in force plus, under `--demo`, the fake gateway it points at.
+pub struct Session {
+    pub config: Config,
+    pub demo: Option<FakeGateway>,
+}
+
+/// The key the in-process demo gateway accepts.
+const DEMO_KEY: &str = "sk-pixloom-demo";
+
+impl Session {
+    pub async fn start(global: &GlobalArgs) -> Result<Session> {
+        let env = |k: &str| std::env::var(k).ok();
+        let path = global
+            .config
+            .clone()
+            .or_else(|| config::default_config_path(&env));
+        let flags = FlagLayer {
+            base_url: global.base_url.clone(),
+            api_key: global.api_key.clone(),
+            model: global.model.clone(),
+            size: global.size,
+            endpoint: global.endpoint,
+            request_timeout_secs: global.request_timeout,
+        };
+        let mut config = Config::load(path.as_deref(), &env, &flags)?;
+        let demo = if global.demo {
+            // A few seconds by default so a newcomer sees progress;
+            // tests shorten it.
+            let latency = std::env::var("PIXLOOM_DEMO_LATENCY")
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .unwrap_or(3.0);
+            let fake = FakeGateway::start(FakeConfig {
+                latency: Duration::from_secs_f64(latency),
+                api_key: Some(DEMO_KEY.to_owned()),
+                ..FakeConfig::default()
+            })
+            .await
+            .wrap_err("could not start the demo gateway on loopback")?;
+            config.base_url = fake.base_url();
+            config.api_key = Some(crate::gateway::ApiKey::new(DEMO_KEY));
+            Some(fake)
+        } else {
+            None
+        };
+        Ok(Session { config, demo })
+    }
+
+    pub async fn stop(self) {
+        if let Some(f) = self.demo {
+            f.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `pixloom send`: one new turn (and its variants) from the shell.
+
+use clap::Args;
+use color_eyre::eyre::{Result, eyre};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+
+use super::Session;
+use crate::convfile::{self, ConvFolder};
+use crate::core::model::PRICE_PER_CALL_MICRO_USD;
+use crate::core::tree::{
+    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, RequestParams, Role, Status,
+    TurnError,
+};
+use crate::engine::Engine;
+use crate::gateway;
+use crate::images::{self, ImageStore};
+use crate::sanitize;
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The conversation: NAME or NAME.pixloom (created if missing).
+    pub conv: String,
+    /// What to make or change.
+    #[arg(long, short)]
+    pub prompt: String,
+    /// A reference image: a local file or an http(s) URL (repeatable).
+    #[arg(long = "image", short = 'i', value_name = "PATH_OR_URL")]
+    pub images: Vec<String>,
+    /// Put the new turn under this node (a branch) instead of the selected one.
+    #[arg(long, value_name = "NODE")]
+    pub from: Option<NodeId>,
+    /// How many variants to make in parallel (each is a billed call).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
+    pub variants: u8,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct SendOutput {
+    nodes: Vec<NodeOut>,
+    cost_usd: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct NodeOut {
+    id: NodeId,
+    role: Role,
+    status: Option<Status>,
+    image: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
+    let cfg = &session.config;
+    // Everything a user can get wrong is checked before the file changes.
+    let client = gateway::Client::new(cfg.client_settings()?)?;
+    let engine = Engine::new(client, cfg.image_budget);
+    if args.prompt.trim().is_empty() {
+        return Err(eyre!("the prompt is empty: say what you want to see"));
+    }
+    let now = OffsetDateTime::now_utc();
+    let dir = convfile::conversation_dir(&args.conv);
+    let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
+    let mut conv = loaded.conv;
+    if let Some(from) = args.from {
+        conv.node(from)
+            .map_err(|e| eyre!("--from {from}: {e} in {}", dir.display()))?;
+    }
+    let mut parts = vec![Part::Text {
+        text: args.prompt.clone(),
+    }];
+    for source in &args.images {
+        parts.push(Part::Image {
+            image: import(source, &folder.store).await?,
+        });
+    }
+
+    let parent = args.from.or(conv.selected);
+    let user = conv.add_user(parent, parts, now)?;
+    let params = RequestParams {
+        endpoint: cfg.endpoint,
+        model: cfg.model.clone(),
+        size: cfg.size,
+    };
+    let pending = conv.add_pending(user, &params, usize::from(args.variants), now)?;
+    // Saved before any request goes out: a crash leaves `interrupted` turns.
+    folder.save(&conv)?;
+
+    let mut jobs = JoinSet::new();
+    for &id in &pending {
+        match engine.plan(&conv, id) {
+            Ok(req) => {
+                let (engine, store) = (engine.clone(), folder.store.clone());
+                jobs.spawn(async move { engine.run(store, req).await });
+            }
+            Err(e) => {
+                let error = TurnError {
+                    message: e.to_string(),
+                    ..TurnError::default()
+                };
+                conv.fail(id, error, Outcome::default())?;
+            }
+        }
+    }
+    folder.save(&conv)?;
+    loop {
+        tokio::select! {
+            joined = jobs.join_next() => match joined {
+                None => break,
+                Some(Ok(report)) => {
+                    if let Err(e) = report.apply(&mut conv) {
+                        tracing::warn!(node = %report.node, "dropped a report: {e}");
+                    }
+                    folder.save(&conv)?;
+                }
+                Some(Err(e)) => return Err(eyre!("a request task failed: {e}")),
+            },
+            _ = tokio::signal::ctrl_c() => {
+                jobs.abort_all();
+                for &id in &pending {
+                    let _ = conv.cancel(id);
+                }
+                folder.save(&conv)?;
+                return Err(eyre!("cancelled; the turns are saved as cancelled and can be retried"));
+            }
+        }
+    }
+
+    let mut ids = vec![user];
+    ids.extend(&pending);
+    report(&conv, &folder.store, &ids, args.json)
+}
+
+async fn import(source: &str, store: &ImageStore) -> Result<ImageRef> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        // A plain client: reference downloads never carry the API key.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(120))
+            .build()?;
+        Ok(images::import_url(source, &http, store).await?)
+    } else {
+        let store = store.clone();
+        let path = std::path::PathBuf::from(source);
+        Ok(tokio::task::spawn_blocking(move || images::import_file(&path, &store)).await??)
+    }
+}
+
+/// Prints the new nodes; fails (non-zero exit) if any turn did not finish.
+fn report(conv: &Conversation, store: &ImageStore, ids: &[NodeId], json: bool) -> Result<()> {
+    let mut nodes = Vec::with_capacity(ids.len());
+    let mut cost = 0u64;
+    let mut failures = Vec::new();
+    for &id in ids {
+        let n = conv.node(id)?;
+        let image = n.images().next();
+        let turn = n.turn.as_ref();
+        cost += turn.map_or(0, |t| t.cost_micro_usd);
+        let error = turn.and_then(|t| match t.status {
+            Status::Done => None,
+            Status::Refused => Some(format!("refused: {}", n.text())),
+            _ => Some(
+                t.error
+                    .as_ref()
+                    .map_or_else(|| t.status.to_string(), |e| e.message.clone()),
+            ),
+        });
+        if let Some(e) = &error {
+            failures.push(format!("{id}: {}", sanitize::line(e)));
+        }
+        nodes.push(NodeOut {
+            id,
+            role: n.role,
+            status: n.status(),
+            image: (n.role == Role::Assistant)
+                .then(|| image.map(|i| super::image_path(store, &i.original)))
+                .flatten(),
+            width: image.map(|i| i.original.width),
+            height: image.map(|i| i.original.height),
+            request_id: turn.and_then(|t| t.request_id.clone()),
+            error,
+        });
+    }
+    // Micro-dollars to dollars: exact for whole cents.
+    #[allow(clippy::cast_precision_loss)]
+    let cost_usd = cost as f64 / 1e6;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&SendOutput { nodes, cost_usd })?
+        );
+    } else {
+        for n in &nodes {
+            let what = match (&n.image, &n.error) {
+                (Some(p), _) => format!("{}x{}  {p}", n.width.unwrap_or(0), n.height.unwrap_or(0)),
+                (None, Some(e)) => sanitize::line(e).into_owned(),
+                (None, None) => String::new(),
+            };
+            let status = n
+                .status
+                .map_or_else(|| "user".to_owned(), |s| s.to_string());
+            println!("{}  {status:<9} {what}", n.id);
+        }
+        println!(
+            "cost ${cost_usd:.2} ({} billed call(s))",
+            cost / PRICE_PER_CALL_MICRO_USD
+        );
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(eyre!("{}", failures.join("; ")))
+    }
+}

@@ -1,0 +1,345 @@
+//! Saved conversations: one folder `NAME.pixloom/` holding
+//! `conversation.json` (the tree, format `pixloom/1`) and `images/` (the
+//! content-addressed [`ImageStore`]). Nothing inside refers to an absolute
+//! path, so a folder copied or moved elsewhere opens as it was.
+//!
+//! A folder is used by one process at a time (an advisory lock on
+//! `.lock`). A saved file that cannot be read — damaged, cut short, from a
+//! newer pixloom, inconsistent — is refused and never written over.
+//! See `docs/file-format.md`.
+
+mod error;
+mod format;
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+pub use error::ConvFileError;
+pub use format::{FORMAT, from_json, to_json};
+
+use crate::core::tree::{Conversation, NodeId};
+use crate::durable;
+use crate::images::ImageStore;
+
+/// The folder name's extension.
+pub const EXTENSION: &str = "pixloom";
+/// The tree's file inside the folder.
+pub const CONVERSATION_FILE: &str = "conversation.json";
+/// The image store's folder inside the folder.
+pub const IMAGES_DIR: &str = "images";
+/// The lock file inside the folder.
+pub const LOCK_FILE: &str = ".lock";
+
+/// The folder a command-line argument names: `foo` → `foo.pixloom`;
+/// `foo.pixloom`, `foo.pixloom/` and `foo.pixloom/conversation.json` →
+/// `foo.pixloom`.
+pub fn conversation_dir(arg: impl AsRef<Path>) -> PathBuf {
+    // `components` drops a trailing slash and inner `.`.
+    let p: PathBuf = arg.as_ref().components().collect();
+    if p.file_name().is_some_and(|n| n == CONVERSATION_FILE) {
+        return match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+    }
+    if p.extension().is_some_and(|e| e == EXTENSION) {
+        return p;
+    }
+    match p.file_name() {
+        Some(name) => {
+            let mut name = name.to_os_string();
+            name.push(".");
+            name.push(EXTENSION);
+            p.with_file_name(name)
+        }
+        None => p, // `.`, `..`, `/`: taken as the folder itself
+    }
+}
+
+/// An open conversation folder: held locked until dropped.
+#[derive(Debug)]
+pub struct ConvFolder {
+    pub dir: PathBuf,
+    pub store: ImageStore,
+    /// Holds the advisory lock; closing it releases the lock.
+    #[allow(dead_code)]
+    lock: File,
+}
+
+/// What opening a folder found.
+#[derive(Debug)]
+pub struct Loaded {
+    pub conv: Conversation,
+    /// Turns that were pending when pixloom last stopped; now `interrupted`
+    /// (and already saved so).
+    pub interrupted: Vec<NodeId>,
+    /// Temporary files left by a crash, removed.
+    pub removed_temps: usize,
+    /// Images the tree uses whose files are missing or damaged, as
+    /// `images/<file> (n3)`, for the UI to warn about. The conversation
+    /// still opens.
+    pub missing_images: Vec<String>,
+}
+
+impl ConvFolder {
+    /// Opens an existing conversation folder: locks it, removes stray
+    /// temporary files, reads and checks the tree, and marks turns left
+    /// pending by a crash `interrupted` (saving that right away).
+    pub fn open(dir: impl AsRef<Path>) -> Result<(ConvFolder, Loaded), ConvFileError> {
+        let dir = dir.as_ref().to_path_buf();
+        let file = dir.join(CONVERSATION_FILE);
+        match fs::metadata(&dir) {
+            Ok(m) if !m.is_dir() => return Err(ConvFileError::NotAFolder { dir }),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(ConvFileError::NotFound { dir });
+            }
+            Err(source) => return Err(io_err("open", &dir, source)),
+        }
+        // Checked before locking, so a stray folder does not get a `.lock`.
+        if !file.exists() {
+            return Err(ConvFileError::NoConversationFile { dir });
+        }
+        let lock = take_lock(&dir)?;
+        let removed_temps = remove_temps(&dir)?;
+        let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
+        let mut conv = from_json(&bytes, &file)?;
+        let store = ImageStore::open(dir.join(IMAGES_DIR))
+            .map_err(|source| io_err("open", &dir.join(IMAGES_DIR), source))?;
+        let folder = ConvFolder { dir, store, lock };
+        let interrupted = conv.interrupt_pending();
+        if !interrupted.is_empty() {
+            folder.save(&conv)?;
+        }
+        let missing_images = folder.missing_images(&conv);
+        let loaded = Loaded {
+            conv,
+            interrupted,
+            removed_temps,
+            missing_images,
+        };
+        Ok((folder, loaded))
+    }
+
+    /// Creates a new conversation folder with an empty tree and saves it.
+    /// Refuses a folder that already holds a conversation or other files.
+    pub fn create(
+        dir: impl AsRef<Path>,
+        title: impl Into<String>,
+        now: OffsetDateTime,
+    ) -> Result<(ConvFolder, Conversation), ConvFileError> {
+        let dir = dir.as_ref().to_path_buf();
+        check_creatable(&dir)?;
+        fs::create_dir_all(&dir).map_err(|source| io_err("create", &dir, source))?;
+        let lock = take_lock(&dir)?;
+        // Another process may have created it between the check and the lock.
+        check_creatable(&dir)?;
+        remove_temps(&dir)?;
+        let images = dir.join(IMAGES_DIR);
+        let store =
+            ImageStore::open(&images).map_err(|source| io_err("create", &images, source))?;
+        let folder = ConvFolder { dir, store, lock };
+        let conv = Conversation::new(title, now);
+        folder.save(&conv)?;
+        Ok((folder, conv))
+    }
+
+    /// Opens the folder when it holds a conversation, else creates one
+    /// titled after the folder (`foo.pixloom` → `foo`).
+    pub fn open_or_create(
+        dir: impl AsRef<Path>,
+        now: OffsetDateTime,
+    ) -> Result<(ConvFolder, Loaded), ConvFileError> {
+        let dir = dir.as_ref();
+        if dir.join(CONVERSATION_FILE).exists() {
+            return Self::open(dir);
+        }
+        let title = dir
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "." && s != "..")
+            .unwrap_or_else(|| "untitled".to_string());
+        let (folder, conv) = Self::create(dir, title, now)?;
+        let loaded = Loaded {
+            conv,
+            interrupted: Vec::new(),
+            removed_temps: 0,
+            missing_images: Vec::new(),
+        };
+        Ok((folder, loaded))
+    }
+
+    /// The path of `conversation.json`.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(CONVERSATION_FILE)
+    }
+
+    /// Saves the tree atomically: the file is the old version or the new
+    /// one, never a mix; on failure the old version is intact.
+    pub fn save(&self, conv: &Conversation) -> Result<(), ConvFileError> {
+        let path = self.file();
+        let json = to_json(conv).map_err(|e| ConvFileError::Save {
+            source: io::Error::other(format!("cannot encode {}: {e}", path.display())),
+            path: path.clone(),
+        })?;
+        durable::write_atomic(&path, json.as_bytes())
+            .map_err(|source| ConvFileError::Save { path, source })
+    }
+
+    /// Image files the tree uses that are not in the store (each once).
+    pub fn missing_images(&self, conv: &Conversation) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for node in conv.nodes.values() {
+            for image in node.images() {
+                for blob in std::iter::once(&image.original).chain(image.upload.as_ref()) {
+                    let name = blob.file_name();
+                    if !self.store.contains(blob) && seen.insert(name.clone()) {
+                        out.push(format!("{IMAGES_DIR}/{name} ({})", node.id));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A folder may be created unless it holds a conversation or anything
+/// other than what an interrupted create leaves (lock, empty images/, temps).
+fn check_creatable(dir: &Path) -> Result<(), ConvFileError> {
+    if dir.join(CONVERSATION_FILE).exists() {
+        return Err(ConvFileError::AlreadyExists {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            return Err(ConvFileError::NotAFolder {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Err(source) => return Err(io_err("read", dir, source)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| io_err("read", dir, source))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let leftover = name == LOCK_FILE
+            || name.starts_with(durable::TEMP_PREFIX)
+            || (name == IMAGES_DIR
+                && fs::read_dir(entry.path()).is_ok_and(|mut d| d.next().is_none()));
+        if !leftover {
+            return Err(ConvFileError::FolderNotEmpty {
+                dir: dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Takes the folder's exclusive advisory lock, or says who holds it.
+fn take_lock(dir: &Path) -> Result<File, ConvFileError> {
+    let path = dir.join(LOCK_FILE);
+    let mut writable = true;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .or_else(|e| {
+            // A read-only folder (or lock file) can still be locked for reading.
+            writable = false;
+            File::open(&path).map_err(|_| e)
+        })
+        .map_err(|source| io_err("open the lock file", &path, source))?;
+    // `File::try_lock` is Rust 1.89; Cargo.toml still says 1.88 (asked the
+    // lead to raise `rust-version`).
+    #[allow(clippy::incompatible_msrv)]
+    let locked = file.try_lock();
+    match locked {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(ConvFileError::Locked {
+                dir: dir.to_path_buf(),
+                holder: text.trim().parse().ok(),
+            });
+        }
+        Err(fs::TryLockError::Error(source)) => {
+            return Err(io_err("lock", &path, source));
+        }
+    }
+    if writable {
+        // For the message another process shows; best effort.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| write!(file, "{}", std::process::id()));
+    }
+    Ok(file)
+}
+
+/// Removes temporary files a crash left in the folder and in `images/`.
+fn remove_temps(dir: &Path) -> Result<usize, ConvFileError> {
+    let images = dir.join(IMAGES_DIR);
+    let a = durable::remove_stray_temps(dir).map_err(|s| io_err("clean", dir, s))?;
+    let b = durable::remove_stray_temps(&images).map_err(|s| io_err("clean", &images, s))?;
+    Ok(a + b)
+}
+
+fn io_err(action: &'static str, path: &Path, source: io::Error) -> ConvFileError {
+    ConvFileError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Reads a conversation without locking or changing anything, for `show`
+/// and `export` (which may run while the app or a `send` has it open).
+/// Turns left pending while no pixloom holds the folder are shown as
+/// `interrupted`, as the next open will mark them; the file is not written.
+pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), ConvFileError> {
+    let dir = dir.as_ref().to_path_buf();
+    let file = dir.join(CONVERSATION_FILE);
+    match fs::metadata(&dir) {
+        Ok(m) if !m.is_dir() => return Err(ConvFileError::NotAFolder { dir }),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(ConvFileError::NotFound { dir });
+        }
+        Err(source) => return Err(io_err("open", &dir, source)),
+    }
+    if !file.exists() {
+        return Err(ConvFileError::NoConversationFile { dir });
+    }
+    let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
+    let mut conv = from_json(&bytes, &file)?;
+    if !held_by_another(&dir) {
+        conv.interrupt_pending();
+    }
+    // Not `ImageStore::open`: that creates the folder, and this reads only.
+    let store = ImageStore::at(dir.join(IMAGES_DIR));
+    Ok((conv, store))
+}
+
+/// Whether a running pixloom holds the folder's lock.
+fn held_by_another(dir: &Path) -> bool {
+    let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
+        return false;
+    };
+    #[allow(clippy::incompatible_msrv)]
+    let probe = file.try_lock_shared();
+    matches!(probe, Err(fs::TryLockError::WouldBlock))
+}

@@ -1,0 +1,197 @@
+use std::path::Path;
+
+use time::macros::datetime;
+
+use super::*;
+use crate::core::size::SizeSpec;
+use crate::core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
+
+fn now() -> OffsetDateTime {
+    datetime!(2026-11-23 12:00 UTC)
+}
+
+fn params() -> RequestParams {
+    RequestParams {
+        endpoint: Endpoint::Chat,
+        model: "gpt-image-2-vip".into(),
+        size: SizeSpec::Auto,
+    }
+}
+
+/// A small tree: a prompt, one failed and one pending answer.
+fn sample() -> Conversation {
+    let mut c = Conversation::new("cats", now());
+    let u = c
+        .reply(
+            vec![Part::Text {
+                text: "a cat".into(),
+            }],
+            now(),
+        )
+        .unwrap();
+    let ids = c.add_pending(u, &params(), 2, now()).unwrap();
+    let err = TurnError {
+        message: "HTTP 500".into(),
+        http_status: Some(500),
+        ..TurnError::default()
+    };
+    c.fail(ids[0], err, Outcome::default()).unwrap();
+    c
+}
+
+#[test]
+fn conversation_dir_names() {
+    let cases = [
+        ("foo", "foo.pixloom"),
+        ("foo.pixloom", "foo.pixloom"),
+        ("foo.pixloom/", "foo.pixloom"),
+        ("foo.pixloom/conversation.json", "foo.pixloom"),
+        ("a/b/foo", "a/b/foo.pixloom"),
+        ("foo.v2", "foo.v2.pixloom"),
+        ("conversation.json", "."),
+        ("/tmp/x.pixloom/./", "/tmp/x.pixloom"),
+    ];
+    for (arg, want) in cases {
+        assert_eq!(conversation_dir(arg), Path::new(want), "{arg}");
+    }
+    assert_eq!(conversation_dir(Path::new("..")), Path::new(".."));
+}
+
+#[test]
+fn json_starts_with_format_and_round_trips() {
+    let c = sample();
+    let json = to_json(&c).unwrap();
+    assert!(
+        json.starts_with("{\n  \"format\": \"pixloom/1\",\n  \"title\": \"cats\""),
+        "{json}"
+    );
+    assert!(json.ends_with("}\n"));
+    let back = from_json(json.as_bytes(), Path::new("c.json")).unwrap();
+    assert_eq!(back, c);
+}
+
+#[test]
+fn later_minor_versions_and_unknown_fields_are_read() {
+    let json = to_json(&sample()).unwrap();
+    let newer = json.replace(
+        "\"format\": \"pixloom/1\",",
+        "\"format\": \"pixloom/1.4\", \"colour\": \"teal\",",
+    );
+    assert_eq!(
+        from_json(newer.as_bytes(), Path::new("c")).unwrap(),
+        sample()
+    );
+}
+
+fn err_of(text: &str) -> ConvFileError {
+    from_json(text.as_bytes(), Path::new("x.pixloom/conversation.json")).unwrap_err()
+}
+
+#[test]
+fn each_kind_of_bad_file_has_its_own_error() {
+    let good = to_json(&sample()).unwrap();
+    assert!(matches!(err_of(""), ConvFileError::Empty { .. }));
+    assert!(matches!(err_of(" \n"), ConvFileError::Empty { .. }));
+
+    let cut = err_of(&good[..good.len() / 2]);
+    assert!(matches!(cut, ConvFileError::Damaged { .. }), "{cut:?}");
+    assert!(cut.to_string().contains("cut short"), "{cut}");
+
+    let e = err_of("[1, 2]");
+    assert!(e.to_string().contains("JSON array"), "{e}");
+    assert!(matches!(e, ConvFileError::NotPixloom { .. }));
+    assert!(matches!(
+        err_of("{\"title\": \"x\"}"),
+        ConvFileError::NotPixloom { .. }
+    ));
+    assert!(matches!(
+        err_of("{\"format\": 1}"),
+        ConvFileError::NotPixloom { .. }
+    ));
+    assert!(matches!(
+        err_of("{\"format\": \"photoshop/3\"}"),
+        ConvFileError::NotPixloom { .. }
+    ));
+    assert!(matches!(
+        err_of("{\"format\": \"pixloom/0\"}"),
+        ConvFileError::NotPixloom { .. }
+    ));
+
+    let e = err_of(&good.replace("pixloom/1", "pixloom/2"));
+    assert_eq!(
+        e.to_string(),
+        "saved conversation x.pixloom/conversation.json was written by a newer pixloom \
+         (pixloom/2); this version reads pixloom/1 — upgrade pixloom. The file was not changed."
+    );
+
+    // A field of the wrong type: position and serde's words.
+    let e = err_of(&good.replace("\"next_id\": 4", "\"next_id\": \"four\""));
+    let ConvFileError::Damaged { line, detail, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(*line, 5, "{e}");
+    assert!(detail.contains("invalid type"), "{e}");
+
+    let e = err_of(&good.replace("\"next_id\": 4", "\"next_id\": 2"));
+    assert!(matches!(e, ConvFileError::Inconsistent { .. }), "{e:?}");
+    assert!(e.to_string().contains("next_id"), "{e}");
+}
+
+#[test]
+fn damaged_message_names_file_line_column_and_cause() {
+    let good = to_json(&sample()).unwrap();
+    let broken = good.replacen(",\n  \"title\"", "\n  \"title\"", 1);
+    let e = err_of(&broken);
+    assert_eq!(
+        e.to_string(),
+        "saved conversation x.pixloom/conversation.json is damaged at line 3, column 3 \
+         (expected `,` or `}`); it was not changed. Restore it from a backup, or open \
+         another conversation."
+    );
+}
+
+#[test]
+fn creatable_allows_only_leftovers_of_an_interrupted_create() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("a.pixloom");
+    check_creatable(&dir).unwrap();
+    fs::create_dir_all(dir.join(IMAGES_DIR)).unwrap();
+    fs::write(dir.join(LOCK_FILE), b"").unwrap();
+    fs::write(dir.join(".tmp-x"), b"").unwrap();
+    check_creatable(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    assert!(matches!(
+        check_creatable(&dir),
+        Err(ConvFileError::FolderNotEmpty { .. })
+    ));
+    fs::write(dir.join(CONVERSATION_FILE), b"{}").unwrap();
+    assert!(matches!(
+        check_creatable(&dir),
+        Err(ConvFileError::AlreadyExists { .. })
+    ));
+}
+
+#[test]
+fn lock_names_the_holder() {
+    let d = tempfile::tempdir().unwrap();
+    let _held = take_lock(d.path()).unwrap();
+    let e = take_lock(d.path()).unwrap_err();
+    let want = format!("(pid {})", std::process::id());
+    assert!(e.to_string().contains(&want), "{e}");
+    assert!(
+        e.to_string().contains("is open in another pixloom process"),
+        "{e}"
+    );
+    assert!(e.to_string().ends_with("; close it first."), "{e}");
+}
+
+/// The example in docs/file-format.md is a real file: it loads, and saving
+/// it gives back the same text (so the documented field order is right).
+#[test]
+fn documented_example_is_exact() {
+    let doc = include_str!("../../docs/file-format.md");
+    let start = doc.find("```json\n").unwrap() + "```json\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let conv = from_json(example.as_bytes(), Path::new("example")).unwrap();
+    assert_eq!(to_json(&conv).unwrap(), example);
+}

@@ -1,0 +1,474 @@
+//! Picture synthesis: a deterministic image per prompt (palette and pattern
+//! from a hash of the prompt), or a reference image scaled to the output
+//! size and marked with the prompt's colours; fast PNG encoding; and the
+//! size an `auto` request gets.
+//!
+//! CPU-bound: callers run it on `spawn_blocking`. Rows are filled on
+//! scoped threads so a 4K result stays well under a second.
+
+use std::f32::consts::PI;
+use std::num::NonZeroUsize;
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ExtendedColorType, ImageEncoder, RgbImage};
+use sha2::{Digest, Sha256};
+
+use crate::core::size::{RATIOS, SIZES, Size, Tier};
+
+/// How a prompt looks: a three-stop palette, a pattern, and a "sun" disc.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Look {
+    stops: [[f32; 3]; 3],
+    accent: [f32; 3],
+    pattern: Pattern,
+    cos: f32,
+    sin: f32,
+    freq: f32,
+    sun: (f32, f32, f32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    Linear,
+    Stripes,
+    Rings,
+    Checker,
+    Waves,
+}
+
+/// The look of a prompt: the same prompt always looks the same; two
+/// prompts differ in hue, pattern and layout.
+pub(crate) fn look(prompt: &str) -> Look {
+    let h = Sha256::digest(prompt.trim().as_bytes());
+    let unit = |i: usize| f32::from(h[i]) / 255.0;
+    let hue = f32::from(u16::from_be_bytes([h[0], h[1]])) / 65536.0 * 360.0;
+    let spread = 35.0 + unit(2) * 110.0;
+    let sat = 0.55 + unit(3) * 0.4;
+    let pattern = match h[4] % 5 {
+        0 => Pattern::Linear,
+        1 => Pattern::Stripes,
+        2 => Pattern::Rings,
+        3 => Pattern::Checker,
+        _ => Pattern::Waves,
+    };
+    let angle = unit(5) * PI;
+    Look {
+        stops: [
+            hsv(hue, sat, 0.22 + unit(8) * 0.2),
+            hsv(hue + spread, sat * 0.9, 0.75 + unit(9) * 0.2),
+            hsv(hue + 180.0, sat * 0.7, 0.5 + unit(10) * 0.3),
+        ],
+        accent: hsv(hue + 90.0, 0.9, 0.95),
+        pattern,
+        cos: angle.cos(),
+        sin: angle.sin(),
+        freq: 3.0 + f32::from(h[6] % 9),
+        sun: (
+            0.2 + unit(11) * 0.6,
+            0.2 + unit(12) * 0.6,
+            0.08 + unit(13) * 0.12,
+        ),
+    }
+}
+
+/// `hsv` in degrees and 0..1, to linear 0..255 RGB.
+fn hsv(h: f32, s: f32, v: f32) -> [f32; 3] {
+    let h = h.rem_euclid(360.0) / 60.0;
+    let c = v * s;
+    let x = c * (1.0 - ((h % 2.0) - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    [(r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0]
+}
+
+fn lerp3(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
+}
+
+/// 0→1→0 over each unit interval: stripes without hard edges.
+fn tri(x: f32) -> f32 {
+    let f = x - x.floor();
+    1.0 - (2.0 * f - 1.0).abs()
+}
+
+impl Look {
+    /// The colour at `(u, v)`, both in units of the image's shorter side.
+    fn shade(&self, u: f32, v: f32) -> [f32; 3] {
+        let along = u * self.cos + v * self.sin;
+        let across = -u * self.sin + v * self.cos;
+        let t = match self.pattern {
+            Pattern::Linear => along.clamp(0.0, 1.0),
+            Pattern::Stripes => tri(along * self.freq * 0.5),
+            Pattern::Rings => {
+                let (du, dv) = (u - self.sun.0, v - self.sun.1);
+                tri((du * du + dv * dv).sqrt() * self.freq * 0.5)
+            }
+            Pattern::Checker => {
+                let cell = (along * self.freq).floor() + (across * self.freq).floor();
+                0.3 + 0.4 * (cell.rem_euclid(2.0)) + 0.3 * along.clamp(0.0, 1.0)
+            }
+            Pattern::Waves => {
+                0.5 + 0.5 * (along * self.freq * PI + (across * 3.0).sin() * 1.5).sin()
+            }
+        };
+        let base = if t < 0.5 {
+            lerp3(self.stops[0], self.stops[1], t * 2.0)
+        } else {
+            lerp3(self.stops[1], self.stops[2], t * 2.0 - 1.0)
+        };
+        // A soft-edged disc, so every picture has a subject.
+        let (du, dv) = (u - self.sun.0, v - self.sun.1);
+        let d = (du * du + dv * dv).sqrt();
+        let edge = ((self.sun.2 - d) / 0.01).clamp(0.0, 1.0);
+        lerp3(base, self.accent, edge * 0.85)
+    }
+}
+
+fn to_px(c: [f32; 3]) -> [u8; 3] {
+    [
+        c[0].clamp(0.0, 255.0) as u8,
+        c[1].clamp(0.0, 255.0) as u8,
+        c[2].clamp(0.0, 255.0) as u8,
+    ]
+}
+
+/// Runs `f(y, row)` over every row of pixels, rows split across threads.
+fn par_rows(img: &mut RgbImage, f: impl Fn(u32, &mut [u8]) + Sync) {
+    let w = img.width() as usize;
+    let h = img.height() as usize;
+    if w == 0 || h == 0 {
+        return;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .clamp(1, 16);
+    let rows_per = h.div_ceil(threads);
+    let buf: &mut [u8] = img;
+    std::thread::scope(|s| {
+        for (i, chunk) in buf.chunks_mut(rows_per * w * 3).enumerate() {
+            let f = &f;
+            s.spawn(move || {
+                for (j, row) in chunk.chunks_exact_mut(w * 3).enumerate() {
+                    f((i * rows_per + j) as u32, row);
+                }
+            });
+        }
+    });
+}
+
+fn resize_into(src: &RgbImage, dst: &mut RgbImage) -> Result<(), String> {
+    use fast_image_resize as fr;
+    let opts =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear));
+    fr::Resizer::new()
+        .resize(src, dst, &opts)
+        .map_err(|e| format!("could not scale the image: {e}"))
+}
+
+/// The pattern is drawn at most this large on its long side, then scaled
+/// up: the picture is smooth anyway, and per-pixel maths at 4K would cost
+/// far more than the (SIMD) resize.
+const DRAFT_LONG_SIDE: u32 = 480;
+
+/// A fresh picture for `prompt`, exactly `width`×`height`.
+pub(crate) fn generate(prompt: &str, width: u32, height: u32) -> RgbImage {
+    let look = look(prompt);
+    let width = width.max(1);
+    let height = height.max(1);
+    let k = (DRAFT_LONG_SIDE as f32 / width.max(height) as f32).min(1.0);
+    let dw = ((width as f32 * k).round() as u32).clamp(1, width);
+    let dh = ((height as f32 * k).round() as u32).clamp(1, height);
+    // Coordinates in units of the full image's shorter side, so the
+    // picture's layout does not depend on the draft size.
+    let step_x = width as f32 / dw as f32 / width.min(height) as f32;
+    let step_y = height as f32 / dh as f32 / width.min(height) as f32;
+    let mut draft = RgbImage::new(dw, dh);
+    par_rows(&mut draft, |y, row| {
+        let v = (y as f32 + 0.5) * step_y;
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            px.copy_from_slice(&to_px(look.shade((x as f32 + 0.5) * step_x, v)));
+        }
+    });
+    if (dw, dh) == (width, height) {
+        return draft;
+    }
+    let mut img = RgbImage::new(width, height);
+    match resize_into(&draft, &mut img) {
+        Ok(()) => img,
+        // Cannot happen for two RGB8 images; a nearest-neighbour copy keeps
+        // the promise of the exact size anyway.
+        Err(_) => {
+            image::imageops::resize(&draft, width, height, image::imageops::FilterType::Nearest)
+        }
+    }
+}
+
+/// Share of the tint toward the prompt's accent colour on a derived
+/// image, in 256ths.
+const TINT_256: u32 = 26;
+/// Height of the prompt-patterned band at the bottom of a derived image,
+/// in percent.
+const BAND_PERCENT: u32 = 6;
+
+/// `reference` scaled to `width`×`height`, tinted toward the prompt's
+/// colour, with a band of the prompt's pattern along the bottom: visibly
+/// the same picture (its mean colour stays close), visibly edited.
+pub(crate) fn derive(
+    reference: &DynamicImage,
+    prompt: &str,
+    width: u32,
+    height: u32,
+) -> Result<RgbImage, String> {
+    let look = look(prompt);
+    let src = reference.to_rgb8();
+    let mut img = RgbImage::new(width, height);
+    resize_into(&src, &mut img)?;
+    // One table per channel: a tint is a byte → byte map.
+    let lut: Vec<[u8; 256]> = (0..3)
+        .map(|c| {
+            let accent = look.accent[c].clamp(0.0, 255.0) as u32;
+            std::array::from_fn(|v| ((v as u32 * (256 - TINT_256) + accent * TINT_256) >> 8) as u8)
+        })
+        .collect();
+    let band_h = (height * BAND_PERCENT / 100).max(1).min(height);
+    let band_top = height - band_h;
+    par_rows(&mut img, |y, row| {
+        if y < band_top {
+            for px in row.chunks_exact_mut(3) {
+                px[0] = lut[0][usize::from(px[0])];
+                px[1] = lut[1][usize::from(px[1])];
+                px[2] = lut[2][usize::from(px[2])];
+            }
+        }
+    });
+    let band = generate(prompt, width, band_h);
+    let stride = width as usize * 3;
+    let at = band_top as usize * stride;
+    let buf: &mut [u8] = &mut img;
+    buf[at..at + band.as_raw().len()].copy_from_slice(band.as_raw());
+    Ok(img)
+}
+
+/// PNG bytes, encoded for speed rather than size.
+pub(crate) fn encode_png(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::with_capacity(img.as_raw().len() / 8);
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
+}
+
+/// The first `WxH` in `text` (`x`, `X` or `×`), if any.
+fn dims_in(text: &str) -> Option<(u32, u32)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            let num = |from: usize| -> (u32, usize) {
+                let mut j = from;
+                let mut n: u32 = 0;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    n = n
+                        .saturating_mul(10)
+                        .saturating_add(chars[j].to_digit(10).unwrap_or(0));
+                    j += 1;
+                }
+                (n, j)
+            };
+            let (w, j) = num(i);
+            if j < chars.len() && matches!(chars[j], 'x' | 'X' | '×') {
+                let (h, k) = num(j + 1);
+                if k > j + 1 && w > 0 && h > 0 {
+                    return Some((w, h));
+                }
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The first table ratio written as `W:H` in `text`, if any.
+fn ratio_in(text: &str) -> Option<crate::core::size::Ratio> {
+    RATIOS.iter().copied().find(|r| {
+        let pat = format!("{}:{}", r.w, r.h);
+        text.match_indices(&pat).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + pat.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_digit())
+                && !after.is_some_and(|c| c.is_ascii_digit())
+        })
+    })
+}
+
+/// At most 2K: prompts and references never buy a 4K result.
+fn cap_2k(s: Size) -> Size {
+    if s.tier == Tier::Detail4K {
+        s.tier_down().unwrap_or(s)
+    } else {
+        s
+    }
+}
+
+/// The size `auto` (or no size) gets on a model that takes `size`: a table
+/// size named in the prompt, else a ratio named in the prompt, else the
+/// reference image's shape, else one of the 1K/2K sizes chosen by the
+/// prompt's hash. Never 4K. Deterministic: the same request, the same size.
+pub(crate) fn auto_size(prompt: &str, reference: Option<(u32, u32)>) -> (u32, u32) {
+    let h = Sha256::digest(prompt.trim().as_bytes());
+    let tier = if h[14] % 2 == 0 {
+        Tier::Fast1K
+    } else {
+        Tier::Recommended2K
+    };
+    let pick = dims_in(prompt)
+        .and_then(|(w, h)| Size::lookup(w, h))
+        .map(cap_2k)
+        .or_else(|| ratio_in(prompt).map(|r| Size::of(r, tier)))
+        .or_else(|| reference.map(|(w, h)| cap_2k(Size::nearest(w, h))))
+        .unwrap_or_else(|| {
+            let small: Vec<Size> = SIZES
+                .iter()
+                .copied()
+                .filter(|s| s.tier != Tier::Detail4K)
+                .collect();
+            small[usize::from(h[15]) % small.len()]
+        });
+    (pick.width, pick.height)
+}
+
+/// The size `gpt-image-2-all` produces: it takes no `size` field, so the
+/// dimensions come from the prompt (`WxH`, scaled down to at most 2048 on
+/// the long side: that model has no 4K), else a named ratio at 1K, else
+/// 1280x1280.
+pub(crate) fn all_model_size(prompt: &str) -> (u32, u32) {
+    if let Some((w, h)) =
+        dims_in(prompt).filter(|&(w, h)| (16..=16384).contains(&w) && (16..=16384).contains(&h))
+    {
+        let long = w.max(h);
+        if long <= 2048 {
+            return (w, h);
+        }
+        let scale = |v: u32| ((u64::from(v) * 2048 / u64::from(long)) as u32).max(1);
+        return (scale(w), scale(h));
+    }
+    if let Some(r) = ratio_in(prompt) {
+        let s = Size::of(r, Tier::Fast1K);
+        return (s.width, s.height);
+    }
+    (1280, 1280)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mean(img: &RgbImage) -> [f64; 3] {
+        let mut sum = [0f64; 3];
+        for p in img.pixels() {
+            for c in 0..3 {
+                sum[c] += f64::from(p.0[c]);
+            }
+        }
+        let n = f64::from(img.width() * img.height());
+        [sum[0] / n, sum[1] / n, sum[2] / n]
+    }
+
+    #[test]
+    fn same_prompt_same_picture_different_prompt_different_picture() {
+        let a = generate("a red fox in snow", 64, 48);
+        assert_eq!(a.dimensions(), (64, 48));
+        assert_eq!(a, generate("a red fox in snow", 64, 48));
+        let b = generate("a lighthouse at dusk", 64, 48);
+        let diff: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        assert!(
+            diff / a.as_raw().len() as u64 > 20,
+            "mean abs diff too small"
+        );
+    }
+
+    #[test]
+    fn derived_keeps_the_reference_colour() {
+        let reference =
+            DynamicImage::ImageRgb8(RgbImage::from_pixel(50, 30, image::Rgb([200, 40, 30])));
+        let out = derive(&reference, "make it brighter", 128, 96).expect("derive");
+        assert_eq!(out.dimensions(), (128, 96));
+        let m = mean(&out);
+        assert!(
+            (m[0] - 200.0).abs() < 45.0 && (m[1] - 40.0).abs() < 45.0,
+            "{m:?}"
+        );
+        // The prompt's band is there: the bottom row is not the reference.
+        assert_ne!(out.get_pixel(5, 95).0, [200, 40, 30]);
+    }
+
+    #[test]
+    fn png_round_trips() {
+        let img = generate("x", 33, 17);
+        let png = encode_png(&img).expect("encode");
+        let back = image::load_from_memory(&png).expect("decode").to_rgb8();
+        assert_eq!(back, img);
+    }
+
+    #[test]
+    fn dims_and_ratios_in_prompts() {
+        assert_eq!(dims_in("a 1024x768 logo"), Some((1024, 768)));
+        assert_eq!(dims_in("size 3840×2160 please"), Some((3840, 2160)));
+        assert_eq!(dims_in("no dims x here 12x"), None);
+        assert_eq!(
+            ratio_in("cinematic 16:9 shot").map(|r| (r.w, r.h)),
+            Some((16, 9))
+        );
+        assert_eq!(ratio_in("at 10:30 pm"), None);
+    }
+
+    #[test]
+    fn auto_sizes_are_table_sizes_at_most_2k() {
+        for p in ["a", "b", "c", "lighthouse", "cat", "dog", "x y z"] {
+            let (w, h) = auto_size(p, None);
+            let s = Size::lookup(w, h).expect("in table");
+            assert_ne!(s.tier, Tier::Detail4K);
+            assert_eq!(auto_size(p, None), (w, h), "deterministic");
+        }
+        assert_eq!(auto_size("wallpaper 3840x2160", None), (2048, 1152));
+        assert_eq!(auto_size("poster 1536x2048", None), (1536, 2048));
+        let (w, h) = auto_size("cinematic 16:9", None);
+        assert_eq!(
+            Size::lookup(w, h).map(|s| (s.ratio.w, s.ratio.h)),
+            Some((16, 9))
+        );
+        assert_eq!(auto_size("edit", Some((4000, 3000))), (2048, 1536));
+    }
+
+    #[test]
+    fn all_model_sizes_come_from_the_prompt() {
+        assert_eq!(all_model_size("a cat"), (1280, 1280));
+        assert_eq!(all_model_size("1024x1024 square logo"), (1024, 1024));
+        assert_eq!(
+            all_model_size("a cat\n\n(Output size: 3840x2160 pixels, aspect ratio 16:9.)"),
+            (2048, 1152)
+        );
+        assert_eq!(all_model_size("portrait 9:16"), (720, 1280));
+    }
+}

@@ -1,0 +1,161 @@
+//! Response bodies in the gateway's documented shapes, error bodies in
+//! OpenAI's, and the canned answers of the faults.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::REQUEST_ID;
+use super::faults::{Fault, Shape, error_kind};
+use super::validate::ApiError;
+
+/// What the older chat page's refusals say.
+pub(crate) const REFUSAL_TEXT: &str = "I can't help with that request.";
+
+/// The HTML a proxy in front of the gateway answers a 502 with.
+pub(crate) const BAD_GATEWAY_HTML: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Token counts that look like the docs' examples.
+fn tokens(prompt: &str, pixels: (u32, u32)) -> (u64, u64) {
+    let input = prompt.split_whitespace().count() as u64 * 4 / 3 + 12;
+    let output = u64::from(pixels.0) * u64::from(pixels.1) / 2000 + 100;
+    (input, output)
+}
+
+/// A response with a body, content type and request id.
+pub(crate) fn raw(
+    status: u16,
+    content_type: &'static str,
+    body: impl Into<Body>,
+    rid: &str,
+) -> Response {
+    let mut resp = Response::new(body.into());
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    resp
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: u16, body: &Value, rid: &str) -> Response {
+    raw(status, "application/json", body.to_string(), rid)
+}
+
+/// An OpenAI-style error: `{"error":{"message","type","param","code"}}`.
+pub(crate) fn error(err: &ApiError, rid: &str) -> Response {
+    let (kind, default_code, _) = error_kind(err.status);
+    let body = json!({
+        "error": {
+            "message": err.message,
+            "type": kind,
+            "param": err.param,
+            "code": err.code.or(default_code),
+        }
+    });
+    json_response(err.status, &body, rid)
+}
+
+/// The older `chat.completion` shape with `content`.
+pub(crate) fn chat_body(model: &str, content: &str, prompt: &str, pixels: (u32, u32)) -> Value {
+    let (input, output) = tokens(prompt, pixels);
+    json!({
+        "id": format!("chatcmpl-{:024x}", rand::random::<u128>() >> 32),
+        "object": "chat.completion",
+        "created": unix_now(),
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop",
+        }],
+        "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output},
+    })
+}
+
+/// What an image answer carries.
+pub(crate) struct ImageAnswer<'a> {
+    pub model: &'a str,
+    pub prompt: &'a str,
+    pub png: &'a [u8],
+    pub url: Option<&'a str>,
+    pub size: (u32, u32),
+}
+
+/// The body for an image in `shape`. URL shapes need `r.url`.
+pub(crate) fn image_body(shape: Shape, r: &ImageAnswer<'_>) -> Value {
+    let b64 = || base64::engine::general_purpose::STANDARD.encode(r.png);
+    let data_url = || format!("data:image/png;base64,{}", b64());
+    let url = r.url.unwrap_or_default();
+    let (input, output) = tokens(r.prompt, r.size);
+    let data = |entry: Value| {
+        json!({
+            "data": [entry],
+            "created": unix_now(),
+            "usage": {"input_tokens": input, "output_tokens": output, "total_tokens": input + output},
+        })
+    };
+    match shape {
+        Shape::DataUrl => data(json!({"url": url})),
+        Shape::DataB64 => data(json!({"b64_json": data_url()})),
+        Shape::DataB64Bare => data(json!({"b64_json": b64()})),
+        Shape::DataBoth => data(json!({"url": url, "b64_json": data_url()})),
+        Shape::ChatMarkdown => chat_body(r.model, &format!("![image]({url})"), r.prompt, r.size),
+        Shape::ChatBareUrl => chat_body(r.model, &format!("Here it is: {url}"), r.prompt, r.size),
+        Shape::ChatDataUrl => chat_body(r.model, &data_url(), r.prompt, r.size),
+    }
+}
+
+/// The answer of a fault that answers at once (not hang, drop or refusal).
+pub(crate) fn fault(f: &Fault, base_url: &str, rid: &str) -> Response {
+    let status_error = |status: u16| {
+        let (_, _, message) = error_kind(status);
+        error(&ApiError::new(status, message), rid)
+    };
+    match f {
+        Fault::Status(s) => {
+            let mut resp = status_error(*s);
+            if *s == 429 {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            resp
+        }
+        Fault::RetryAfter(s, value) => {
+            let mut resp = status_error(*s);
+            if let Ok(v) = HeaderValue::from_str(value) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        Fault::BadGatewayHtml => raw(502, "text/html; charset=utf-8", BAD_GATEWAY_HTML, rid),
+        Fault::TruncatedJson => {
+            // A plausible answer, cut in half: well-formed HTTP, broken JSON.
+            let whole = json!({
+                "data": [{"url": format!("{base_url}/files/{:032x}.png", rand::random::<u128>())}],
+                "created": unix_now(),
+                "usage": {"input_tokens": 30, "output_tokens": 2074, "total_tokens": 2104},
+            })
+            .to_string();
+            let half = whole.as_bytes()[..whole.len() / 2].to_vec();
+            raw(200, "application/json", half, rid)
+        }
+        Fault::Empty => json_response(200, &json!({"data": []}), rid),
+        Fault::Refusal => json_response(
+            200,
+            &chat_body("gpt-image-2-vip", REFUSAL_TEXT, "", (0, 0)),
+            rid,
+        ),
+        Fault::Hang | Fault::Drop => status_error(504),
+    }
+}

@@ -1,0 +1,229 @@
+//! What can go wrong with an image, said so a user can act on it.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use super::ImageKind;
+
+/// What an image error is about: shown as its name, and decides the advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A local file, by the path the user gave.
+    File(String),
+    /// A link the user gave.
+    Url(String),
+    /// An image the gateway returned.
+    Result,
+    /// Bytes of unknown provenance (the bare functions).
+    Data,
+}
+
+impl Subject {
+    /// The second sentence of most messages: what to do.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Subject::Result => "Retry the turn.",
+            _ => "Attach a PNG, JPEG or WebP file.",
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::File(p) => f.write_str(p),
+            Subject::Url(u) => f.write_str(&short(u)),
+            Subject::Result => f.write_str("the gateway's image"),
+            Subject::Data => f.write_str("the image data"),
+        }
+    }
+}
+
+/// Long links (signed URLs) are cut so a message stays one or two lines.
+fn short(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+fn mp(w: u32, h: u32) -> String {
+    format!("{:.0}", f64::from(w) * f64::from(h) / 1_000_000.0)
+}
+
+fn looks(what: &Option<&'static str>) -> String {
+    what.map(|w| format!(" (looks like {w})"))
+        .unwrap_or_default()
+}
+
+/// Every failure of the image edge. `Display` is one or two sentences: what
+/// happened, naming the file, link or blob, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(
+        "{path} does not exist. Check the path (dragging the file into the terminal pastes it)."
+    )]
+    NotFound { path: String },
+    #[error("{path} is a folder, not an image. Attach a PNG, JPEG or WebP file from inside it.")]
+    IsDirectory { path: String },
+    #[error("{path} is not a regular file (a device or a pipe?). Attach a PNG, JPEG or WebP file.")]
+    NotAFile { path: String },
+    #[error("cannot read {path}: {source}. Check that the file is readable.")]
+    Unreadable {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{subject} is {}; pixloom reads images up to {}. Attach a smaller copy.", mb(*size), mb(*limit))]
+    TooLarge {
+        subject: Subject,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{subject} is empty (0 bytes). {}", subject.advice())]
+    Empty { subject: Subject },
+    #[error("{subject} is not an image{}. {}", looks(looks_like), subject.advice())]
+    NotAnImage {
+        subject: Subject,
+        looks_like: Option<&'static str>,
+    },
+    /// An image, but in a format pixloom does not read (SVG, HEIC, AVIF…).
+    #[error("{subject} is {format}, which pixloom cannot read. {fix}")]
+    Unsupported {
+        subject: Subject,
+        format: &'static str,
+        fix: &'static str,
+    },
+    #[error("{subject} is {width}×{height} pixels ({} megapixels); pixloom reads at most 100 megapixels. Scale it down and try again.", mp(*width, *height))]
+    TooManyPixels {
+        subject: Subject,
+        width: u32,
+        height: u32,
+    },
+    #[error("{subject} ({width}×{height}) would need {} of memory to decode, more than pixloom allows. Save it as an 8-bit JPEG or PNG and try again.", mb(*needed))]
+    TooMuchMemory {
+        subject: Subject,
+        width: u32,
+        height: u32,
+        needed: u64,
+    },
+    #[error("{subject} is damaged or cut short ({detail}). {}", if matches!(subject, Subject::Result) { "Retry the turn." } else { "Download or export it again." })]
+    Damaged { subject: Subject, detail: String },
+    #[error("the gateway returned a {} image; pixloom expects PNG, JPEG or WebP. Retry the turn.", kind.name())]
+    WrongResultFormat { kind: ImageKind },
+    #[error(
+        "{} cannot be attached: {reason}. Use an http:// or https:// link, or a file path.",
+        short(url)
+    )]
+    BadUrl { url: String, reason: String },
+    #[error(
+        "{} answered HTTP {status}. Check that the link opens in a browser.",
+        short(url)
+    )]
+    Http { url: String, status: u16 },
+    #[error(
+        "downloading {} failed: {detail}. Check the link and your connection.",
+        short(url)
+    )]
+    Download { url: String, detail: String },
+    #[error("{} sends more than {}; pixloom stops there. Save the image, shrink it and attach the file.", short(url), mb(*cap))]
+    DownloadTooLarge { url: String, cap: u64 },
+    #[error("image {} is missing from the conversation folder. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    MissingBlob { path: PathBuf },
+    #[error("image {} is damaged ({actual} bytes, {expected} expected). Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    DamagedBlob {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
+    #[error(
+        "the conversation names an image {name:?}, which is not a valid image file name. The file was edited by hand: fix or remove that entry."
+    )]
+    BadBlobName { name: String },
+    /// `source` names the file.
+    #[error("{source}. Check free disk space and the folder's permissions.")]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "could not convert {subject} for upload ({detail}). Convert it to JPEG yourself and attach that."
+    )]
+    Encode { subject: Subject, detail: String },
+}
+
+impl ImageError {
+    /// The same error about another subject (e.g. the caller knows the
+    /// bytes came from a file).
+    pub fn about(mut self, new: Subject) -> Self {
+        use ImageError::*;
+        match &mut self {
+            TooLarge { subject, .. }
+            | Empty { subject }
+            | NotAnImage { subject, .. }
+            | Unsupported { subject, .. }
+            | TooManyPixels { subject, .. }
+            | TooMuchMemory { subject, .. }
+            | Damaged { subject, .. }
+            | Encode { subject, .. } => *subject = new,
+            _ => {}
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_subject_and_say_what_to_do() {
+        let e = ImageError::NotAnImage {
+            subject: Subject::File("~/x.pdf".into()),
+            looks_like: Some("a PDF document"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "~/x.pdf is not an image (looks like a PDF document). Attach a PNG, JPEG or WebP file."
+        );
+        let e = ImageError::Empty {
+            subject: Subject::Result,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the gateway's image is empty (0 bytes). Retry the turn."
+        );
+        let e = ImageError::TooManyPixels {
+            subject: Subject::Data,
+            width: 100_000,
+            height: 100_000,
+        };
+        assert!(e.to_string().contains("10000 megapixels"), "{e}");
+    }
+
+    #[test]
+    fn long_urls_are_cut() {
+        let url = format!("https://x.test/{}", "a".repeat(500));
+        let e = ImageError::Http { url, status: 404 };
+        let s = e.to_string();
+        assert!(s.len() < 250 && s.contains('…') && s.contains("404"), "{s}");
+    }
+
+    #[test]
+    fn about_renames_the_subject() {
+        let e = ImageError::Empty {
+            subject: Subject::Data,
+        }
+        .about(Subject::Url("https://x.test/a.png".into()));
+        assert!(e.to_string().starts_with("https://x.test/a.png is empty"));
+    }
+}

@@ -1,0 +1,215 @@
+//! What the loop receives: [`Action`]s (what the user asked for, named so
+//! keys can be rebound in config) and [`Event`]s (what the outside world
+//! reports: keys not yet mapped, resizes, ticks, finished turns, decoded
+//! thumbnails). Both travel as a [`Msg`] on one channel.
+
+use std::sync::Arc;
+
+use ratatui::crossterm::event::KeyEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::core::tree::ImageRef;
+use crate::engine::TurnReport;
+
+use super::thumbs::Thumb;
+
+/// Something the user asked for. The kebab-case names are what a config
+/// file will bind keys to (`move-down = ["j", "down"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    MoveDown,
+    MoveUp,
+    PrevSibling,
+    NextSibling,
+    First,
+    Last,
+    /// Cursor left/right in a grid (the size picker).
+    MoveLeft,
+    MoveRight,
+    CycleFocus,
+    Compose,
+    Send,
+    Newline,
+    Edit,
+    Regenerate,
+    Refine,
+    Variants,
+    Attach,
+    SizePicker,
+    ModelPicker,
+    Star,
+    Delete,
+    Cancel,
+    Retry,
+    RetryLowerTier,
+    Help,
+    Info,
+    ErrorDetail,
+    ViewImage,
+    ToggleTree,
+    Quit,
+    Confirm,
+    Dismiss,
+}
+
+impl Action {
+    /// Every action, for the help screen and the table tests.
+    pub const ALL: [Action; 32] = [
+        Action::MoveDown,
+        Action::MoveUp,
+        Action::PrevSibling,
+        Action::NextSibling,
+        Action::First,
+        Action::Last,
+        Action::MoveLeft,
+        Action::MoveRight,
+        Action::CycleFocus,
+        Action::Compose,
+        Action::Send,
+        Action::Newline,
+        Action::Edit,
+        Action::Regenerate,
+        Action::Refine,
+        Action::Variants,
+        Action::Attach,
+        Action::SizePicker,
+        Action::ModelPicker,
+        Action::Star,
+        Action::Delete,
+        Action::Cancel,
+        Action::Retry,
+        Action::RetryLowerTier,
+        Action::Help,
+        Action::Info,
+        Action::ErrorDetail,
+        Action::ViewImage,
+        Action::ToggleTree,
+        Action::Quit,
+        Action::Confirm,
+        Action::Dismiss,
+    ];
+
+    /// The config name, `move-down`.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// One line for the help screen and `docs/keys.md`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::MoveDown => "next turn down the selected path",
+            Action::MoveUp => "previous turn up the selected path",
+            Action::PrevSibling => "previous branch (sibling)",
+            Action::NextSibling => "next branch (sibling)",
+            Action::First => "first turn of the path",
+            Action::Last => "last turn of the branch",
+            Action::MoveLeft => "cursor left",
+            Action::MoveRight => "cursor right",
+            Action::CycleFocus => "cycle focus: tree, transcript, composer",
+            Action::Compose => "write a prompt (continues the selected branch)",
+            Action::Send => "send the prompt",
+            Action::Newline => "new line in the prompt",
+            Action::Edit => "edit a user turn as a new branch",
+            Action::Regenerate => "regenerate: a new image beside this one",
+            Action::Refine => "refine the selected image with a new prompt",
+            Action::Variants => "several images for the same prompt",
+            Action::Attach => "attach a reference image (path)",
+            Action::SizePicker => "pick the output size",
+            Action::ModelPicker => "pick the model and endpoint",
+            Action::Star => "star / unstar the turn",
+            Action::Delete => "delete the turn and its branch",
+            Action::Cancel => "cancel the selected request",
+            Action::Retry => "retry a failed or interrupted turn",
+            Action::RetryLowerTier => "retry one size tier down (4K to 2K)",
+            Action::Help => "this help",
+            Action::Info => "details of the turn",
+            Action::ErrorDetail => "the full error of a failed turn",
+            Action::ViewImage => "view the image full screen",
+            Action::ToggleTree => "show / hide the tree",
+            Action::Quit => "quit (asks while requests run)",
+            Action::Confirm => "confirm",
+            Action::Dismiss => "close / leave",
+        }
+    }
+}
+
+/// What the outside world reports to the loop.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A key the loop maps through the keymap for the current context.
+    Key(KeyEvent),
+    /// Bracketed paste: goes to whatever text input has focus.
+    Paste(String),
+    Resize(u16, u16),
+    /// Sent every 100 ms only while something animates.
+    Tick,
+    /// Boxed: a report is large and most messages are keys.
+    TurnFinished(Box<TurnReport>),
+    /// A thumbnail decoded and scaled for `cols`×`rows` cells. Dropped when
+    /// the view wants another size by now.
+    ThumbnailReady {
+        sha256: String,
+        cols: u16,
+        rows: u16,
+        thumb: Result<Arc<Thumb>, String>,
+    },
+    /// A reference image the user attached, imported into the store.
+    AttachmentReady {
+        source: String,
+        result: Result<Box<ImageRef>, String>,
+    },
+    /// Saving the conversation failed (disk full, permissions).
+    SaveFailed(String),
+    /// SIGTERM or SIGHUP: save and leave.
+    Terminate(&'static str),
+}
+
+/// One message on the loop's channel.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Action(Action),
+    Event(Event),
+}
+
+impl From<Action> for Msg {
+    fn from(a: Action) -> Self {
+        Msg::Action(a)
+    }
+}
+
+impl From<Event> for Msg {
+    fn from(e: Event) -> Self {
+        Msg::Event(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_kebab_case_and_round_trip() {
+        for a in Action::ALL {
+            let name = a.name();
+            assert!(
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+            let back: Action = serde_json::from_value(serde_json::Value::String(name)).unwrap();
+            assert_eq!(back, a);
+        }
+        assert_eq!(Action::RetryLowerTier.name(), "retry-lower-tier");
+    }
+
+    #[test]
+    fn all_lists_each_action_once() {
+        let mut v = Action::ALL.to_vec();
+        v.sort();
+        v.dedup();
+        assert_eq!(v.len(), Action::ALL.len());
+    }
+}

@@ -1,0 +1,246 @@
+//! Runs [`Effect`]s: the one module of the TUI that spawns tasks.
+//!
+//! - `StartTurn`: plans the request from the tree as it is now, runs it on
+//!   a task and sends `Event::TurnFinished` back, addressed to its node. A
+//!   handle per node lets `CancelTurn` abort it. A task that panics becomes
+//!   a failed turn, never a turn pending forever.
+//! - `Save`: writes the file inline (atomic and fast); once per batch.
+//! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
+//!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
+//!   back with the blob and size it was made for.
+//! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::convfile::ConvFolder;
+use crate::core::tree::{NodeId, Outcome, TurnError};
+use crate::engine::{Engine, TurnReport, TurnResult};
+use crate::images;
+
+use super::action::{Event, Msg};
+use super::state::App;
+use super::thumbs::{Thumb, ThumbWant};
+use super::update::{Effect, NO_KEY};
+
+/// Thumbnails decoded at once.
+const DECODERS: usize = 2;
+/// Images are shrunk to this before the exact scale (fast_image_resize is
+/// several times faster than image's filter on big inputs).
+const PRESHRINK_SIDE: u32 = 1024;
+
+/// Aborts the task when dropped, so aborting the outer task of a turn also
+/// stops the request inside it.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Owns what effects need: the engine, the folder, the way back.
+pub struct Effects {
+    engine: Option<Engine>,
+    folder: ConvFolder,
+    tx: UnboundedSender<Msg>,
+    turns: HashMap<NodeId, JoinHandle<()>>,
+    decoders: Arc<Semaphore>,
+}
+
+impl Effects {
+    pub fn new(engine: Option<Engine>, folder: ConvFolder, tx: UnboundedSender<Msg>) -> Self {
+        Effects {
+            engine,
+            folder,
+            tx,
+            turns: HashMap::new(),
+            decoders: Arc::new(Semaphore::new(DECODERS)),
+        }
+    }
+
+    pub fn folder(&self) -> &ConvFolder {
+        &self.folder
+    }
+
+    /// Requests running now (finished ones are forgotten on each run).
+    pub fn running(&self) -> usize {
+        self.turns.values().filter(|h| !h.is_finished()).count()
+    }
+
+    /// Runs a batch of effects against the state they were made from.
+    /// Returns true when the app must quit.
+    pub fn run(&mut self, effects: Vec<Effect>, app: &App) -> bool {
+        let mut quit = false;
+        let mut saved = false;
+        for effect in effects {
+            match effect {
+                Effect::StartTurn(id) => self.start_turn(id, app),
+                Effect::CancelTurn(id) => {
+                    if let Some(h) = self.turns.remove(&id) {
+                        h.abort();
+                    }
+                }
+                // The state is the batch's final one: one save covers all.
+                Effect::Save if !saved => {
+                    saved = true;
+                    if let Err(e) = self.folder.save(&app.conv) {
+                        tracing::error!("save failed: {e}");
+                        self.send(Event::SaveFailed(e.to_string()));
+                    }
+                }
+                Effect::Save => {}
+                Effect::DecodeThumbnail(want) => self.decode(want),
+                Effect::ImportAttachment { source } => self.import(source),
+                Effect::Quit => quit = true,
+            }
+        }
+        self.turns.retain(|_, h| !h.is_finished());
+        quit
+    }
+
+    /// Aborts every request (on quit; the tree already says interrupted).
+    pub fn shutdown(&mut self) {
+        for (_, h) in self.turns.drain() {
+            h.abort();
+        }
+    }
+
+    fn send(&self, e: Event) {
+        // The loop has gone only while quitting: nothing left to tell.
+        let _ = self.tx.send(Msg::Event(e));
+    }
+
+    fn failed(&self, node: NodeId, message: String) {
+        self.send(Event::TurnFinished(Box::new(TurnReport {
+            node,
+            result: TurnResult::Failed {
+                error: TurnError {
+                    message,
+                    ..TurnError::default()
+                },
+            },
+            outcome: Outcome::default(),
+            upload_copies: Vec::new(),
+        })));
+    }
+
+    fn start_turn(&mut self, id: NodeId, app: &App) {
+        let Some(engine) = self.engine.clone() else {
+            self.failed(id, NO_KEY.to_owned());
+            return;
+        };
+        let req = match engine.plan(&app.conv, id) {
+            Ok(req) => req,
+            Err(e) => {
+                self.failed(id, e.to_string());
+                return;
+            }
+        };
+        let store = self.folder.store.clone();
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let mut inner = AbortOnDrop(tokio::spawn(async move { engine.run(store, req).await }));
+            let report = match (&mut inner.0).await {
+                Ok(report) => report,
+                Err(e) if e.is_cancelled() => return,
+                Err(e) => TurnReport {
+                    node: id,
+                    result: TurnResult::Failed {
+                        error: TurnError {
+                            message: format!("internal error while sending: {e}"),
+                            ..TurnError::default()
+                        },
+                    },
+                    outcome: Outcome::default(),
+                    upload_copies: Vec::new(),
+                },
+            };
+            let _ = tx.send(Msg::Event(Event::TurnFinished(Box::new(report))));
+        });
+        if let Some(old) = self.turns.insert(id, handle) {
+            old.abort();
+        }
+    }
+
+    fn decode(&self, want: ThumbWant) {
+        let path = self.folder.store.path(&want.blob);
+        let tx = self.tx.clone();
+        let decoders = Arc::clone(&self.decoders);
+        tokio::spawn(async move {
+            let _permit = decoders.acquire_owned().await;
+            let (cols, rows) = (want.cols, want.rows);
+            let thumb = tokio::task::spawn_blocking(move || decode_thumb(&path, cols, rows))
+                .await
+                .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
+            let _ = tx.send(Msg::Event(Event::ThumbnailReady {
+                sha256: want.blob.sha256,
+                cols,
+                rows,
+                thumb: thumb.map(Arc::new),
+            }));
+        });
+    }
+
+    fn import(&self, source: String) {
+        let store = self.folder.store.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = if source.starts_with("http://") || source.starts_with("https://") {
+                // A plain client: reference downloads never carry the API key.
+                match reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .timeout(std::time::Duration::from_secs(120))
+                    .build()
+                {
+                    Ok(http) => images::import_url(&source, &http, &store)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            } else {
+                let path = expand_home(&source);
+                tokio::task::spawn_blocking(move || {
+                    images::import_file(&path, &store)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("import crashed: {e}")))
+            };
+            let _ = tx.send(Msg::Event(Event::AttachmentReady { source, result }));
+        });
+    }
+}
+
+impl Drop for Effects {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// `~/x` → `$HOME/x`; anything else as given.
+fn expand_home(source: &str) -> PathBuf {
+    match (source.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(source),
+    }
+}
+
+/// Reads, decodes and scales one image to `cols`×`rows` cells.
+pub fn decode_thumb(path: &std::path::Path, cols: u16, rows: u16) -> Result<Thumb, String> {
+    let img = image::ImageReader::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?
+        .decode()
+        .map_err(|e| e.to_string())?;
+    let img = images::downscale(&img, PRESHRINK_SIDE);
+    Ok(Thumb::from_image(&img, cols, rows))
+}

@@ -1,0 +1,402 @@
+//! The keymap as a table: `(context, key, action)`. The help overlay and
+//! `docs/keys.md` are generated from it, so they cannot drift.
+//!
+//! A [`Context`] is where the keys go: the focused pane, or the open
+//! overlay's kind. Lookup tries the context, then [`Context::Global`].
+//! Keys are written as in a config file: `j`, `G`, `?`, `enter`,
+//! `alt-enter`, `ctrl-c`, `shift-tab`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+
+/// Where a key press goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    /// Everywhere except text fields (which only see ctrl- keys from here).
+    Global,
+    /// The tree or the transcript has focus (they share navigation).
+    Browse,
+    /// The prompt editor: unbound keys type text.
+    Composer,
+    /// Size, model and variant pickers.
+    Picker,
+    /// Yes/no questions.
+    Confirm,
+    /// Read-only overlays: help, node info, error detail, image view.
+    Dialog,
+    /// One-line text input (the attach path): unbound keys type text.
+    Input,
+}
+
+impl Context {
+    pub const ALL: [Context; 7] = [
+        Context::Browse,
+        Context::Composer,
+        Context::Picker,
+        Context::Confirm,
+        Context::Dialog,
+        Context::Input,
+        Context::Global,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Browse => "Tree and transcript",
+            Context::Composer => "Composer",
+            Context::Picker => "Pickers (size, model, variants)",
+            Context::Confirm => "Questions",
+            Context::Dialog => "Help, info, error and image views",
+            Context::Input => "Path input",
+        }
+    }
+
+    /// Whether unbound printable keys are text here.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Context::Composer | Context::Input)
+    }
+}
+
+/// A key with its modifiers, comparable with what the terminal reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    /// The form used for matching: a character carries its own shift
+    /// (`G`, `?`), so SHIFT is dropped there; Shift-Tab is `BackTab`.
+    pub fn normalized(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mods = mods & (KeyModifiers::SHIFT | KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match code {
+            KeyCode::Char(c) => {
+                let c = if mods.contains(KeyModifiers::CONTROL) {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                };
+                Key {
+                    code: KeyCode::Char(c),
+                    mods: mods - KeyModifiers::SHIFT,
+                }
+            }
+            KeyCode::BackTab => Key {
+                code: KeyCode::BackTab,
+                mods: mods - KeyModifiers::SHIFT,
+            },
+            _ => Key { code, mods },
+        }
+    }
+
+    /// `None` for key releases (terminals with the kitty protocol send them).
+    pub fn from_event(e: &KeyEvent) -> Option<Key> {
+        (e.kind != KeyEventKind::Release).then(|| Key::normalized(e.code, e.modifiers))
+    }
+}
+
+const NAMED: [(&str, KeyCode); 14] = [
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("shift-tab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+];
+
+impl FromStr for Key {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == s) {
+            return Ok(Key::normalized(*code, KeyModifiers::NONE));
+        }
+        if s == "space" {
+            return Ok(Key::normalized(KeyCode::Char(' '), KeyModifiers::NONE));
+        }
+        let mut chars = s.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(Key::normalized(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        let (modifier, rest) = s
+            .split_once('-')
+            .ok_or_else(|| format!("unknown key {s:?}"))?;
+        let m = match modifier {
+            "ctrl" => KeyModifiers::CONTROL,
+            "alt" => KeyModifiers::ALT,
+            "shift" => KeyModifiers::SHIFT,
+            _ => return Err(format!("unknown modifier in {s:?} (ctrl, alt or shift)")),
+        };
+        let inner: Key = rest.parse()?;
+        Ok(Key::normalized(inner.code, inner.mods | m))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code == KeyCode::BackTab {
+            return f.write_str("shift-tab");
+        }
+        for (m, name) in [
+            (KeyModifiers::CONTROL, "ctrl-"),
+            (KeyModifiers::ALT, "alt-"),
+            (KeyModifiers::SHIFT, "shift-"),
+        ] {
+            if self.mods.contains(m) {
+                f.write_str(name)?;
+            }
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            code => match NAMED.iter().find(|(_, k)| *k == code) {
+                Some((n, _)) => f.write_str(n),
+                None => write!(f, "{code:?}"),
+            },
+        }
+    }
+}
+
+/// The default bindings. Order matters for help: first key listed first.
+pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
+    (Context::Global, "ctrl-c", Action::Quit),
+    // Browsing the tree and the transcript.
+    (Context::Browse, "j", Action::MoveDown),
+    (Context::Browse, "down", Action::MoveDown),
+    (Context::Browse, "k", Action::MoveUp),
+    (Context::Browse, "up", Action::MoveUp),
+    (Context::Browse, "h", Action::PrevSibling),
+    (Context::Browse, "[", Action::PrevSibling),
+    (Context::Browse, "left", Action::PrevSibling),
+    (Context::Browse, "l", Action::NextSibling),
+    (Context::Browse, "]", Action::NextSibling),
+    (Context::Browse, "right", Action::NextSibling),
+    (Context::Browse, "g", Action::First),
+    (Context::Browse, "home", Action::First),
+    (Context::Browse, "G", Action::Last),
+    (Context::Browse, "end", Action::Last),
+    (Context::Browse, "tab", Action::CycleFocus),
+    (Context::Browse, "i", Action::Compose),
+    (Context::Browse, "enter", Action::Compose),
+    (Context::Browse, "e", Action::Edit),
+    (Context::Browse, "r", Action::Regenerate),
+    (Context::Browse, "f", Action::Refine),
+    (Context::Browse, "v", Action::Variants),
+    (Context::Browse, "a", Action::Attach),
+    (Context::Browse, "s", Action::SizePicker),
+    (Context::Browse, "m", Action::ModelPicker),
+    (Context::Browse, "*", Action::Star),
+    (Context::Browse, "d", Action::Delete),
+    (Context::Browse, "esc", Action::Cancel),
+    (Context::Browse, "R", Action::Retry),
+    (Context::Browse, "T", Action::RetryLowerTier),
+    (Context::Browse, "?", Action::Help),
+    (Context::Browse, "I", Action::Info),
+    (Context::Browse, "E", Action::ErrorDetail),
+    (Context::Browse, "space", Action::ViewImage),
+    (Context::Browse, "t", Action::ToggleTree),
+    (Context::Browse, "q", Action::Quit),
+    // The composer: other keys edit the text.
+    (Context::Composer, "enter", Action::Send),
+    (Context::Composer, "alt-enter", Action::Newline),
+    (Context::Composer, "shift-enter", Action::Newline),
+    (Context::Composer, "esc", Action::Dismiss),
+    (Context::Composer, "tab", Action::CycleFocus),
+    (Context::Composer, "alt-a", Action::Attach),
+    (Context::Composer, "alt-s", Action::SizePicker),
+    (Context::Composer, "alt-m", Action::ModelPicker),
+    // Pickers.
+    (Context::Picker, "k", Action::MoveUp),
+    (Context::Picker, "up", Action::MoveUp),
+    (Context::Picker, "j", Action::MoveDown),
+    (Context::Picker, "down", Action::MoveDown),
+    (Context::Picker, "h", Action::MoveLeft),
+    (Context::Picker, "left", Action::MoveLeft),
+    (Context::Picker, "l", Action::MoveRight),
+    (Context::Picker, "right", Action::MoveRight),
+    (Context::Picker, "enter", Action::Confirm),
+    (Context::Picker, "esc", Action::Dismiss),
+    (Context::Picker, "q", Action::Dismiss),
+    // Questions.
+    (Context::Confirm, "y", Action::Confirm),
+    (Context::Confirm, "enter", Action::Confirm),
+    (Context::Confirm, "n", Action::Dismiss),
+    (Context::Confirm, "esc", Action::Dismiss),
+    // Read-only overlays.
+    (Context::Dialog, "esc", Action::Dismiss),
+    (Context::Dialog, "q", Action::Dismiss),
+    (Context::Dialog, "enter", Action::Dismiss),
+    (Context::Dialog, "?", Action::Dismiss),
+    (Context::Dialog, "j", Action::MoveDown),
+    (Context::Dialog, "down", Action::MoveDown),
+    (Context::Dialog, "k", Action::MoveUp),
+    (Context::Dialog, "up", Action::MoveUp),
+    (Context::Dialog, "R", Action::Retry),
+    (Context::Dialog, "T", Action::RetryLowerTier),
+    // Path input.
+    (Context::Input, "enter", Action::Confirm),
+    (Context::Input, "esc", Action::Dismiss),
+];
+
+/// What `action` does in `ctx`: the action's own words, unless the
+/// context gives it a narrower meaning.
+pub fn describe(ctx: Context, action: Action) -> &'static str {
+    match (ctx, action) {
+        (Context::Picker, Action::MoveUp) => "cursor up (more variants)",
+        (Context::Picker, Action::MoveDown) => "cursor down (fewer variants)",
+        (Context::Picker, Action::Confirm) => "choose",
+        (Context::Dialog, Action::MoveDown) => "scroll down (help)",
+        (Context::Dialog, Action::MoveUp) => "scroll up (help)",
+        (Context::Composer, Action::Dismiss) => "back to the tree (the text stays)",
+        (Context::Confirm, Action::Confirm) => "yes",
+        (Context::Confirm, Action::Dismiss) => "no",
+        (Context::Dialog | Context::Picker | Context::Input, Action::Dismiss) => "close",
+        (Context::Input, Action::Confirm) => "attach the file",
+        _ => action.describe(),
+    }
+}
+
+/// One binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub context: Context,
+    pub key: Key,
+    pub action: Action,
+}
+
+/// The bindings in force.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = DEFAULT_BINDINGS
+            .iter()
+            .filter_map(|&(context, key, action)| {
+                // A typo in the table is caught by `every_default_key_parses`.
+                key.parse().ok().map(|key| Binding {
+                    context,
+                    key,
+                    action,
+                })
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action bound to `key` in `context`, else in `Global` (text
+    /// inputs only take Global's ctrl- keys, so typing is never stolen).
+    pub fn lookup(&self, context: Context, key: Key) -> Option<Action> {
+        let find = |ctx: Context| {
+            self.bindings
+                .iter()
+                .find(|b| b.context == ctx && b.key == key)
+                .map(|b| b.action)
+        };
+        find(context).or_else(|| {
+            let global_ok = !context.takes_text() || key.mods.contains(KeyModifiers::CONTROL);
+            if global_ok {
+                find(Context::Global)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The keys for `action` in `context`, in table order: `j down`.
+    pub fn keys_for(&self, context: Context, action: Action) -> Vec<Key> {
+        self.bindings
+            .iter()
+            .filter(|b| b.context == context && b.action == action)
+            .map(|b| b.key)
+            .collect()
+    }
+
+    /// The first key for `action` in `context`, for hints (`R`).
+    pub fn hint(&self, context: Context, action: Action) -> String {
+        self.keys_for(context, action)
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    /// Help, section by section: each context with one row per action
+    /// (its keys joined, `j down`), in table order.
+    pub fn help_sections(&self) -> Vec<(Context, Vec<(String, Action)>)> {
+        Context::ALL
+            .iter()
+            .map(|&ctx| {
+                let mut rows: Vec<(String, Action)> = Vec::new();
+                for b in self.bindings.iter().filter(|b| b.context == ctx) {
+                    if rows.iter().any(|(_, a)| *a == b.action) {
+                        continue;
+                    }
+                    let keys: Vec<String> = self
+                        .keys_for(ctx, b.action)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    rows.push((keys.join(" "), b.action));
+                }
+                (ctx, rows)
+            })
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect()
+    }
+
+    /// `docs/keys.md`.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "# pixloom keys\n\n\
+             Generated from `src/tui/keymap.rs` by the test `keys_doc_is_current`\n\
+             (`UPDATE_DOCS=1 cargo test --lib keys_doc` rewrites it). Action names are\n\
+             what a config file will bind keys to.\n",
+        );
+        for (ctx, rows) in self.help_sections() {
+            out.push_str(&format!(
+                "\n## {}\n\n| keys | action | does |\n| --- | --- | --- |\n",
+                ctx.title()
+            ));
+            for (keys, action) in rows {
+                let keys: Vec<String> = keys
+                    .split(' ')
+                    .map(|k| format!("`{}`", k.replace('|', "\\|")))
+                    .collect();
+                out.push_str(&format!(
+                    "| {} | `{}` | {} |\n",
+                    keys.join(" "),
+                    action.name(),
+                    describe(ctx, action)
+                ));
+            }
+        }
+        out.push_str(
+            "\nIn the composer, other keys edit the text (tui-textarea's emacs-like keys). \
+             In the variants picker, a digit 1-8 starts that many variants at once.\n",
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,241 @@
+//! The keymap as a table, and the generated help and docs.
+
+use super::*;
+
+fn key(s: &str) -> Key {
+    s.parse().unwrap()
+}
+
+#[test]
+fn every_default_key_parses_and_prints_back() {
+    for (_, k, _) in DEFAULT_BINDINGS {
+        let parsed: Key = k.parse().unwrap_or_else(|e| panic!("{k}: {e}"));
+        assert_eq!(parsed.to_string(), *k);
+    }
+    assert_eq!(Keymap::default().bindings().len(), DEFAULT_BINDINGS.len());
+}
+
+#[test]
+fn no_key_is_bound_twice_in_one_context() {
+    let km = Keymap::default();
+    for (i, a) in km.bindings().iter().enumerate() {
+        for b in &km.bindings()[i + 1..] {
+            assert!(
+                !(a.context == b.context && a.key == b.key),
+                "{} bound twice in {:?}",
+                a.key,
+                a.context
+            );
+        }
+    }
+}
+
+/// The default bindings, as a table: context, key as the terminal
+/// reports it, expected action.
+#[test]
+fn default_bindings_per_context() {
+    use KeyCode as C;
+    use KeyModifiers as M;
+    let km = Keymap::default();
+    let cases: &[(Context, KeyCode, KeyModifiers, Option<Action>)] = &[
+        (
+            Context::Browse,
+            C::Char('j'),
+            M::NONE,
+            Some(Action::MoveDown),
+        ),
+        (Context::Browse, C::Down, M::NONE, Some(Action::MoveDown)),
+        (Context::Browse, C::Char('k'), M::NONE, Some(Action::MoveUp)),
+        (
+            Context::Browse,
+            C::Char('h'),
+            M::NONE,
+            Some(Action::PrevSibling),
+        ),
+        (
+            Context::Browse,
+            C::Char('['),
+            M::NONE,
+            Some(Action::PrevSibling),
+        ),
+        (
+            Context::Browse,
+            C::Char('l'),
+            M::NONE,
+            Some(Action::NextSibling),
+        ),
+        (
+            Context::Browse,
+            C::Char(']'),
+            M::NONE,
+            Some(Action::NextSibling),
+        ),
+        (Context::Browse, C::Char('g'), M::NONE, Some(Action::First)),
+        // Terminals report G with SHIFT; it still matches `G`.
+        (Context::Browse, C::Char('G'), M::SHIFT, Some(Action::Last)),
+        (Context::Browse, C::Tab, M::NONE, Some(Action::CycleFocus)),
+        (
+            Context::Browse,
+            C::Char('i'),
+            M::NONE,
+            Some(Action::Compose),
+        ),
+        (Context::Browse, C::Enter, M::NONE, Some(Action::Compose)),
+        (Context::Browse, C::Char('e'), M::NONE, Some(Action::Edit)),
+        (
+            Context::Browse,
+            C::Char('r'),
+            M::NONE,
+            Some(Action::Regenerate),
+        ),
+        (Context::Browse, C::Char('f'), M::NONE, Some(Action::Refine)),
+        (
+            Context::Browse,
+            C::Char('v'),
+            M::NONE,
+            Some(Action::Variants),
+        ),
+        (Context::Browse, C::Char('a'), M::NONE, Some(Action::Attach)),
+        (
+            Context::Browse,
+            C::Char('s'),
+            M::NONE,
+            Some(Action::SizePicker),
+        ),
+        (
+            Context::Browse,
+            C::Char('m'),
+            M::NONE,
+            Some(Action::ModelPicker),
+        ),
+        (Context::Browse, C::Char('*'), M::SHIFT, Some(Action::Star)),
+        (Context::Browse, C::Char('d'), M::NONE, Some(Action::Delete)),
+        (Context::Browse, C::Esc, M::NONE, Some(Action::Cancel)),
+        (Context::Browse, C::Char('R'), M::SHIFT, Some(Action::Retry)),
+        (
+            Context::Browse,
+            C::Char('T'),
+            M::SHIFT,
+            Some(Action::RetryLowerTier),
+        ),
+        (Context::Browse, C::Char('?'), M::SHIFT, Some(Action::Help)),
+        (Context::Browse, C::Char('q'), M::NONE, Some(Action::Quit)),
+        (
+            Context::Browse,
+            C::Char('c'),
+            M::CONTROL,
+            Some(Action::Quit),
+        ),
+        (Context::Browse, C::Char('x'), M::NONE, None),
+        (Context::Composer, C::Enter, M::NONE, Some(Action::Send)),
+        (Context::Composer, C::Enter, M::ALT, Some(Action::Newline)),
+        (Context::Composer, C::Enter, M::SHIFT, Some(Action::Newline)),
+        (Context::Composer, C::Esc, M::NONE, Some(Action::Dismiss)),
+        (
+            Context::Composer,
+            C::Char('c'),
+            M::CONTROL,
+            Some(Action::Quit),
+        ),
+        // Letters are text in the composer, never commands.
+        (Context::Composer, C::Char('q'), M::NONE, None),
+        (Context::Composer, C::Char('j'), M::NONE, None),
+        (
+            Context::Picker,
+            C::Char('j'),
+            M::NONE,
+            Some(Action::MoveDown),
+        ),
+        (
+            Context::Picker,
+            C::Char('l'),
+            M::NONE,
+            Some(Action::MoveRight),
+        ),
+        (Context::Picker, C::Enter, M::NONE, Some(Action::Confirm)),
+        (Context::Picker, C::Esc, M::NONE, Some(Action::Dismiss)),
+        (
+            Context::Confirm,
+            C::Char('y'),
+            M::NONE,
+            Some(Action::Confirm),
+        ),
+        (
+            Context::Confirm,
+            C::Char('n'),
+            M::NONE,
+            Some(Action::Dismiss),
+        ),
+        (
+            Context::Dialog,
+            C::Char('?'),
+            M::SHIFT,
+            Some(Action::Dismiss),
+        ),
+        (Context::Dialog, C::Char('R'), M::SHIFT, Some(Action::Retry)),
+        (Context::Input, C::Enter, M::NONE, Some(Action::Confirm)),
+        (Context::Input, C::Char('q'), M::NONE, None),
+        (Context::Input, C::Char('c'), M::CONTROL, Some(Action::Quit)),
+    ];
+    for &(ctx, code, mods, want) in cases {
+        let got = km.lookup(ctx, Key::normalized(code, mods));
+        assert_eq!(got, want, "{ctx:?} {code:?} {mods:?}");
+    }
+}
+
+#[test]
+fn keys_parse_with_modifiers() {
+    assert_eq!(
+        key("alt-enter"),
+        Key {
+            code: KeyCode::Enter,
+            mods: KeyModifiers::ALT
+        }
+    );
+    assert_eq!(
+        key("ctrl-c"),
+        Key {
+            code: KeyCode::Char('c'),
+            mods: KeyModifiers::CONTROL
+        }
+    );
+    assert_eq!(
+        key("space"),
+        Key {
+            code: KeyCode::Char(' '),
+            mods: KeyModifiers::NONE
+        }
+    );
+    assert!("hyper-x".parse::<Key>().is_err());
+    assert!("".parse::<Key>().is_err());
+}
+
+#[test]
+fn help_lists_every_bound_action_in_each_context() {
+    let km = Keymap::default();
+    let sections = km.help_sections();
+    for b in km.bindings() {
+        let (_, rows) = sections.iter().find(|(c, _)| *c == b.context).unwrap();
+        assert!(
+            rows.iter()
+                .any(|(keys, a)| *a == b.action && keys.split(' ').any(|k| k == b.key.to_string())),
+            "{:?} {} missing from help",
+            b.context,
+            b.key
+        );
+    }
+}
+
+#[test]
+fn keys_doc_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/keys.md");
+    let want = Keymap::default().markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/keys.md is stale: run UPDATE_DOCS=1 cargo test --lib keys_doc"
+    );
+}

@@ -1,0 +1,169 @@
+//! The terminal app: one Elm-style loop.
+//!
+//! ```text
+//!  keys (input thread) ─┐                       ┌─> Effects::run ─> tasks
+//!  signals ─────────────┼─> channel ─> update ──┤        │ (turns, thumbnails,
+//!  finished turns, ─────┘   (Msg)     (pure)    │        │  imports, save)
+//!  thumbnails, imports <────────────────────────┼────────┘
+//!                                               └─> view::draw(&App) once per batch
+//! ```
+//!
+//! Module map: [`action`] (Action, Event, Msg), [`keymap`] (the key table;
+//! help and `docs/keys.md` come from it), [`state`] (App, Overlay,
+//! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
+//! (the only module that spawns), [`view`] (draws from `&App`), [`thumbs`]
+//! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
+//! input, signals).
+//!
+//! Invariants: `update` does no I/O; only `effects` spawns; everything the
+//! screen shows from the network or a file passes through `sanitize`; the
+//! app draws only after a message, and ticks only while a spinner turns, so
+//! an idle screen writes nothing.
+
+pub mod action;
+pub mod effects;
+pub mod keymap;
+pub mod state;
+pub mod terminal;
+pub mod thumbs;
+pub mod update;
+pub mod view;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::io;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr as _};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::convfile::ConvFolder;
+use crate::core::tree::{Conversation, NodeId, RequestParams};
+use crate::engine::Engine;
+
+pub use action::{Action, Event, Msg};
+pub use effects::Effects;
+pub use state::{App, Clock};
+pub use thumbs::{GraphicsBackend, ThumbWant};
+
+/// What the CLI hands the app.
+pub struct TuiArgs {
+    /// The open (locked) conversation folder.
+    pub folder: ConvFolder,
+    /// The tree as loaded (`Loaded::conv`).
+    pub conv: Conversation,
+    /// Turns the loader marked interrupted (`Loaded::interrupted`).
+    pub interrupted: Vec<NodeId>,
+    /// Image files the tree names but the folder lacks (`Loaded::missing_images`).
+    pub missing_images: Vec<String>,
+    /// `None` when no key is configured: the app opens, explains how to set
+    /// one, and refuses to send.
+    pub engine: Option<Engine>,
+    /// Size, model and endpoint for new turns (from the config).
+    pub defaults: RequestParams,
+    /// Running against the in-process fake gateway.
+    pub demo: bool,
+    pub graphics: GraphicsBackend,
+}
+
+impl TuiArgs {
+    /// The state the app starts in, and what the effects need.
+    pub fn into_parts(self, clock: Clock) -> (App, ConvFolder, Option<Engine>) {
+        let mut app = App::new(self.conv, self.defaults, clock);
+        app.can_send = self.engine.is_some();
+        app.demo = self.demo;
+        app.graphics = self.graphics;
+        if !self.missing_images.is_empty() {
+            app.error(format!(
+                "{} image file(s) are missing from the folder: {}",
+                self.missing_images.len(),
+                self.missing_images.join(", ")
+            ));
+        } else if let Some(&first) = self.interrupted.first() {
+            let retry = app.keymap.hint(keymap::Context::Browse, Action::Retry);
+            let ids: Vec<String> = self.interrupted.iter().map(ToString::to_string).collect();
+            app.info(format!(
+                "interrupted when pixloom stopped: {} — select one and press {retry} to retry",
+                ids.join(", ")
+            ));
+            let _ = app.conv.select(first);
+        }
+        (app, self.folder, self.engine)
+    }
+}
+
+/// Runs the app in the terminal until the user quits (or a signal).
+pub async fn run(args: TuiArgs) -> Result<()> {
+    let (mut app, folder, engine) = args.into_parts(Clock::now());
+    let (tx, mut rx) = unbounded_channel();
+    let mut effects = Effects::new(engine, folder, tx.clone());
+    let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
+    let input =
+        terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
+    let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
+    let result = drive(
+        &mut app,
+        &mut effects,
+        &mut rx,
+        &mut guard.terminal,
+        Clock::now,
+    )
+    .await;
+    effects.shutdown();
+    signals.abort();
+    drop(input);
+    drop(guard);
+    result
+}
+
+/// Something the loop draws on: the real terminal, or a test backend.
+pub trait Screen {
+    /// Draws the app; returns the thumbnails the frame showed.
+    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
+}
+
+impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
+    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
+        let mut wants = Vec::new();
+        self.draw(|f| wants = view::draw(f, app))?;
+        Ok(wants)
+    }
+}
+
+/// The loop: waits for a message, drains every other one waiting, runs
+/// their effects, draws once. Ticks every 100 ms only while animating.
+/// Returns when an effect says quit or the channel closes.
+pub async fn drive(
+    app: &mut App,
+    effects: &mut Effects,
+    rx: &mut UnboundedReceiver<Msg>,
+    screen: &mut impl Screen,
+    clock: impl Fn() -> Clock,
+) -> Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let wants = screen.show(app)?;
+    let fx = update::wanted_thumbnails(app, &wants);
+    effects.run(fx, app);
+    loop {
+        let first = tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+            _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
+        };
+        app.clock = clock();
+        let mut fx = update::update(app, first);
+        while let Ok(m) = rx.try_recv() {
+            fx.extend(update::update(app, m));
+        }
+        if effects.run(fx, app) {
+            return Ok(());
+        }
+        let wants = screen.show(app)?;
+        let fx = update::wanted_thumbnails(app, &wants);
+        effects.run(fx, app);
+    }
+}

@@ -1,0 +1,408 @@
+//! The app's state: everything the view draws and `update` changes.
+//!
+//! The conversation is owned here; the engine never holds it. Popups are
+//! one [`Overlay`] enum, so only one is open and each carries only its own
+//! data. Time comes from [`Clock`], set by the loop before each message and
+//! by tests to whatever they like, so snapshots are stable.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use tui_textarea::TextArea;
+
+use crate::core::model::KNOWN_MODELS;
+use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
+use crate::core::tree::{
+    Conversation, Endpoint, ImageRef, Node, NodeId, RequestParams, Role, Status,
+};
+
+use super::keymap::{Context, Keymap};
+use super::thumbs::{GraphicsBackend, ThumbCache};
+
+/// The time as the app sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// For elapsed times and the spinner.
+    pub mono: Instant,
+    /// For new nodes' `created_at`.
+    pub wall: OffsetDateTime,
+}
+
+impl Clock {
+    pub fn now() -> Clock {
+        Clock {
+            mono: Instant::now(),
+            wall: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Transcript,
+    Composer,
+}
+
+/// A cell of the size picker: row 0 is `auto`, rows 1..=10 the ratios;
+/// the column is the tier (ignored on the `auto` row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SizeCursor {
+    pub row: usize,
+    pub col: usize,
+}
+
+impl SizeCursor {
+    pub const ROWS: usize = RATIOS.len() + 1;
+
+    pub fn of(size: SizeSpec) -> SizeCursor {
+        match size {
+            SizeSpec::Auto => SizeCursor { row: 0, col: 1 },
+            SizeSpec::Exact(s) => SizeCursor {
+                row: RATIOS
+                    .iter()
+                    .position(|r| *r == s.ratio)
+                    .map_or(0, |i| i + 1),
+                col: Tier::ALL.iter().position(|t| *t == s.tier).unwrap_or(1),
+            },
+        }
+    }
+
+    pub fn size(self) -> SizeSpec {
+        match self.row.checked_sub(1).and_then(|i| RATIOS.get(i)) {
+            None => SizeSpec::Auto,
+            Some(&ratio) => SizeSpec::Exact(Size::of(ratio, Tier::ALL[self.col.min(2)])),
+        }
+    }
+}
+
+/// The one popup that may be open.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    /// The key list, scrolled by `scroll` lines when it does not fit.
+    Help {
+        scroll: usize,
+    },
+    SizePicker {
+        cursor: SizeCursor,
+    },
+    ModelPicker {
+        cursor: usize,
+    },
+    /// How many variants to start under `user`.
+    Variants {
+        user: NodeId,
+        count: usize,
+    },
+    /// A path being typed.
+    Attach {
+        input: String,
+    },
+    ConfirmDelete(NodeId),
+    ConfirmQuit,
+    ErrorDetail(NodeId),
+    ImageView(NodeId),
+    NodeInfo(NodeId),
+}
+
+/// What sending the composer's text will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ComposeMode {
+    /// A new user turn at the end of the selected branch.
+    #[default]
+    Continue,
+    /// A new sibling of this user turn (the original stays).
+    Edit(NodeId),
+    /// A new user turn under this assistant turn (a new branch from it).
+    Refine(NodeId),
+}
+
+/// The prompt being written and how it will be sent.
+#[derive(Debug, Clone)]
+pub struct Composer {
+    pub text: TextArea<'static>,
+    pub attachments: Vec<ImageRef>,
+    pub params: RequestParams,
+    pub mode: ComposeMode,
+}
+
+impl Composer {
+    pub fn new(params: RequestParams) -> Self {
+        Composer {
+            text: TextArea::default(),
+            attachments: Vec::new(),
+            params,
+            mode: ComposeMode::Continue,
+        }
+    }
+
+    /// The prompt as typed, lines joined.
+    pub fn prompt(&self) -> String {
+        self.text.lines().join("\n")
+    }
+
+    pub fn clear(&mut self) {
+        self.text = TextArea::default();
+        self.attachments.clear();
+        self.mode = ComposeMode::Continue;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+/// The one-line message above the status bar's hints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub text: String,
+    pub kind: StatusKind,
+}
+
+/// The model × endpoint choices the model picker offers, the current one
+/// included even when it is not a known model.
+pub fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> {
+    let mut models: Vec<String> = KNOWN_MODELS.iter().map(|m| (*m).to_owned()).collect();
+    if !models.contains(&current.model) {
+        models.push(current.model.clone());
+    }
+    models
+        .into_iter()
+        .flat_map(|m| [(m.clone(), Endpoint::Chat), (m, Endpoint::Images)])
+        .collect()
+}
+
+/// Everything the app knows.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub conv: Conversation,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub composer: Composer,
+    /// Requests in flight: node → when it started.
+    pub in_flight: BTreeMap<NodeId, Instant>,
+    /// Spent since the app opened (micro-dollars).
+    pub session_cost_micro_usd: u64,
+    pub status: Option<StatusLine>,
+    pub clock: Clock,
+    pub keymap: Keymap,
+    pub show_tree: bool,
+    /// False when no API key is configured: the app opens, explains, and
+    /// refuses to send.
+    pub can_send: bool,
+    pub demo: bool,
+    pub graphics: GraphicsBackend,
+    pub thumbs: ThumbCache,
+    /// Shown in the tree's title.
+    pub title: String,
+    /// Set by `Effect::Quit`'s caller; the loop leaves when true.
+    pub quitting: bool,
+}
+
+impl App {
+    pub fn new(conv: Conversation, defaults: RequestParams, clock: Clock) -> Self {
+        let title = conv.title.clone();
+        App {
+            conv,
+            focus: Focus::Tree,
+            overlay: Overlay::None,
+            composer: Composer::new(defaults),
+            in_flight: BTreeMap::new(),
+            session_cost_micro_usd: 0,
+            status: None,
+            clock,
+            keymap: Keymap::default(),
+            show_tree: true,
+            can_send: true,
+            demo: false,
+            graphics: GraphicsBackend::Blocks,
+            thumbs: ThumbCache::default(),
+            title,
+            quitting: false,
+        }
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine {
+            text: text.into(),
+            kind: StatusKind::Info,
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine {
+            text: text.into(),
+            kind: StatusKind::Error,
+        });
+    }
+
+    /// Where keys go now.
+    pub fn key_context(&self) -> Context {
+        match self.overlay {
+            Overlay::None => match self.focus {
+                Focus::Composer => Context::Composer,
+                Focus::Tree | Focus::Transcript => Context::Browse,
+            },
+            Overlay::Help { .. }
+            | Overlay::ErrorDetail(_)
+            | Overlay::ImageView(_)
+            | Overlay::NodeInfo(_) => Context::Dialog,
+            Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
+                Context::Picker
+            }
+            Overlay::ConfirmDelete(_) | Overlay::ConfirmQuit => Context::Confirm,
+            Overlay::Attach { .. } => Context::Input,
+        }
+    }
+
+    /// Whether the screen changes by itself (a spinner): the loop ticks
+    /// only then, so an idle app draws nothing.
+    pub fn animating(&self) -> bool {
+        !self.in_flight.is_empty()
+    }
+
+    pub fn selected_node(&self) -> Option<&Node> {
+        self.conv.selected.and_then(|id| self.conv.node(id).ok())
+    }
+
+    /// The path the transcript shows: root → the leaf below the selection.
+    pub fn shown_path(&self) -> Vec<NodeId> {
+        match self.conv.selected {
+            Some(s) => {
+                let leaf = self.conv.leaf_below(s).unwrap_or(s);
+                self.conv.path_to(leaf).unwrap_or_default()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// How long a request has been running.
+    pub fn elapsed(&self, id: NodeId) -> Option<Duration> {
+        self.in_flight
+            .get(&id)
+            .map(|t| self.clock.mono.saturating_duration_since(*t))
+    }
+
+    /// The spinner frame for a request, from the injected clock.
+    pub fn spinner(&self, id: NodeId) -> char {
+        const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        let ms = self.elapsed(id).map_or(0, |d| d.as_millis());
+        FRAMES[usize::try_from(ms / 100 % 10).unwrap_or(0)]
+    }
+
+    /// The user turn that variants or a regeneration would hang under.
+    pub fn user_turn_of_selection(&self) -> Option<NodeId> {
+        let n = self.selected_node()?;
+        match n.role {
+            Role::User => Some(n.id),
+            Role::Assistant => n
+                .parent
+                .filter(|p| self.conv.node(*p).is_ok_and(|p| p.role == Role::User)),
+            Role::System => None,
+        }
+    }
+}
+
+/// What to do about a turn that produced no image: one line, naming keys.
+pub fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
+    let turn = node.turn.as_ref()?;
+    let retry = keymap.hint(Context::Browse, super::action::Action::Retry);
+    let lower = keymap.hint(Context::Browse, super::action::Action::RetryLowerTier);
+    let regen = keymap.hint(Context::Browse, super::action::Action::Regenerate);
+    let edit = keymap.hint(Context::Browse, super::action::Action::Edit);
+    let size = turn.request.size.exact();
+    let at = size
+        .map(|s| format!(" at {}", s.tier.short()))
+        .unwrap_or_default();
+    let lower_offer = size
+        .and_then(Size::tier_down)
+        .map(|s| format!(", {lower} to retry at {}", s.tier.short()))
+        .unwrap_or_default();
+    Some(match turn.status {
+        Status::Pending | Status::Done => return None,
+        Status::Refused => format!(
+            "the model answered with text instead of an image — rephrase ({edit}) or regenerate ({regen})"
+        ),
+        Status::Cancelled => format!("cancelled — press {retry} to send it again"),
+        Status::Interrupted => format!("interrupted when pixloom stopped — press {retry} to retry"),
+        Status::Failed => {
+            let e = turn.error.as_ref();
+            let billed = if e.is_some_and(|e| e.may_have_been_billed) {
+                " (it may have been billed)"
+            } else {
+                ""
+            };
+            match e.and_then(|e| e.http_status) {
+                Some(401 | 403) => {
+                    "the gateway refused the key — check PIXLOOM_API_KEY, then retry".to_owned()
+                }
+                Some(400) => format!(
+                    "the gateway refused the request — edit the turn ({edit}) and send again"
+                ),
+                Some(429) => format!("rate limited — wait a little, then press {retry}"),
+                Some(s) if s >= 500 => {
+                    format!("{s}{at} — press {retry} to retry{lower_offer}{billed}")
+                }
+                _ => format!("press {retry} to retry{lower_offer}{billed}"),
+            }
+        }
+    })
+}
+
+/// A prompt's first words for one row: sanitized, one line, cut short.
+pub fn first_words(text: &str, max_chars: usize) -> String {
+    let line = crate::sanitize::line(text);
+    let squeezed: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::sanitize::truncate(&squeezed, max_chars).into_owned()
+}
+
+/// `$0.09`.
+pub fn dollars(micro_usd: u64) -> String {
+    format!(
+        "${}.{:02}",
+        micro_usd / 1_000_000,
+        (micro_usd % 1_000_000 + 5_000) / 10_000
+    )
+}
+
+/// `12s`, `2m05s`.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else {
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_cursor_round_trips_every_size() {
+        for s in crate::core::size::SIZES {
+            let spec = SizeSpec::Exact(s);
+            assert_eq!(SizeCursor::of(spec).size(), spec);
+        }
+        assert_eq!(SizeCursor::of(SizeSpec::Auto).size(), SizeSpec::Auto);
+    }
+
+    #[test]
+    fn money_and_time_read_well() {
+        assert_eq!(dollars(90_000), "$0.09");
+        assert_eq!(dollars(0), "$0.00");
+        assert_eq!(dollars(1_230_000), "$1.23");
+        assert_eq!(seconds(Duration::from_secs(12)), "12s");
+        assert_eq!(seconds(Duration::from_secs(125)), "2m05s");
+        assert_eq!(
+            first_words("a  red\nfox\x1b[31m in snow", 12),
+            "a red fox[31…"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The real terminal: set-up, restore, input and signals.
+//!
+//! The terminal is ALWAYS restored: by [`TerminalGuard`]'s drop (quit and
+//! error), by the panic hook (a panic on the UI thread restores before the
+//! previous hook — color-eyre's — prints), and SIGTERM / SIGHUP / SIGINT
+//! become an event that quits cleanly. A panic on another thread (a
+//! request task) is logged, not printed over the screen; the task's turn
+//! is failed by the effects module.
+//!
+//! Input is read on a dedicated thread (ratatui's crossterm re-export has
+//! no `event-stream` feature) that forwards to the loop's channel. It
+//! starts after set-up, so a future graphics probe can read the terminal's
+//! replies first.
+
+use std::io::{self, Stdout, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::thread::{JoinHandle, ThreadId};
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, KeyEventKind,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Event, Msg};
+
+/// Whether the terminal is in the app's mode (raw, alternate screen).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The thread that draws: only its panics restore the terminal.
+static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
+static HOOK: Once = Once::new();
+
+/// Leaves the app's terminal mode if it is in it; safe to call twice.
+pub fn restore() -> io::Result<()> {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let raw = disable_raw_mode();
+        execute!(
+            stdout(),
+            DisableBracketedPaste,
+            LeaveAlternateScreen,
+            ratatui::crossterm::cursor::Show
+        )?;
+        raw?;
+    }
+    Ok(())
+}
+
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_ui = UI_THREAD.lock().ok().and_then(|t| *t) == Some(std::thread::current().id());
+            if ACTIVE.load(Ordering::SeqCst) && !on_ui {
+                tracing::error!("panic in a background task: {info}");
+                return;
+            }
+            let _ = restore();
+            previous(info);
+        }));
+    });
+}
+
+/// The terminal in the app's mode; restores it when dropped.
+pub struct TerminalGuard {
+    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    /// Raw mode, alternate screen, bracketed paste, hidden cursor.
+    pub fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        if let Ok(mut t) = UI_THREAD.lock() {
+            *t = Some(std::thread::current().id());
+        }
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let set_up = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)
+            .and_then(|()| Terminal::new(CrosstermBackend::new(stdout())));
+        match set_up {
+            Ok(mut terminal) => {
+                terminal.hide_cursor()?;
+                Ok(TerminalGuard { terminal })
+            }
+            Err(e) => {
+                let _ = restore();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = restore();
+    }
+}
+
+/// The input thread; stops within 100 ms of being dropped.
+pub struct InputThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl InputThread {
+    pub fn spawn(tx: UnboundedSender<Msg>) -> io::Result<InputThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("pixloom-input".into())
+            .spawn(move || {
+                while !stop2.load(Ordering::SeqCst) {
+                    // Polling (not a blocking read) so the thread can stop; an
+                    // idle poll writes nothing.
+                    match event::poll(Duration::from_millis(100)) {
+                        Ok(false) => continue,
+                        Ok(true) => {}
+                        Err(_) => break,
+                    }
+                    let msg = match event::read() {
+                        Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
+                        Ok(TermEvent::Paste(s)) => Event::Paste(s),
+                        Ok(TermEvent::Resize(w, h)) => Event::Resize(w, h),
+                        Ok(_) => continue,
+                        Err(_) => break,
+                    };
+                    if tx.send(Msg::Event(msg)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(InputThread {
+            stop,
+            handle: Some(handle),
+        })
+    }
+}
+
+impl Drop for InputThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT become `Event::Terminate`.
+pub fn spawn_signals(tx: UnboundedSender<Msg>) -> io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+            _ = int.recv() => "SIGINT",
+        };
+        let _ = tx.send(Msg::Event(Event::Terminate(name)));
+    }))
+}

@@ -1,0 +1,394 @@
+//! `update`: a message changes the state and returns the effects to run.
+//! Synchronous and free of I/O, so it is tested as data: state + message →
+//! state + effects (`update_tests.rs`).
+//!
+//! Rules kept here:
+//! - every change to the tree returns [`Effect::Save`], before any
+//!   [`Effect::StartTurn`] (a crash leaves `interrupted` turns, not lost ones);
+//! - a finished turn lands on its own node wherever the selection is;
+//! - an action that cannot apply says why in the status line, never panics.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::core::size::SizeSpec;
+use crate::core::tree::{NodeId, Status};
+use crate::sanitize;
+
+use super::action::{Action, Event, Msg};
+use super::keymap::{Context, Key};
+use super::state::{App, ComposeMode, Focus, Overlay, SizeCursor, model_choices};
+use super::thumbs::{GraphicsBackend, ThumbWant};
+
+mod turns;
+
+use turns::{cancel, delete, edit, finished, refine, regenerate, retry, send, start_pending};
+
+/// Work for the effects module: the only way `update` touches the world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Plan and send the pending turn `NodeId`.
+    StartTurn(NodeId),
+    /// Abort its request (the tree already says `cancelled`).
+    CancelTurn(NodeId),
+    /// Write the conversation file.
+    Save,
+    /// Decode and scale a thumbnail off the UI task.
+    DecodeThumbnail(ThumbWant),
+    /// Import a reference image from a path.
+    ImportAttachment {
+        source: String,
+    },
+    Quit,
+}
+
+/// Shown when sending without a key.
+pub const NO_KEY: &str = "no API key: set PIXLOOM_API_KEY (or api_key in the config file) and restart, or try `pixloom --demo`";
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Action(a) => act(app, a),
+        Msg::Event(e) => event(app, e),
+    }
+}
+
+/// After a draw: the thumbnails the frame showed that must be decoded.
+pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
+    if app.graphics == GraphicsBackend::None {
+        return Vec::new();
+    }
+    app.thumbs
+        .want(wants)
+        .into_iter()
+        .map(Effect::DecodeThumbnail)
+        .collect()
+}
+
+fn event(app: &mut App, e: Event) -> Vec<Effect> {
+    match e {
+        Event::Key(k) => key(app, k),
+        Event::Paste(s) => {
+            paste(app, &s);
+            Vec::new()
+        }
+        Event::Resize(..) | Event::Tick => Vec::new(),
+        Event::TurnFinished(report) => finished(app, &report),
+        Event::ThumbnailReady {
+            sha256,
+            cols,
+            rows,
+            thumb,
+        } => {
+            app.thumbs.insert(sha256, cols, rows, thumb);
+            Vec::new()
+        }
+        Event::AttachmentReady { source, result } => {
+            let source = sanitize::line(&source).into_owned();
+            match result {
+                Ok(image) => {
+                    app.composer.attachments.push(*image);
+                    app.info(format!("attached {source}"));
+                }
+                Err(e) => app.error(format!("could not attach {source}: {}", sanitize::line(&e))),
+            }
+            Vec::new()
+        }
+        Event::SaveFailed(e) => {
+            app.error(format!("saving failed: {}", sanitize::line(&e)));
+            Vec::new()
+        }
+        Event::Terminate(_) => quit_now(app),
+    }
+}
+
+fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
+    let Some(key) = Key::from_event(&k) else {
+        return Vec::new();
+    };
+    let ctx = app.key_context();
+    if let Some(a) = app.keymap.lookup(ctx, key) {
+        return act(app, a);
+    }
+    match &mut app.overlay {
+        Overlay::None if ctx == Context::Composer => {
+            app.composer.text.input(k);
+        }
+        Overlay::Attach { input } => edit_line(input, key),
+        Overlay::Variants { user, .. } => {
+            if let KeyCode::Char(c @ '1'..='8') = key.code {
+                let (user, n) = (*user, c as usize - '0' as usize);
+                app.overlay = Overlay::None;
+                return start_pending(app, user, n);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn edit_line(input: &mut String, key: Key) {
+    match key.code {
+        KeyCode::Char('u') if key.mods.contains(KeyModifiers::CONTROL) => input.clear(),
+        KeyCode::Char(c)
+            if !key
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            input.push(c)
+        }
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        _ => {}
+    }
+}
+
+fn paste(app: &mut App, s: &str) {
+    match &mut app.overlay {
+        Overlay::Attach { input } => input.push_str(sanitize::line(s).trim()),
+        Overlay::None if app.focus == Focus::Composer => {
+            app.composer.text.insert_str(sanitize::text(s));
+        }
+        _ => {}
+    }
+}
+
+fn act(app: &mut App, a: Action) -> Vec<Effect> {
+    if app.overlay != Overlay::None {
+        match a {
+            Action::Confirm => return confirm_overlay(app),
+            Action::Dismiss => {
+                app.overlay = Overlay::None;
+                return Vec::new();
+            }
+            Action::MoveUp | Action::MoveDown | Action::MoveLeft | Action::MoveRight => {
+                let models = model_choices(&app.composer.params).len();
+                move_cursor(&mut app.overlay, a, models);
+                return Vec::new();
+            }
+            Action::Help if matches!(app.overlay, Overlay::Help { .. }) => {
+                app.overlay = Overlay::None;
+                return Vec::new();
+            }
+            Action::Quit if app.overlay == Overlay::ConfirmQuit => return quit_now(app),
+            // Anything else closes the overlay and then does what it says
+            // (R in the error view retries the node it shows).
+            _ => app.overlay = Overlay::None,
+        }
+    }
+    match a {
+        Action::MoveDown => ignore(app.conv.select_child()),
+        Action::MoveUp => ignore(app.conv.select_parent()),
+        Action::PrevSibling | Action::MoveLeft => ignore(app.conv.select_sibling(-1)),
+        Action::NextSibling | Action::MoveRight => ignore(app.conv.select_sibling(1)),
+        Action::First => {
+            if let Some(&root) = app.conv.selected_path().first().or(app.conv.roots.first()) {
+                ignore(app.conv.select(root));
+            }
+        }
+        Action::Last => {
+            if let Some(from) = app.conv.selected.or(app.conv.roots.first().copied())
+                && let Ok(leaf) = app.conv.leaf_below(from)
+            {
+                ignore(app.conv.select(leaf));
+            }
+        }
+        Action::CycleFocus => {
+            app.focus = match app.focus {
+                Focus::Tree => Focus::Transcript,
+                Focus::Transcript => Focus::Composer,
+                Focus::Composer if app.show_tree => Focus::Tree,
+                Focus::Composer => Focus::Transcript,
+            };
+        }
+        Action::Compose => {
+            if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
+                app.composer.mode = ComposeMode::Continue;
+            }
+            app.focus = Focus::Composer;
+        }
+        Action::Send => return send(app),
+        Action::Newline => app.composer.text.insert_newline(),
+        Action::Edit => edit(app),
+        Action::Regenerate => return regenerate(app),
+        Action::Refine => refine(app),
+        Action::Variants => match app.user_turn_of_selection() {
+            Some(user) => app.overlay = Overlay::Variants { user, count: 3 },
+            None => app.error("variants need a prompt: select a user turn or one of its images"),
+        },
+        Action::Attach => {
+            app.overlay = Overlay::Attach {
+                input: String::new(),
+            }
+        }
+        Action::SizePicker => {
+            app.overlay = Overlay::SizePicker {
+                cursor: SizeCursor::of(app.composer.params.size),
+            };
+        }
+        Action::ModelPicker => {
+            let p = &app.composer.params;
+            let cursor = model_choices(p)
+                .iter()
+                .position(|(m, e)| *m == p.model && *e == p.endpoint)
+                .unwrap_or(0);
+            app.overlay = Overlay::ModelPicker { cursor };
+        }
+        Action::Star => {
+            if let Some(id) = app.conv.selected
+                && let Ok(on) = app.conv.toggle_star(id)
+            {
+                app.info(if on {
+                    format!("starred {id}")
+                } else {
+                    format!("unstarred {id}")
+                });
+                return vec![Effect::Save];
+            }
+        }
+        Action::Delete => {
+            if let Some(id) = app.conv.selected {
+                app.overlay = Overlay::ConfirmDelete(id);
+            }
+        }
+        Action::Cancel => return cancel(app),
+        Action::Retry => return retry(app, false),
+        Action::RetryLowerTier => return retry(app, true),
+        Action::Help => app.overlay = Overlay::Help { scroll: 0 },
+        Action::Info => {
+            if let Some(id) = app.conv.selected {
+                app.overlay = Overlay::NodeInfo(id);
+            }
+        }
+        Action::ErrorDetail => match app.selected_node() {
+            Some(n)
+                if n.status()
+                    .is_some_and(|s| s != Status::Done && s != Status::Pending) =>
+            {
+                app.overlay = Overlay::ErrorDetail(n.id);
+            }
+            Some(n) => {
+                let id = n.id;
+                app.info(format!("{id} has no error"));
+            }
+            None => {}
+        },
+        Action::ViewImage => match app.selected_node() {
+            Some(n) if n.images().next().is_some() => app.overlay = Overlay::ImageView(n.id),
+            _ => app.error("no image on this turn"),
+        },
+        Action::ToggleTree => {
+            app.show_tree = !app.show_tree;
+            if !app.show_tree && app.focus == Focus::Tree {
+                app.focus = Focus::Transcript;
+            }
+        }
+        Action::Quit => {
+            if app.in_flight.is_empty() {
+                return quit_now(app);
+            }
+            app.overlay = Overlay::ConfirmQuit;
+        }
+        Action::Confirm => {}
+        Action::Dismiss => {
+            if app.focus == Focus::Composer {
+                app.focus = if app.show_tree {
+                    Focus::Tree
+                } else {
+                    Focus::Transcript
+                };
+            } else {
+                app.status = None;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Navigation that cannot move (at an end) simply stays.
+fn ignore<T, E>(_: Result<T, E>) {}
+
+fn quit_now(app: &mut App) -> Vec<Effect> {
+    // Requests still running are abandoned: the file says so, and they can
+    // be retried next time.
+    app.conv.interrupt_pending();
+    app.in_flight.clear();
+    app.quitting = true;
+    vec![Effect::Save, Effect::Quit]
+}
+
+fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
+    let (dr, dc): (isize, isize) = match a {
+        Action::MoveUp => (-1, 0),
+        Action::MoveDown => (1, 0),
+        Action::MoveLeft => (0, -1),
+        _ => (0, 1),
+    };
+    let step =
+        |v: usize, d: isize, len: usize| v.saturating_add_signed(d).min(len.saturating_sub(1));
+    match overlay {
+        Overlay::SizePicker { cursor } => {
+            cursor.row = step(cursor.row, dr, SizeCursor::ROWS);
+            cursor.col = step(cursor.col, dc, 3);
+        }
+        Overlay::ModelPicker { cursor } => *cursor = step(*cursor, dr + dc, models),
+        Overlay::Variants { count, .. } => {
+            *count = step(*count, -dr + dc, crate::core::tree::MAX_VARIANTS + 1).max(1);
+        }
+        // The view clamps the far end: only it knows the screen's height.
+        Overlay::Help { scroll } => *scroll = step(*scroll, dr, usize::MAX),
+        _ => {}
+    }
+}
+
+fn confirm_overlay(app: &mut App) -> Vec<Effect> {
+    let overlay = std::mem::take(&mut app.overlay);
+    match overlay {
+        Overlay::SizePicker { cursor } => {
+            app.composer.params.size = cursor.size();
+            let note = match (
+                cursor.size(),
+                crate::core::model::takes_size(&app.composer.params.model),
+            ) {
+                (SizeSpec::Exact(s), true) => format!("size {s} ({} {})", s.ratio, s.tier.label()),
+                (SizeSpec::Exact(s), false) => {
+                    format!("size {s} (this model gets it in the prompt)")
+                }
+                (SizeSpec::Auto, _) => "size auto: the model decides".to_owned(),
+            };
+            app.info(note);
+        }
+        Overlay::ModelPicker { cursor } => {
+            let choices = model_choices(&app.composer.params);
+            if let Some((model, endpoint)) =
+                choices.get(cursor.min(choices.len().saturating_sub(1)))
+            {
+                app.composer.params.model.clone_from(model);
+                app.composer.params.endpoint = *endpoint;
+                app.info(format!("model {model} via {endpoint}"));
+            }
+        }
+        Overlay::Variants { user, count } => return start_pending(app, user, count),
+        Overlay::Attach { input } => {
+            let source = input.trim().to_owned();
+            if !source.is_empty() {
+                app.focus = Focus::Composer;
+                app.info(format!("attaching {}…", sanitize::line(&source)));
+                return vec![Effect::ImportAttachment { source }];
+            }
+        }
+        Overlay::ConfirmDelete(id) => return delete(app, id),
+        Overlay::ConfirmQuit => return quit_now(app),
+        // Read-only overlays just close.
+        Overlay::None
+        | Overlay::Help { .. }
+        | Overlay::ErrorDetail(_)
+        | Overlay::ImageView(_)
+        | Overlay::NodeInfo(_) => {}
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod more_tests;
+#[cfg(test)]
+mod tests;

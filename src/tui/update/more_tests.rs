@@ -1,0 +1,248 @@
+//! `update` scenarios: what actions did in detail, finished turns,
+//! keys, paste, thumbnails, attachments, signals.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::tests::{acts, key, run, typed};
+use super::*;
+use crate::core::tree::{Endpoint, Outcome, TurnError};
+use crate::engine::TurnResult;
+use crate::tui::fixtures::{self, branched, branched_at, done_report, in_flight, n};
+use crate::tui::state::StatusKind;
+
+use Action as A;
+use Effect as E;
+
+#[test]
+fn details_of_what_actions_did() {
+    let mut a = branched();
+    run(
+        &mut a,
+        [
+            acts(&[A::Compose]),
+            typed("a"),
+            acts(&[A::Newline]),
+            typed("b"),
+        ]
+        .concat(),
+    );
+    assert_eq!(a.composer.text.lines(), ["a", "b"]);
+
+    let mut a = branched();
+    run(&mut a, acts(&[A::Edit]));
+    assert_eq!(a.composer.prompt(), "make it dusk");
+    assert_eq!(a.composer.mode, ComposeMode::Edit(n(4)));
+    run(&mut a, [typed(" now"), acts(&[A::Send])].concat());
+    assert_eq!(
+        a.conv.node(n(8)).unwrap().parent,
+        Some(n(2)),
+        "a sibling of n4"
+    );
+    assert_eq!(a.conv.node(n(8)).unwrap().text(), "make it dusk now");
+    assert_eq!(
+        a.composer.mode,
+        ComposeMode::Continue,
+        "the composer resets"
+    );
+
+    let mut a = branched();
+    run(
+        &mut a,
+        [acts(&[A::Refine]), typed("more snow"), acts(&[A::Send])].concat(),
+    );
+    assert_eq!(a.conv.node(n(8)).unwrap().parent, Some(n(5)));
+
+    let mut a = branched_at(7);
+    run(&mut a, acts(&[A::RetryLowerTier]));
+    let t = a.conv.node(n(7)).unwrap().turn.clone().unwrap();
+    assert_eq!(t.request.size, fixtures::size("2048x1152"));
+    assert_eq!(t.status, Status::Pending);
+
+    let mut a = branched();
+    run(&mut a, acts(&[A::ModelPicker, A::MoveDown, A::Confirm]));
+    assert_eq!(a.composer.params.endpoint, Endpoint::Images);
+    run(&mut a, acts(&[A::SizePicker, A::MoveRight, A::Confirm]));
+    assert_eq!(a.composer.params.size, fixtures::size("3840x2160"));
+
+    let mut a = branched();
+    run(&mut a, acts(&[A::ToggleTree, A::CycleFocus, A::CycleFocus]));
+    assert!(!a.show_tree);
+    assert_eq!(a.focus, Focus::Transcript, "the hidden tree is skipped");
+
+    let mut a = in_flight();
+    run(&mut a, acts(&[A::Quit, A::Confirm]));
+    assert_eq!(
+        a.conv.node(n(8)).unwrap().status(),
+        Some(Status::Interrupted)
+    );
+    assert!(a.quitting);
+}
+
+#[test]
+fn a_finished_turn_lands_on_its_node_wherever_the_selection_is() {
+    let mut a = in_flight();
+    run(&mut a, acts(&[A::First, A::NextSibling])); // over to the n6 branch
+    assert_eq!(a.conv.selected, Some(n(6)));
+    let fx = update(
+        &mut a,
+        Msg::Event(Event::TurnFinished(done_report(n(8), "dd"))),
+    );
+    assert_eq!(fx, vec![E::Save]);
+    assert_eq!(a.conv.node(n(8)).unwrap().status(), Some(Status::Done));
+    assert_eq!(a.conv.selected, Some(n(6)), "the selection stays");
+    assert!(a.in_flight.is_empty());
+    assert_eq!(a.session_cost_micro_usd, 30_000);
+    assert!(a.status.as_ref().unwrap().text.contains("n8 done in 12s"));
+}
+
+#[test]
+fn a_report_for_a_cancelled_turn_is_dropped_but_its_cost_counted() {
+    let mut a = in_flight();
+    run(&mut a, acts(&[A::Cancel]));
+    let fx = update(
+        &mut a,
+        Msg::Event(Event::TurnFinished(done_report(n(8), "dd"))),
+    );
+    assert!(fx.is_empty());
+    assert_eq!(a.conv.node(n(8)).unwrap().status(), Some(Status::Cancelled));
+    assert_eq!(a.session_cost_micro_usd, 30_000);
+}
+
+#[test]
+fn failures_and_refusals_say_so() {
+    let mut a = in_flight();
+    let mut r = done_report(n(8), "dd");
+    r.result = TurnResult::Failed {
+        error: TurnError {
+            message: "boom\x1b[2J".into(),
+            http_status: Some(502),
+            ..TurnError::default()
+        },
+    };
+    r.outcome = Outcome::default();
+    update(&mut a, Msg::Event(Event::TurnFinished(r)));
+    let s = a.status.clone().unwrap();
+    assert_eq!(s.kind, StatusKind::Error);
+    assert_eq!(s.text, "n8 failed: boom[2J", "controls stripped");
+    assert_eq!(a.conv.node(n(8)).unwrap().status(), Some(Status::Failed));
+}
+
+#[test]
+fn without_a_key_nothing_is_sent() {
+    for actions in [
+        vec![A::Regenerate],
+        vec![A::Retry],
+        vec![A::Variants, A::Confirm],
+    ] {
+        let mut a = branched_at(if actions == [A::Retry] { 7 } else { 5 });
+        a.can_send = false;
+        let fx = run(&mut a, acts(&actions));
+        assert!(fx.is_empty(), "{actions:?}");
+        assert!(a.status.unwrap().text.contains("PIXLOOM_API_KEY"));
+        assert!(a.in_flight.is_empty());
+    }
+    let mut a = branched();
+    a.can_send = false;
+    let fx = run(
+        &mut a,
+        [acts(&[A::Compose]), typed("hi"), acts(&[A::Send])].concat(),
+    );
+    assert!(fx.is_empty());
+    assert_eq!(a.composer.prompt(), "hi", "the text is kept");
+}
+
+#[test]
+fn keys_go_through_the_keymap_for_the_context() {
+    let mut a = branched();
+    run(&mut a, [key('k')]);
+    assert_eq!(a.conv.selected, Some(n(4)));
+    run(&mut a, [key('i'), key('q'), key('j')]);
+    assert_eq!(
+        a.composer.prompt(),
+        "qj",
+        "letters are text in the composer"
+    );
+    assert_eq!(a.focus, Focus::Composer);
+    let esc = Msg::Event(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    run(&mut a, [esc]);
+    assert_eq!(a.focus, Focus::Tree);
+    let fx = run(
+        &mut a,
+        [Msg::Event(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )))],
+    );
+    assert_eq!(fx, vec![E::Save, E::Quit]);
+}
+
+#[test]
+fn paste_goes_to_the_focused_input_sanitized() {
+    let mut a = branched();
+    run(&mut a, acts(&[A::Compose]));
+    update(
+        &mut a,
+        Msg::Event(Event::Paste("line one\x1b]52;c;x\x07\nline two".into())),
+    );
+    assert_eq!(a.composer.text.lines(), ["line one]52;c;x", "line two"]);
+    run(&mut a, acts(&[A::Attach]));
+    update(&mut a, Msg::Event(Event::Paste(" /tmp/a b.png\n".into())));
+    assert_eq!(
+        a.overlay,
+        Overlay::Attach {
+            input: "/tmp/a b.png".into()
+        }
+    );
+}
+
+#[test]
+fn thumbnails_are_asked_for_once() {
+    let mut a = branched();
+    let want = ThumbWant {
+        blob: fixtures::image("cc", 2048, 1152).original,
+        cols: 40,
+        rows: 11,
+    };
+    let fx = wanted_thumbnails(&mut a, std::slice::from_ref(&want));
+    assert_eq!(fx, vec![E::DecodeThumbnail(want.clone())]);
+    assert!(wanted_thumbnails(&mut a, std::slice::from_ref(&want)).is_empty());
+    a.graphics = GraphicsBackend::None;
+    let other = ThumbWant { cols: 20, ..want };
+    assert!(
+        wanted_thumbnails(&mut a, &[other]).is_empty(),
+        "graphics off: nothing decoded"
+    );
+}
+
+#[test]
+fn attachments_arrive_as_events() {
+    let mut a = branched();
+    let img = fixtures::image("ee", 640, 480);
+    update(
+        &mut a,
+        Msg::Event(Event::AttachmentReady {
+            source: "ref.png".into(),
+            result: Ok(Box::new(img.clone())),
+        }),
+    );
+    assert_eq!(a.composer.attachments, vec![img]);
+    update(
+        &mut a,
+        Msg::Event(Event::AttachmentReady {
+            source: "x.pdf".into(),
+            result: Err("a PDF, not an image".into()),
+        }),
+    );
+    assert!(a.status.unwrap().text.contains("could not attach x.pdf"));
+}
+
+#[test]
+fn terminate_saves_and_quits() {
+    let mut a = in_flight();
+    let fx = update(&mut a, Msg::Event(Event::Terminate("SIGTERM")));
+    assert_eq!(fx, vec![E::Save, E::Quit]);
+    assert_eq!(
+        a.conv.node(n(8)).unwrap().status(),
+        Some(Status::Interrupted)
+    );
+}

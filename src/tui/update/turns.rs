@@ -1,0 +1,287 @@
+//! What actions do to turns: sending, variants, regenerating, retrying,
+//! cancelling, deleting, and a finished turn coming back.
+
+use tui_textarea::{CursorMove, TextArea};
+
+use crate::core::size::SizeSpec;
+use crate::core::tree::{Conversation, NodeId, Part, RequestParams, Role, Status};
+use crate::engine::{TurnReport, TurnResult};
+use crate::sanitize;
+
+use super::super::action::Action;
+use super::super::keymap::Context;
+use super::super::state::{App, ComposeMode, Focus, seconds};
+use super::{Effect, NO_KEY, ignore};
+
+/// Where "continue" puts a new user turn: under the last assistant turn of
+/// the selected branch (`None`: a new root).
+pub(super) fn continue_anchor(conv: &Conversation) -> Option<NodeId> {
+    let sel = conv.selected?;
+    let mut at = conv.leaf_below(sel).unwrap_or(sel);
+    for _ in 0..=conv.len() {
+        let n = conv.node(at).ok()?;
+        if n.role != Role::User {
+            return Some(at);
+        }
+        at = n.parent?;
+    }
+    None
+}
+
+pub(super) fn send(app: &mut App) -> Vec<Effect> {
+    if !app.can_send {
+        app.error(NO_KEY);
+        return Vec::new();
+    }
+    let prompt = app.composer.prompt();
+    let mut parts = Vec::new();
+    if !prompt.trim().is_empty() {
+        parts.push(Part::Text { text: prompt });
+    }
+    parts.extend(
+        app.composer
+            .attachments
+            .iter()
+            .cloned()
+            .map(|image| Part::Image { image }),
+    );
+    if parts.is_empty() {
+        app.error("write a prompt first (or attach an image with alt-a)");
+        return Vec::new();
+    }
+    let now = app.clock.wall;
+    let user = match app.composer.mode {
+        ComposeMode::Continue => app.conv.add_user(continue_anchor(&app.conv), parts, now),
+        ComposeMode::Edit(id) => app.conv.edit_user(id, parts, now),
+        ComposeMode::Refine(id) => app.conv.refine(id, parts, now),
+    };
+    match user {
+        Ok(user) => {
+            app.composer.clear();
+            start_pending(app, user, 1)
+        }
+        Err(e) => {
+            app.error(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// `n` pending assistant turns under `user`, with the composer's settings.
+pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
+    if !app.can_send {
+        app.error(NO_KEY);
+        return Vec::new();
+    }
+    let params: RequestParams = app.composer.params.clone();
+    match app.conv.add_pending(user, &params, n, app.clock.wall) {
+        Ok(ids) => {
+            let mut fx = vec![Effect::Save];
+            for id in &ids {
+                app.in_flight.insert(*id, app.clock.mono);
+                fx.push(Effect::StartTurn(*id));
+            }
+            let what = if n == 1 {
+                "request".to_owned()
+            } else {
+                format!("{n} variants")
+            };
+            app.info(format!(
+                "sent {what} at {} with {}",
+                params.size, params.model
+            ));
+            fx
+        }
+        Err(e) => {
+            app.error(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn edit(app: &mut App) {
+    let Some(user) = app.user_turn_of_selection() else {
+        app.error("select a prompt (or its image) to edit");
+        return;
+    };
+    let Ok(node) = app.conv.node(user) else {
+        return;
+    };
+    let lines: Vec<String> = node.text().lines().map(str::to_owned).collect();
+    app.composer.text = if lines.is_empty() {
+        TextArea::default()
+    } else {
+        TextArea::new(lines)
+    };
+    // Editing starts at the end, where one usually adds.
+    app.composer.text.move_cursor(CursorMove::Bottom);
+    app.composer.text.move_cursor(CursorMove::End);
+    app.composer.attachments = node.images().cloned().collect();
+    app.composer.mode = ComposeMode::Edit(user);
+    app.focus = Focus::Composer;
+    app.info(format!(
+        "editing {user}: Enter sends it as a new branch beside the original"
+    ));
+}
+
+pub(super) fn refine(app: &mut App) {
+    match app.selected_node() {
+        Some(n) if n.role == Role::Assistant && n.status() == Some(Status::Done) => {
+            let id = n.id;
+            app.composer.mode = ComposeMode::Refine(id);
+            app.focus = Focus::Composer;
+            app.info(format!("refining {id}: say what to change"));
+        }
+        _ => app.error("refine starts from a finished image: select one"),
+    }
+}
+
+pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
+    let Some(n) = app.selected_node() else {
+        app.error("select a turn to regenerate");
+        return Vec::new();
+    };
+    match n.role {
+        Role::User => start_pending(app, n.id, 1),
+        Role::Assistant if app.can_send => {
+            let id = n.id;
+            match app.conv.regenerate(id, None, app.clock.wall) {
+                Ok(new) => {
+                    app.in_flight.insert(new, app.clock.mono);
+                    app.info(format!("regenerating {id} as {new}"));
+                    vec![Effect::Save, Effect::StartTurn(new)]
+                }
+                Err(e) => {
+                    app.error(e.to_string());
+                    Vec::new()
+                }
+            }
+        }
+        Role::Assistant => {
+            app.error(NO_KEY);
+            Vec::new()
+        }
+        Role::System => {
+            app.error("the system turn cannot be regenerated");
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn cancel(app: &mut App) -> Vec<Effect> {
+    match app.conv.selected {
+        Some(id) if app.in_flight.contains_key(&id) => {
+            app.in_flight.remove(&id);
+            ignore(app.conv.cancel(id));
+            app.info(format!("cancelled {id}"));
+            vec![Effect::CancelTurn(id), Effect::Save]
+        }
+        _ => {
+            app.status = None;
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
+    if !app.can_send {
+        app.error(NO_KEY);
+        return Vec::new();
+    }
+    let Some(n) = app.selected_node() else {
+        return Vec::new();
+    };
+    let id = n.id;
+    let Some(turn) = n.turn.as_ref() else {
+        app.error("retry works on an image turn: select one");
+        return Vec::new();
+    };
+    let params = if lower_tier {
+        match turn
+            .request
+            .size
+            .exact()
+            .and_then(crate::core::size::Size::tier_down)
+        {
+            Some(lower) => Some(RequestParams {
+                size: SizeSpec::Exact(lower),
+                ..turn.request.clone()
+            }),
+            None => {
+                app.error(format!(
+                    "{id} has no smaller size to retry at (it is {})",
+                    turn.request.size
+                ));
+                return Vec::new();
+            }
+        }
+    } else {
+        None
+    };
+    match app.conv.retry(id, params) {
+        Ok(()) => {
+            app.in_flight.insert(id, app.clock.mono);
+            app.info(format!("retrying {id}"));
+            vec![Effect::Save, Effect::StartTurn(id)]
+        }
+        Err(e) => {
+            let regen = app.keymap.hint(Context::Browse, Action::Regenerate);
+            app.error(format!("{e} — press {regen} for a new image instead"));
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
+    match app.conv.delete_subtree(id) {
+        Ok(removed) => {
+            let mut fx = Vec::new();
+            for r in &removed {
+                if app.in_flight.remove(r).is_some() {
+                    fx.push(Effect::CancelTurn(*r));
+                }
+            }
+            if let ComposeMode::Edit(n) | ComposeMode::Refine(n) = app.composer.mode
+                && removed.contains(&n)
+            {
+                app.composer.mode = ComposeMode::Continue;
+            }
+            let below = removed.len().saturating_sub(1);
+            app.info(if below == 0 {
+                format!("deleted {id}")
+            } else {
+                format!("deleted {id} and {below} turns below it")
+            });
+            fx.push(Effect::Save);
+            fx
+        }
+        Err(e) => {
+            app.error(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
+    let id = report.node;
+    let started = app.in_flight.remove(&id);
+    // Money spent is counted even when the node has gone meanwhile.
+    app.session_cost_micro_usd += report.outcome.cost_micro_usd;
+    if report.apply(&mut app.conv).is_err() {
+        // Cancelled or deleted while running: the report is dropped.
+        return Vec::new();
+    }
+    let took = started
+        .map(|t| seconds(app.clock.mono.saturating_duration_since(t)))
+        .unwrap_or_default();
+    match &report.result {
+        TurnResult::Done { .. } => app.info(format!("{id} done in {took}")),
+        TurnResult::Refused { .. } => app.error(format!(
+            "{id}: the model answered with text instead of an image"
+        )),
+        TurnResult::Failed { error } => {
+            app.error(format!("{id} failed: {}", sanitize::line(&error.message)))
+        }
+    }
+    vec![Effect::Save]
+}

@@ -1,0 +1,146 @@
+//! Drawing: `draw(frame, &App)` and nothing else. The view never changes
+//! state; it reports which thumbnails the frame showed so the loop can ask
+//! for the missing ones.
+//!
+//! Layout: tree (left, toggled with `t`) and transcript on top, the
+//! composer under them, one status line at the bottom (so no image ever
+//! touches the last row), overlays centred over everything.
+//!
+//! All text from the network or from files goes through `sanitize` here.
+
+mod composer;
+mod overlay;
+mod status;
+mod transcript;
+mod tree;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+
+use crate::core::tree::{Node, Role, Status};
+
+use super::state::{App, Focus};
+use super::thumbs::ThumbWant;
+
+/// Draws the whole screen; returns the thumbnails it showed.
+pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
+    let mut wants = Vec::new();
+    let area = frame.area();
+    let composer_h = composer::height(app);
+    let [main, composer_area, status_area] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(composer_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if app.show_tree {
+        let tree_w = (area.width * 3 / 10).clamp(22, 48).min(main.width / 2);
+        let [tree_area, transcript_area] =
+            Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(10)]).areas(main);
+        tree::draw(frame, app, tree_area);
+        transcript::draw(frame, app, transcript_area, &mut wants);
+    } else {
+        transcript::draw(frame, app, main, &mut wants);
+    }
+    composer::draw(frame, app, composer_area);
+    status::draw(frame, app, status_area);
+    // Overlays stay off the status line too.
+    overlay::draw(
+        frame,
+        app,
+        Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        },
+        &mut wants,
+    );
+    wants
+}
+
+/// The border style of a pane: bright when it has focus.
+fn pane_style(app: &App, pane: Focus) -> Style {
+    if app.focus == pane && app.overlay == super::state::Overlay::None {
+        Style::new().fg(Color::Cyan)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    }
+}
+
+/// The glyph of a turn: `›` user, `◆` done, `…` pending, `✗` failed,
+/// `⊘` refused, `!` interrupted, `○` cancelled.
+fn glyph(node: &Node) -> (&'static str, Style) {
+    match (node.role, node.status()) {
+        (Role::System, _) => ("⚙", Style::new().fg(Color::DarkGray)),
+        (Role::User, _) => ("›", Style::new().fg(Color::Cyan)),
+        (Role::Assistant, Some(Status::Done) | None) => ("◆", Style::new().fg(Color::Green)),
+        (Role::Assistant, Some(Status::Pending)) => ("…", Style::new().fg(Color::Yellow)),
+        (Role::Assistant, Some(Status::Failed)) => ("✗", Style::new().fg(Color::Red)),
+        (Role::Assistant, Some(Status::Refused)) => ("⊘", Style::new().fg(Color::Magenta)),
+        (Role::Assistant, Some(Status::Interrupted)) => ("!", Style::new().fg(Color::Yellow)),
+        (Role::Assistant, Some(Status::Cancelled)) => ("○", Style::new().fg(Color::DarkGray)),
+    }
+}
+
+fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+/// Display width of a string, as ratatui measures it.
+fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// Greedy word wrap to `max` columns; words longer than a line are split.
+/// Input must already be sanitized.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let (mut line, mut line_w) = (String::new(), 0);
+        for word in para.split_whitespace() {
+            let word_w = width(word);
+            if line_w > 0 && line_w + 1 + word_w <= max {
+                line.push(' ');
+                line.push_str(word);
+                line_w += 1 + word_w;
+                continue;
+            }
+            if line_w > 0 {
+                out.push(std::mem::take(&mut line));
+                line_w = 0;
+            }
+            for c in word.chars() {
+                let char_w = width(c.encode_utf8(&mut [0; 4]));
+                if line_w > 0 && line_w + char_w > max {
+                    out.push(std::mem::take(&mut line));
+                    line_w = 0;
+                }
+                line.push(c);
+                line_w += char_w;
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// A `w`×`h` rectangle centred in `area` (clamped to it).
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests;

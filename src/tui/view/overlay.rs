@@ -1,0 +1,471 @@
+//! Overlays, drawn over the panes: help (generated from the keymap), the
+//! size grid, the model list, the variant count, the attach path, yes/no
+//! questions, error detail, node info and the full-screen image.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
+use crate::core::tree::{Node, NodeId, Role};
+use crate::sanitize;
+
+use super::super::action::Action;
+use super::super::keymap::{self, Context};
+use super::super::state::{App, Overlay, SizeCursor, dollars, fix_hint, model_choices};
+use super::super::thumbs::{ThumbState, ThumbWant};
+use super::{bold, centered, dim};
+
+fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(title)
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+fn picked() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec<ThumbWant>) {
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help(frame, app, area, *scroll),
+        Overlay::SizePicker { cursor } => size_picker(frame, app, area, *cursor),
+        Overlay::ModelPicker { cursor } => model_picker(frame, app, area, *cursor),
+        Overlay::Variants { user, count } => {
+            let inner = frame_box(
+                frame,
+                centered(area, 52, 5),
+                format!(" variants of {user} "),
+            );
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("How many images?  "),
+                    Span::styled(format!("‹ {count} ›"), bold()),
+                ]),
+                Line::styled(
+                    "a digit 1-8 starts that many · h/l change · enter starts",
+                    dim(),
+                ),
+                Line::styled("each is a separate billed call", dim()),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::Attach { input } => {
+            let inner = frame_box(frame, centered(area, 70, 5), " attach a reference image ");
+            let shown = sanitize::line(input);
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("path: "),
+                    Span::raw(shown.into_owned()),
+                    Span::styled(" ", picked()),
+                ]),
+                Line::default(),
+                Line::styled("png, jpg or webp · enter attaches · esc cancels", dim()),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::ConfirmDelete(id) => {
+            let below = app
+                .conv
+                .subtree(*id)
+                .map_or(0, |s| s.len().saturating_sub(1));
+            let running = app.conv.subtree(*id).map_or(0, |s| {
+                s.iter().filter(|n| app.in_flight.contains_key(n)).count()
+            });
+            let mut text = format!("Delete {id}");
+            if below > 0 {
+                text.push_str(&format!(" and the {below} turns below it"));
+            }
+            text.push('?');
+            let mut lines = vec![Line::from(text)];
+            if running > 0 {
+                lines.push(Line::styled(
+                    format!("{running} running request(s) will be cancelled."),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            lines.push(Line::styled("y deletes · n keeps", dim()));
+            let inner = frame_box(
+                frame,
+                centered(area, 56, 2 + u16::try_from(lines.len()).unwrap_or(3)),
+                " delete ",
+            );
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::ConfirmQuit => {
+            let n = app.in_flight.len();
+            let lines = vec![
+                Line::from(format!("{n} request(s) still running. Quit anyway?")),
+                Line::styled(
+                    "They are saved as interrupted; R retries them next time.",
+                    dim(),
+                ),
+                Line::styled("y quits · n stays", dim()),
+            ];
+            let inner = frame_box(frame, centered(area, 62, 5), " quit ");
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::ErrorDetail(id) => error_detail(frame, app, area, *id),
+        Overlay::NodeInfo(id) => node_info(frame, app, area, *id),
+        Overlay::ImageView(id) => image_view(frame, app, area, *id, wants),
+    }
+}
+
+/// Help flows the keymap's sections into as many balanced columns as
+/// fit; when they are still too long, all columns scroll together.
+fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
+    let sections = app.keymap.help_sections();
+    let key_w = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(k, _)| k.chars().count()))
+        .max()
+        .unwrap_or(8)
+        + 2;
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    for (ctx, rows) in sections {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::styled(ctx.title(), bold().fg(Color::Cyan)));
+        for (keys, action) in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{keys:<key_w$}"), bold()),
+                Span::raw(keymap::describe(ctx, action)),
+            ]));
+        }
+    }
+    let col_w = lines.iter().map(Line::width).max().unwrap_or(40) + 3;
+    let outer = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    let cols = (usize::from(outer.width.saturating_sub(2)) / col_w).max(1);
+    let per_col = lines.len().div_ceil(cols).max(1);
+    let height = usize::from(outer.height.saturating_sub(2));
+    let scroll = scroll.min(per_col.saturating_sub(height));
+    let title = if per_col > height {
+        " keys · j/k scroll · esc closes "
+    } else {
+        " keys · esc closes "
+    };
+    let inner = frame_box(frame, outer, title);
+    for (c, chunk) in lines.chunks(per_col).enumerate().take(cols) {
+        let x = inner.x + u16::try_from(c * col_w).unwrap_or(u16::MAX);
+        let w = (inner.x + inner.width)
+            .saturating_sub(x)
+            .min(u16::try_from(col_w).unwrap_or(u16::MAX));
+        let shown: Vec<Line<'_>> = chunk.iter().skip(scroll).cloned().collect();
+        frame.render_widget(
+            Paragraph::new(shown),
+            Rect {
+                x,
+                width: w,
+                ..inner
+            },
+        );
+    }
+}
+
+fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor) {
+    let inner = frame_box(frame, centered(area, 56, 17), " output size ");
+    // Brackets mark the cursor and a star the size in use, so both show
+    // without colour too.
+    let cell = |text: String, on: bool, current: bool| {
+        let mut style = if on { picked() } else { Style::new() };
+        if current {
+            style = style.add_modifier(Modifier::BOLD).fg(Color::Green);
+        }
+        let star = if current { "*" } else { "" };
+        let text = if on {
+            format!("[{text}{star}]")
+        } else {
+            format!("{text}{star}")
+        };
+        Span::styled(format!("{text:^14}"), style)
+    };
+    let current = app.composer.params.size;
+    let mut lines = vec![Line::from(
+        std::iter::once(Span::styled(format!("{:<8}", "ratio"), dim()))
+            .chain(
+                Tier::ALL
+                    .iter()
+                    .map(|t| Span::styled(format!("{:^14}", t.label()), dim())),
+            )
+            .collect::<Vec<_>>(),
+    )];
+    lines.push(Line::from(vec![
+        Span::raw(format!("{:<8}", "")),
+        cell(
+            "auto".to_owned(),
+            cursor.row == 0,
+            current == SizeSpec::Auto,
+        ),
+    ]));
+    for (i, ratio) in RATIOS.iter().enumerate() {
+        let mut spans = vec![Span::raw(format!("{:<8}", ratio.to_string()))];
+        for (c, tier) in Tier::ALL.iter().enumerate() {
+            let size = Size::of(*ratio, *tier);
+            spans.push(cell(
+                size.to_string(),
+                cursor.row == i + 1 && cursor.col == c,
+                current == SizeSpec::Exact(size),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::default());
+    let note = if crate::core::model::takes_size(&app.composer.params.model) {
+        "hjkl move · enter picks · 4K fails more often upstream"
+    } else {
+        "this model takes the size in its prompt · enter picks"
+    };
+    lines.push(Line::styled(note, dim()));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn model_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: usize) {
+    let choices = model_choices(&app.composer.params);
+    let h = u16::try_from(choices.len()).unwrap_or(8) + 4;
+    let inner = frame_box(frame, centered(area, 56, h), " model and endpoint ");
+    let mut lines: Vec<Line<'_>> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, (model, endpoint))| {
+            let what = match endpoint {
+                crate::core::tree::Endpoint::Chat => "chat: whole history",
+                crate::core::tree::Endpoint::Images => "images: generations/edits",
+            };
+            let text = format!(" {:<22} {what} ", sanitize::line(model));
+            Line::styled(
+                text,
+                if i == cursor.min(choices.len() - 1) {
+                    picked()
+                } else {
+                    Style::new()
+                },
+            )
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled("j/k move · enter picks", dim()));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn kv(key: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{key:<14}"), dim()),
+        Span::raw(sanitize::line(&value.into()).into_owned()),
+    ])
+}
+
+fn error_detail(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
+    let Ok(node) = app.conv.node(id) else { return };
+    let mut lines = Vec::new();
+    if let Some(t) = &node.turn {
+        lines.push(kv("status", t.status.to_string()));
+        lines.push(kv(
+            "request",
+            format!(
+                "{} · {} · {}",
+                t.request.size, t.request.model, t.request.endpoint
+            ),
+        ));
+        if let Some(e) = &t.error {
+            lines.push(kv(
+                "http status",
+                e.http_status
+                    .map_or_else(|| "none (no answer)".to_owned(), |s| s.to_string()),
+            ));
+            lines.push(kv(
+                "billed",
+                if e.may_have_been_billed {
+                    "maybe: the request went out"
+                } else {
+                    "no"
+                },
+            ));
+        }
+        lines.push(kv(
+            "request id",
+            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
+        ));
+        lines.push(kv("attempts", t.attempts.to_string()));
+        lines.push(Line::default());
+        let message = if node.text().is_empty() {
+            t.error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default()
+        } else {
+            node.text()
+        };
+        lines.push(Line::styled(
+            sanitize::text(&message).into_owned(),
+            Style::new().fg(Color::Red),
+        ));
+        if let Some(fix) = fix_hint(node, &app.keymap) {
+            lines.push(Line::styled(
+                format!("→ {fix}"),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+        if let Some(raw) = t.error.as_ref().and_then(|e| e.raw_body.as_ref()) {
+            lines.push(Line::default());
+            lines.push(Line::styled("the gateway said:", dim()));
+            lines.push(Line::styled(
+                sanitize::truncate(&sanitize::text(raw), 1500).into_owned(),
+                dim(),
+            ));
+        }
+    }
+    let outer = Rect {
+        x: area.x + 2,
+        y: area.y + 1,
+        width: area.width.saturating_sub(4),
+        height: area.height.saturating_sub(2),
+    };
+    let inner = frame_box(
+        frame,
+        outer,
+        format!(" {id}: what went wrong · esc closes "),
+    );
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
+    let Ok(node) = app.conv.node(id) else { return };
+    let mut lines = vec![
+        kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
+        kv("created", node.created_at.to_string()),
+        kv(
+            "parent",
+            node.parent
+                .map_or_else(|| "none (a root)".to_owned(), |p| p.to_string()),
+        ),
+        kv("children", node.children.len().to_string()),
+    ];
+    if let Ok((at, of)) = app.conv.sibling_position(id) {
+        lines.push(kv("branch", format!("{at} of {of}")));
+    }
+    if let Some(t) = &node.turn {
+        lines.push(kv("status", t.status.to_string()));
+        lines.push(kv(
+            "request",
+            format!(
+                "{} · {} · {}",
+                t.request.size, t.request.model, t.request.endpoint
+            ),
+        ));
+        if let Some(ms) = t.latency_ms {
+            lines.push(kv("latency", format!("{ms} ms")));
+        }
+        lines.push(kv("cost", dollars(t.cost_micro_usd)));
+        lines.push(kv(
+            "request id",
+            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
+        ));
+    }
+    for (i, img) in node.images().enumerate() {
+        lines.push(kv(
+            &format!("image {}", i + 1),
+            format!(
+                "{}x{} {} · {} bytes",
+                img.original.width,
+                img.original.height,
+                img.original.file_name(),
+                img.original.bytes
+            ),
+        ));
+    }
+    if node.role == Role::User {
+        lines.push(Line::default());
+        lines.push(Line::raw(sanitize::text(&node.text()).into_owned()));
+    }
+    let w = lines
+        .iter()
+        .map(Line::width)
+        .max()
+        .unwrap_or(40)
+        .max(40)
+        .min(usize::from(area.width.saturating_sub(4)));
+    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
+    let inner = frame_box(
+        frame,
+        centered(area, u16::try_from(w + 2).unwrap_or(60), h),
+        format!(" {id} "),
+    );
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn image_view(
+    frame: &mut Frame<'_>,
+    app: &App,
+    area: Rect,
+    id: NodeId,
+    wants: &mut Vec<ThumbWant>,
+) {
+    let Ok(node) = app.conv.node(id) else { return };
+    let Some(img) = node.images().next() else {
+        return;
+    };
+    let title = format!(
+        " {id} · {}x{} · esc closes ",
+        img.original.width, img.original.height
+    );
+    let inner = frame_box(frame, area, title);
+    view_image(frame, app, node, inner, wants);
+}
+
+fn view_image(
+    frame: &mut Frame<'_>,
+    app: &App,
+    node: &Node,
+    inner: Rect,
+    wants: &mut Vec<ThumbWant>,
+) {
+    let Some(img) = node.images().next() else {
+        return;
+    };
+    let blob = &img.original;
+    let (cols, rows) =
+        super::super::thumbs::fit(blob.width, blob.height, inner.width, inner.height);
+    let at = Rect {
+        x: inner.x + (inner.width - cols) / 2,
+        y: inner.y + (inner.height - rows) / 2,
+        width: cols,
+        height: rows,
+    };
+    if app.graphics != super::super::thumbs::GraphicsBackend::None {
+        wants.push(ThumbWant {
+            blob: blob.clone(),
+            cols,
+            rows,
+        });
+        if let ThumbState::Ready(t) = app.thumbs.get(&blob.sha256, cols, rows) {
+            t.render(0, at, frame.buffer_mut());
+            return;
+        }
+    }
+    let text = format!(
+        "{}×{} · {}",
+        blob.width,
+        blob.height,
+        app.keymap.hint(Context::Dialog, Action::Dismiss)
+    );
+    let note = Rect {
+        y: at.y + at.height / 2,
+        height: 1,
+        x: inner.x,
+        width: inner.width,
+    };
+    frame.render_widget(Paragraph::new(text).centered().style(dim()), note);
+}

@@ -1,0 +1,89 @@
+//! The status line: requests in flight (spinner and elapsed seconds), the
+//! last message, the session's cost and key hints for the focus.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::sanitize;
+
+use super::super::action::Action;
+use super::super::keymap::Context;
+use super::super::state::{App, StatusKind, dollars, seconds};
+use super::{dim, width};
+
+/// At most this many requests get their own spinner; the rest are counted.
+const SHOWN_IN_FLIGHT: usize = 3;
+
+fn hints(app: &App) -> String {
+    let ctx = app.key_context();
+    let actions: &[(Action, &str)] = match ctx {
+        Context::Browse => &[
+            (Action::Compose, "write"),
+            (Action::Regenerate, "regen"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        Context::Composer => &[
+            (Action::Send, "send"),
+            (Action::Newline, "new line"),
+            (Action::Dismiss, "back"),
+        ],
+        Context::Picker => &[(Action::Confirm, "choose"), (Action::Dismiss, "close")],
+        Context::Confirm => &[(Action::Confirm, "yes"), (Action::Dismiss, "no")],
+        Context::Dialog | Context::Input | Context::Global => {
+            &[(Action::Confirm, "ok"), (Action::Dismiss, "close")]
+        }
+    };
+    actions
+        .iter()
+        .filter_map(|(a, what)| {
+            let k = app.keymap.hint(ctx, *a);
+            (!k.is_empty()).then(|| format!("{k} {what}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let mut left: Vec<Span<'_>> = Vec::new();
+    if app.demo {
+        left.push(Span::styled(
+            " DEMO ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ));
+        left.push(Span::raw(" "));
+    }
+    for (&id, _) in app.in_flight.iter().take(SHOWN_IN_FLIGHT) {
+        let took = app.elapsed(id).map(seconds).unwrap_or_default();
+        left.push(Span::styled(
+            format!("{} {id} {took}  ", app.spinner(id)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if app.in_flight.len() > SHOWN_IN_FLIGHT {
+        left.push(Span::styled(
+            format!("+{} more  ", app.in_flight.len() - SHOWN_IN_FLIGHT),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(s) = &app.status {
+        let style = match s.kind {
+            StatusKind::Info => Style::new(),
+            StatusKind::Error => Style::new().fg(Color::Red),
+        };
+        left.push(Span::styled(sanitize::line(&s.text).into_owned(), style));
+    }
+    let right = format!(" {} │ {} ", dollars(app.session_cost_micro_usd), hints(app));
+    let right_w = u16::try_from(width(&right))
+        .unwrap_or(u16::MAX)
+        .min(area.width / 2);
+    let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(left)), l);
+    frame.render_widget(
+        Paragraph::new(Line::styled(right, dim())).right_aligned(),
+        r,
+    );
+}

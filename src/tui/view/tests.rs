@@ -1,0 +1,170 @@
+//! Whole screens on a `TestBackend`, as text, at 100×30 and 200×60. States
+//! come from the pure core with a standing clock, so the snapshots are
+//! stable. Review changes with `INSTA_UPDATE=always cargo test --lib tui`
+//! and a look at the `.snap` files.
+
+use std::sync::Arc;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::tui::action::{Action, Msg};
+use crate::tui::fixtures::{branched, branched_at, empty, in_flight};
+use crate::tui::state::App;
+use crate::tui::thumbs::{Thumb, ThumbWant};
+use crate::tui::update::update;
+
+fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
+    let mut wants = Vec::new();
+    t.draw(|f| wants = super::draw(f, app)).expect("draws");
+    (t.backend().to_string(), wants)
+}
+
+fn with(mut app: App, actions: &[Action]) -> App {
+    for &a in actions {
+        update(&mut app, Msg::Action(a));
+    }
+    app
+}
+
+/// Both sizes of one state.
+fn snap(name: &str, app: &App) {
+    for (w, h) in [(100, 30), (200, 60)] {
+        let (text, _) = screen(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn empty_conversation_welcomes() {
+    let app = empty();
+    snap("empty", &app);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("Welcome to pixloom"));
+    assert!(text.contains("--demo"));
+}
+
+#[test]
+fn branched_tree_with_the_selected_path() {
+    let app = branched();
+    snap("branched", &app);
+    let (text, wants) = screen(&app, 100, 30);
+    for piece in ["├─", "└─", "make it dusk", "500 at"] {
+        assert!(text.contains(piece), "{piece} missing");
+    }
+    let (big, _) = screen(&app, 200, 60);
+    assert!(big.contains("‹1/2›"), "sibling marker of n2");
+    let shas: Vec<&str> = wants.iter().map(|w| w.blob.sha256.as_str()).collect();
+    assert_eq!(
+        shas,
+        ["aa", "cc"],
+        "the path's images are wanted, not the sibling's"
+    );
+}
+
+#[test]
+fn request_in_flight_shows_spinner_and_elapsed() {
+    let app = in_flight();
+    snap("in_flight", &app);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("n8 12s"), "status bar");
+    assert!(text.contains("generating at 2048x1152 · 12s"), "transcript");
+}
+
+#[test]
+fn error_with_its_fix() {
+    let app = branched_at(7);
+    snap("error", &app);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(
+        text.contains("500 at 4K — press R to retry, T to retry at 2K"),
+        "{text}"
+    );
+}
+
+#[test]
+fn error_detail_overlay() {
+    let app = with(branched_at(7), &[Action::ErrorDetail]);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("shell_api_error"));
+    assert!(text.contains("attempts"));
+}
+
+#[test]
+fn help_overlay() {
+    snap("help", &with(branched(), &[Action::Help]));
+}
+
+#[test]
+fn help_at_full_size_lists_every_action_of_the_keymap() {
+    let app = with(branched(), &[Action::Help]);
+    let (text, _) = screen(&app, 200, 60);
+    for b in app.keymap.bindings() {
+        assert!(
+            text.contains(crate::tui::keymap::describe(b.context, b.action)),
+            "{:?} missing",
+            b.action
+        );
+    }
+}
+
+#[test]
+fn size_picker() {
+    snap("size_picker", &with(branched(), &[Action::SizePicker]));
+}
+
+#[test]
+fn other_overlays_draw_without_panicking() {
+    for actions in [
+        vec![Action::ModelPicker],
+        vec![Action::Variants],
+        vec![Action::Attach],
+        vec![Action::Delete],
+        vec![Action::Info],
+        vec![Action::ViewImage],
+    ] {
+        let app = with(branched(), &actions);
+        for (w, h) in [(100, 30), (200, 60), (20, 5), (1, 1)] {
+            screen(&app, w, h);
+        }
+    }
+    let quit = with(in_flight(), &[Action::Quit]);
+    let (text, _) = screen(&quit, 100, 30);
+    assert!(text.contains("1 request(s) still running"));
+}
+
+#[test]
+fn tiny_and_tree_less_screens_draw() {
+    for app in [
+        empty(),
+        branched(),
+        in_flight(),
+        with(branched(), &[Action::ToggleTree]),
+    ] {
+        for (w, h) in [(1, 1), (10, 4), (40, 10)] {
+            screen(&app, w, h);
+        }
+    }
+}
+
+#[test]
+fn decoded_thumbnails_are_drawn_as_half_blocks() {
+    let mut app = branched();
+    let (_, wants) = screen(&app, 100, 30);
+    app.thumbs.want(&wants);
+    for w in &wants {
+        let cells = vec![([200, 80, 20], [10, 10, 40]); usize::from(w.cols) * usize::from(w.rows)];
+        let thumb = Thumb {
+            cols: w.cols,
+            rows: w.rows,
+            cells,
+        };
+        assert!(
+            app.thumbs
+                .insert(w.blob.sha256.clone(), w.cols, w.rows, Ok(Arc::new(thumb)))
+        );
+    }
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("▀▀▀▀"), "{text}");
+}

@@ -1,0 +1,166 @@
+//! Shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The API key the tests use: CI sets a random canary
+/// (`PIXLOOM_CANARY_KEY`) and checks it never leaks.
+pub fn key() -> String {
+    std::env::var("PIXLOOM_CANARY_KEY").unwrap_or_else(|_| "sk-canary-7f3a9c1e5b2d4f60".to_owned())
+}
+
+/// A solid-colour PNG on disk.
+pub fn png_file(dir: &Path, name: &str, w: u32, h: u32, rgb: [u8; 3]) -> PathBuf {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+    let path = dir.join(name);
+    img.save(&path).unwrap();
+    path
+}
+
+/// A photo-sized JPEG of noise (incompressible, so large).
+pub fn noisy_jpeg(w: u16, h: u16, quality: u8) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+    for y in 0..h {
+        for x in 0..w {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let n = (state & 0x3f) as u8;
+            px.push(((x / 24) as u8).wrapping_add(n));
+            px.push(((y / 16) as u8).wrapping_add(n));
+            px.push(n.wrapping_mul(3));
+        }
+    }
+    let mut out = Vec::new();
+    let enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}
+
+/// The `pixloom` binary built for these tests.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pixloom"));
+    // Isolate from the developer's own config, key and logs.
+    for var in [
+        "PIXLOOM_API_KEY",
+        "APIYI_API_KEY",
+        "OPENAI_API_KEY",
+        "PIXLOOM_BASE_URL",
+        "PIXLOOM_MODEL",
+        "PIXLOOM_SIZE",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// A `pixloom fake-gateway` child process, killed on drop.
+pub struct FakeProcess {
+    pub child: Child,
+    pub base_url: String,
+}
+
+impl FakeProcess {
+    pub fn start(args: &[&str]) -> FakeProcess {
+        let mut child = bin()
+            .arg("fake-gateway")
+            .args(["--api-key", &key()])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base_url = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(base_url.starts_with("http://127.0.0.1:"), "{line}");
+        FakeProcess { child, base_url }
+    }
+
+    /// The fake's own record of what it received.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        let url = format!("{}/__fake/requests", self.base_url);
+        let body = blocking_get(&url);
+        serde_json::from_str::<Vec<serde_json::Value>>(&body).unwrap()
+    }
+
+    pub fn billed(&self) -> u64 {
+        let body = blocking_get(&format!("{}/__fake/stats", self.base_url));
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["billed"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+impl Drop for FakeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A GET with std only (the tests that use it are not async).
+pub fn blocking_get(url: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return dechunk(body);
+    }
+    body.to_owned()
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let Some((size, rest)) = body.split_once("\r\n") else {
+            break;
+        };
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    out
+}
