@@ -14,6 +14,7 @@ use crate::core::model::DEFAULT_MODEL;
 use crate::core::size::SizeSpec;
 use crate::core::tree::Endpoint;
 use crate::gateway::{ApiKey, RetryPolicy, Settings};
+use crate::tui::graphics::GraphicsChoice;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
 
@@ -32,6 +33,11 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub image_budget: ImageBudget,
+    /// Thumbnails: detect, or force a backend.
+    pub graphics: GraphicsChoice,
+    /// `[keys.CONTEXT]` bindings merged over the default keymap
+    /// (validated on load).
+    pub keys: crate::tui::keymap::KeyTable,
     /// Where the file layer came from, if a file was read.
     pub file: Option<PathBuf>,
 }
@@ -48,6 +54,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(300),
             max_retries: 2,
             image_budget: ImageBudget::default(),
+            graphics: GraphicsChoice::Auto,
+            keys: crate::tui::keymap::KeyTable::new(),
             file: None,
         }
     }
@@ -67,6 +75,10 @@ pub struct FileLayer {
     pub request_timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
     pub image_budget: Option<usize>,
+    /// `[keys.browse] "ctrl-n" = "move-down"`: see docs/keys.md.
+    pub keys: Option<crate::tui::keymap::KeyTable>,
+    /// auto, kitty, iterm, sixel, blocks or none.
+    pub graphics: Option<GraphicsChoice>,
 }
 
 /// What flags say; `None` leaves the lower layers in force.
@@ -78,6 +90,7 @@ pub struct FlagLayer {
     pub size: Option<SizeSpec>,
     pub endpoint: Option<Endpoint>,
     pub request_timeout_secs: Option<f64>,
+    pub graphics: Option<GraphicsChoice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +106,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("{var} is not valid: {message}")]
     Env { var: &'static str, message: String },
+    #[error("the config file's [keys] are not valid: {0}")]
+    Keys(String),
     #[error("{what} must be a positive number of seconds, not {value}")]
     BadDuration { what: &'static str, value: f64 },
     #[error(
@@ -202,6 +217,13 @@ impl Config {
         if let Some(v) = f.max_retries {
             self.max_retries = v.min(10);
         }
+        if let Some(keys) = f.keys {
+            crate::tui::keymap::Keymap::with_overrides(&keys).map_err(ConfigError::Keys)?;
+            self.keys = keys;
+        }
+        if let Some(v) = f.graphics {
+            self.graphics = v;
+        }
         if let Some(v) = f.image_budget {
             self.image_budget = ImageBudget {
                 max_images: v.clamp(1, 16),
@@ -228,6 +250,9 @@ impl Config {
         }
         if let Some(v) = f.request_timeout_secs {
             self.request_timeout = seconds("--request-timeout", v)?;
+        }
+        if let Some(v) = f.graphics {
+            self.graphics = v;
         }
         Ok(())
     }
@@ -346,12 +371,56 @@ mod tests {
     }
 
     #[test]
+    fn key_bindings_are_read_and_bad_ones_named() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = write(
+            &dir,
+            "[keys.browse]\n\"ctrl-n\" = \"move-down\"\n\"d\" = \"none\"\n",
+        );
+        let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect("load");
+        assert_eq!(c.keys["browse"]["ctrl-n"], "move-down");
+        for (text, needle) in [
+            (
+                "[keys.browse]\n\"ctrl-n\" = \"fly\"",
+                "\"ctrl-n\" = \"fly\": no such action",
+            ),
+            ("[keys.browse]\n\"hyper-x\" = \"quit\"", "\"hyper-x\""),
+            ("[keys.nowhere]\n\"x\" = \"quit\"", "[keys.nowhere]"),
+            ("[keys]\nbrowse = 1", "expected a map"),
+        ] {
+            let p = write(&dir, text);
+            let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err(text);
+            assert!(err.to_string().contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn missing_key_says_how_to_set_one_and_mentions_demo() {
         let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
         let msg = c.client_settings().expect_err("no key").to_string();
         for needle in ["PIXLOOM_API_KEY", "--api-key", "--demo", "config.toml"] {
             assert!(msg.contains(needle), "{msg}");
         }
+    }
+
+    #[test]
+    fn graphics_comes_from_the_file_and_a_flag_wins() {
+        use crate::tui::graphics::GraphicsBackend;
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
+        assert_eq!(c.graphics, GraphicsChoice::Auto);
+        let p = write(&dir, "graphics = \"sixel\"\n");
+        let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect("load");
+        assert_eq!(c.graphics, GraphicsChoice::Force(GraphicsBackend::Sixel));
+        let flags = FlagLayer {
+            graphics: Some(GraphicsChoice::Force(GraphicsBackend::Blocks)),
+            ..FlagLayer::default()
+        };
+        let c = Config::load(Some(&p), &env_of(&[]), &flags).expect("load");
+        assert_eq!(c.graphics, GraphicsChoice::Force(GraphicsBackend::Blocks));
+        let p = write(&dir, "graphics = \"ascii\"\n");
+        let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("bad");
+        assert!(err.to_string().contains("auto, kitty, iterm, sixel"), "{err}");
     }
 
     #[test]

@@ -331,3 +331,43 @@ fn a_read_only_folder_fails_the_save_and_keeps_the_file() {
     assert!(msg.contains("the previous version is intact"), "{msg}");
     assert_eq!(fs::read(folder.file()).unwrap(), before);
 }
+
+#[test]
+fn read_only_changes_nothing_and_shows_crashed_turns_interrupted() {
+    let d = tmp();
+    let dir = d.path().join("c.pixloom");
+    let (_, pending) = populate(&dir, true);
+    let pending = pending.unwrap();
+    let file = dir.join("conversation.json");
+    fs::remove_file(dir.join(".lock")).unwrap();
+    let before = fs::read(&file).unwrap();
+
+    // Nobody holds it: the pending turn was left by a crash.
+    let (conv, store) = pixloom::convfile::read_only(&dir).unwrap();
+    assert_eq!(
+        conv.node(pending).unwrap().status(),
+        Some(Status::Interrupted)
+    );
+    assert_eq!(store.dir(), dir.join("images"));
+    assert_eq!(fs::read(&file).unwrap(), before);
+    assert!(!dir.join(".lock").exists());
+
+    // A running pixloom holds it: its turn really is in flight.
+    let (held, loaded) = ConvFolder::open(&dir).unwrap();
+    let mut conv = loaded.conv;
+    conv.retry(pending, None).unwrap();
+    held.save(&conv).unwrap();
+    let saved = fs::read(&file).unwrap();
+    let (seen, _) = pixloom::convfile::read_only(&dir).unwrap();
+    assert_eq!(seen.node(pending).unwrap().status(), Some(Status::Pending));
+    assert_eq!(fs::read(&file).unwrap(), saved);
+    drop(held);
+
+    // Damaged: refused, untouched, and no images/ folder is created.
+    fs::remove_dir_all(dir.join("images")).unwrap();
+    fs::write(&file, &saved[..saved.len() / 3]).unwrap();
+    let e = pixloom::convfile::read_only(&dir).unwrap_err();
+    assert!(e.to_string().contains("cut short"), "{e}");
+    assert_eq!(fs::read(&file).unwrap(), &saved[..saved.len() / 3]);
+    assert!(!dir.join("images").exists());
+}

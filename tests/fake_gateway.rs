@@ -161,8 +161,8 @@ fn mean(img: &DynamicImage) -> [f64; 3] {
     let rgb = img.to_rgb8();
     let mut s = [0f64; 3];
     for p in rgb.pixels() {
-        for c in 0..3 {
-            s[c] += f64::from(p.0[c]);
+        for (acc, v) in s.iter_mut().zip(p.0) {
+            *acc += f64::from(v);
         }
     }
     let n = f64::from(rgb.width() * rgb.height());
@@ -973,7 +973,12 @@ async fn hang_outlasts_a_short_client_timeout() {
         .expect_err("times out");
     assert!(err.is_timeout(), "{err:?}");
     assert!(t0.elapsed() < Duration::from_secs(10));
-    assert_eq!(fake.requests()[0].status, 0, "still unanswered");
+    assert_eq!(fake.requests()[0].status, 0, "never answered");
+    assert!(
+        fake.wait_open_connections_at_most(0, Duration::from_secs(5))
+            .await,
+        "the client's give-up closes the hung connection"
+    );
     assert_eq!(fake.billed(), 0);
     let a = generate(
         &fake,

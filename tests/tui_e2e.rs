@@ -89,7 +89,7 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
             size: "1280x720".parse().expect("size"),
         },
         demo: false,
-        graphics: GraphicsBackend::Blocks,
+        graphics: GraphicsBackend::Blocks.into(),
     };
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     let (tx, mut rx) = unbounded_channel();

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr as _};
 
 use crate::convfile;
-use crate::core::tree::{Conversation, ImageRef, Node, NodeId, Role};
+use crate::core::tree::{Conversation, ImageRef, Node, NodeId};
 use crate::durable;
 use crate::images::{self, ImageStore};
 
@@ -118,11 +118,7 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
             let Some(n) = conv.nodes.get(&id) else {
                 continue;
             };
-            let role = match n.role {
-                Role::System => "system",
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
+            let role = n.role.as_str();
             let sel = if on_path.contains(&id) { " sel" } else { "" };
             let _ = write!(
                 out,
@@ -171,11 +167,7 @@ fn markdown(conv: &Conversation, store: &ImageStore, out_dir: &Path) -> String {
         };
         let depth = conv.path_to(id).map_or(1, |p| p.len());
         let indent = "  ".repeat(depth - 1);
-        let role = match n.role {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
+        let role = n.role.as_str();
         let _ = write!(out, "{indent}- **{id}** {role}");
         let p = params(n);
         if !p.is_empty() {

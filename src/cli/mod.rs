@@ -2,6 +2,7 @@
 //! `--demo`, logging) they stand on.
 
 mod export;
+mod replay;
 mod send;
 mod show;
 
@@ -69,6 +70,9 @@ pub struct GlobalArgs {
     /// Config file [default: $XDG_CONFIG_HOME/pixloom/config.toml].
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Thumbnails: auto (detect), kitty, iterm, sixel, blocks or none [default: auto].
+    #[arg(long, global = true, value_name = "MODE")]
+    pub graphics: Option<tui::GraphicsChoice>,
     /// Log detail in the log file: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -96,6 +100,11 @@ pub enum Command {
         after_help = "Examples:\n  pixloom fake-gateway --port 8080 --latency 2\n  pixloom fake-gateway --fail 429,500 --mode chat-markdown"
     )]
     FakeGateway(FakeArgs),
+    /// Play a saved conversation back turn by turn, offline and read-only.
+    #[command(
+        after_help = "Examples:\n  pixloom replay fox                    space steps, p plays, +/- speed, h/l pick a branch\n  pixloom replay ~/Downloads/fox.pixloom --play --speed 1\n\nNo request is made and no key is needed; the folder is only read."
+    )]
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the command line and runs it.
@@ -104,6 +113,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::FakeGateway(args)) => crate::fake::run(args).await,
         Some(Command::Show(args)) => show::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Replay(args)) => {
+            let session = Session::start(&cli.global).await?;
+            let r = replay::run(&session.config, args).await;
+            session.stop().await;
+            r
+        }
         Some(Command::Send(args)) => {
             let session = Session::start(&cli.global).await?;
             let r = send::run(&session, args).await;
@@ -137,20 +152,24 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     };
     let dir = convfile::conversation_dir(conv.unwrap_or(default_name));
     let (folder, loaded) = ConvFolder::open_or_create(&dir, OffsetDateTime::now_utc())?;
-    tui::run(tui::TuiArgs {
-        folder,
-        conv: loaded.conv,
-        interrupted: loaded.interrupted,
-        missing_images: loaded.missing_images,
-        engine,
-        defaults: RequestParams {
-            endpoint: cfg.endpoint,
-            model: cfg.model.clone(),
-            size: cfg.size,
+    let keys = tui::keymap::Keymap::with_overrides(&cfg.keys).map_err(config::ConfigError::Keys)?;
+    tui::run_with_keys(
+        tui::TuiArgs {
+            folder,
+            conv: loaded.conv,
+            interrupted: loaded.interrupted,
+            missing_images: loaded.missing_images,
+            engine,
+            defaults: RequestParams {
+                endpoint: cfg.endpoint,
+                model: cfg.model.clone(),
+                size: cfg.size,
+            },
+            demo: session.demo.is_some(),
+            graphics: cfg.graphics,
         },
-        demo: session.demo.is_some(),
-        graphics: tui::GraphicsBackend::Blocks,
-    })
+        keys,
+    )
     .await
 }
 
@@ -187,6 +206,7 @@ impl Session {
             size: global.size,
             endpoint: global.endpoint,
             request_timeout_secs: global.request_timeout,
+            graphics: global.graphics,
         };
         let mut config = Config::load(path.as_deref(), &env, &flags)?;
         let demo = if global.demo {

@@ -187,13 +187,9 @@ fn describe(n: &Node) -> String {
             } else {
                 String::new()
             };
-            let role = if role == Role::System {
-                "system"
-            } else {
-                "user"
-            };
             format!(
-                "{role} \"{}\"{refs}",
+                "{} \"{}\"{refs}",
+                role.as_str(),
                 sanitize::truncate(&sanitize::line(&n.text()), 60)
             )
         }

@@ -303,9 +303,6 @@ fn io_err(action: &'static str, path: &Path, source: io::Error) -> ConvFileError
     }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Reads a conversation without locking or changing anything, for `show`
 /// and `export` (which may run while the app or a `send` has it open).
 /// Turns left pending while no pixloom holds the folder are shown as
@@ -343,3 +340,6 @@ fn held_by_another(dir: &Path) -> bool {
     let probe = file.try_lock_shared();
     matches!(probe, Err(fs::TryLockError::WouldBlock))
 }
+
+#[cfg(test)]
+mod tests;

@@ -123,10 +123,10 @@ async fn serve_one(
         async move {
             let mut resp = fut.await?;
             // Every answer carries a request id; API handlers set their own.
-            if !resp.headers().contains_key(super::REQUEST_ID) {
-                if let Ok(v) = HeaderValue::from_str(&super::new_request_id()) {
-                    resp.headers_mut().insert(super::REQUEST_ID, v);
-                }
+            if !resp.headers().contains_key(super::REQUEST_ID)
+                && let Ok(v) = HeaderValue::from_str(&super::new_request_id())
+            {
+                resp.headers_mut().insert(super::REQUEST_ID, v);
             }
             Ok::<_, Infallible>(resp)
         }

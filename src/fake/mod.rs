@@ -23,6 +23,7 @@ mod cli;
 mod conn;
 mod faults;
 mod picture;
+mod refimage;
 mod respond;
 mod server;
 mod store;
@@ -38,7 +39,7 @@ use tokio::task::JoinHandle;
 
 pub use cli::{FakeArgs, run};
 pub use faults::{Fault, ParseNameError, Shape};
-pub use validate::MAX_IMAGE_BYTES;
+pub use refimage::MAX_IMAGE_BYTES;
 
 /// The response header that names each exchange.
 pub(crate) const REQUEST_ID: &str = "request-id";

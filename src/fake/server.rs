@@ -384,18 +384,23 @@ async fn answer(
         .map(Duration::try_from_secs_f64)
         .transpose()
         .map_err(|e| ApiError::bad(format!("header x-fake-latency: {e}")))?;
-    let own_file = |id: &str| sh.own_file(id);
-    let ctx = Ctx {
-        port: sh.addr.port(),
-        own_file: &own_file,
-    };
-    let job = match (ep, &body) {
-        (Endpoint::Chat, Incoming::Json(v)) => validate::chat(v, &ctx)?,
-        (Endpoint::Generations, Incoming::Json(v)) => validate::generations(v)?,
-        (Endpoint::Edits, Incoming::Form(parts)) => validate::edits(parts)?,
-        _ => return Err(ApiError::bad("unexpected body type")),
-    };
-    drop(body);
+    // Decoding reference images is CPU work: off the runtime.
+    let for_lookup = Arc::clone(sh);
+    let job = tokio::task::spawn_blocking(move || {
+        let own_file = |id: &str| for_lookup.own_file(id);
+        let ctx = Ctx {
+            port: for_lookup.addr.port(),
+            own_file: &own_file,
+        };
+        match (ep, &body) {
+            (Endpoint::Chat, Incoming::Json(v)) => validate::chat(v, &ctx),
+            (Endpoint::Generations, Incoming::Json(v)) => validate::generations(v),
+            (Endpoint::Edits, Incoming::Form(parts)) => validate::edits(parts),
+            _ => Err(ApiError::bad("unexpected body type")),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::new(500, format!("the fake could not validate: {e}")))??;
     let fault = match header_fault.or_else(|| job.directives.fault.clone()) {
         Some(f) => Some(f),
         None => lock(&sh.faults).pop_front(),
@@ -426,7 +431,7 @@ async fn answer(
         .unwrap_or_else(|| ep.default_shape(job.format));
     // Drawing, encoding and serialising are CPU work: off the runtime.
     let for_files = Arc::clone(sh);
-    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+    let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
         let (png, size) = render(&job)?;
         let url = shape.has_url().then(|| {
             let id = lock(&for_files.files).insert(png.clone(), for_files.now());
@@ -439,7 +444,7 @@ async fn answer(
             url: url.as_deref(),
             size,
         };
-        serde_json::to_vec(&respond::image_body(shape, &answer))
+        respond::image_body(shape, &answer)
             .map_err(|e| ApiError::new(500, format!("the fake could not serialise: {e}")))
     })
     .await
@@ -460,7 +465,7 @@ fn render(job: &Job) -> Result<(Bytes, (u32, u32)), ApiError> {
         .as_ref()
         .map(|b| image::load_from_memory(b))
         .transpose()
-        .map_err(|e| ApiError::bad(format!("the reference image does not decode: {e}")).clone())?;
+        .map_err(|e| ApiError::bad(format!("the reference image does not decode: {e}")))?;
     let (w, h) = match job.want {
         Want::Exact(s) => (s.width, s.height),
         Want::Auto => picture::auto_size(
@@ -470,7 +475,7 @@ fn render(job: &Job) -> Result<(Bytes, (u32, u32)), ApiError> {
         Want::FromPrompt => picture::all_model_size(&job.prompt),
     };
     let img = match &reference {
-        Some(r) => picture::derive(r, &job.prompt, w, h).map_err(|e| ApiError::new(500, e))?,
+        Some(r) => picture::derive(r, &job.prompt, w, h),
         None => picture::generate(&job.prompt, w, h),
     };
     let png = picture::encode_png(&img)

@@ -48,10 +48,10 @@ impl Files {
         self.order.push_back(id.clone());
         while self.order.len() > MAX_FILES || (self.bytes > MAX_FILE_BYTES && self.order.len() > 1)
         {
-            if let Some(old) = self.order.pop_front() {
-                if let Some(s) = self.by_id.remove(&old) {
-                    self.bytes -= s.png.len();
-                }
+            if let Some(old) = self.order.pop_front()
+                && let Some(s) = self.by_id.remove(&old)
+            {
+                self.bytes -= s.png.len();
             }
         }
         id

@@ -326,13 +326,10 @@ impl Client {
             attempts += 1;
             match self.download_once(url).await {
                 Ok(b) => return Ok(b),
-                Err(e)
-                    if e.status.is_some_and(|s| s < 500)
-                        || attempts > self.settings.retry.max_retries =>
-                {
+                Err((e, retryable)) if !retryable || attempts > self.settings.retry.max_retries => {
                     return Err(GatewayError { attempts, ..e });
                 }
-                Err(e) => {
+                Err((e, _)) => {
                     tracing::info!(status = ?e.status, "retrying the result download");
                     let wait = self.settings.retry.wait(
                         attempts,
@@ -346,15 +343,31 @@ impl Client {
         }
     }
 
-    async fn download_once(&self, url: &str) -> Result<Vec<u8>, GatewayError> {
-        let fail = |message: String, status: Option<u16>| GatewayError {
-            kind: ErrorKind::Download,
-            message,
-            status,
-            request_id: None,
-            raw_body: None,
-            attempts: 0,
-            may_have_been_billed: true,
+    /// One download; the error says whether another try could help
+    /// (5xx and broken connections: yes; 4xx and too large: no).
+    async fn download_once(&self, url: &str) -> Result<Vec<u8>, (GatewayError, bool)> {
+        let fail = |message: String, status: Option<u16>| {
+            let retryable = status.is_none_or(|s| s >= 500);
+            let error = GatewayError {
+                kind: ErrorKind::Download,
+                message,
+                status,
+                request_id: None,
+                raw_body: None,
+                attempts: 0,
+                may_have_been_billed: true,
+            };
+            (error, retryable)
+        };
+        let too_large = |shown: &str, cap: u64| {
+            let (e, _) = fail(
+                format!(
+                    "the result image at {shown} is larger than {}; refused",
+                    human_bytes(cap)
+                ),
+                None,
+            );
+            (e, false)
         };
         let shown = sanitize::truncate(&sanitize::line(url), 120).into_owned();
         let resp = self.download.get(url).send().await.map_err(|e| {
@@ -377,13 +390,7 @@ impl Client {
         }
         let cap = self.settings.download_cap;
         if resp.content_length().is_some_and(|n| n > cap) {
-            return Err(fail(
-                format!(
-                    "the result image at {shown} is larger than {} MB; refused",
-                    cap / 1_000_000
-                ),
-                None,
-            ));
+            return Err(too_large(&shown, cap));
         }
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
@@ -395,17 +402,20 @@ impl Client {
                 )
             })?;
             if body.len() as u64 + chunk.len() as u64 > cap {
-                return Err(fail(
-                    format!(
-                        "the result image at {shown} is larger than {} MB; refused",
-                        cap / 1_000_000
-                    ),
-                    None,
-                ));
+                return Err(too_large(&shown, cap));
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+}
+
+/// `64 MB`, `10 KB`, `512 bytes`.
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} bytes"),
+        1_000..1_000_000 => format!("{} KB", n / 1_000),
+        _ => format!("{} MB", n / 1_000_000),
     }
 }
 

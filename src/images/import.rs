@@ -126,7 +126,8 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
     }
     let failed = |e: reqwest::Error| ImageError::Download {
         url: url.to_string(),
-        detail: error_chain(&e),
+        // The link is already in the message; reqwest repeats it otherwise.
+        detail: error_chain(&e.without_url()),
     };
     let mut resp = http.get(parsed).send().await.map_err(failed)?;
     let status = resp.status();

@@ -69,6 +69,7 @@ impl ImageKind {
         }
     }
 
+    /// The MIME type, as in a data URL.
     pub fn mime(self) -> &'static str {
         match self {
             ImageKind::Png => "image/png",

@@ -51,11 +51,38 @@ pub enum Action {
     Quit,
     Confirm,
     Dismiss,
+    /// Search prompts, incrementally; `search-next` / `search-prev` repeat.
+    Search,
+    SearchNext,
+    SearchPrev,
+    /// Open the image with the system viewer.
+    OpenImage,
+    /// Copy the image to a path the user types.
+    SaveImage,
+    /// Copy the image's path to the clipboard (OSC 52).
+    CopyPath,
+    Label,
+    TreeNarrower,
+    TreeWider,
+    /// Fold / unfold the subtree under the selected turn.
+    Fold,
+    /// The selected turn's variants side by side.
+    Gallery,
+    /// Mark an image, then compare it with another.
+    Compare,
+    /// Complete the path typed so far.
+    Complete,
+    /// Replay: one turn forward / back, play or pause, change the speed.
+    Step,
+    StepBack,
+    PlayPause,
+    Faster,
+    Slower,
 }
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 50] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -88,6 +115,24 @@ impl Action {
         Action::Quit,
         Action::Confirm,
         Action::Dismiss,
+        Action::Search,
+        Action::SearchNext,
+        Action::SearchPrev,
+        Action::OpenImage,
+        Action::SaveImage,
+        Action::CopyPath,
+        Action::Label,
+        Action::TreeNarrower,
+        Action::TreeWider,
+        Action::Fold,
+        Action::Gallery,
+        Action::Compare,
+        Action::Complete,
+        Action::Step,
+        Action::StepBack,
+        Action::PlayPause,
+        Action::Faster,
+        Action::Slower,
     ];
 
     /// The config name, `move-down`.
@@ -133,6 +178,24 @@ impl Action {
             Action::Quit => "quit (asks while requests run)",
             Action::Confirm => "confirm",
             Action::Dismiss => "close / leave",
+            Action::Search => "search prompts (as you type)",
+            Action::SearchNext => "next search match",
+            Action::SearchPrev => "previous search match",
+            Action::OpenImage => "open the image with the system viewer",
+            Action::SaveImage => "save a copy of the image elsewhere",
+            Action::CopyPath => "copy the image's path (OSC 52, works over SSH)",
+            Action::Label => "label the turn (shown in the tree)",
+            Action::TreeNarrower => "narrower tree pane",
+            Action::TreeWider => "wider tree pane",
+            Action::Fold => "fold / unfold the subtree",
+            Action::Gallery => "gallery of the turn's variants",
+            Action::Compare => "mark an image; again on another compares them",
+            Action::Complete => "complete the path",
+            Action::Step => "next turn",
+            Action::StepBack => "previous turn",
+            Action::PlayPause => "play / pause",
+            Action::Faster => "faster (fewer seconds per turn)",
+            Action::Slower => "slower (more seconds per turn)",
         }
     }
 }
@@ -166,6 +229,15 @@ pub enum Event {
     SaveFailed(String),
     /// SIGTERM or SIGHUP: save and leave.
     Terminate(&'static str),
+    /// What an effect that does not touch the tree came to (opening,
+    /// saving or copying an image): a line for the status bar.
+    Notice(Result<String, String>),
+    /// Directory entries for completing `input` (names, `/` after
+    /// folders). Dropped when the input has changed since.
+    Completions {
+        input: String,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 /// One message on the loop's channel.

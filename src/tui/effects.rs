@@ -9,6 +9,10 @@
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
 //!   back with the blob and size it was made for.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
+//! - `OpenImage`, `SaveImage`, `CopyPath`, `ListDir`: see [`tools`].
+//!
+//! Built with [`Effects::read_only`] (for `pixloom replay`) there is no
+//! folder and no engine: `Save` does nothing and no turn can start.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +25,7 @@ use tokio::task::JoinHandle;
 use crate::convfile::ConvFolder;
 use crate::core::tree::{NodeId, Outcome, TurnError};
 use crate::engine::{Engine, TurnReport, TurnResult};
-use crate::images;
+use crate::images::{self, ImageStore};
 
 use super::action::{Event, Msg};
 use super::state::App;
@@ -30,9 +34,6 @@ use super::update::{Effect, NO_KEY};
 
 /// Thumbnails decoded at once.
 const DECODERS: usize = 2;
-/// Images are shrunk to this before the exact scale (fast_image_resize is
-/// several times faster than image's filter on big inputs).
-const PRESHRINK_SIDE: u32 = 1024;
 
 /// Aborts the task when dropped, so aborting the outer task of a turn also
 /// stops the request inside it.
@@ -44,10 +45,15 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+mod tools;
+
 /// Owns what effects need: the engine, the folder, the way back.
 pub struct Effects {
     engine: Option<Engine>,
-    folder: ConvFolder,
+    folder: Option<ConvFolder>,
+    store: ImageStore,
+    /// Where OSC 52 (clipboard) sequences go: the terminal, between frames.
+    terminal_out: Box<dyn std::io::Write + Send>,
     tx: UnboundedSender<Msg>,
     turns: HashMap<NodeId, JoinHandle<()>>,
     decoders: Arc<Semaphore>,
@@ -57,15 +63,38 @@ impl Effects {
     pub fn new(engine: Option<Engine>, folder: ConvFolder, tx: UnboundedSender<Msg>) -> Self {
         Effects {
             engine,
-            folder,
+            store: folder.store.clone(),
+            folder: Some(folder),
+            terminal_out: Box::new(std::io::stdout()),
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
         }
     }
 
-    pub fn folder(&self) -> &ConvFolder {
-        &self.folder
+    /// No folder, no engine: images are read from `store`, nothing is
+    /// written to the conversation (`pixloom replay`).
+    pub fn read_only(store: ImageStore, tx: UnboundedSender<Msg>) -> Self {
+        Effects {
+            engine: None,
+            folder: None,
+            store,
+            terminal_out: Box::new(std::io::stdout()),
+            tx,
+            turns: HashMap::new(),
+            decoders: Arc::new(Semaphore::new(DECODERS)),
+        }
+    }
+
+    /// Sends terminal sequences (OSC 52) to `out` instead of stdout.
+    #[must_use]
+    pub fn with_terminal_out(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
+        self.terminal_out = out;
+        self
+    }
+
+    pub fn folder(&self) -> Option<&ConvFolder> {
+        self.folder.as_ref()
     }
 
     /// Requests running now (finished ones are forgotten on each run).
@@ -89,7 +118,8 @@ impl Effects {
                 // The state is the batch's final one: one save covers all.
                 Effect::Save if !saved => {
                     saved = true;
-                    if let Err(e) = self.folder.save(&app.conv) {
+                    let Some(folder) = &self.folder else { continue };
+                    if let Err(e) = folder.save(&app.conv) {
                         tracing::error!("save failed: {e}");
                         self.send(Event::SaveFailed(e.to_string()));
                     }
@@ -97,6 +127,15 @@ impl Effects {
                 Effect::Save => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
                 Effect::ImportAttachment { source } => self.import(source),
+                Effect::OpenImage(blob) => tools::open(self.store.path(&blob), self.tx.clone()),
+                Effect::SaveImage { blob, dest } => {
+                    tools::save_copy(self.store.path(&blob), blob, dest, self.tx.clone());
+                }
+                Effect::CopyPath(blob) => {
+                    let note = tools::copy_path(&self.store.path(&blob), &mut self.terminal_out);
+                    self.send(Event::Notice(note));
+                }
+                Effect::ListDir { input } => tools::list_dir(input, self.tx.clone()),
                 Effect::Quit => quit = true,
             }
         }
@@ -142,7 +181,7 @@ impl Effects {
                 return;
             }
         };
-        let store = self.folder.store.clone();
+        let store = self.store.clone();
         let tx = self.tx.clone();
         let handle = tokio::spawn(async move {
             let mut inner = AbortOnDrop(tokio::spawn(async move { engine.run(store, req).await }));
@@ -169,13 +208,16 @@ impl Effects {
     }
 
     fn decode(&self, want: ThumbWant) {
-        let path = self.folder.store.path(&want.blob);
+        let path = self.store.path(&want.blob);
         let tx = self.tx.clone();
         let decoders = Arc::clone(&self.decoders);
         tokio::spawn(async move {
             let _permit = decoders.acquire_owned().await;
             let (cols, rows) = (want.cols, want.rows);
-            let thumb = tokio::task::spawn_blocking(move || decode_thumb(&path, cols, rows))
+            let sha = want.blob.sha256.clone();
+            let thumb = tokio::task::spawn_blocking(move || {
+                super::thumbs::load(&path, &sha, cols, rows, &super::graphics::thumb_spec())
+            })
                 .await
                 .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
             let _ = tx.send(Msg::Event(Event::ThumbnailReady {
@@ -188,7 +230,7 @@ impl Effects {
     }
 
     fn import(&self, source: String) {
-        let store = self.folder.store.clone();
+        let store = self.store.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let result = if source.starts_with("http://") || source.starts_with("https://") {
@@ -235,12 +277,5 @@ fn expand_home(source: &str) -> PathBuf {
 
 /// Reads, decodes and scales one image to `cols`×`rows` cells.
 pub fn decode_thumb(path: &std::path::Path, cols: u16, rows: u16) -> Result<Thumb, String> {
-    let img = image::ImageReader::open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| e.to_string())?;
-    let img = images::downscale(&img, PRESHRINK_SIDE);
-    Ok(Thumb::from_image(&img, cols, rows))
+    super::thumbs::load(path, "", cols, rows, &super::graphics::ThumbSpec::default())
 }

@@ -156,3 +156,16 @@ pub fn done_report(id: NodeId, sha: &str) -> Box<TurnReport> {
         upload_copies: Vec::new(),
     })
 }
+
+/// `branched_conv` in `pixloom replay`, paused at its first turn.
+pub fn replaying() -> App {
+    super::replay::app(
+        branched_conv(),
+        Clock {
+            mono: Instant::now(),
+            wall: T0,
+        },
+        None,
+        false,
+    )
+}

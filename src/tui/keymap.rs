@@ -2,10 +2,16 @@
 //! `docs/keys.md` are generated from it, so they cannot drift.
 //!
 //! A [`Context`] is where the keys go: the focused pane, or the open
-//! overlay's kind. Lookup tries the context, then [`Context::Global`].
+//! overlay's kind. Lookup tries the context, then its fallback (the tree
+//! falls back to browse), then [`Context::Global`].
 //! Keys are written as in a config file: `j`, `G`, `?`, `enter`,
 //! `alt-enter`, `ctrl-c`, `shift-tab`.
+//!
+//! The config file's `[keys.CONTEXT]` tables are merged over the defaults
+//! ([`Keymap::with_overrides`]): `"ctrl-n" = "move-down"` adds a key,
+//! `"j" = "none"` removes one.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -20,6 +26,8 @@ pub enum Context {
     Global,
     /// The tree or the transcript has focus (they share navigation).
     Browse,
+    /// The tree has focus: its own keys, then Browse's.
+    Tree,
     /// The prompt editor: unbound keys type text.
     Composer,
     /// Size, model and variant pickers.
@@ -28,20 +36,52 @@ pub enum Context {
     Confirm,
     /// Read-only overlays: help, node info, error detail, image view.
     Dialog,
-    /// One-line text input (the attach path): unbound keys type text.
+    /// One-line text input (attach, save, label, search): unbound keys
+    /// type text.
     Input,
+    /// The gallery of variants.
+    Gallery,
+    /// `pixloom replay`: read-only playback.
+    Replay,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 10] = [
         Context::Browse,
+        Context::Tree,
         Context::Composer,
         Context::Picker,
+        Context::Gallery,
         Context::Confirm,
         Context::Dialog,
         Context::Input,
+        Context::Replay,
         Context::Global,
     ];
+
+    /// The name of its `[keys.NAME]` table in the config file.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::Browse => "browse",
+            Context::Tree => "tree",
+            Context::Composer => "composer",
+            Context::Picker => "picker",
+            Context::Confirm => "confirm",
+            Context::Dialog => "dialog",
+            Context::Input => "input",
+            Context::Gallery => "gallery",
+            Context::Replay => "replay",
+        }
+    }
+
+    /// Where a key not bound here is looked up next (before Global).
+    pub fn fallback(self) -> Option<Context> {
+        match self {
+            Context::Tree => Some(Context::Browse),
+            _ => None,
+        }
+    }
 
     pub fn title(self) -> &'static str {
         match self {
@@ -51,7 +91,10 @@ impl Context {
             Context::Picker => "Pickers (size, model, variants)",
             Context::Confirm => "Questions",
             Context::Dialog => "Help, info, error and image views",
-            Context::Input => "Path input",
+            Context::Input => "Text input (attach, save, label, search)",
+            Context::Tree => "Tree only",
+            Context::Gallery => "Gallery",
+            Context::Replay => "Replay (pixloom replay)",
         }
     }
 
@@ -207,7 +250,21 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Browse, "E", Action::ErrorDetail),
     (Context::Browse, "space", Action::ViewImage),
     (Context::Browse, "t", Action::ToggleTree),
+    (Context::Browse, "<", Action::TreeNarrower),
+    (Context::Browse, ">", Action::TreeWider),
+    (Context::Browse, "z", Action::Fold),
+    (Context::Browse, "/", Action::Search),
+    (Context::Browse, "n", Action::SearchNext),
+    (Context::Browse, "N", Action::SearchPrev),
+    (Context::Browse, "V", Action::Gallery),
+    (Context::Browse, "c", Action::Compare),
+    (Context::Browse, "o", Action::OpenImage),
+    (Context::Browse, "O", Action::SaveImage),
+    (Context::Browse, "y", Action::CopyPath),
+    (Context::Browse, "L", Action::Label),
     (Context::Browse, "q", Action::Quit),
+    // The tree pane only (other keys as in browse).
+    (Context::Tree, "space", Action::Fold),
     // The composer: other keys edit the text.
     (Context::Composer, "enter", Action::Send),
     (Context::Composer, "alt-enter", Action::Newline),
@@ -229,6 +286,20 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Picker, "enter", Action::Confirm),
     (Context::Picker, "esc", Action::Dismiss),
     (Context::Picker, "q", Action::Dismiss),
+    // The gallery.
+    (Context::Gallery, "h", Action::MoveLeft),
+    (Context::Gallery, "left", Action::MoveLeft),
+    (Context::Gallery, "l", Action::MoveRight),
+    (Context::Gallery, "right", Action::MoveRight),
+    (Context::Gallery, "k", Action::MoveUp),
+    (Context::Gallery, "up", Action::MoveUp),
+    (Context::Gallery, "j", Action::MoveDown),
+    (Context::Gallery, "down", Action::MoveDown),
+    (Context::Gallery, "enter", Action::Confirm),
+    (Context::Gallery, "c", Action::Compare),
+    (Context::Gallery, "esc", Action::Dismiss),
+    (Context::Gallery, "q", Action::Dismiss),
+    (Context::Gallery, "V", Action::Dismiss),
     // Questions.
     (Context::Confirm, "y", Action::Confirm),
     (Context::Confirm, "enter", Action::Confirm),
@@ -245,9 +316,43 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Dialog, "up", Action::MoveUp),
     (Context::Dialog, "R", Action::Retry),
     (Context::Dialog, "T", Action::RetryLowerTier),
-    // Path input.
+    // Text input.
     (Context::Input, "enter", Action::Confirm),
     (Context::Input, "esc", Action::Dismiss),
+    (Context::Input, "tab", Action::Complete),
+    // Replay: read-only, so only these (no compose, send, delete…).
+    (Context::Replay, "space", Action::Step),
+    (Context::Replay, "j", Action::Step),
+    (Context::Replay, "down", Action::Step),
+    (Context::Replay, "backspace", Action::StepBack),
+    (Context::Replay, "k", Action::StepBack),
+    (Context::Replay, "up", Action::StepBack),
+    (Context::Replay, "p", Action::PlayPause),
+    (Context::Replay, "+", Action::Faster),
+    (Context::Replay, "=", Action::Faster),
+    (Context::Replay, "-", Action::Slower),
+    (Context::Replay, "h", Action::PrevSibling),
+    (Context::Replay, "[", Action::PrevSibling),
+    (Context::Replay, "left", Action::PrevSibling),
+    (Context::Replay, "l", Action::NextSibling),
+    (Context::Replay, "]", Action::NextSibling),
+    (Context::Replay, "right", Action::NextSibling),
+    (Context::Replay, "g", Action::First),
+    (Context::Replay, "G", Action::Last),
+    (Context::Replay, "/", Action::Search),
+    (Context::Replay, "n", Action::SearchNext),
+    (Context::Replay, "N", Action::SearchPrev),
+    (Context::Replay, "V", Action::Gallery),
+    (Context::Replay, "c", Action::Compare),
+    (Context::Replay, "o", Action::OpenImage),
+    (Context::Replay, "y", Action::CopyPath),
+    (Context::Replay, "I", Action::Info),
+    (Context::Replay, "E", Action::ErrorDetail),
+    (Context::Replay, "t", Action::ToggleTree),
+    (Context::Replay, "<", Action::TreeNarrower),
+    (Context::Replay, ">", Action::TreeWider),
+    (Context::Replay, "?", Action::Help),
+    (Context::Replay, "q", Action::Quit),
 ];
 
 /// What `action` does in `ctx`: the action's own words, unless the
@@ -262,8 +367,17 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Composer, Action::Dismiss) => "back to the tree (the text stays)",
         (Context::Confirm, Action::Confirm) => "yes",
         (Context::Confirm, Action::Dismiss) => "no",
-        (Context::Dialog | Context::Picker | Context::Input, Action::Dismiss) => "close",
-        (Context::Input, Action::Confirm) => "attach the file",
+        (Context::Dialog | Context::Picker | Context::Gallery, Action::Dismiss) => "close",
+        (Context::Input, Action::Confirm) => "accept (attach, save, label, search)",
+        (Context::Input, Action::Dismiss) => "cancel (a search goes back where it started)",
+        (Context::Gallery, Action::Confirm) => "select this variant",
+        (Context::Gallery, Action::MoveUp | Action::MoveDown) => "row up / down",
+        (Context::Replay, Action::PrevSibling | Action::NextSibling) => {
+            "another branch here (the rest follows it)"
+        }
+        (Context::Replay, Action::First) => "back to the first turn",
+        (Context::Replay, Action::Last) => "to the end of the branch",
+        (Context::Replay, Action::Quit) => "leave the replay",
         _ => action.describe(),
     }
 }
@@ -299,7 +413,60 @@ impl Default for Keymap {
     }
 }
 
+/// The config file's `[keys]` table: context name → key → action name
+/// (or `none`).
+pub type KeyTable = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What unbinds a key in the config file.
+pub const UNBIND: &str = "none";
+
 impl Keymap {
+    /// The defaults with the config file's `[keys]` merged over them. A
+    /// key bound in a context replaces that key's default binding there
+    /// and comes first in help and hints. Errors name the table and key.
+    pub fn with_overrides(table: &KeyTable) -> Result<Keymap, String> {
+        let mut map = Keymap::default();
+        let mut added = Vec::new();
+        for (ctx_name, keys) in table {
+            let context = Context::ALL
+                .into_iter()
+                .find(|c| c.config_name() == ctx_name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Context::ALL.iter().map(|c| c.config_name()).collect();
+                    format!(
+                        "[keys.{ctx_name}]: no such context (use {})",
+                        names.join(", ")
+                    )
+                })?;
+            for (key_text, action_name) in keys {
+                let key: Key = key_text
+                    .parse()
+                    .map_err(|e| format!("[keys.{ctx_name}] {key_text:?}: {e}"))?;
+                map.bindings
+                    .retain(|b| !(b.context == context && b.key == key));
+                if action_name == UNBIND {
+                    continue;
+                }
+                let action: Action =
+                    serde_json::from_value(serde_json::Value::String(action_name.clone()))
+                        .map_err(|_| {
+                            format!(
+                                "[keys.{ctx_name}] {key_text:?} = {action_name:?}: no such action \
+                                 (the names are listed in docs/keys.md; {UNBIND:?} unbinds)"
+                            )
+                        })?;
+                added.push(Binding {
+                    context,
+                    key,
+                    action,
+                });
+            }
+        }
+        added.append(&mut map.bindings);
+        map.bindings = added;
+        Ok(map)
+    }
+
     pub fn bindings(&self) -> &[Binding] {
         &self.bindings
     }
@@ -313,14 +480,16 @@ impl Keymap {
                 .find(|b| b.context == ctx && b.key == key)
                 .map(|b| b.action)
         };
-        find(context).or_else(|| {
-            let global_ok = !context.takes_text() || key.mods.contains(KeyModifiers::CONTROL);
-            if global_ok {
-                find(Context::Global)
-            } else {
-                None
-            }
-        })
+        find(context)
+            .or_else(|| context.fallback().and_then(find))
+            .or_else(|| {
+                let global_ok = !context.takes_text() || key.mods.contains(KeyModifiers::CONTROL);
+                if global_ok {
+                    find(Context::Global)
+                } else {
+                    None
+                }
+            })
     }
 
     /// The keys for `action` in `context`, in table order: `j down`.
@@ -332,12 +501,17 @@ impl Keymap {
             .collect()
     }
 
-    /// The first key for `action` in `context`, for hints (`R`).
+    /// The first key for `action` in `context` (or in its fallback, when
+    /// not taken over there), for hints (`R`).
     pub fn hint(&self, context: Context, action: Action) -> String {
-        self.keys_for(context, action)
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default()
+        let own = self.keys_for(context, action);
+        let key = own.first().copied().or_else(|| {
+            let back = context.fallback()?;
+            self.keys_for(back, action)
+                .into_iter()
+                .find(|k| self.lookup(context, *k) == Some(action))
+        });
+        key.map(|k| k.to_string()).unwrap_or_default()
     }
 
     /// Help, section by section: each context with one row per action
@@ -369,13 +543,31 @@ impl Keymap {
         let mut out = String::from(
             "# pixloom keys\n\n\
              Generated from `src/tui/keymap.rs` by the test `keys_doc_is_current`\n\
-             (`UPDATE_DOCS=1 cargo test --lib keys_doc` rewrites it). Action names are\n\
-             what a config file will bind keys to.\n",
+             (`UPDATE_DOCS=1 cargo test --lib keys_doc` rewrites it). The help overlay\n\
+             (`?`) shows the same table with your own bindings merged in.\n\n\
+             ## Rebinding keys\n\n\
+             In `config.toml`, a `[keys.CONTEXT]` table maps keys to action names (the\n\
+             `action` column below). A key bound there replaces its default in that\n\
+             context; `\"none\"` unbinds it. An unknown context, key or action is a\n\
+             config error naming it.\n\n\
+             ```toml\n\
+             [keys.browse]\n\
+             \"ctrl-n\" = \"move-down\"\n\
+             \"ctrl-p\" = \"move-up\"\n\
+             \"x\" = \"delete\"\n\
+             \"d\" = \"none\"\n\n\
+             [keys.composer]\n\
+             \"ctrl-s\" = \"send\"\n\
+             ```\n\n\
+             Keys are written `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`,\n\
+             `backspace`, `up`, `pageup`, `ctrl-x`, `alt-enter`. The tree context falls\n\
+             back to browse; in text inputs only `ctrl-` keys reach the global table.\n",
         );
         for (ctx, rows) in self.help_sections() {
             out.push_str(&format!(
-                "\n## {}\n\n| keys | action | does |\n| --- | --- | --- |\n",
-                ctx.title()
+                "\n## {} (`[keys.{}]`)\n\n| keys | action | does |\n| --- | --- | --- |\n",
+                ctx.title(),
+                ctx.config_name()
             ));
             for (keys, action) in rows {
                 let keys: Vec<String> = keys

@@ -21,8 +21,13 @@
 //! an idle screen writes nothing.
 
 pub mod action;
+pub mod complete;
+pub mod diff;
 pub mod effects;
+pub mod graphics;
 pub mod keymap;
+pub mod replay;
+pub mod search;
 pub mod state;
 pub mod terminal;
 pub mod thumbs;
@@ -45,7 +50,8 @@ use crate::engine::Engine;
 pub use action::{Action, Event, Msg};
 pub use effects::Effects;
 pub use state::{App, Clock};
-pub use thumbs::{GraphicsBackend, ThumbWant};
+pub use graphics::{GraphicsBackend, GraphicsChoice};
+pub use thumbs::ThumbWant;
 
 /// What the CLI hands the app.
 pub struct TuiArgs {
@@ -64,7 +70,8 @@ pub struct TuiArgs {
     pub defaults: RequestParams,
     /// Running against the in-process fake gateway.
     pub demo: bool,
-    pub graphics: GraphicsBackend,
+    /// `auto` detects at start (after raw mode, before the key reader).
+    pub graphics: GraphicsChoice,
 }
 
 impl TuiArgs {
@@ -73,7 +80,10 @@ impl TuiArgs {
         let mut app = App::new(self.conv, self.defaults, clock);
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
-        app.graphics = self.graphics;
+        app.graphics = match self.graphics {
+            GraphicsChoice::Force(b) => b,
+            GraphicsChoice::Auto => GraphicsBackend::Blocks,
+        };
         if !self.missing_images.is_empty() {
             app.error(format!(
                 "{} image file(s) are missing from the folder: {}",
@@ -95,21 +105,29 @@ impl TuiArgs {
 
 /// Runs the app in the terminal until the user quits (or a signal).
 pub async fn run(args: TuiArgs) -> Result<()> {
+    run_with_keys(args, keymap::Keymap::default()).await
+}
+
+/// [`run`] with the keymap in force (the config file's `[keys]` merged
+/// over the defaults).
+pub async fn run_with_keys(args: TuiArgs, keys: keymap::Keymap) -> Result<()> {
+    let choice = args.graphics;
     let (mut app, folder, engine) = args.into_parts(Clock::now());
+    app.keymap = keys;
     let (tx, mut rx) = unbounded_channel();
     let mut effects = Effects::new(engine, folder, tx.clone());
     let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
+    // Before the key reader starts: the probe reads the terminal's replies.
+    let (detected, presenter) = terminal::detect_graphics(&mut guard, choice);
+    app.graphics = detected.backend;
     let input =
         terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
     let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
-    let result = drive(
-        &mut app,
-        &mut effects,
-        &mut rx,
-        &mut guard.terminal,
-        Clock::now,
-    )
-    .await;
+    let mut screen = TermScreen {
+        terminal: &mut guard.terminal,
+        presenter,
+    };
+    let result = drive(&mut app, &mut effects, &mut rx, &mut screen, Clock::now).await;
     effects.shutdown();
     signals.abort();
     drop(input);
@@ -121,6 +139,36 @@ pub async fn run(args: TuiArgs) -> Result<()> {
 pub trait Screen {
     /// Draws the app; returns the thumbnails the frame showed.
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
+}
+
+/// The real terminal: draws, then prints the pixel thumbnails that changed.
+pub struct TermScreen<'a> {
+    pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
+    pub presenter: graphics::Presenter,
+}
+
+impl Screen for TermScreen<'_> {
+    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
+        let pixels = app.graphics.is_pixels();
+        let mut wants = Vec::new();
+        let mut placed = Vec::new();
+        let frame = self.terminal.draw(|f| {
+            let (w, p) = thumbs::recording(|| view::draw(f, app));
+            wants = w;
+            if pixels {
+                placed = graphics::visible(p, f.buffer_mut());
+                let shown: Vec<graphics::Shown> = placed.iter().map(|p| p.shown).collect();
+                graphics::mark_skip(f.buffer_mut(), &shown);
+            }
+        })?;
+        if pixels {
+            let area = frame.area;
+            if let Err(e) = self.presenter.present(&placed, area, &mut io::stdout()) {
+                tracing::warn!("printing thumbnails failed: {e}");
+            }
+        }
+        Ok(wants)
+    }
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {

@@ -5,7 +5,7 @@
 //! data. Time comes from [`Clock`], set by the loop before each message and
 //! by tests to whatever they like, so snapshots are stable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ use crate::core::tree::{
 };
 
 use super::keymap::{Context, Keymap};
+use super::replay::Replay;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -77,6 +78,9 @@ impl SizeCursor {
     }
 }
 
+/// Cells per row in the gallery.
+pub const GALLERY_COLS: usize = 4;
+
 /// The one popup that may be open.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Overlay {
@@ -97,15 +101,61 @@ pub enum Overlay {
         user: NodeId,
         count: usize,
     },
-    /// A path being typed.
-    Attach {
-        input: String,
+    /// A line being typed: a path, a label, a search.
+    Input(InputBox),
+    /// The assistant turns under `parent` side by side; `cursor` indexes
+    /// [`App::gallery_items`].
+    Gallery {
+        parent: NodeId,
+        cursor: usize,
+    },
+    /// Two images with the prompts that led to them, diffed.
+    Compare {
+        left: NodeId,
+        right: NodeId,
     },
     ConfirmDelete(NodeId),
     ConfirmQuit,
     ErrorDetail(NodeId),
     ImageView(NodeId),
     NodeInfo(NodeId),
+}
+
+/// What a one-line input is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// A reference image: a path (Tab completes) or a URL.
+    Attach,
+    /// Where to save a copy of this node's image (Tab completes).
+    SaveImage(NodeId),
+    /// The label of this node (empty removes it).
+    Label(NodeId),
+    /// Prompts containing the text; `origin` is where the search started
+    /// (esc goes back there).
+    Search { origin: Option<NodeId> },
+}
+
+/// A one-line input and, for paths, the completions Tab last offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputBox {
+    pub kind: InputKind,
+    pub text: String,
+    pub completions: Vec<String>,
+}
+
+impl InputBox {
+    pub fn new(kind: InputKind, text: impl Into<String>) -> Self {
+        InputBox {
+            kind,
+            text: text.into(),
+            completions: Vec::new(),
+        }
+    }
+
+    /// Whether Tab completes paths here.
+    pub fn completes_paths(&self) -> bool {
+        matches!(self.kind, InputKind::Attach | InputKind::SaveImage(_))
+    }
 }
 
 /// What sending the composer's text will do.
@@ -202,6 +252,17 @@ pub struct App {
     pub title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
     pub quitting: bool,
+    /// Tree rows whose subtrees are hidden. A fold over the selection is
+    /// opened again (see `update`), so the selected row is always shown.
+    pub folded: BTreeSet<NodeId>,
+    /// Columns added to (or taken from) the tree pane's default width.
+    pub tree_delta: i16,
+    /// The last search, for `n` / `N`.
+    pub search: Option<String>,
+    /// An image marked for comparison.
+    pub compare_mark: Option<NodeId>,
+    /// Set in `pixloom replay`: read-only playback.
+    pub replay: Option<Replay>,
 }
 
 impl App {
@@ -224,6 +285,11 @@ impl App {
             thumbs: ThumbCache::default(),
             title,
             quitting: false,
+            folded: BTreeSet::new(),
+            tree_delta: 0,
+            search: None,
+            compare_mark: None,
+            replay: None,
         }
     }
 
@@ -244,35 +310,41 @@ impl App {
     /// Where keys go now.
     pub fn key_context(&self) -> Context {
         match self.overlay {
+            Overlay::None if self.replay.is_some() => Context::Replay,
             Overlay::None => match self.focus {
                 Focus::Composer => Context::Composer,
-                Focus::Tree | Focus::Transcript => Context::Browse,
+                Focus::Tree => Context::Tree,
+                Focus::Transcript => Context::Browse,
             },
             Overlay::Help { .. }
             | Overlay::ErrorDetail(_)
             | Overlay::ImageView(_)
-            | Overlay::NodeInfo(_) => Context::Dialog,
+            | Overlay::NodeInfo(_)
+            | Overlay::Compare { .. } => Context::Dialog,
+            Overlay::Gallery { .. } => Context::Gallery,
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
                 Context::Picker
             }
             Overlay::ConfirmDelete(_) | Overlay::ConfirmQuit => Context::Confirm,
-            Overlay::Attach { .. } => Context::Input,
+            Overlay::Input(_) => Context::Input,
         }
     }
 
     /// Whether the screen changes by itself (a spinner): the loop ticks
     /// only then, so an idle app draws nothing.
     pub fn animating(&self) -> bool {
-        !self.in_flight.is_empty()
+        !self.in_flight.is_empty() || self.replay.as_ref().is_some_and(|r| r.playing)
     }
 
     pub fn selected_node(&self) -> Option<&Node> {
         self.conv.selected.and_then(|id| self.conv.node(id).ok())
     }
 
-    /// The path the transcript shows: root → the leaf below the selection.
+    /// The path the transcript shows: root → the leaf below the selection
+    /// (in a replay, root → the selection: the rest is still to come).
     pub fn shown_path(&self) -> Vec<NodeId> {
         match self.conv.selected {
+            Some(s) if self.replay.is_some() => self.conv.path_to(s).unwrap_or_default(),
             Some(s) => {
                 let leaf = self.conv.leaf_below(s).unwrap_or(s);
                 self.conv.path_to(leaf).unwrap_or_default()
@@ -286,6 +358,62 @@ impl App {
         self.in_flight
             .get(&id)
             .map(|t| self.clock.mono.saturating_duration_since(*t))
+    }
+
+    /// How long a request like `id`'s usually takes: the median latency of
+    /// finished turns with the same model and size tier (`auto` counts as
+    /// its own tier). `None` before any such turn has finished.
+    pub fn estimate(&self, id: NodeId) -> Option<Duration> {
+        let want = &self.conv.node(id).ok()?.turn.as_ref()?.request;
+        let tier = |s: SizeSpec| s.exact().map(|s| s.tier);
+        let mut done: Vec<u64> = self
+            .conv
+            .nodes
+            .values()
+            .filter(|n| n.id != id)
+            .filter_map(|n| n.turn.as_ref())
+            .filter(|t| {
+                t.status == Status::Done
+                    && t.request.model == want.model
+                    && tier(t.request.size) == tier(want.size)
+            })
+            .filter_map(|t| t.latency_ms)
+            .collect();
+        if done.is_empty() {
+            return None;
+        }
+        done.sort_unstable();
+        let mid = done.len() / 2;
+        let ms = if done.len() % 2 == 0 {
+            u64::midpoint(done[mid - 1], done[mid])
+        } else {
+            done[mid]
+        };
+        Some(Duration::from_millis(ms))
+    }
+
+    /// The user turn whose variants the gallery shows for the selection:
+    /// the selected user turn, or the parent of the selected image.
+    pub fn gallery_parent(&self) -> Option<NodeId> {
+        let n = self.selected_node()?;
+        match n.role {
+            Role::User => Some(n.id),
+            _ => n.parent,
+        }
+    }
+
+    /// The assistant turns under `parent`, in order: the gallery's cells.
+    pub fn gallery_items(&self, parent: NodeId) -> Vec<NodeId> {
+        self.conv.node(parent).map_or_else(
+            |_| Vec::new(),
+            |p| {
+                p.children
+                    .iter()
+                    .copied()
+                    .filter(|c| self.conv.node(*c).is_ok_and(|c| c.role == Role::Assistant))
+                    .collect()
+            },
+        )
     }
 
     /// The spinner frame for a request, from the injected clock.

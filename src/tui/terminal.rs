@@ -9,8 +9,8 @@
 //!
 //! Input is read on a dedicated thread (ratatui's crossterm re-export has
 //! no `event-stream` feature) that forwards to the loop's channel. It
-//! starts after set-up, so a future graphics probe can read the terminal's
-//! replies first.
+//! starts after set-up and after [`detect_graphics`], whose probe reads the
+//! terminal's replies first.
 
 use std::io::{self, Stdout, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,6 +100,47 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = restore();
     }
+}
+
+/// Detects the terminal's graphics once: after raw mode, before the input
+/// thread (the probe reads the replies itself), then clears the screen in
+/// case a terminal echoed a query, and fixes what thumbnails are made for.
+pub fn detect_graphics(
+    guard: &mut TerminalGuard,
+    choice: super::graphics::GraphicsChoice,
+) -> (
+    super::graphics::detect::Detected,
+    super::graphics::Presenter,
+) {
+    use super::graphics::{self, GraphicsBackend, ThumbSpec, detect};
+    let env = |k: &str| std::env::var(k).ok();
+    let detected = detect::detect(choice, &env);
+    if let Err(e) = guard.terminal.clear() {
+        tracing::warn!("could not clear the screen: {e}");
+    }
+    let cell_px = match detected.backend {
+        // Sixel pixels are screen pixels: the picture must be made at the
+        // real cell size (viuer assumes 6×12; the adapter encodes other
+        // sizes itself). Capped so a huge font does not cost megabytes.
+        GraphicsBackend::Sixel => detected
+            .cell_px
+            .map_or(graphics::print::VIUER_SIXEL_CELL, |(w, h)| {
+                (w.clamp(4, 12), h.clamp(8, 24))
+            }),
+        // The terminal scales kitty / iTerm2 pictures to their cells:
+        // more than 10×20 pixels per cell only costs bytes.
+        _ => detected
+            .cell_px
+            .map_or((8, 16), |(w, h)| (w.clamp(4, 10), h.clamp(8, 20))),
+    };
+    graphics::set_thumb_spec(ThumbSpec {
+        backend: detected.backend,
+        truecolor: detected.truecolor,
+        cell_px,
+        cache_dir: super::thumbs::default_cache_dir(&env),
+    });
+    let presenter = graphics::Presenter::new(&detected);
+    (detected, presenter)
 }
 
 /// The input thread; stops within 100 ms of being dropped.

@@ -1,97 +1,345 @@
-//! Thumbnails: images drawn as Unicode half-blocks INTO the ratatui buffer.
+//! Thumbnails: images drawn as Unicode half-blocks INTO the ratatui buffer,
+//! and, for a pixel protocol, the picture the printer sends.
 //!
 //! Each cell is `▀` with the upper pixel as foreground and the lower pixel
-//! as background (truecolor), so a `cols`×`rows` area shows `cols`×`2·rows`
-//! pixels. The picture is scaled to exactly that off the UI task
-//! ([`Thumb::from_image`] runs on `spawn_blocking`), so drawing is a copy.
-//! It works over SSH and inside tmux, cannot flicker and never fights
-//! ratatui's diff, because it *is* ordinary cells.
+//! as background (24-bit, or the nearest xterm 256-colour index when the
+//! terminal lacks truecolor: [`ansi256`]), so a `cols`×`rows` area shows
+//! `cols`×`2·rows` pixels. The picture is scaled to exactly that off the UI
+//! task ([`load`] runs on `spawn_blocking`), so drawing is a copy. It works
+//! over SSH and inside tmux, cannot flicker and never fights ratatui's
+//! diff, because it *is* ordinary cells.
 //!
-//! [`GraphicsBackend`] is the seam for real graphics protocols later
-//! (kitty / iTerm2 / sixel through viuer, printed after the draw onto
-//! cells marked skip; see `/work/shared/GRAPHICS-NOTES.md`).
+//! With kitty / iTerm2 / sixel ([`super::graphics`]) the thumbnail also
+//! carries [`Pixels`] at the terminal's cell size (and its PNG); `render`
+//! still writes the half-blocks (they are what a test buffer shows, and
+//! what shows if an overlay covers part of the image) and records a
+//! [`Placed`] while the loop is [`recording`]; the loop then marks those
+//! cells skipped and prints the picture over them.
+//!
+//! Scaled thumbnails are kept on disk under the cache directory as
+//! `<sha256>-<W>x<H>.png` (the picture at the size it is drawn), so a
+//! conversation opens without decoding its 4K originals again; the
+//! originals are never kept in memory.
 //!
 //! [`ThumbCache`] keeps decoded thumbnails keyed by blob and cell size, an
 //! LRU by count, and remembers which are being decoded so each is asked for
 //! once; a result for a size the view no longer wants is dropped.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use image::DynamicImage;
+use image::{DynamicImage, RgbImage};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 
-/// How images reach the screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GraphicsBackend {
-    /// Half-blocks in the buffer (everywhere, including SSH and tmux).
-    #[default]
-    Blocks,
-    /// No images: a box with the image's size in its place.
-    None,
-}
-
-impl std::str::FromStr for GraphicsBackend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "blocks" | "halfblocks" => Ok(GraphicsBackend::Blocks),
-            "none" => Ok(GraphicsBackend::None),
-            _ => Err(format!(
-                "--graphics {s:?}: use blocks or none (kitty, iterm and sixel are not built yet)"
-            )),
-        }
-    }
-}
+pub use super::graphics::GraphicsBackend;
+use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 
 /// A picture scaled to `cols`×`rows` cells: per cell the upper and lower
-/// pixel, row-major.
+/// pixel, row-major; for a pixel protocol also the picture itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumb {
     pub cols: u16,
     pub rows: u16,
     pub cells: Vec<([u8; 3], [u8; 3])>,
+    /// Draw with the 256-colour palette instead of 24-bit colour.
+    pub indexed: bool,
+    pub pixels: Option<Arc<Pixels>>,
+    /// Identity of the content (for "print only what changed").
+    pub id: u64,
 }
 
 impl Thumb {
+    /// Half-blocks in 24-bit colour from ready-made cells.
+    pub fn from_cells(cols: u16, rows: u16, cells: Vec<([u8; 3], [u8; 3])>) -> Thumb {
+        let mut t = Thumb {
+            cols,
+            rows,
+            cells,
+            indexed: false,
+            pixels: None,
+            id: 0,
+        };
+        t.id = t.content_id();
+        t
+    }
+
     /// Scales `img` to exactly `cols`×`2·rows` pixels. Slow for big images
     /// (tens of ms): call off the UI task.
     pub fn from_image(img: &DynamicImage, cols: u16, rows: u16) -> Thumb {
-        let (w, h) = (u32::from(cols.max(1)), u32::from(rows.max(1)) * 2);
-        let small = img.thumbnail_exact(w, h).to_rgb8();
+        Thumb::build(img, cols, rows, &ThumbSpec::default())
+    }
+
+    /// Scales `img` for `spec`: the picture at the pixel size the backend
+    /// draws (if any) and the half-block cells. Off the UI task.
+    pub fn build(img: &DynamicImage, cols: u16, rows: u16, spec: &ThumbSpec) -> Thumb {
+        let (w, h) = small_size(cols, rows, spec);
+        let small = img
+            .resize_exact(w, h, image::imageops::FilterType::Triangle)
+            .to_rgb8();
+        Thumb::from_small(small, None, cols, rows, spec)
+    }
+
+    /// From the picture already at [`small_size`] (and its PNG, when read
+    /// from the disk cache).
+    pub fn from_small(
+        small: RgbImage,
+        png: Option<Vec<u8>>,
+        cols: u16,
+        rows: u16,
+        spec: &ThumbSpec,
+    ) -> Thumb {
+        let (cols, rows) = (cols.max(1), rows.max(1));
+        let (w, h) = (u32::from(cols), u32::from(rows) * 2);
+        let pixels = spec.pixel_size(cols, rows).map(|_| {
+            let png = png.unwrap_or_else(|| encode_png(&small));
+            Arc::new(Pixels {
+                image: small.clone(),
+                png: Arc::new(png),
+                cell_px: spec.cell_px,
+            })
+        });
+        let cells_img = if small.dimensions() == (w, h) {
+            small
+        } else {
+            DynamicImage::ImageRgb8(small)
+                .resize_exact(w, h, image::imageops::FilterType::Triangle)
+                .to_rgb8()
+        };
         let mut cells = Vec::with_capacity(usize::from(cols) * usize::from(rows));
         for r in 0..u32::from(rows) {
             for c in 0..u32::from(cols) {
-                let up = small.get_pixel_checked(c, 2 * r).map_or([0; 3], |p| p.0);
-                let down = small
+                let up = cells_img
+                    .get_pixel_checked(c, 2 * r)
+                    .map_or([0; 3], |p| p.0);
+                let down = cells_img
                     .get_pixel_checked(c, 2 * r + 1)
                     .map_or([0; 3], |p| p.0);
                 cells.push((up, down));
             }
         }
-        Thumb { cols, rows, cells }
+        let mut t = Thumb {
+            cols,
+            rows,
+            cells,
+            indexed: !spec.truecolor,
+            pixels,
+            id: 0,
+        };
+        t.id = t.content_id();
+        t
+    }
+
+    fn content_id(&self) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        (self.cols, self.rows, self.indexed, &self.cells).hash(&mut h);
+        if let Some(p) = &self.pixels {
+            (p.image.dimensions(), p.cell_px, p.png.len()).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    fn color(&self, rgb: [u8; 3]) -> Color {
+        if self.indexed {
+            Color::Indexed(ansi256(rgb))
+        } else {
+            Color::Rgb(rgb[0], rgb[1], rgb[2])
+        }
     }
 
     /// Draws rows `first_row..` of the thumbnail at `area` (clipped to it).
+    /// While [`recording`], a thumbnail with pixels is noted as placed.
     pub fn render(&self, first_row: u16, area: Rect, buf: &mut Buffer) {
         let area = area.intersection(buf.area);
+        let mut drawn = Rect {
+            width: 0,
+            height: 0,
+            ..area
+        };
         for dy in 0..area.height {
             let r = first_row + dy;
             if r >= self.rows {
                 break;
             }
+            drawn.height = dy + 1;
+            drawn.width = area.width.min(self.cols);
             for dx in 0..area.width.min(self.cols) {
                 let (up, down) =
                     self.cells[usize::from(r) * usize::from(self.cols) + usize::from(dx)];
                 if let Some(cell) = buf.cell_mut((area.x + dx, area.y + dy)) {
                     cell.set_symbol("▀")
-                        .set_fg(Color::Rgb(up[0], up[1], up[2]))
-                        .set_bg(Color::Rgb(down[0], down[1], down[2]));
+                        .set_fg(self.color(up))
+                        .set_bg(self.color(down));
                 }
             }
         }
+        if let Some(pixels) = &self.pixels
+            && !drawn.is_empty()
+        {
+            RECORDING.with_borrow_mut(|rec| {
+                if let Some(rec) = rec {
+                    rec.push(Placed {
+                        shown: Shown {
+                            id: self.id,
+                            area: drawn,
+                            first_row,
+                        },
+                        pixels: Arc::clone(pixels),
+                        fingerprint: super::graphics::fingerprint(buf, drawn),
+                    });
+                }
+            });
+        }
+    }
+}
+
+thread_local! {
+    static RECORDING: RefCell<Option<Vec<Placed>>> = const { RefCell::new(None) };
+}
+
+/// Runs `draw` and returns, with its result, the thumbnails with pixels it
+/// rendered. The view stays unaware of graphics: it calls
+/// [`Thumb::render`] as before. (A thread-local, because the frame is drawn
+/// synchronously on this thread and the view's signatures belong to it.)
+pub fn recording<R>(draw: impl FnOnce() -> R) -> (R, Vec<Placed>) {
+    let outer = RECORDING.replace(Some(Vec::new()));
+    let r = draw();
+    let placed = RECORDING.replace(outer).unwrap_or_default();
+    (r, placed)
+}
+
+/// The xterm 256-colour index nearest to `rgb`: the 6×6×6 cube (16–231)
+/// or the 24 greys (232–255), by squared distance.
+pub fn ansi256(rgb: [u8; 3]) -> u8 {
+    const LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
+    let nearest = |v: u8| -> usize {
+        LEVELS
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, l)| (i32::from(**l) - i32::from(v)).abs())
+            .map_or(0, |(i, _)| i)
+    };
+    let dist = |a: [u8; 3], b: [u8; 3]| -> i32 {
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| (i32::from(*x) - i32::from(*y)).pow(2))
+            .sum()
+    };
+    let [r, g, b] = rgb.map(nearest);
+    let cube = [LEVELS[r], LEVELS[g], LEVELS[b]];
+    let cube_index = 16 + 36 * r + 6 * g + b;
+    let avg = (u32::from(rgb[0]) + u32::from(rgb[1]) + u32::from(rgb[2])) / 3;
+    // Greys are 8, 18, …, 238.
+    let grey_i = (avg.saturating_sub(3) / 10).min(23);
+    let grey_v = u8::try_from(8 + 10 * grey_i).unwrap_or(238);
+    let grey = [grey_v; 3];
+    let index = if dist(rgb, grey) < dist(rgb, cube) {
+        232 + grey_i as usize
+    } else {
+        cube_index
+    };
+    u8::try_from(index).unwrap_or(u8::MAX)
+}
+
+/// The size of the picture a thumbnail is made from: the backend's pixels,
+/// else one pixel per column and two per row.
+pub fn small_size(cols: u16, rows: u16, spec: &ThumbSpec) -> (u32, u32) {
+    let (cols, rows) = (cols.max(1), rows.max(1));
+    spec.pixel_size(cols, rows)
+        .unwrap_or((u32::from(cols), u32::from(rows) * 2))
+}
+
+fn encode_png(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = DynamicImage::ImageRgb8(img.clone())
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png);
+    out
+}
+
+/// The on-disk cache file of a thumbnail.
+pub fn cache_file(dir: &Path, sha256: &str, (w, h): (u32, u32)) -> PathBuf {
+    dir.join(format!("{sha256}-{w}x{h}.png"))
+}
+
+/// `$XDG_CACHE_HOME/pixloom/thumbs`, else `~/.cache/pixloom/thumbs`.
+pub fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = env("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("pixloom").join("thumbs"))
+}
+
+/// Images are shrunk to this before the exact scale (fast_image_resize is
+/// several times faster than image's filter on big inputs).
+const PRESHRINK_SIDE: u32 = 1024;
+
+/// Makes the thumbnail of the image at `path` (content `sha256`): from the
+/// disk cache if there, else decoded, scaled once and stored. Slow (up to
+/// ~100 ms for a 4K PNG): call off the UI task. The decoded original is
+/// dropped before returning.
+pub fn load(
+    path: &Path,
+    sha256: &str,
+    cols: u16,
+    rows: u16,
+    spec: &ThumbSpec,
+) -> Result<Thumb, String> {
+    let size = small_size(cols, rows, spec);
+    let cached = spec.cache_dir.as_ref().map(|d| cache_file(d, sha256, size));
+    if let Some(file) = &cached
+        && let Ok(png) = std::fs::read(file)
+        && let Ok(img) = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+        && (img.width(), img.height()) == size
+    {
+        return Ok(Thumb::from_small(
+            img.to_rgb8(),
+            Some(png),
+            cols,
+            rows,
+            spec,
+        ));
+    }
+    let img = image::ImageReader::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?
+        .decode()
+        .map_err(|e| e.to_string())?;
+    let img = crate::images::downscale(&img, PRESHRINK_SIDE);
+    let small = img
+        .resize_exact(size.0, size.1, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    drop(img);
+    let png = encode_png(&small);
+    if let Some(file) = &cached {
+        store(file, &png);
+    }
+    Ok(Thumb::from_small(small, Some(png), cols, rows, spec))
+}
+
+/// Best effort: a cache that cannot be written only costs a decode later.
+fn store(file: &Path, png: &[u8]) {
+    let Some(dir) = file.parent() else {
+        return;
+    };
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(dir))
+        .and_then(|mut tmp| {
+            std::io::Write::write_all(&mut tmp, png)?;
+            tmp.persist(file).map_err(|e| e.error)?;
+            Ok(())
+        });
+    if let Err(e) = written {
+        tracing::debug!("thumbnail cache {}: {e}", file.display());
     }
 }
 
@@ -309,11 +557,11 @@ mod tests {
         };
         assert_eq!(c.want(std::slice::from_ref(&a2)).len(), 1);
         let t = |cols, rows| {
-            Ok(Arc::new(Thumb {
+            Ok(Arc::new(Thumb::from_cells(
                 cols,
                 rows,
-                cells: vec![([0; 3], [0; 3]); usize::from(cols * rows)],
-            }))
+                vec![([0; 3], [0; 3]); usize::from(cols * rows)],
+            )))
         };
         assert!(!c.insert("a".into(), 4, 2, t(4, 2)));
         assert!(c.insert("a".into(), 6, 3, t(6, 3)));

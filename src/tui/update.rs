@@ -11,14 +11,18 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::core::size::SizeSpec;
-use crate::core::tree::{NodeId, Status};
+use crate::core::tree::{Blob, NodeId, Status};
 use crate::sanitize;
 
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{App, ComposeMode, Focus, Overlay, SizeCursor, model_choices};
+use super::state::{
+    App, ComposeMode, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices,
+};
 use super::thumbs::{GraphicsBackend, ThumbWant};
 
+mod play;
+mod tools;
 mod turns;
 
 use turns::{cancel, delete, edit, finished, refine, regenerate, retry, send, start_pending};
@@ -38,6 +42,21 @@ pub enum Effect {
     ImportAttachment {
         source: String,
     },
+    /// Open the image with the system viewer (`xdg-open` / `open`),
+    /// detached; `Event::Notice` says how it went.
+    OpenImage(Blob),
+    /// Copy the image to `dest` (a file, or a folder to put it in).
+    SaveImage {
+        blob: Blob,
+        dest: String,
+    },
+    /// Put the image's absolute path on the clipboard with OSC 52, written
+    /// to the terminal between frames.
+    CopyPath(Blob),
+    /// List the directory `input` names, for Tab completion.
+    ListDir {
+        input: String,
+    },
     Quit,
 }
 
@@ -45,10 +64,12 @@ pub enum Effect {
 pub const NO_KEY: &str = "no API key: set PIXLOOM_API_KEY (or api_key in the config file) and restart, or try `pixloom --demo`";
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    match msg {
+    let fx = match msg {
         Msg::Action(a) => act(app, a),
         Msg::Event(e) => event(app, e),
-    }
+    };
+    tools::reveal_selection(app);
+    fx
 }
 
 /// After a draw: the thumbnails the frame showed that must be decoded.
@@ -70,7 +91,8 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             paste(app, &s);
             Vec::new()
         }
-        Event::Resize(..) | Event::Tick => Vec::new(),
+        Event::Resize(..) => Vec::new(),
+        Event::Tick => play::tick(app),
         Event::TurnFinished(report) => finished(app, &report),
         Event::ThumbnailReady {
             sha256,
@@ -97,6 +119,18 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Terminate(_) => quit_now(app),
+        Event::Notice(Ok(text)) => {
+            app.info(sanitize::line(&text).into_owned());
+            Vec::new()
+        }
+        Event::Notice(Err(text)) => {
+            app.error(sanitize::line(&text).into_owned());
+            Vec::new()
+        }
+        Event::Completions { input, result } => {
+            tools::completions(app, &input, result);
+            Vec::new()
+        }
     }
 }
 
@@ -112,7 +146,14 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         Overlay::None if ctx == Context::Composer => {
             app.composer.text.input(k);
         }
-        Overlay::Attach { input } => edit_line(input, key),
+        Overlay::Input(b) => {
+            let before = b.text.clone();
+            edit_line(&mut b.text, key);
+            if b.text != before {
+                b.completions.clear();
+                tools::search_as_typed(app);
+            }
+        }
         Overlay::Variants { user, .. } => {
             if let KeyCode::Char(c @ '1'..='8') = key.code {
                 let (user, n) = (*user, c as usize - '0' as usize);
@@ -144,7 +185,10 @@ fn edit_line(input: &mut String, key: Key) {
 
 fn paste(app: &mut App, s: &str) {
     match &mut app.overlay {
-        Overlay::Attach { input } => input.push_str(sanitize::line(s).trim()),
+        Overlay::Input(b) => {
+            b.text.push_str(sanitize::line(s).trim());
+            tools::search_as_typed(app);
+        }
         Overlay::None if app.focus == Focus::Composer => {
             app.composer.text.insert_str(sanitize::text(s));
         }
@@ -152,7 +196,49 @@ fn paste(app: &mut App, s: &str) {
     }
 }
 
+/// What a replay may not do: anything that changes the conversation or
+/// would send a request.
+fn writes(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Compose
+            | Action::Send
+            | Action::Newline
+            | Action::Edit
+            | Action::Regenerate
+            | Action::Refine
+            | Action::Variants
+            | Action::Attach
+            | Action::SizePicker
+            | Action::ModelPicker
+            | Action::Star
+            | Action::Delete
+            | Action::Cancel
+            | Action::Retry
+            | Action::RetryLowerTier
+            | Action::Label
+    )
+}
+
 fn act(app: &mut App, a: Action) -> Vec<Effect> {
+    if app.replay.is_some() && writes(a) {
+        app.overlay = Overlay::None;
+        app.error("a replay is read-only: open the conversation with `pixloom CONV` to change it");
+        return Vec::new();
+    }
+    if let Overlay::Gallery { .. } = app.overlay {
+        return tools::gallery_key(app, a);
+    }
+    if let Overlay::Input(_) = app.overlay {
+        match a {
+            Action::Dismiss => {
+                tools::cancel_input(app);
+                return Vec::new();
+            }
+            Action::Complete => return tools::complete(app),
+            _ => {}
+        }
+    }
     if app.overlay != Overlay::None {
         match a {
             Action::Confirm => return confirm_overlay(app),
@@ -215,11 +301,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             Some(user) => app.overlay = Overlay::Variants { user, count: 3 },
             None => app.error("variants need a prompt: select a user turn or one of its images"),
         },
-        Action::Attach => {
-            app.overlay = Overlay::Attach {
-                input: String::new(),
-            }
-        }
+        Action::Attach => app.overlay = Overlay::Input(InputBox::new(InputKind::Attach, "")),
         Action::SizePicker => {
             app.overlay = Overlay::SizePicker {
                 cursor: SizeCursor::of(app.composer.params.size),
@@ -282,7 +364,27 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 app.focus = Focus::Transcript;
             }
         }
+        Action::Search
+        | Action::SearchNext
+        | Action::SearchPrev
+        | Action::OpenImage
+        | Action::SaveImage
+        | Action::CopyPath
+        | Action::Label
+        | Action::TreeNarrower
+        | Action::TreeWider
+        | Action::Fold
+        | Action::Gallery
+        | Action::Compare
+        | Action::Complete => return tools::act(app, a),
+        Action::Step | Action::StepBack | Action::PlayPause | Action::Faster | Action::Slower => {
+            play::act(app, a)
+        }
         Action::Quit => {
+            if app.replay.is_some() {
+                app.quitting = true;
+                return vec![Effect::Quit];
+            }
             if app.in_flight.is_empty() {
                 return quit_now(app);
             }
@@ -308,6 +410,10 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
 fn ignore<T, E>(_: Result<T, E>) {}
 
 fn quit_now(app: &mut App) -> Vec<Effect> {
+    if app.replay.is_some() {
+        app.quitting = true;
+        return vec![Effect::Quit];
+    }
     // Requests still running are abandoned: the file says so, and they can
     // be retried next time.
     app.conv.interrupt_pending();
@@ -368,14 +474,8 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             }
         }
         Overlay::Variants { user, count } => return start_pending(app, user, count),
-        Overlay::Attach { input } => {
-            let source = input.trim().to_owned();
-            if !source.is_empty() {
-                app.focus = Focus::Composer;
-                app.info(format!("attaching {}…", sanitize::line(&source)));
-                return vec![Effect::ImportAttachment { source }];
-            }
-        }
+        Overlay::Input(b) => return tools::confirm_input(app, b),
+        Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
@@ -383,7 +483,8 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         | Overlay::Help { .. }
         | Overlay::ErrorDetail(_)
         | Overlay::ImageView(_)
-        | Overlay::NodeInfo(_) => {}
+        | Overlay::NodeInfo(_)
+        | Overlay::Compare { .. } => {}
     }
     Vec::new()
 }
@@ -392,3 +493,5 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
 mod more_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;

@@ -164,3 +164,6 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Real terminals: the release binary, tmux, a pty, a private sshd.
+pub mod term;

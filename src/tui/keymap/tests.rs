@@ -239,3 +239,109 @@ fn keys_doc_is_current() {
         "docs/keys.md is stale: run UPDATE_DOCS=1 cargo test --lib keys_doc"
     );
 }
+
+#[test]
+fn config_bindings_merge_over_the_defaults() {
+    let table: KeyTable = [
+        (
+            "browse".to_owned(),
+            [
+                ("ctrl-n".to_owned(), "move-down".to_owned()),
+                ("x".to_owned(), "delete".to_owned()),
+                ("d".to_owned(), UNBIND.to_owned()),
+                ("j".to_owned(), "move-up".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        (
+            "tree".to_owned(),
+            [("space".to_owned(), "view-image".to_owned())]
+                .into_iter()
+                .collect(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let km = Keymap::with_overrides(&table).unwrap();
+    let cases = [
+        (Context::Browse, "ctrl-n", Some(Action::MoveDown)),
+        (Context::Browse, "down", Some(Action::MoveDown)),
+        (Context::Browse, "x", Some(Action::Delete)),
+        (Context::Browse, "d", None),
+        (Context::Browse, "j", Some(Action::MoveUp)),
+        (Context::Tree, "space", Some(Action::ViewImage)),
+        (Context::Tree, "x", Some(Action::Delete)),
+        (Context::Composer, "x", None),
+    ];
+    for (ctx, k, want) in cases {
+        assert_eq!(km.lookup(ctx, key(k)), want, "{ctx:?} {k}");
+    }
+    assert_eq!(
+        km.hint(Context::Browse, Action::Delete),
+        "x",
+        "hints follow"
+    );
+    assert_eq!(km.hint(Context::Tree, Action::MoveDown), "ctrl-n");
+    // Help shows the effective bindings.
+    let browse = km.help_sections();
+    let (_, rows) = browse.iter().find(|(c, _)| *c == Context::Browse).unwrap();
+    assert!(rows.iter().any(|(k, a)| *a == Action::Delete && k == "x"));
+}
+
+#[test]
+fn bad_config_bindings_name_the_culprit() {
+    let one = |ctx: &str, k: &str, a: &str| -> KeyTable {
+        [(
+            ctx.to_owned(),
+            [(k.to_owned(), a.to_owned())].into_iter().collect(),
+        )]
+        .into_iter()
+        .collect()
+    };
+    for (table, needle) in [
+        (
+            one("browse", "x", "fly"),
+            "[keys.browse] \"x\" = \"fly\": no such action",
+        ),
+        (
+            one("browse", "hyper-x", "quit"),
+            "[keys.browse] \"hyper-x\"",
+        ),
+        (one("brows", "x", "quit"), "[keys.brows]: no such context"),
+    ] {
+        let err = Keymap::with_overrides(&table).unwrap_err();
+        assert!(err.contains(needle), "{err}");
+    }
+}
+
+#[test]
+fn the_tree_falls_back_to_browse_but_space_folds_there() {
+    let km = Keymap::default();
+    assert_eq!(km.lookup(Context::Tree, key("space")), Some(Action::Fold));
+    assert_eq!(
+        km.lookup(Context::Browse, key("space")),
+        Some(Action::ViewImage)
+    );
+    assert_eq!(km.lookup(Context::Tree, key("j")), Some(Action::MoveDown));
+    assert_eq!(
+        km.hint(Context::Tree, Action::ViewImage),
+        "",
+        "space is taken there"
+    );
+    // The replay reaches no writing action.
+    for b in km
+        .bindings()
+        .iter()
+        .filter(|b| b.context == Context::Replay)
+    {
+        assert!(
+            !matches!(
+                b.action,
+                Action::Compose | Action::Send | Action::Delete | Action::Star | Action::Retry
+            ),
+            "{:?}",
+            b.action
+        );
+    }
+}

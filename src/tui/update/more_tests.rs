@@ -189,9 +189,10 @@ fn paste_goes_to_the_focused_input_sanitized() {
     update(&mut a, Msg::Event(Event::Paste(" /tmp/a b.png\n".into())));
     assert_eq!(
         a.overlay,
-        Overlay::Attach {
-            input: "/tmp/a b.png".into()
-        }
+        Overlay::Input(crate::tui::state::InputBox::new(
+            crate::tui::state::InputKind::Attach,
+            "/tmp/a b.png"
+        ))
     );
 }
 

@@ -28,15 +28,15 @@ pub(super) fn run(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Vec<Eff
 
 /// What a case expects; `None` fields are not checked.
 #[derive(Debug, Clone)]
-struct Expect {
-    selected: Option<u32>,
-    focus: Focus,
-    overlay: Overlay,
-    effects: Vec<Effect>,
-    nodes: Option<usize>,
-    in_flight: Option<Vec<u32>>,
+pub(super) struct Expect {
+    pub selected: Option<u32>,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub effects: Vec<Effect>,
+    pub nodes: Option<usize>,
+    pub in_flight: Option<Vec<u32>>,
     /// A piece of the status line.
-    status: Option<&'static str>,
+    pub status: Option<&'static str>,
 }
 
 impl Default for Expect {
@@ -606,6 +606,8 @@ fn every_action_as_data() {
         ),
     ];
 
+    let mut cases = cases;
+    cases.extend(super::tool_tests::cases());
     let mut covered = BTreeSet::new();
     for (name, mut app, msgs, want) in cases {
         for m in &msgs {

@@ -9,6 +9,7 @@
 //! All text from the network or from files goes through `sanitize` here.
 
 mod composer;
+mod gallery;
 mod overlay;
 mod status;
 mod transcript;
@@ -28,7 +29,12 @@ use super::thumbs::ThumbWant;
 pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
     let mut wants = Vec::new();
     let area = frame.area();
-    let composer_h = composer::height(app);
+    // A replay cannot send: no composer.
+    let composer_h = if app.replay.is_some() {
+        0
+    } else {
+        composer::height(app)
+    };
     let [main, composer_area, status_area] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(composer_h),
@@ -36,7 +42,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
     ])
     .areas(area);
     if app.show_tree {
-        let tree_w = (area.width * 3 / 10).clamp(22, 48).min(main.width / 2);
+        // Widened by hand it may take two thirds, else half at most.
+        let most = if app.tree_delta > 0 {
+            main.width * 2 / 3
+        } else {
+            main.width / 2
+        };
+        let tree_w = tree_width(area.width, app.tree_delta).min(most);
         let [tree_area, transcript_area] =
             Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(10)]).areas(main);
         tree::draw(frame, app, tree_area);
@@ -44,7 +56,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
     } else {
         transcript::draw(frame, app, main, &mut wants);
     }
-    composer::draw(frame, app, composer_area);
+    if composer_h > 0 {
+        composer::draw(frame, app, composer_area);
+    }
     status::draw(frame, app, status_area);
     // Overlays stay off the status line too.
     overlay::draw(
@@ -57,6 +71,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
         &mut wants,
     );
     wants
+}
+
+/// The tree pane's width: 30% of the screen (22 to 48 columns), moved by
+/// `<` / `>`, never under 12.
+fn tree_width(screen: u16, delta: i16) -> u16 {
+    let base = (screen * 3 / 10).clamp(22, 48);
+    base.saturating_add_signed(delta).max(12)
 }
 
 /// The border style of a pane: bright when it has focus.

@@ -14,11 +14,13 @@ use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::{self, Context};
-use super::super::state::{App, Overlay, SizeCursor, dollars, fix_hint, model_choices};
+use super::super::state::{
+    App, InputBox, InputKind, Overlay, SizeCursor, dollars, fix_hint, model_choices,
+};
 use super::super::thumbs::{ThumbState, ThumbWant};
 use super::{bold, centered, dim};
 
-fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
+pub(super) fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(title)
@@ -57,19 +59,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        Overlay::Attach { input } => {
-            let inner = frame_box(frame, centered(area, 70, 5), " attach a reference image ");
-            let shown = sanitize::line(input);
-            let lines = vec![
-                Line::from(vec![
-                    Span::raw("path: "),
-                    Span::raw(shown.into_owned()),
-                    Span::styled(" ", picked()),
-                ]),
-                Line::default(),
-                Line::styled("png, jpg or webp · enter attaches · esc cancels", dim()),
-            ];
-            frame.render_widget(Paragraph::new(lines), inner);
+        Overlay::Input(b) => input_box(frame, app, area, b),
+        Overlay::Gallery { parent, cursor } => {
+            super::gallery::gallery(frame, app, area, *parent, *cursor, wants);
+        }
+        Overlay::Compare { left, right } => {
+            super::gallery::compare(frame, app, area, *left, *right, wants);
         }
         Overlay::ConfirmDelete(id) => {
             let below = app
@@ -118,10 +113,114 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
     }
 }
 
+/// The one-line inputs. A search is a bar at the bottom (the tree and
+/// transcript stay visible and follow the matches); the others a box,
+/// with Tab's completions listed under the path.
+fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
+    let text = sanitize::line(&b.text).into_owned();
+    let field = |label: &str| {
+        Line::from(vec![
+            Span::styled(label.to_owned(), dim()),
+            Span::raw(text.clone()),
+            Span::styled(" ", picked()),
+        ])
+    };
+    let k = |a| app.keymap.hint(Context::Input, a);
+    let (title, label, note) = match &b.kind {
+        InputKind::Search { .. } => {
+            let bar = Rect {
+                y: area.y + area.height.saturating_sub(1),
+                height: area.height.min(1),
+                ..area
+            };
+            frame.render_widget(Clear, bar);
+            let line = Line::from(vec![
+                Span::styled("/", bold().fg(Color::Cyan)),
+                Span::raw(text.clone()),
+                Span::styled(" ", picked()),
+                Span::styled(
+                    format!(
+                        "   {} keeps the match · {} goes back",
+                        k(Action::Confirm),
+                        k(Action::Dismiss)
+                    ),
+                    dim(),
+                ),
+            ]);
+            frame.render_widget(Paragraph::new(line), bar);
+            return;
+        }
+        InputKind::Attach => (
+            " attach a reference image ".to_owned(),
+            "path or URL: ",
+            format!(
+                "png, jpg or webp · {} completes · {} attaches · {} cancels",
+                k(Action::Complete),
+                k(Action::Confirm),
+                k(Action::Dismiss)
+            ),
+        ),
+        InputKind::SaveImage(id) => (
+            format!(" save a copy of {id}'s image "),
+            "to: ",
+            format!(
+                "a file name, or a folder to put it in · {} completes · {} saves",
+                k(Action::Complete),
+                k(Action::Confirm)
+            ),
+        ),
+        InputKind::Label(id) => (
+            format!(" label {id} "),
+            "label: ",
+            format!(
+                "shown in the tree · empty removes it · {} sets",
+                k(Action::Confirm)
+            ),
+        ),
+    };
+    let mut lines = vec![field(label), Line::default(), Line::styled(note, dim())];
+    let shown_max = usize::from(area.height.saturating_sub(8)).min(12);
+    if !b.completions.is_empty() {
+        lines.push(Line::default());
+        for c in b.completions.iter().take(shown_max) {
+            lines.push(Line::raw(format!("  {}", sanitize::line(c))));
+        }
+        if b.completions.len() > shown_max {
+            lines.push(Line::styled(
+                format!("  … {} more", b.completions.len() - shown_max),
+                dim(),
+            ));
+        }
+    }
+    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
+    let inner = frame_box(frame, centered(area, 76, h), title);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Whether help lists `ctx` in the app (or in a replay).
+pub(super) fn help_shows(ctx: Context, replay: bool) -> bool {
+    match ctx {
+        Context::Replay => replay,
+        Context::Browse
+        | Context::Tree
+        | Context::Composer
+        | Context::Picker
+        | Context::Confirm => !replay,
+        Context::Gallery | Context::Dialog | Context::Input | Context::Global => true,
+    }
+}
+
 /// Help flows the keymap's sections into as many balanced columns as
 /// fit; when they are still too long, all columns scroll together.
 fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
-    let sections = app.keymap.help_sections();
+    // The keys of this screen: a replay lists its own, the app all but
+    // the replay's (docs/keys.md has everything).
+    let sections: Vec<_> = app
+        .keymap
+        .help_sections()
+        .into_iter()
+        .filter(|(ctx, _)| help_shows(*ctx, app.replay.is_some()))
+        .collect();
     let key_w = sections
         .iter()
         .flat_map(|(_, rows)| rows.iter().map(|(k, _)| k.chars().count()))
@@ -345,7 +444,6 @@ fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
     let Ok(node) = app.conv.node(id) else { return };
     let mut lines = vec![
         kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
-        kv("created", node.created_at.to_string()),
         kv(
             "parent",
             node.parent
@@ -368,6 +466,16 @@ fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
         if let Some(ms) = t.latency_ms {
             lines.push(kv("latency", format!("{ms} ms")));
         }
+        if let Some(est) = app.estimate(id) {
+            lines.push(kv(
+                "usually",
+                format!(
+                    "{} (median of this model and tier)",
+                    super::super::state::seconds(est)
+                ),
+            ));
+        }
+        lines.push(kv("attempts", t.attempts.to_string()));
         lines.push(kv("cost", dollars(t.cost_micro_usd)));
         lines.push(kv(
             "request id",
@@ -386,9 +494,55 @@ fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
             ),
         ));
     }
-    if node.role == Role::User {
+    lines.push(kv("created", node.created_at.to_string()));
+    if let Some(label) = &node.label {
+        lines.push(kv("label", label.clone()));
+    }
+    // The prompt and images that led to an assistant turn: its parent's.
+    let parent = node
+        .parent
+        .and_then(|p| app.conv.node(p).ok())
+        .filter(|_| node.role == Role::Assistant);
+    if let Some(p) = parent {
+        for (i, img) in p.images().enumerate() {
+            lines.push(kv(
+                &format!("reference {}", i + 1),
+                format!(
+                    "{}x{} {} ({})",
+                    img.original.width,
+                    img.original.height,
+                    img.original.file_name(),
+                    p.id
+                ),
+            ));
+        }
+        if let Some(prev) = p.parent.and_then(|g| app.conv.node(g).ok())
+            && let Some(img) = prev.images().next()
+        {
+            lines.push(kv(
+                "refines",
+                format!("{}'s image {}", prev.id, img.original.file_name()),
+            ));
+        }
+    }
+    let prompt = match parent {
+        Some(p) => p.text(),
+        None => node.text(),
+    };
+    if !prompt.is_empty() {
         lines.push(Line::default());
-        lines.push(Line::raw(sanitize::text(&node.text()).into_owned()));
+        lines.push(Line::styled(
+            if node.role == Role::Assistant {
+                format!(
+                    "prompt ({})",
+                    parent.map(|p| p.id.to_string()).unwrap_or_default()
+                )
+            } else {
+                "prompt".to_owned()
+            },
+            dim(),
+        ));
+        lines.push(Line::raw(sanitize::text(&prompt).into_owned()));
     }
     let w = lines
         .iter()
@@ -425,12 +579,25 @@ fn image_view(
     view_image(frame, app, node, inner, wants);
 }
 
-fn view_image(
+/// The node's first image fitted into `inner`; until it is decoded its
+/// size (and, full screen, the key that closes).
+pub(super) fn view_image(
     frame: &mut Frame<'_>,
     app: &App,
     node: &Node,
     inner: Rect,
     wants: &mut Vec<ThumbWant>,
+) {
+    fitted_image(frame, app, node, inner, wants, true);
+}
+
+pub(super) fn fitted_image(
+    frame: &mut Frame<'_>,
+    app: &App,
+    node: &Node,
+    inner: Rect,
+    wants: &mut Vec<ThumbWant>,
+    close_hint: bool,
 ) {
     let Some(img) = node.images().next() else {
         return;
@@ -455,12 +622,16 @@ fn view_image(
             return;
         }
     }
-    let text = format!(
-        "{}×{} · {}",
-        blob.width,
-        blob.height,
-        app.keymap.hint(Context::Dialog, Action::Dismiss)
-    );
+    let text = if close_hint {
+        format!(
+            "{}×{} · {}",
+            blob.width,
+            blob.height,
+            app.keymap.hint(Context::Dialog, Action::Dismiss)
+        )
+    } else {
+        format!("{}×{}", blob.width, blob.height)
+    };
     let note = Rect {
         y: at.y + at.height / 2,
         height: 1,

@@ -20,7 +20,7 @@ const SHOWN_IN_FLIGHT: usize = 3;
 fn hints(app: &App) -> String {
     let ctx = app.key_context();
     let actions: &[(Action, &str)] = match ctx {
-        Context::Browse => &[
+        Context::Browse | Context::Tree => &[
             (Action::Compose, "write"),
             (Action::Regenerate, "regen"),
             (Action::Help, "help"),
@@ -32,6 +32,19 @@ fn hints(app: &App) -> String {
             (Action::Dismiss, "back"),
         ],
         Context::Picker => &[(Action::Confirm, "choose"), (Action::Dismiss, "close")],
+        Context::Gallery => &[
+            (Action::Confirm, "select"),
+            (Action::Compare, "compare"),
+            (Action::Dismiss, "close"),
+        ],
+        Context::Replay => &[
+            (Action::Step, "step"),
+            (Action::PlayPause, "play"),
+            (Action::Faster, "faster"),
+            (Action::Slower, "slower"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
         Context::Confirm => &[(Action::Confirm, "yes"), (Action::Dismiss, "no")],
         Context::Dialog | Context::Input | Context::Global => {
             &[(Action::Confirm, "ok"), (Action::Dismiss, "close")]
@@ -58,8 +71,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     for (&id, _) in app.in_flight.iter().take(SHOWN_IN_FLIGHT) {
         let took = app.elapsed(id).map(seconds).unwrap_or_default();
+        let usual = app
+            .estimate(id)
+            .map(|d| format!(" ~{}", seconds(d)))
+            .unwrap_or_default();
         left.push(Span::styled(
-            format!("{} {id} {took}  ", app.spinner(id)),
+            format!("{} {id} {took}{usual}  ", app.spinner(id)),
             Style::new().fg(Color::Yellow),
         ));
     }

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::tui::action::{Action, Msg};
-use crate::tui::fixtures::{branched, branched_at, empty, in_flight};
+use crate::tui::fixtures::{branched, branched_at, empty, in_flight, replaying};
 use crate::tui::state::App;
 use crate::tui::thumbs::{Thumb, ThumbWant};
 use crate::tui::update::update;
@@ -98,14 +98,23 @@ fn help_overlay() {
 
 #[test]
 fn help_at_full_size_lists_every_action_of_the_keymap() {
-    let app = with(branched(), &[Action::Help]);
-    let (text, _) = screen(&app, 200, 60);
-    for b in app.keymap.bindings() {
-        assert!(
-            text.contains(crate::tui::keymap::describe(b.context, b.action)),
-            "{:?} missing",
-            b.action
-        );
+    for app in [
+        with(branched(), &[Action::Help]),
+        with(replaying(), &[Action::Help]),
+    ] {
+        let replay = app.replay.is_some();
+        let (text, _) = screen(&app, 200, 60);
+        assert!(!text.contains("j/k scroll"), "fits without scrolling");
+        for b in app.keymap.bindings() {
+            if !super::overlay::help_shows(b.context, replay) {
+                continue;
+            }
+            assert!(
+                text.contains(crate::tui::keymap::describe(b.context, b.action)),
+                "{:?} missing (replay {replay})",
+                b.action
+            );
+        }
     }
 }
 
@@ -155,11 +164,7 @@ fn decoded_thumbnails_are_drawn_as_half_blocks() {
     app.thumbs.want(&wants);
     for w in &wants {
         let cells = vec![([200, 80, 20], [10, 10, 40]); usize::from(w.cols) * usize::from(w.rows)];
-        let thumb = Thumb {
-            cols: w.cols,
-            rows: w.rows,
-            cells,
-        };
+        let thumb = Thumb::from_cells(w.cols, w.rows, cells);
         assert!(
             app.thumbs
                 .insert(w.blob.sha256.clone(), w.cols, w.rows, Ok(Arc::new(thumb)))
@@ -167,4 +172,116 @@ fn decoded_thumbnails_are_drawn_as_half_blocks() {
     }
     let (text, _) = screen(&app, 100, 30);
     assert!(text.contains("▀▀▀▀"), "{text}");
+}
+
+#[test]
+fn gallery_of_variants_side_by_side() {
+    let app = with(branched_at(2), &[Action::Compare, Action::Gallery]);
+    snap("gallery", &app);
+    let (text, wants) = screen(&app, 100, 30);
+    for piece in ["variants of n1", "1/2", "n2", "n3", "41s", "⇄"] {
+        assert!(text.contains(piece), "{piece} missing:\n{text}");
+    }
+    let shas: Vec<&str> = wants.iter().map(|w| w.blob.sha256.as_str()).collect();
+    assert!(
+        shas.contains(&"aa") && shas.contains(&"bb"),
+        "each cell asks for its thumbnail: {shas:?}"
+    );
+    let cell = wants.iter().find(|w| w.blob.sha256 == "bb").unwrap();
+    assert!(cell.cols < 50, "a cell's size, not the screen's: {cell:?}");
+}
+
+#[test]
+fn compare_diffs_the_prompts_leading_to_each_image() {
+    // n3 (a red fox…) against n5 (a red fox… › make it dusk).
+    let app = with(
+        branched_at(3),
+        &[
+            Action::Compare,
+            Action::PrevSibling,
+            Action::Last,
+            Action::Compare,
+        ],
+    );
+    assert!(matches!(
+        app.overlay,
+        crate::tui::state::Overlay::Compare { .. }
+    ));
+    let (text, wants) = screen(&app, 100, 30);
+    assert!(text.contains("compare n3 ⇄ n5"), "{text}");
+    assert!(text.contains("{+›+} {+make+} {+it+} {+dusk+}"), "{text}");
+    let shas: Vec<&str> = wants.iter().map(|w| w.blob.sha256.as_str()).collect();
+    assert!(shas.contains(&"bb") && shas.contains(&"cc"), "{shas:?}");
+    for (w, h) in [(200, 60), (20, 5), (1, 1)] {
+        screen(&app, w, h);
+    }
+}
+
+#[test]
+fn replay_shows_the_path_so_far() {
+    let app = with(replaying(), &[Action::Step, Action::Step]);
+    snap("replay", &app);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(
+        text.contains("replay · turn 3 of 4 · ⏸ paused · 2.0 s per turn"),
+        "{text}"
+    );
+    assert!(text.contains("make it dusk"), "the turn reached");
+    assert!(!text.contains("n5 ·"), "not the turns still to come");
+    assert!(text.contains("space step"), "replay hints");
+}
+
+#[test]
+fn folded_and_labelled_rows_in_the_tree() {
+    let mut app = branched_at(2);
+    app.conv
+        .set_label(crate::tui::fixtures::n(6), Some("watercolor".into()))
+        .unwrap();
+    let app = with(app, &[Action::Fold]);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("▸ +2"), "{text}");
+    let tree: String = text
+        .lines()
+        .map(|l| l.chars().take(31).collect::<String>())
+        .collect();
+    assert!(!tree.contains("make it dusk"), "hidden under the fold");
+    assert!(text.contains("[watercolor]"));
+    let wide = with(app.clone(), &[Action::TreeWider, Action::TreeWider]);
+    let narrow = with(app, &[Action::TreeNarrower, Action::TreeNarrower]);
+    // Where the tree's box ends on the top row.
+    let col = |t: &str| t.lines().next().and_then(|l| l.find("┐┌"));
+    let (w, _) = screen(&wide, 100, 30);
+    let (n, _) = screen(&narrow, 100, 30);
+    assert!(col(&w) > col(&n), "the transcript starts further right");
+}
+
+#[test]
+fn inputs_draw_search_at_the_bottom_and_completions_in_the_box() {
+    let mut app = with(branched(), &[Action::Search]);
+    for c in "dusk".chars() {
+        let k = ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        );
+        update(&mut app, Msg::Event(crate::tui::action::Event::Key(k)));
+    }
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("/dusk"), "{text}");
+    let mut app = with(branched(), &[Action::Attach]);
+    if let crate::tui::state::Overlay::Input(b) = &mut app.overlay {
+        b.text = "pics/fo".into();
+        b.completions = vec!["forest/".into(), "fox.png".into()];
+    }
+    let (text, _) = screen(&app, 100, 30);
+    assert!(
+        text.contains("forest/") && text.contains("fox.png"),
+        "{text}"
+    );
+    assert!(text.contains("tab completes"));
+}
+
+#[test]
+fn the_status_bar_estimates_from_past_latencies() {
+    let (text, _) = screen(&in_flight(), 100, 30);
+    assert!(text.contains("n8 12s ~41s"), "{text}");
 }

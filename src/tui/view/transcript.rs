@@ -300,8 +300,23 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
 }
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec<ThumbWant>) {
+    let title = match &app.replay {
+        None => " transcript ".to_owned(),
+        Some(r) => {
+            let (at, of) = super::super::replay::position(&app.conv).unwrap_or((0, 0));
+            let state = if r.playing {
+                "▶ playing"
+            } else {
+                "⏸ paused"
+            };
+            format!(
+                " replay · turn {at} of {of} · {state} · {:.1} s per turn ",
+                r.step_secs()
+            )
+        }
+    };
     let block = Block::bordered()
-        .title(" transcript ")
+        .title(title)
         .border_style(pane_style(app, Focus::Transcript));
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -1,13 +1,16 @@
 //! The tree pane: one row per turn. A chain of single children stays in
 //! one column; where a turn has several children each branch is drawn with
 //! `├─` / `└─` and its own column. The selected path is bold, the selected
-//! row reversed.
+//! row reversed. A folded turn hides what is below it and says how much
+//! (`▸ +3`); prompts matching the last search are underlined.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+
+use std::collections::BTreeSet;
 
 use crate::core::tree::{Conversation, Node, NodeId, Role, Status};
 
@@ -21,9 +24,9 @@ pub(super) struct TreeRow {
     pub prefix: String,
 }
 
-/// Rows in display order. Iterative, so a deeply branched file cannot
-/// overflow the stack.
-pub(super) fn rows(conv: &Conversation) -> Vec<TreeRow> {
+/// Rows in display order, nothing below a folded turn. Iterative, so a
+/// deeply branched file cannot overflow the stack.
+pub(super) fn rows(conv: &Conversation, folded: &BTreeSet<NodeId>) -> Vec<TreeRow> {
     let mut out = Vec::with_capacity(conv.len());
     // Frames: sibling list, next index in it, prefix of that level.
     let mut stack: Vec<(&[NodeId], usize, String)> = vec![(&conv.roots, 0, String::new())];
@@ -45,6 +48,9 @@ pub(super) fn rows(conv: &Conversation) -> Vec<TreeRow> {
                 prefix: row_prefix,
             });
             row_prefix = format!("{prefix}{cont}");
+            if folded.contains(&cur) {
+                break;
+            }
             let Ok(node) = conv.node(cur) else { break };
             match node.children.as_slice() {
                 [] => break,
@@ -105,7 +111,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .border_style(pane_style(app, Focus::Tree));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let all = rows(&app.conv);
+    let all = rows(&app.conv, &app.folded);
     let on_path = app.shown_path();
     let selected_at = app
         .conv
@@ -138,7 +144,29 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     Style::new().fg(Color::Blue),
                 ));
             }
-            spans.push(Span::raw(summary(app, node, room)));
+            let matched = node.role == Role::User
+                && app
+                    .search
+                    .as_deref()
+                    .is_some_and(|q| super::super::search::text_matches(&node.text(), q));
+            let style = if matched {
+                Style::new()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::UNDERLINED)
+            } else {
+                Style::new()
+            };
+            if app.compare_mark == Some(node.id) {
+                spans.push(Span::styled("⇄ ", Style::new().fg(Color::Magenta)));
+            }
+            spans.push(Span::styled(summary(app, node, room), style));
+            if app.folded.contains(&node.id) {
+                let hidden = app.conv.subtree(node.id).map_or(0, |s| s.len() - 1);
+                spans.push(Span::styled(
+                    format!(" ▸ +{hidden}"),
+                    Style::new().fg(Color::Cyan),
+                ));
+            }
             let mut line = Line::from(spans);
             if on_path.contains(&row.id) {
                 line = line.patch_style(Style::new().add_modifier(Modifier::BOLD));

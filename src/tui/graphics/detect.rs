@@ -1,0 +1,350 @@
+//! Which graphics the terminal speaks, decided once at start.
+//!
+//! [`probe`] runs after raw mode is on and BEFORE the key-reader thread
+//! starts (viuer issue #44: two readers of the terminal race). It writes
+//! four queries in one go — the kitty graphics query, the cell size in
+//! pixels (`CSI 16 t`), the terminal's name and version (XTVERSION,
+//! `CSI > q`) and last the primary device attributes (`CSI c`), which every
+//! terminal answers — and reads until the DA reply arrives or the timeout
+//! passes, so a silent terminal costs at most the timeout, never a hang.
+//! Terminals answer in order, so once DA is in, every other answer is too.
+//!
+//! [`decide`] is pure: environment plus replies → backend and colour depth.
+//! Over SSH the environment is mostly gone (`TERM_PROGRAM`,
+//! `KITTY_WINDOW_ID`, `COLORTERM` are not forwarded) and the replies
+//! decide; `LC_TERMINAL` (iTerm2 sets it so that `SendEnv LC_*` carries
+//! it) and `TERM` usually survive.
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use super::{GraphicsBackend, GraphicsChoice};
+
+/// The queries, in the order they are written; DA last bounds the wait.
+pub const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[>q\x1b[c";
+
+/// Long enough for a reply over a slow SSH link; a terminal that answers
+/// returns as soon as its DA reply is in.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// What the terminal answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replies {
+    /// Primary device attributes' parameters (`CSI ? 62;4;22 c` → `[62, 4, 22]`).
+    pub da1: Option<Vec<u16>>,
+    /// The kitty graphics query was answered OK.
+    pub kitty: bool,
+    /// XTVERSION: `kitty(0.35.2)`, `XTerm(388)`, `WezTerm 20240203…`, `tmux 3.4`…
+    pub version: Option<String>,
+    /// Cell size in pixels (width, height) from `CSI 6 ; h ; w t`.
+    pub cell_px: Option<(u16, u16)>,
+}
+
+impl Replies {
+    /// DA parameter 4 (after the device class) means sixel graphics.
+    pub fn sixel(&self) -> bool {
+        self.da1
+            .as_ref()
+            .is_some_and(|p| p.iter().skip(1).any(|&v| v == 4))
+    }
+
+    fn version_starts(&self, names: &[&str]) -> bool {
+        self.version.as_deref().is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            names.iter().any(|n| v.starts_with(n))
+        })
+    }
+}
+
+/// Parses whatever the terminal sent back (replies may come in any
+/// chunking; unknown sequences and stray bytes are skipped).
+pub fn parse_replies(bytes: &[u8]) -> Replies {
+    let mut r = Replies::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != 0x1b || i + 1 >= bytes.len() {
+            i += 1;
+            continue;
+        }
+        match bytes[i + 1] {
+            b'[' => {
+                let start = i + 2;
+                let mut j = start;
+                while j < bytes.len() && !(0x40..=0x7e).contains(&bytes[j]) {
+                    j += 1;
+                }
+                if j >= bytes.len() {
+                    break;
+                }
+                let params = &bytes[start..j];
+                match bytes[j] {
+                    b'c' if params.first() == Some(&b'?') => {
+                        r.da1 = Some(numbers(&params[1..]));
+                    }
+                    b't' => {
+                        if let [6, h, w] = numbers(params)[..]
+                            && h > 0
+                            && w > 0
+                        {
+                            r.cell_px = Some((w, h));
+                        }
+                    }
+                    _ => {}
+                }
+                i = j + 1;
+            }
+            kind @ (b'_' | b'P' | b']') => {
+                let start = i + 2;
+                let (body, next) = string_body(bytes, start);
+                match kind {
+                    b'_' => {
+                        if let Some(rest) = body.strip_prefix(b"G") {
+                            let mut parts = rest.splitn(2, |&b| b == b';');
+                            let keys = parts.next().unwrap_or_default();
+                            let msg = parts.next().unwrap_or_default();
+                            if keys.split(|&b| b == b',').any(|k| k == b"i=31")
+                                && msg.starts_with(b"OK")
+                            {
+                                r.kitty = true;
+                            }
+                        }
+                    }
+                    b'P' => {
+                        if let Some(v) = body.strip_prefix(b">|") {
+                            r.version = Some(String::from_utf8_lossy(v).into_owned());
+                        }
+                    }
+                    _ => {}
+                }
+                i = next;
+            }
+            _ => i += 2,
+        }
+    }
+    r
+}
+
+/// `62;4;22` → `[62, 4, 22]` (empty or non-numeric parts are skipped).
+fn numbers(params: &[u8]) -> Vec<u16> {
+    params
+        .split(|&b| b == b';')
+        .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
+        .collect()
+}
+
+/// The body of a string sequence starting at `start`, ended by ST
+/// (`ESC \`) or BEL, and the index after its end.
+fn string_body(bytes: &[u8], start: usize) -> (&[u8], usize) {
+    let mut j = start;
+    while j < bytes.len() {
+        if bytes[j] == 0x07 {
+            return (&bytes[start..j], j + 1);
+        }
+        if bytes[j] == 0x1b && bytes.get(j + 1) == Some(&b'\\') {
+            return (&bytes[start..j], j + 2);
+        }
+        j += 1;
+    }
+    (&bytes[start.min(bytes.len())..], bytes.len())
+}
+
+/// The decision, and why (logged, and shown in `docs/graphics.md` terms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub backend: GraphicsBackend,
+    pub truecolor: bool,
+    pub why: &'static str,
+}
+
+fn has(env: &dyn Fn(&str) -> Option<String>, k: &str) -> bool {
+    env(k).is_some_and(|v| !v.is_empty())
+}
+
+fn is(env: &dyn Fn(&str) -> Option<String>, k: &str, values: &[&str]) -> bool {
+    env(k).is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
+}
+
+/// Inside tmux or screen: the variable is set locally; over SSH from
+/// inside one only `TERM` (or the multiplexer's own XTVERSION) tells.
+pub fn in_multiplexer(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
+    has(env, "TMUX")
+        || has(env, "STY")
+        || env("TERM").is_some_and(|t| t.starts_with("tmux") || t.starts_with("screen"))
+        || replies.version_starts(&["tmux"])
+}
+
+/// Environment plus replies → backend (for `auto`) and colour depth.
+pub fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> Decision {
+    let truecolor = truecolor(env, replies);
+    let d = |backend, why| Decision {
+        backend,
+        truecolor,
+        why,
+    };
+    if is(env, "TERM", &["dumb"]) {
+        return d(GraphicsBackend::None, "TERM=dumb");
+    }
+    if in_multiplexer(env, replies) {
+        return d(
+            GraphicsBackend::Blocks,
+            "inside tmux/screen: half-blocks (see docs/graphics.md)",
+        );
+    }
+    if replies.kitty {
+        return d(
+            GraphicsBackend::Kitty,
+            "the kitty graphics query was answered",
+        );
+    }
+    if is(env, "TERM_PROGRAM", &["iTerm.app", "WezTerm"])
+        || is(env, "LC_TERMINAL", &["iTerm2"])
+        || replies.version_starts(&["iterm2", "wezterm"])
+    {
+        return d(
+            GraphicsBackend::Iterm,
+            "iTerm2 or WezTerm (environment or XTVERSION)",
+        );
+    }
+    if replies.sixel() {
+        return d(GraphicsBackend::Sixel, "device attributes list sixel (4)");
+    }
+    if replies.da1.is_none() {
+        return d(GraphicsBackend::Blocks, "no answer to the queries in time");
+    }
+    d(GraphicsBackend::Blocks, "no graphics protocol announced")
+}
+
+/// 24-bit colour for half-blocks, else the 256-colour palette.
+pub fn truecolor(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
+    let term = env("TERM").unwrap_or_default().to_ascii_lowercase();
+    is(env, "COLORTERM", &["truecolor", "24bit"])
+        || ["direct", "truecolor", "24bit"]
+            .iter()
+            .any(|s| term.contains(s))
+        || [
+            "xterm-kitty",
+            "xterm-ghostty",
+            "alacritty",
+            "foot",
+            "wezterm",
+            "contour",
+        ]
+        .iter()
+        .any(|s| term.starts_with(s))
+        || is(
+            env,
+            "TERM_PROGRAM",
+            &["iTerm.app", "WezTerm", "vscode", "ghostty", "Hyper", "rio"],
+        )
+        || is(env, "LC_TERMINAL", &["iTerm2"])
+        || [
+            "KITTY_WINDOW_ID",
+            "WEZTERM_PANE",
+            "KONSOLE_VERSION",
+            "WT_SESSION",
+            "TMUX",
+        ]
+        .iter()
+        .any(|k| has(env, k))
+        || env("VTE_VERSION")
+            .and_then(|v| v.parse::<u32>().ok())
+            .is_some_and(|v| v >= 3600)
+        || replies.kitty
+        || replies.version_starts(&[
+            "kitty", "wezterm", "foot", "iterm2", "ghostty", "contour", "konsole", "xterm", "tmux",
+        ])
+}
+
+/// The outcome of detection, with what the printer needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub backend: GraphicsBackend,
+    pub truecolor: bool,
+    /// The terminal's real cell size in pixels, when it told.
+    pub cell_px: Option<(u16, u16)>,
+    /// viuer's own sixel check ran (while nothing else reads the terminal)
+    /// and said yes: viuer can print sixel without querying again.
+    pub viuer_sixel: bool,
+    pub why: String,
+}
+
+/// Runs the probe when it can tell something, and decides. `choice`
+/// forces a backend; a forced pixel backend still probes for the cell
+/// size. Writes to the terminal; reads from it with a timeout.
+pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> Detected {
+    use std::io::IsTerminal as _;
+    let tty = io::stdin().is_terminal() && io::stdout().is_terminal();
+    let wants_probe = match choice {
+        GraphicsChoice::Auto => !has(env, "TMUX") && !has(env, "STY"),
+        GraphicsChoice::Force(b) => b.is_pixels(),
+    };
+    let replies = if tty && wants_probe {
+        probe(&mut io::stdout(), TIMEOUT).unwrap_or_else(|e| {
+            tracing::warn!("graphics probe failed: {e}");
+            Replies::default()
+        })
+    } else {
+        Replies::default()
+    };
+    let auto = decide(env, &replies);
+    let (backend, why) = match choice {
+        GraphicsChoice::Auto => (auto.backend, auto.why.to_owned()),
+        GraphicsChoice::Force(b) => (b, format!("forced (auto would say {})", auto.backend)),
+    };
+    // viuer's sixel check reads the terminal with no timeout: only run it
+    // now (no other reader yet) and only if the terminal just answered DA.
+    let viuer_sixel =
+        backend == GraphicsBackend::Sixel && replies.sixel() && tty && viuer::is_sixel_supported();
+    let cell_px = replies.cell_px.or_else(|| {
+        let ws = ratatui::crossterm::terminal::window_size().ok()?;
+        (ws.columns > 0 && ws.rows > 0 && ws.width > 0 && ws.height > 0)
+            .then(|| (ws.width / ws.columns, ws.height / ws.rows))
+    });
+    let d = Detected {
+        backend,
+        truecolor: auto.truecolor,
+        cell_px,
+        viuer_sixel,
+        why,
+    };
+    tracing::info!(?replies, ?d, "graphics detected");
+    d
+}
+
+/// Writes [`QUERIES`] and collects the replies until the DA reply or
+/// `timeout`. The terminal must be in raw mode, and nothing else may be
+/// reading it.
+pub fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Replies> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use std::os::fd::AsFd as _;
+    out.write_all(QUERIES.as_bytes())?;
+    out.flush()?;
+    let stdin = io::stdin();
+    let fd = stdin.as_fd();
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let wait = Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(0),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        if poll(&mut fds, Some(&wait))? == 0 {
+            break;
+        }
+        let n = rustix::io::read(fd, &mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+        if parse_replies(&got).da1.is_some() {
+            break;
+        }
+    }
+    Ok(parse_replies(&got))
+}

@@ -1,0 +1,296 @@
+//! Printing after the draw: only the placements that changed, each from
+//! its small cached picture (never the original).
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use base64::Engine as _;
+use image::DynamicImage;
+use ratatui::layout::Rect;
+
+use super::detect::Detected;
+use super::{GraphicsBackend, Placed, Shown, kitty, plan};
+
+/// The cell size viuer's sixel printer assumes.
+pub const VIUER_SIXEL_CELL: (u16, u16) = (6, 12);
+
+/// Kitty images kept in the terminal before the least recently shown go.
+const KITTY_KEEP: usize = 48;
+
+/// Remembers what is on screen between frames and prints the difference.
+#[derive(Debug)]
+pub struct Presenter {
+    backend: GraphicsBackend,
+    viuer_sixel: bool,
+    shown: Vec<Shown>,
+    screen: Option<Rect>,
+    /// Kitty: content id → (image id, last frame it was shown).
+    kitty_images: HashMap<u64, (u32, u64)>,
+    /// Kitty: on-screen placement → placement id.
+    kitty_placements: HashMap<Shown, u32>,
+    next_id: u32,
+    frame: u64,
+    /// Bytes of image sequences written by this module (viuer's own
+    /// writes for sixel are counted by their length when known).
+    pub bytes: u64,
+}
+
+impl Presenter {
+    pub fn new(d: &Detected) -> Presenter {
+        Presenter {
+            backend: d.backend,
+            viuer_sixel: d.viuer_sixel,
+            shown: Vec::new(),
+            screen: None,
+            kitty_images: HashMap::new(),
+            kitty_placements: HashMap::new(),
+            next_id: 1,
+            frame: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The placements on screen after the last [`present`](Self::present).
+    pub fn shown(&self) -> &[Shown] {
+        &self.shown
+    }
+
+    /// Forget what is on screen (after `terminal.clear()`): the next
+    /// present prints everything.
+    pub fn invalidate(&mut self) {
+        self.screen = None;
+    }
+
+    /// After `terminal.draw` (whose frame marked `now` skipped): deletes
+    /// kitty placements that went, prints the new or moved ones.
+    pub fn present(
+        &mut self,
+        now: &[Placed],
+        screen: Rect,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        self.frame += 1;
+        let full = self.screen != Some(screen);
+        self.screen = Some(screen);
+        let shown: Vec<Shown> = now.iter().map(|p| p.shown).collect();
+        let todo = plan(&self.shown, &shown, full);
+        self.shown = shown;
+        if todo.remove.is_empty() && todo.print.is_empty() {
+            return Ok(());
+        }
+        let mut w = Counting { inner: out, n: 0 };
+        // Save and restore the cursor: ratatui believes it is where it left it.
+        w.write_all(b"\x1b7")?;
+        if self.backend == GraphicsBackend::Kitty {
+            if full {
+                kitty::delete_all_placements(&mut w)?;
+                self.kitty_placements.clear();
+            }
+            for s in &todo.remove {
+                if let (Some(pid), Some((id, _))) = (
+                    self.kitty_placements.remove(s),
+                    self.kitty_images.get(&s.id),
+                ) {
+                    kitty::delete_placement(&mut w, *id, pid)?;
+                }
+            }
+        }
+        for s in &todo.print {
+            let Some(p) = now.iter().find(|p| p.shown == *s) else {
+                continue;
+            };
+            match self.backend {
+                GraphicsBackend::Kitty => self.kitty(p, &mut w)?,
+                GraphicsBackend::Iterm => iterm(p, &mut w)?,
+                GraphicsBackend::Sixel => self.sixel(p, &mut w)?,
+                GraphicsBackend::Blocks | GraphicsBackend::None => {}
+            }
+        }
+        if self.backend == GraphicsBackend::Kitty {
+            self.evict_kitty(&mut w)?;
+        }
+        w.write_all(b"\x1b8")?;
+        w.flush()?;
+        self.bytes += w.n;
+        tracing::debug!(
+            bytes = w.n,
+            printed = todo.print.len(),
+            removed = todo.remove.len(),
+            "thumbnails presented"
+        );
+        Ok(())
+    }
+
+    fn kitty(&mut self, p: &Placed, w: &mut impl Write) -> io::Result<()> {
+        let frame = self.frame;
+        let id = match self.kitty_images.get_mut(&p.shown.id) {
+            Some((id, used)) => {
+                *used = frame;
+                *id
+            }
+            None => {
+                let id = self.next_id;
+                self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+                kitty::transmit(w, id, &p.pixels.png)?;
+                self.kitty_images.insert(p.shown.id, (id, frame));
+                id
+            }
+        };
+        let pid = self.next_id;
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        kitty::place(w, id, pid, &p.shown, p.pixels.cell_px)?;
+        self.kitty_placements.insert(p.shown, pid);
+        Ok(())
+    }
+
+    /// Frees the terminal's copy of images not on screen, oldest first,
+    /// beyond [`KITTY_KEEP`].
+    fn evict_kitty(&mut self, w: &mut impl Write) -> io::Result<()> {
+        while self.kitty_images.len() > KITTY_KEEP {
+            let on_screen: Vec<u64> = self.shown.iter().map(|s| s.id).collect();
+            let oldest = self
+                .kitty_images
+                .iter()
+                .filter(|(k, _)| !on_screen.contains(k))
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, (id, _))| (*k, *id));
+            let Some((key, id)) = oldest else {
+                break;
+            };
+            kitty::delete_image(w, id)?;
+            self.kitty_images.remove(&key);
+        }
+        Ok(())
+    }
+
+    fn sixel(&self, p: &Placed, w: &mut impl Write) -> io::Result<()> {
+        let a = p.shown.area;
+        let img = crop(p);
+        blank(w, a)?;
+        if self.viuer_sixel && p.pixels.cell_px == VIUER_SIXEL_CELL {
+            w.flush()?;
+            let config = viuer::Config {
+                x: a.x,
+                y: i16::try_from(a.y).unwrap_or(i16::MAX),
+                width: Some(u32::from(a.width)),
+                height: Some(u32::from(a.height)),
+                absolute_offset: true,
+                restore_cursor: false,
+                use_kitty: false,
+                use_iterm: false,
+                use_sixel: true,
+                ..viuer::Config::default()
+            };
+            return viuer::print(&img, &config)
+                .map(|_| ())
+                .map_err(|e| io::Error::other(e.to_string()));
+        }
+        // viuer draws 6×12 pixels per cell whatever the font: with other
+        // cells the picture leaves gaps or runs into the rows below (and
+        // scrolls at the bottom). And when viuer's own check could not run,
+        // calling it would query the terminal with no timeout, racing the
+        // key reader. So the picture, already at the real cell size, goes
+        // through viuer's encoder (icy_sixel) here.
+        let rgba = img.to_rgba8();
+        let data = icy_sixel::sixel_string(
+            rgba.as_raw(),
+            i32::try_from(rgba.width()).unwrap_or(0),
+            i32::try_from(rgba.height()).unwrap_or(0),
+            icy_sixel::PixelFormat::RGBA8888,
+            icy_sixel::DiffusionMethod::Auto,
+            icy_sixel::MethodForLargest::Auto,
+            icy_sixel::MethodForRep::Auto,
+            icy_sixel::Quality::AUTO,
+        )
+        .map_err(|e| io::Error::other(e.to_string()))?;
+        write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1)
+    }
+}
+
+/// iTerm2's inline image (OSC 1337) stretched over the area. viuer's
+/// printer is used when its environment check agrees; over SSH that check
+/// fails though the terminal is iTerm2, so the sequence is written here.
+fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
+    let a = p.shown.area;
+    let whole = p.shown.first_row == 0
+        && u32::from(a.width) * u32::from(p.pixels.cell_px.0) == p.pixels.image.width()
+        && u32::from(a.height) * u32::from(p.pixels.cell_px.1) == p.pixels.image.height();
+    blank(w, a)?;
+    if viuer::is_iterm_supported() {
+        w.flush()?;
+        let config = viuer::Config {
+            x: a.x,
+            y: i16::try_from(a.y).unwrap_or(i16::MAX),
+            width: Some(u32::from(a.width)),
+            height: Some(u32::from(a.height)),
+            absolute_offset: true,
+            use_kitty: false,
+            use_iterm: true,
+            use_sixel: false,
+            ..viuer::Config::default()
+        };
+        return viuer::print(&crop(p), &config)
+            .map(|_| ())
+            .map_err(|e| io::Error::other(e.to_string()));
+    }
+    let cropped;
+    let png: &[u8] = if whole {
+        &p.pixels.png
+    } else {
+        let mut buf = Vec::new();
+        crop(p)
+            .write_to(&mut io::Cursor::new(&mut buf), image::ImageFormat::Png)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        cropped = buf;
+        &cropped
+    };
+    write!(
+        w,
+        "\x1b[{};{}H\x1b]1337;File=inline=1;size={};width={};height={};preserveAspectRatio=0;doNotMoveCursor=1:{}\x07",
+        a.y + 1,
+        a.x + 1,
+        png.len(),
+        a.width,
+        a.height,
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+/// The part of the picture a placement shows.
+fn crop(p: &Placed) -> DynamicImage {
+    let (cw, ch) = (u32::from(p.pixels.cell_px.0), u32::from(p.pixels.cell_px.1));
+    let a = p.shown.area;
+    let img = &p.pixels.image;
+    let y = (u32::from(p.shown.first_row) * ch).min(img.height());
+    let h = (u32::from(a.height) * ch).min(img.height() - y);
+    let wdt = (u32::from(a.width) * cw).min(img.width());
+    DynamicImage::ImageRgb8(image::imageops::crop_imm(img, 0, y, wdt, h).to_image())
+}
+
+/// Spaces over the area, so no old picture or text shows around a picture
+/// that does not fill its cells exactly.
+fn blank(w: &mut impl Write, a: Rect) -> io::Result<()> {
+    let spaces = " ".repeat(usize::from(a.width));
+    w.write_all(b"\x1b[0m")?;
+    for y in a.top()..a.bottom() {
+        write!(w, "\x1b[{};{}H{spaces}", y + 1, a.x + 1)?;
+    }
+    Ok(())
+}
+
+/// Counts the bytes written through it.
+struct Counting<'a, W: Write> {
+    inner: &'a mut W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,368 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+use super::detect::{Replies, decide, parse_replies, truecolor};
+use super::*;
+use crate::tui::thumbs::{Thumb, ansi256, recording};
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let m: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |k| m.get(k).cloned()
+}
+
+// Replies as terminals send them (captured shapes).
+const XTERM_VT340: &[u8] = b"\x1b[?63;1;2;4;6;9;15;16;22;28c";
+const XTERM_PLAIN: &[u8] = b"\x1b[?64;1;2;6;9;15;16;17;18;21;22;28c";
+const KITTY: &[u8] = b"\x1b_Gi=31;OK\x1b\\\x1b[6;18;9t\x1bP>|kitty(0.35.2)\x1b\\\x1b[?62;c";
+const FOOT: &[u8] = b"\x1bP>|foot(1.16.2)\x1b\\\x1b[?62;4;22c";
+const WEZTERM: &[u8] = b"\x1bP>|WezTerm 20240203-110809-5046fc22\x1b\\\x1b[?65;4;6;18;22c";
+const TMUX: &[u8] = b"\x1bP>|tmux 3.4\x1b\\\x1b[?1;2;4c";
+const KITTY_ERROR: &[u8] = b"\x1b_Gi=31;EINVAL:bad\x1b\\\x1b[?62;c";
+
+#[test]
+fn replies_are_parsed_whatever_their_order_and_noise() {
+    let r = parse_replies(KITTY);
+    assert!(r.kitty);
+    assert_eq!(r.cell_px, Some((9, 18)));
+    assert_eq!(r.version.as_deref(), Some("kitty(0.35.2)"));
+    assert_eq!(r.da1, Some(vec![62]));
+    assert!(!r.sixel());
+
+    let r = parse_replies(XTERM_VT340);
+    assert!(r.sixel() && !r.kitty && r.version.is_none());
+    assert!(!parse_replies(XTERM_PLAIN).sixel());
+    assert!(!parse_replies(KITTY_ERROR).kitty);
+    // A key typed during the probe, and a reply cut before its end.
+    let r = parse_replies(b"j\x1b[?62;4c\x1b[6;1");
+    assert!(r.sixel());
+    assert_eq!(parse_replies(b""), Replies::default());
+    // "4" as the device class is not sixel.
+    assert!(!parse_replies(b"\x1b[?4;6c").sixel());
+}
+
+#[test]
+fn decision_table() {
+    use GraphicsBackend::{Blocks, Iterm, Kitty, None as Off, Sixel};
+    // (environment, replies, backend, truecolor)
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [u8],
+        GraphicsBackend,
+        bool,
+    );
+    let cases: &[Case] = &[
+        // Local terminals, environment intact.
+        (
+            &[("TERM", "xterm-kitty"), ("KITTY_WINDOW_ID", "1")],
+            KITTY,
+            Kitty,
+            true,
+        ),
+        (
+            &[("TERM_PROGRAM", "iTerm.app"), ("COLORTERM", "truecolor")],
+            b"\x1b[?62;4c",
+            Iterm,
+            true,
+        ),
+        // xterm with no hint of 24-bit colour: the 256-colour palette.
+        (&[("TERM", "xterm")], XTERM_VT340, Sixel, false),
+        (&[("TERM", "foot")], FOOT, Sixel, true),
+        (&[("TERM", "xterm-256color")], WEZTERM, Iterm, true),
+        // Over SSH: no TERM_PROGRAM, KITTY_WINDOW_ID or COLORTERM.
+        (&[("TERM", "xterm-256color")], KITTY, Kitty, true),
+        (
+            &[("TERM", "xterm-256color"), ("LC_TERMINAL", "iTerm2")],
+            b"\x1b[?62;4c",
+            Iterm,
+            true,
+        ),
+        (&[("TERM", "xterm-256color")], XTERM_PLAIN, Blocks, false),
+        // Environment says kitty but nothing answered: not trusted.
+        (&[("KITTY_WINDOW_ID", "3")], b"", Blocks, true),
+        (&[("TERM", "xterm-256color")], b"", Blocks, false),
+        // tmux: half-blocks even when the outer terminal is kitty or
+        // tmux itself announces sixel; tmux converts 24-bit colour.
+        (
+            &[
+                ("TMUX", "/tmp/tmux-0/default,1,0"),
+                ("TERM", "tmux-256color"),
+            ],
+            TMUX,
+            Blocks,
+            true,
+        ),
+        (
+            &[("TMUX", "/tmp/x,1,0"), ("KITTY_WINDOW_ID", "1")],
+            KITTY,
+            Blocks,
+            true,
+        ),
+        // Over SSH from inside tmux: only TERM (or XTVERSION) tells.
+        (&[("TERM", "screen-256color")], XTERM_VT340, Blocks, false),
+        (&[("TERM", "xterm-256color")], TMUX, Blocks, true),
+        (&[("TERM", "dumb")], b"", Off, false),
+        (&[("TERM", "xterm-direct")], XTERM_PLAIN, Blocks, true),
+        (&[("COLORTERM", "24bit")], XTERM_PLAIN, Blocks, true),
+        (&[("VTE_VERSION", "7200")], XTERM_PLAIN, Blocks, true),
+    ];
+    for (i, (env, bytes, backend, tc)) in cases.iter().enumerate() {
+        let env = env_of(env);
+        let d = decide(&env, &parse_replies(bytes));
+        assert_eq!(
+            (d.backend, d.truecolor),
+            (*backend, *tc),
+            "case {i}: {}",
+            d.why
+        );
+    }
+    // Over SSH, XTVERSION naming a 24-bit terminal is enough.
+    let named = parse_replies(b"\x1bP>|XTerm(388)\x1b\\\x1b[?63;4c");
+    assert!(truecolor(&env_of(&[]), &named));
+    assert!(!truecolor(&env_of(&[]), &parse_replies(XTERM_VT340)));
+}
+
+#[test]
+fn choices_parse_and_name_themselves() {
+    for s in ["kitty", "iterm", "sixel", "blocks", "none"] {
+        let b: GraphicsBackend = s.parse().expect(s);
+        assert_eq!(b.name(), s);
+        assert_eq!(s.parse::<GraphicsChoice>(), Ok(GraphicsChoice::Force(b)));
+    }
+    assert_eq!("auto".parse::<GraphicsChoice>(), Ok(GraphicsChoice::Auto));
+    assert!("ascii".parse::<GraphicsChoice>().is_err());
+}
+
+#[test]
+fn ansi256_maps_to_the_xterm_cube_and_greys() {
+    for (rgb, index) in [
+        ([0, 0, 0], 16),
+        ([255, 255, 255], 231),
+        ([255, 0, 0], 196),
+        ([0, 255, 0], 46),
+        ([0, 0, 255], 21),
+        ([95, 135, 175], 67),
+        ([128, 128, 128], 244),
+        ([8, 8, 8], 232),
+        ([238, 238, 238], 255),
+        ([250, 128, 114], 209), // salmon
+    ] {
+        assert_eq!(ansi256(rgb), index, "{rgb:?}");
+    }
+}
+
+#[test]
+fn half_blocks_use_the_palette_without_truecolor() {
+    let spec = ThumbSpec {
+        truecolor: false,
+        ..ThumbSpec::default()
+    };
+    let img = image::RgbImage::from_pixel(2, 2, image::Rgb([255, 0, 0]));
+    let t = Thumb::from_small(img, None, 2, 1, &spec);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 2, 1));
+    t.render(0, buf.area, &mut buf);
+    assert_eq!(buf[(0, 0)].fg, Color::Indexed(196));
+    assert!(t.pixels.is_none(), "half-blocks carry no picture");
+}
+
+fn shown(id: u64, y: u16, first_row: u16) -> Shown {
+    Shown {
+        id,
+        area: Rect::new(2, y, 10, 4),
+        first_row,
+    }
+}
+
+#[test]
+fn only_what_changed_is_printed() {
+    let a = shown(1, 2, 0);
+    let b = shown(2, 8, 0);
+    // First frame (or a resize): everything.
+    assert_eq!(
+        plan(&[], &[a, b], true),
+        Plan {
+            remove: vec![],
+            print: vec![a, b]
+        }
+    );
+    // Same frame again (selection moved, a key typed, a spinner): nothing.
+    assert_eq!(plan(&[a, b], &[a, b], false), Plan::default());
+    // Scrolled by one row: both moved, so both go and come back.
+    let (a2, b2) = (shown(1, 1, 0), shown(2, 7, 0));
+    let p = plan(&[a, b], &[a2, b2], false);
+    assert_eq!((p.remove, p.print), (vec![a, b], vec![a2, b2]));
+    // Half scrolled out: same place, other first row, printed again.
+    let a3 = shown(1, 2, 1);
+    assert_eq!(plan(&[a], &[a3], false).print, vec![a3]);
+    // New content in the same place.
+    let c = shown(3, 2, 0);
+    let p = plan(&[a, b], &[c, b], false);
+    assert_eq!((p.remove, p.print), (vec![a], vec![c]));
+    // An overlay hid one (it is not in this frame's list) then closed.
+    assert_eq!(plan(&[a, b], &[b], false).remove, vec![a]);
+    assert_eq!(plan(&[b], &[a, b], false).print, vec![a]);
+    // Resize with the same placements: all printed again.
+    assert_eq!(plan(&[a, b], &[a, b], true).print, vec![a, b]);
+}
+
+fn pixel_thumb(cols: u16, rows: u16, rgb: [u8; 3]) -> Arc<Thumb> {
+    let spec = ThumbSpec {
+        backend: GraphicsBackend::Kitty,
+        cell_px: (2, 4),
+        ..ThumbSpec::default()
+    };
+    let img =
+        image::RgbImage::from_pixel(u32::from(cols) * 2, u32::from(rows) * 4, image::Rgb(rgb));
+    Arc::new(Thumb::from_small(img, None, cols, rows, &spec))
+}
+
+#[test]
+fn skip_marks_exactly_the_shown_cells() {
+    let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
+    mark_skip(&mut buf, &[shown(1, 2, 0)]);
+    for y in 0..10 {
+        for x in 0..20 {
+            let inside = (2..12).contains(&x) && (2..6).contains(&y);
+            assert_eq!(buf[(x, y)].skip, inside, "({x},{y})");
+        }
+    }
+    // Skipped cells are left out of ratatui's diff; a cell that stops
+    // being skipped differs from the previous frame's, so it is redrawn.
+    let prev = buf.clone();
+    let next = Buffer::empty(buf.area);
+    let redrawn = prev.diff(&next).len();
+    assert_eq!(redrawn, 40);
+    assert!(buf.diff(&prev).is_empty());
+}
+
+#[test]
+fn recorded_placements_drop_covered_and_last_row_ones() {
+    let t = pixel_thumb(6, 3, [200, 10, 10]);
+    let u = pixel_thumb(4, 2, [10, 200, 10]);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 30, 12));
+    let ((), placed) = recording(|| {
+        t.render(0, Rect::new(1, 1, 10, 3), &mut buf);
+        // Half scrolled out at the top: rows 1.. of it.
+        t.render(1, Rect::new(12, 0, 6, 5), &mut buf);
+        u.render(0, Rect::new(1, 6, 4, 2), &mut buf);
+        // Touching the last row.
+        u.render(0, Rect::new(20, 10, 4, 2), &mut buf);
+        // An overlay drawn over the third.
+        buf[(2, 7)].set_symbol("x");
+    });
+    assert_eq!(placed.len(), 4);
+    assert_eq!(
+        placed[0].shown.area,
+        Rect::new(1, 1, 6, 3),
+        "clipped to the picture"
+    );
+    assert_eq!(placed[1].shown.area, Rect::new(12, 0, 6, 2));
+    assert_eq!(placed[1].shown.first_row, 1);
+    let vis = visible(placed, &buf);
+    let areas: Vec<Rect> = vis.iter().map(|p| p.shown.area).collect();
+    assert_eq!(areas, vec![Rect::new(1, 1, 6, 3), Rect::new(12, 0, 6, 2)]);
+    assert_ne!(vis[0].shown.id, u.id);
+    // The view draws row by row: rows of one picture merge into one
+    // placement, unless something covers a row in between.
+    let mut buf = Buffer::empty(Rect::new(0, 0, 30, 12));
+    let ((), rows) = recording(|| {
+        for r in 0..3 {
+            t.render(r, Rect::new(1, 2 + r, 10, 1), &mut buf);
+        }
+    });
+    let merged = visible(rows.clone(), &buf);
+    assert_eq!(merged.len(), 1);
+    assert_eq!(
+        (merged[0].shown.area, merged[0].shown.first_row),
+        (Rect::new(1, 2, 6, 3), 0)
+    );
+    buf[(3, 3)].set_symbol("│");
+    let split: Vec<(u16, u16)> = visible(rows, &buf)
+        .iter()
+        .map(|p| (p.shown.area.y, p.shown.first_row))
+        .collect();
+    assert_eq!(split, vec![(2, 0), (4, 2)]);
+    // Outside `recording` nothing is noted (tests, half-blocks).
+    let ((), none) = recording(|| ());
+    assert!(none.is_empty());
+}
+
+#[test]
+fn kitty_sends_each_picture_once_and_moves_it_by_id() {
+    let t = pixel_thumb(4, 2, [1, 2, 3]);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
+    let frame = |buf: &mut Buffer, y: u16| {
+        *buf = Buffer::empty(Rect::new(0, 0, 20, 10));
+        let ((), placed) = recording(|| t.render(0, Rect::new(2, y, 4, 2), buf));
+        visible(placed, buf)
+    };
+    let d = detect::Detected {
+        backend: GraphicsBackend::Kitty,
+        truecolor: true,
+        cell_px: Some((2, 4)),
+        viuer_sixel: false,
+        why: String::new(),
+    };
+    let mut pr = Presenter::new(&d);
+    let mut out = Vec::new();
+    let placed = frame(&mut buf, 2);
+    pr.present(&placed, buf.area, &mut out).expect("present");
+    let first = String::from_utf8_lossy(&out).into_owned();
+    assert!(first.contains("a=t,f=100"), "{first}");
+    assert!(
+        first.contains("a=p,i=1,p=2,x=0,y=0,w=8,h=8,c=4,r=2,C=1,q=2"),
+        "{first}"
+    );
+    // Same frame: nothing at all is written.
+    out.clear();
+    pr.present(&placed, buf.area, &mut out).expect("present");
+    assert!(out.is_empty());
+    // Scrolled: the old placement deleted, the image placed again by id.
+    let placed = frame(&mut buf, 3);
+    pr.present(&placed, buf.area, &mut out).expect("present");
+    let moved = String::from_utf8_lossy(&out).into_owned();
+    assert!(!moved.contains("a=t"), "no image data re-sent: {moved}");
+    assert!(moved.contains("a=d,d=i,i=1,p=2"), "{moved}");
+    assert!(moved.contains("\x1b[4;3H\x1b_Ga=p,i=1,p=3"), "{moved}");
+    assert!(moved.len() < 120, "{} bytes", moved.len());
+    // Gone (an overlay, a scroll): deleted.
+    out.clear();
+    pr.present(&[], buf.area, &mut out).expect("present");
+    assert!(String::from_utf8_lossy(&out).contains("a=d,d=i,i=1,p=3"));
+    // A resize deletes every placement and prints again.
+    out.clear();
+    pr.present(&placed, Rect::new(0, 0, 30, 10), &mut out)
+        .expect("present");
+    let s = String::from_utf8_lossy(&out);
+    assert!(s.contains("a=d,d=a") && s.contains("a=p,i=1"), "{s}");
+}
+
+#[test]
+fn iterm_prints_the_cached_png_over_blanked_cells() {
+    let t = pixel_thumb(4, 2, [1, 2, 3]);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
+    let ((), placed) = recording(|| t.render(0, Rect::new(2, 2, 4, 2), &mut buf));
+    let d = detect::Detected {
+        backend: GraphicsBackend::Iterm,
+        truecolor: true,
+        cell_px: None,
+        viuer_sixel: false,
+        why: String::new(),
+    };
+    let mut pr = Presenter::new(&d);
+    let mut out = Vec::new();
+    pr.present(&visible(placed, &buf), buf.area, &mut out)
+        .expect("present");
+    let s = String::from_utf8_lossy(&out);
+    if !viuer::is_iterm_supported() {
+        assert!(s.contains("\x1b[3;3H    \x1b[4;3H    "), "{s}");
+        assert!(s.contains("1337;File=inline=1;size="), "{s}");
+        assert!(s.contains("width=4;height=2"), "{s}");
+    }
+}

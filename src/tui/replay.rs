@@ -1,0 +1,187 @@
+//! `pixloom replay CONV`: a saved conversation played back turn by turn.
+//!
+//! Offline and read-only: the folder is read with
+//! [`convfile::read_only`](crate::convfile::read_only) (no lock, nothing
+//! written), there is no engine, and the replay context's keys reach only
+//! navigation and viewing actions. The app is the ordinary one with
+//! [`App::replay`] set: the transcript shows the path up to the selected
+//! turn (the rest is still to come), `space` steps down the remembered
+//! branch, `h`/`l` switch to a sibling (the remaining path follows the
+//! children remembered below it), and `p` plays one step every
+//! [`Replay::step_secs`] on the loop's tick.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr as _};
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::convfile;
+use crate::core::tree::{Conversation, RequestParams};
+
+use super::graphics::GraphicsChoice;
+use super::keymap::Keymap;
+use super::state::{App, Clock};
+use super::{Effects, TermScreen, terminal};
+
+/// Seconds per step, in tenths, from fastest to slowest.
+pub const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
+/// The default: two seconds a turn.
+pub const DEFAULT_SPEED: usize = 3;
+
+/// Playback state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub playing: bool,
+    /// Index into [`SPEEDS`].
+    pub speed: usize,
+    /// When the last step was taken (by the user or the timer).
+    pub last_step: Instant,
+}
+
+impl Replay {
+    pub fn new(now: Instant) -> Self {
+        Replay {
+            playing: false,
+            speed: DEFAULT_SPEED,
+            last_step: now,
+        }
+    }
+
+    /// Seconds per step, e.g. `2.0`.
+    pub fn step_secs(&self) -> f64 {
+        f64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) / 10.0
+    }
+
+    pub fn step_every(&self) -> Duration {
+        Duration::from_millis(u64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) * 100)
+    }
+
+    /// Whether the timer should step at `now`.
+    pub fn due(&self, now: Instant) -> bool {
+        self.playing && now.saturating_duration_since(self.last_step) >= self.step_every()
+    }
+}
+
+/// Step `at` of `of` on the selected branch (1-based), for the title.
+pub fn position(conv: &Conversation) -> Option<(usize, usize)> {
+    let sel = conv.selected?;
+    let at = conv.path_to(sel).ok()?.len();
+    let leaf = conv.leaf_below(sel).ok()?;
+    Some((at, conv.path_to(leaf).ok()?.len()))
+}
+
+/// The app in replay mode over `conv`, at its first turn (the branch below
+/// it is the one last visited when the conversation was saved).
+pub fn app(conv: Conversation, clock: Clock, speed_secs: Option<f64>, play: bool) -> App {
+    let defaults = conv
+        .nodes
+        .values()
+        .find_map(|n| n.turn.as_ref().map(|t| t.request.clone()))
+        .unwrap_or_else(|| RequestParams {
+            endpoint: crate::core::tree::Endpoint::Chat,
+            model: crate::core::model::DEFAULT_MODEL.to_owned(),
+            size: crate::core::size::SizeSpec::Auto,
+        });
+    let start = conv
+        .selected
+        .and_then(|s| conv.path_to(s).ok())
+        .and_then(|p| p.first().copied())
+        .or_else(|| conv.roots.first().copied());
+    let mut app = App::new(conv, defaults, clock);
+    app.can_send = false;
+    let mut replay = Replay::new(clock.mono);
+    if let Some(secs) = speed_secs {
+        // The nearest speed on the ladder.
+        let off = |i: usize| (f64::from(SPEEDS[i]) / 10.0 - secs).abs();
+        replay.speed = (0..SPEEDS.len())
+            .min_by(|&a, &b| off(a).total_cmp(&off(b)))
+            .unwrap_or(DEFAULT_SPEED);
+    }
+    replay.playing = play;
+    app.replay = Some(replay);
+    if let Some(first) = start {
+        let _ = app.conv.select(first);
+    }
+    app.title = format!("replay · {}", app.conv.title);
+    app
+}
+
+/// What the CLI hands the replay.
+pub struct ReplayArgs {
+    /// The conversation folder (`NAME.pixloom`).
+    pub dir: PathBuf,
+    /// Seconds per turn when playing (nearest of [`SPEEDS`]).
+    pub speed_secs: Option<f64>,
+    /// Start playing at once.
+    pub play: bool,
+    pub graphics: GraphicsChoice,
+    /// The keymap in force (the config file's `[keys]` over the defaults).
+    pub keys: Keymap,
+}
+
+/// Runs the replay in the terminal until the user quits.
+pub async fn run(args: ReplayArgs) -> Result<()> {
+    let (conv, store) = convfile::read_only(&args.dir)
+        .wrap_err_with(|| format!("could not read {}", args.dir.display()))?;
+    let mut app = app(conv, Clock::now(), args.speed_secs, args.play);
+    app.keymap = args.keys;
+    let (tx, mut rx) = unbounded_channel();
+    let mut effects = Effects::read_only(store, tx.clone());
+    // The same set-up as `tui::run`: graphics are probed before the key
+    // reader starts.
+    let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
+    let (detected, presenter) = terminal::detect_graphics(&mut guard, args.graphics);
+    app.graphics = detected.backend;
+    let input =
+        terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
+    let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
+    let mut screen = TermScreen {
+        terminal: &mut guard.terminal,
+        presenter,
+    };
+    let result = super::drive(&mut app, &mut effects, &mut rx, &mut screen, Clock::now).await;
+    effects.shutdown();
+    signals.abort();
+    drop(input);
+    drop(guard);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures::{T0, branched_conv, n};
+
+    fn clock() -> Clock {
+        Clock {
+            mono: Instant::now(),
+            wall: T0,
+        }
+    }
+
+    #[test]
+    fn starts_at_the_first_turn_of_the_saved_branch() {
+        let a = app(branched_conv(), clock(), None, false);
+        assert_eq!(a.conv.selected, Some(n(1)));
+        assert_eq!(position(&a.conv), Some((1, 4)), "n1 n2 n4 n5");
+        assert_eq!(a.shown_path(), [n(1)], "the future is not shown");
+        assert!(!a.can_send);
+        assert!(!a.animating());
+    }
+
+    #[test]
+    fn speed_flag_picks_the_nearest_step() {
+        let a = app(branched_conv(), clock(), Some(0.9), true);
+        let r = a.replay.as_ref().unwrap();
+        assert!((r.step_secs() - 1.0).abs() < f64::EPSILON);
+        assert!(r.playing && a.animating());
+        let c = clock();
+        let r = Replay {
+            playing: true,
+            ..Replay::new(c.mono)
+        };
+        assert!(!r.due(c.mono + Duration::from_millis(1999)));
+        assert!(r.due(c.mono + Duration::from_secs(2)));
+    }
+}
