@@ -21,6 +21,12 @@ const SIZE: (u16, u16) = (120, 40);
 /// and a few rows of text, never image data).
 const KEY_LIMIT: usize = 2048;
 
+/// At most this many bytes for a key that scrolls the transcript: every
+/// visible cell redrawn once with both colours (120×40 cells, ~40 bytes
+/// for a half-block cell with two truecolour escapes, is ~190 KB; two
+/// scrolled thumbnails are ~20 KB).
+const SCROLL_LIMIT: usize = 32 * 1024;
+
 const STEP: Duration = Duration::from_secs(30);
 
 /// The app's environment: `clean_env` plus an instant demo gateway.
@@ -30,14 +36,16 @@ fn env(dir: &Path) -> Vec<(String, String)> {
     env
 }
 
-/// `fox`: three sends, so the path n1 → … → n6 has three images.
+/// `fox`: three sends, so the path n1 → … → n6 has three images. One
+/// gateway for all three: a later turn sends the earlier images by their
+/// gateway URL, which a new `--demo` gateway could not fetch.
 fn fox(dir: &Path) {
+    let fake = common::FakeProcess::start(&["--port", "0", "--latency", "0"]);
+    let mut env = env(dir);
+    env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
+    env.push(("PIXLOOM_API_KEY".into(), common::key()));
     for prompt in ["a red fox in snow", "make it dusk", "add a moon"] {
-        run_pixloom(
-            dir,
-            &env(dir),
-            &["--demo", "send", "fox", "--prompt", prompt],
-        );
+        run_pixloom(dir, &env, &["send", "fox", "--prompt", prompt]);
     }
 }
 
@@ -54,50 +62,91 @@ fn open_fox(dir: &Path) -> PtyApp {
     app
 }
 
+/// The bytes one key press makes the app write, once the frame settled.
+fn press(app: &mut PtyApp, key: &str) -> Vec<u8> {
+    let before = app.len();
+    app.bytes_for(
+        key.as_bytes(),
+        Duration::from_secs(2),
+        Duration::from_millis(300),
+    );
+    app.output()[before..].to_vec()
+}
+
+/// Nothing written over one idle second.
+fn idle_bytes(app: &PtyApp) -> usize {
+    let before = app.len();
+    std::thread::sleep(Duration::from_secs(1));
+    app.len() - before
+}
+
 #[test]
 fn bytes_per_navigation_key_and_while_idle() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     fox(dir);
+    // The path n1 … n6 is taller than the transcript: it shows n4 (part),
+    // n5 and n6 (selected) with two thumbnails.
     let mut app = open_fox(dir);
     let first = app.len();
+    let idle = idle_bytes(&app);
 
-    // Idle: nothing at all for a second (no spinner, no ticks, no redraw).
-    let before = app.len();
-    std::thread::sleep(Duration::from_secs(1));
-    let idle = app.len() - before;
-
-    // The selection starts on n6: up to n1, back down to n6.
-    let mut per_key = Vec::new();
-    for key in ["k"; 5].into_iter().chain(["j"; 5]) {
-        let n = app.bytes_for(
-            key.as_bytes(),
-            Duration::from_secs(2),
-            Duration::from_millis(300),
-        );
-        per_key.push((key, n));
+    // Selection moves among the turns on screen: n6 → n5 → n6 → n5 → n4
+    // → n5 → n6. Only the highlight and a few rows of text change; no
+    // image data is sent again.
+    let mut moves = Vec::new();
+    for key in ["k", "j", "k", "k", "j", "j"] {
+        moves.push((key, press(&mut app, key)));
     }
-    println!(
-        "first frame {first} B; idle 1 s: {idle} B; per key: {}",
-        per_key
-            .iter()
-            .map(|(k, n)| format!("{k}={n}"))
+    // Moves that scroll the transcript: to the first turn and back to the
+    // last. Every thumbnail row that scrolls is redrawn: bounded, not small.
+    let mut scrolls = Vec::new();
+    for key in ["g", "G"] {
+        scrolls.push((key, press(&mut app, key)));
+    }
+    let idle_after = idle_bytes(&app);
+
+    let figures = |v: &[(&str, Vec<u8>)]| {
+        v.iter()
+            .map(|(k, b)| format!("{k}={}", b.len()))
             .collect::<Vec<_>>()
             .join(" ")
+    };
+    println!(
+        "bytes: first frame {first}; idle 1 s {idle}; selection moves {}; scrolling moves {}; idle 1 s after {idle_after} (limits: move {KEY_LIMIT}, scroll {SCROLL_LIMIT}, idle 0)",
+        figures(&moves),
+        figures(&scrolls),
     );
-
-    // Idle again, with the selection in the middle of the path moved.
-    let before = app.len();
-    std::thread::sleep(Duration::from_secs(1));
-    let idle_after = app.len() - before;
 
     assert_eq!(idle, 0, "bytes written while idle");
     assert_eq!(idle_after, 0, "bytes written while idle after moving");
-    for (key, n) in &per_key {
-        assert!(*n > 0, "{key} moved the selection but nothing was redrawn");
+    for (key, bytes) in &moves {
         assert!(
-            *n <= KEY_LIMIT,
-            "{key} wrote {n} bytes (limit {KEY_LIMIT}); all: {per_key:?}"
+            !bytes.is_empty(),
+            "{key} moved the selection but nothing was redrawn"
+        );
+        assert!(
+            bytes.len() <= KEY_LIMIT,
+            "{key} wrote {} bytes (limit {KEY_LIMIT}); all: {}",
+            bytes.len(),
+            figures(&moves)
+        );
+        assert_eq!(
+            count(bytes, "▀".as_bytes()),
+            0,
+            "{key} sent thumbnail cells again: {:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    for (key, bytes) in &scrolls {
+        assert!(
+            count(bytes, "▀".as_bytes()) > 0,
+            "{key} should scroll the thumbnails"
+        );
+        assert!(
+            bytes.len() <= SCROLL_LIMIT,
+            "{key} wrote {} bytes (limit {SCROLL_LIMIT})",
+            bytes.len()
         );
     }
     app.send(b"q");

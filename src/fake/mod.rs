@@ -114,8 +114,11 @@ pub struct RecordedRequest {
 /// One multipart part of a recorded request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedPart {
+    /// The form field name (`model`, `prompt`, `image[]`, …).
     pub name: String,
+    /// The file name, for file parts.
     pub file_name: Option<String>,
+    /// The part's own Content-Type, if it had one.
     pub content_type: Option<String>,
     /// Bytes in the part.
     pub len: usize,
@@ -128,10 +131,12 @@ pub struct RecordedPart {
 /// One `GET /files/…` (a result download).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadRecord {
+    /// `/files/{id}.png`.
     pub path: String,
     /// Whether the client sent an Authorization header (it should not: the
     /// real files are on a CDN, and the key must not travel there).
     pub had_authorization: bool,
+    /// 200, or 404 for an expired or unknown file.
     pub status: u16,
 }
 

@@ -263,6 +263,9 @@ pub struct App {
     pub compare_mark: Option<NodeId>,
     /// Set in `pixloom replay`: read-only playback.
     pub replay: Option<Replay>,
+    /// The transcript's first shown row, kept between frames by the view
+    /// so a selection move within the shown turns does not scroll.
+    pub transcript_offset: std::cell::Cell<usize>,
 }
 
 impl App {
@@ -290,6 +293,7 @@ impl App {
             search: None,
             compare_mark: None,
             replay: None,
+            transcript_offset: std::cell::Cell::new(0),
         }
     }
 
@@ -384,7 +388,7 @@ impl App {
         }
         done.sort_unstable();
         let mid = done.len() / 2;
-        let ms = if done.len() % 2 == 0 {
+        let ms = if done.len().is_multiple_of(2) {
             u64::midpoint(done[mid - 1], done[mid])
         } else {
             done[mid]

@@ -186,9 +186,11 @@ impl InputThread {
 impl Drop for InputThread {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        // Not joined: when the terminal is gone (SSH dropped, tmux killed),
+        // crossterm's read can spin inside itself and never return, and
+        // joining it would keep pixloom alive forever after SIGHUP. The
+        // thread ends with the process.
+        drop(self.handle.take());
     }
 }
 

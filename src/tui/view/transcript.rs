@@ -348,11 +348,21 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
         rows.extend(block_rows);
     }
     let height = usize::from(inner.height);
-    let offset = if selected.1 - selected.0 > height {
+    // Sticky: the view scrolls only when the selected turn is not wholly
+    // shown, and then just enough. Moving within the shown turns redraws
+    // no thumbnail (every scrolled half-block row is image data resent).
+    let kept = app
+        .transcript_offset
+        .get()
+        .min(rows.len().saturating_sub(height));
+    let offset = if selected.1 - selected.0 > height || selected.0 < kept {
         selected.0
+    } else if selected.1 > kept + height {
+        selected.1 - height
     } else {
-        selected.1.saturating_sub(height)
+        kept
     };
+    app.transcript_offset.set(offset);
     for (dy, row) in rows.iter().skip(offset).take(height).enumerate() {
         let y = inner.y + u16::try_from(dy).unwrap_or(u16::MAX);
         let line_area = Rect {
