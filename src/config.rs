@@ -420,7 +420,10 @@ mod tests {
         assert_eq!(c.graphics, GraphicsChoice::Force(GraphicsBackend::Blocks));
         let p = write(&dir, "graphics = \"ascii\"\n");
         let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("bad");
-        assert!(err.to_string().contains("auto, kitty, iterm, sixel"), "{err}");
+        assert!(
+            err.to_string().contains("auto, kitty, iterm, sixel"),
+            "{err}"
+        );
     }
 
     #[test]

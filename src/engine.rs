@@ -67,6 +67,10 @@ impl TurnReport {
 pub struct Engine {
     client: gateway::Client,
     budget: ImageBudget,
+    /// Whether gateway URLs of earlier results may be sent instead of the
+    /// local copies. Off under `--demo`: each demo run starts a new fake
+    /// gateway, so URLs from an earlier run are dead however young.
+    reuse_remote_urls: bool,
 }
 
 /// A failure before or after the exchange (local files, the result image).
@@ -74,7 +78,18 @@ struct LocalFailure(String);
 
 impl Engine {
     pub fn new(client: gateway::Client, budget: ImageBudget) -> Self {
-        Engine { client, budget }
+        Engine {
+            client,
+            budget,
+            reuse_remote_urls: true,
+        }
+    }
+
+    /// Sends every earlier image from its local copy, never by URL.
+    #[must_use]
+    pub fn without_remote_urls(mut self) -> Self {
+        self.reuse_remote_urls = false;
+        self
     }
 
     pub fn client(&self) -> &gateway::Client {
@@ -161,8 +176,8 @@ impl Engine {
                             OutPart::Text(text) => ContentPart::Text { text: text.clone() },
                             OutPart::Image(img) => {
                                 let url = match &img.form {
-                                    ImageForm::RemoteUrl(u) => u.clone(),
-                                    ImageForm::LocalCopy => {
+                                    ImageForm::RemoteUrl(u) if self.reuse_remote_urls => u.clone(),
+                                    ImageForm::RemoteUrl(_) | ImageForm::LocalCopy => {
                                         let (bytes, info) =
                                             upload_bytes(store, &img.image, copies).await?;
                                         images::data_url(&bytes, &info)

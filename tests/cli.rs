@@ -177,29 +177,29 @@ fn send_show_export_round_trip() {
 #[test]
 fn the_demo_needs_no_key() {
     let home = tempfile::tempdir().unwrap();
-    let out = bin()
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("c"))
-        .env("XDG_STATE_HOME", home.path().join("s"))
-        .env("PIXLOOM_DEMO_LATENCY", "0")
-        .args([
-            "--demo",
-            "send",
-            "demo",
-            "--prompt",
-            "a lighthouse at dusk",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demo_send = |prompt: &str| {
+        let out = bin()
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("c"))
+            .env("XDG_STATE_HOME", home.path().join("s"))
+            .env("PIXLOOM_DEMO_LATENCY", "0")
+            .args(["--demo", "send", "demo", "--prompt", prompt, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let j = demo_send("a lighthouse at dusk");
     assert_eq!(j["nodes"][1]["status"], "done");
+    // A second demo run refines the first result: that run's fake gateway
+    // (and its URLs) are gone, so the image must travel as a local copy.
+    let j = demo_send("now in fog");
+    assert_eq!(j["nodes"][1]["status"], "done", "{j}");
 }
 
 #[test]

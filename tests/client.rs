@@ -257,8 +257,12 @@ async fn a_result_larger_than_the_cap_is_refused() {
     s.download_cap = 10_000; // a 1280×720 PNG is larger than this
     let client = Client::new(s).unwrap();
     let ok = client.send(&generations("a big one")).await.unwrap();
-    let Reply::Images(imgs) = ok.reply else { panic!("no image") };
-    let ImagePayload::Url(url) = &imgs[0] else { panic!("expected a URL") };
+    let Reply::Images(imgs) = ok.reply else {
+        panic!("no image")
+    };
+    let ImagePayload::Url(url) = &imgs[0] else {
+        panic!("expected a URL")
+    };
     let e = client.download(url).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Download);
     assert!(e.message.contains("larger than"), "{}", e.message);

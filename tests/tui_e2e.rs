@@ -151,7 +151,11 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
     assert!(player.saw_thumbnail, "a thumbnail was decoded and drawn");
 
     // What was saved says the same.
-    let store = effects.folder().expect("the app owns its folder").store.clone();
+    let store = effects
+        .folder()
+        .expect("the app owns its folder")
+        .store
+        .clone();
     drop(effects); // releases the folder's lock
     let (_, reloaded) = ConvFolder::open(&conv_dir).expect("reopen");
     let n2 = reloaded.conv.node(NodeId(2)).expect("n2 saved");

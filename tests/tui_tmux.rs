@@ -257,3 +257,56 @@ fn over_ssh_localhost_without_graphics_variables() {
     drop(t);
     check_saved(dir, &env);
 }
+
+/// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X'))
+    })
+}
+
+#[test]
+fn exits_when_the_terminal_hangs_up() {
+    // As when an SSH connection drops: the pty's master side closes.
+    let bin = release_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let pid_file = dir.join("app.pid");
+    let script = dir.join("pane.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "echo $$ > {pid}\nexec env -u COLORTERM TERM=xterm-256color {bin} --demo fox\n",
+            pid = shell_quote(&pid_file.display().to_string()),
+            bin = shell_quote(&bin.display().to_string()),
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start(&script, dir, &clean_env(dir));
+    t.wait_text("(no turns yet)", STEP);
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(!ended(&pid), "the app runs");
+    // Killed if it outlives the test (a failure would leave it spinning).
+    struct KillOnDrop(i32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if let Some(pid) = rustix::process::Pid::from_raw(self.0) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+    let guard = KillOnDrop(pid.parse().unwrap());
+    drop(t);
+    common::term::poll_until(
+        "the app to exit after its terminal hung up",
+        Duration::from_secs(10),
+        || ended(&pid).then_some(()),
+        || std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default(),
+    );
+    // It ended: its pid may be reused, so nothing is killed.
+    std::mem::forget(guard);
+}

@@ -34,12 +34,8 @@ async fn rig(budget: usize) -> Rig {
     let client = Client::new(Settings::new(gw.base_url(), ApiKey::new(common::key()))).unwrap();
     let engine = Engine::new(client, ImageBudget { max_images: budget });
     let dir = tempfile::tempdir().unwrap();
-    let (folder, conv) = ConvFolder::create(
-        dir.path().join("t.pixloom"),
-        "t",
-        OffsetDateTime::now_utc(),
-    )
-    .unwrap();
+    let (folder, conv) =
+        ConvFolder::create(dir.path().join("t.pixloom"), "t", OffsetDateTime::now_utc()).unwrap();
     Rig {
         gw,
         engine,
@@ -197,7 +193,10 @@ async fn an_expired_url_is_replaced_by_a_data_url_of_the_local_copy() {
     );
     let sent = recorded_len(&urls[0]);
     assert!(sent > 1_000, "a real data URL was sent");
-    assert!(sent < 2_100_000, "the data URL stays within the 1.5 MB budget");
+    assert!(
+        sent < 2_100_000,
+        "the data URL stays within the 1.5 MB budget"
+    );
 }
 
 #[tokio::test]

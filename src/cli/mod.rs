@@ -139,10 +139,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     let cfg = &session.config;
     let engine = match cfg.api_key {
-        Some(_) => Some(Engine::new(
-            gateway::Client::new(cfg.client_settings()?)?,
-            cfg.image_budget,
-        )),
+        Some(_) => Some(session.engine()?),
         None => None,
     };
     let default_name = if session.demo.is_some() {
@@ -231,6 +228,18 @@ impl Session {
             None
         };
         Ok(Session { config, demo })
+    }
+
+    /// The engine for this session's gateway; fails with directions when
+    /// no key is set.
+    pub fn engine(&self) -> Result<Engine> {
+        let client = gateway::Client::new(self.config.client_settings()?)?;
+        let engine = Engine::new(client, self.config.image_budget);
+        Ok(if self.demo.is_some() {
+            engine.without_remote_urls()
+        } else {
+            engine
+        })
     }
 
     pub async fn stop(self) {

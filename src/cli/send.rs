@@ -13,8 +13,6 @@ use crate::core::tree::{
     Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, RequestParams, Role, Status,
     TurnError,
 };
-use crate::engine::Engine;
-use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::sanitize;
 
@@ -61,8 +59,7 @@ struct NodeOut {
 pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     let cfg = &session.config;
     // Everything a user can get wrong is checked before the file changes.
-    let client = gateway::Client::new(cfg.client_settings()?)?;
-    let engine = Engine::new(client, cfg.image_budget);
+    let engine = session.engine()?;
     if args.prompt.trim().is_empty() {
         return Err(eyre!("the prompt is empty: say what you want to see"));
     }

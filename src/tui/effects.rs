@@ -218,8 +218,8 @@ impl Effects {
             let thumb = tokio::task::spawn_blocking(move || {
                 super::thumbs::load(&path, &sha, cols, rows, &super::graphics::thumb_spec())
             })
-                .await
-                .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
+            .await
+            .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
             let _ = tx.send(Msg::Event(Event::ThumbnailReady {
                 sha256: want.blob.sha256,
                 cols,

@@ -49,8 +49,8 @@ use crate::engine::Engine;
 
 pub use action::{Action, Event, Msg};
 pub use effects::Effects;
-pub use state::{App, Clock};
 pub use graphics::{GraphicsBackend, GraphicsChoice};
+pub use state::{App, Clock};
 pub use thumbs::ThumbWant;
 
 /// What the CLI hands the app.
