@@ -91,19 +91,8 @@ impl ConvFolder {
     /// pending by a crash `interrupted` (saving that right away).
     pub fn open(dir: impl AsRef<Path>) -> Result<(ConvFolder, Loaded), ConvFileError> {
         let dir = dir.as_ref().to_path_buf();
-        let file = dir.join(CONVERSATION_FILE);
-        match fs::metadata(&dir) {
-            Ok(m) if !m.is_dir() => return Err(ConvFileError::NotAFolder { dir }),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(ConvFileError::NotFound { dir });
-            }
-            Err(source) => return Err(io_err("open", &dir, source)),
-        }
         // Checked before locking, so a stray folder does not get a `.lock`.
-        if !file.exists() {
-            return Err(ConvFileError::NoConversationFile { dir });
-        }
+        let file = conversation_file(&dir)?;
         let lock = take_lock(&dir)?;
         let removed_temps = remove_temps(&dir)?;
         let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
@@ -259,9 +248,6 @@ fn take_lock(dir: &Path) -> Result<File, ConvFileError> {
             File::open(&path).map_err(|_| e)
         })
         .map_err(|source| io_err("open the lock file", &path, source))?;
-    // `File::try_lock` is Rust 1.89; Cargo.toml still says 1.88 (asked the
-    // lead to raise `rust-version`).
-    #[allow(clippy::incompatible_msrv)]
     let locked = file.try_lock();
     match locked {
         Ok(()) => {}
@@ -309,18 +295,7 @@ fn io_err(action: &'static str, path: &Path, source: io::Error) -> ConvFileError
 /// `interrupted`, as the next open will mark them; the file is not written.
 pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), ConvFileError> {
     let dir = dir.as_ref().to_path_buf();
-    let file = dir.join(CONVERSATION_FILE);
-    match fs::metadata(&dir) {
-        Ok(m) if !m.is_dir() => return Err(ConvFileError::NotAFolder { dir }),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(ConvFileError::NotFound { dir });
-        }
-        Err(source) => return Err(io_err("open", &dir, source)),
-    }
-    if !file.exists() {
-        return Err(ConvFileError::NoConversationFile { dir });
-    }
+    let file = conversation_file(&dir)?;
     let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
     let mut conv = from_json(&bytes, &file)?;
     if !held_by_another(&dir) {
@@ -331,12 +306,36 @@ pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), Co
     Ok((conv, store))
 }
 
+/// `dir/conversation.json`, once `dir` is known to be a folder holding one.
+fn conversation_file(dir: &Path) -> Result<PathBuf, ConvFileError> {
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(ConvFileError::NotAFolder {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(ConvFileError::NotFound {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Err(source) => return Err(io_err("open", dir, source)),
+    }
+    let file = dir.join(CONVERSATION_FILE);
+    if !file.exists() {
+        return Err(ConvFileError::NoConversationFile {
+            dir: dir.to_path_buf(),
+        });
+    }
+    Ok(file)
+}
+
 /// Whether a running pixloom holds the folder's lock.
 fn held_by_another(dir: &Path) -> bool {
     let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
         return false;
     };
-    #[allow(clippy::incompatible_msrv)]
     let probe = file.try_lock_shared();
     matches!(probe, Err(fs::TryLockError::WouldBlock))
 }

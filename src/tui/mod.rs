@@ -41,7 +41,7 @@ use std::io;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr as _};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::convfile::ConvFolder;
 use crate::core::tree::{Conversation, NodeId, RequestParams};
@@ -114,10 +114,22 @@ pub async fn run_with_keys(args: TuiArgs, keys: keymap::Keymap) -> Result<()> {
     let choice = args.graphics;
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     app.keymap = keys;
-    let (tx, mut rx) = unbounded_channel();
-    let mut effects = Effects::new(engine, folder, tx.clone());
+    let (tx, rx) = unbounded_channel();
+    let effects = Effects::new(engine, folder, tx.clone());
+    in_terminal(&mut app, effects, tx, rx, choice).await
+}
+
+/// The terminal part of a run, shared by the app and the replay: set up,
+/// probe graphics (before the key reader starts: the probe reads the
+/// terminal's replies), loop, and restore.
+pub(crate) async fn in_terminal(
+    app: &mut App,
+    mut effects: Effects,
+    tx: UnboundedSender<Msg>,
+    mut rx: UnboundedReceiver<Msg>,
+    choice: GraphicsChoice,
+) -> Result<()> {
     let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
-    // Before the key reader starts: the probe reads the terminal's replies.
     let (detected, presenter) = terminal::detect_graphics(&mut guard, choice);
     app.graphics = detected.backend;
     let input =
@@ -127,7 +139,7 @@ pub async fn run_with_keys(args: TuiArgs, keys: keymap::Keymap) -> Result<()> {
         terminal: &mut guard.terminal,
         presenter,
     };
-    let result = drive(&mut app, &mut effects, &mut rx, &mut screen, Clock::now).await;
+    let result = drive(app, &mut effects, &mut rx, &mut screen, Clock::now).await;
     effects.shutdown();
     signals.abort();
     drop(input);

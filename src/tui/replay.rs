@@ -19,10 +19,10 @@ use tokio::sync::mpsc::unbounded_channel;
 use crate::convfile;
 use crate::core::tree::{Conversation, RequestParams};
 
+use super::Effects;
 use super::graphics::GraphicsChoice;
 use super::keymap::Keymap;
 use super::state::{App, Clock};
-use super::{Effects, TermScreen, terminal};
 
 /// Seconds per step, in tenths, from fastest to slowest.
 pub const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
@@ -126,26 +126,9 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
         .wrap_err_with(|| format!("could not read {}", args.dir.display()))?;
     let mut app = app(conv, Clock::now(), args.speed_secs, args.play);
     app.keymap = args.keys;
-    let (tx, mut rx) = unbounded_channel();
-    let mut effects = Effects::read_only(store, tx.clone());
-    // The same set-up as `tui::run`: graphics are probed before the key
-    // reader starts.
-    let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
-    let (detected, presenter) = terminal::detect_graphics(&mut guard, args.graphics);
-    app.graphics = detected.backend;
-    let input =
-        terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
-    let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
-    let mut screen = TermScreen {
-        terminal: &mut guard.terminal,
-        presenter,
-    };
-    let result = super::drive(&mut app, &mut effects, &mut rx, &mut screen, Clock::now).await;
-    effects.shutdown();
-    signals.abort();
-    drop(input);
-    drop(guard);
-    result
+    let (tx, rx) = unbounded_channel();
+    let effects = Effects::read_only(store, tx.clone());
+    super::in_terminal(&mut app, effects, tx, rx, args.graphics).await
 }
 
 #[cfg(test)]
