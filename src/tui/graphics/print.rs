@@ -169,18 +169,7 @@ impl Presenter {
         blank(w, a)?;
         if self.viuer_sixel && p.pixels.cell_px == VIUER_SIXEL_CELL {
             w.flush()?;
-            let config = viuer::Config {
-                x: a.x,
-                y: i16::try_from(a.y).unwrap_or(i16::MAX),
-                width: Some(u32::from(a.width)),
-                height: Some(u32::from(a.height)),
-                absolute_offset: true,
-                restore_cursor: false,
-                use_kitty: false,
-                use_iterm: false,
-                use_sixel: true,
-                ..viuer::Config::default()
-            };
+            let config = viuer_config(a, Protocol::Sixel);
             return viuer::print(&img, &config)
                 .map(|_| ())
                 .map_err(|e| io::Error::other(e.to_string()));
@@ -207,6 +196,30 @@ impl Presenter {
     }
 }
 
+/// The one viuer protocol to print with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Sixel,
+    Iterm,
+}
+
+/// viuer's settings for printing exactly over `a` with one protocol (the
+/// others turned off: viuer's own choice would probe the terminal).
+fn viuer_config(a: Rect, protocol: Protocol) -> viuer::Config {
+    viuer::Config {
+        x: a.x,
+        y: i16::try_from(a.y).unwrap_or(i16::MAX),
+        width: Some(u32::from(a.width)),
+        height: Some(u32::from(a.height)),
+        absolute_offset: true,
+        restore_cursor: false,
+        use_kitty: false,
+        use_iterm: protocol == Protocol::Iterm,
+        use_sixel: protocol == Protocol::Sixel,
+        ..viuer::Config::default()
+    }
+}
+
 /// iTerm2's inline image (OSC 1337) stretched over the area. viuer's
 /// printer is used when its environment check agrees; over SSH that check
 /// fails though the terminal is iTerm2, so the sequence is written here.
@@ -218,17 +231,7 @@ fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
     blank(w, a)?;
     if viuer::is_iterm_supported() {
         w.flush()?;
-        let config = viuer::Config {
-            x: a.x,
-            y: i16::try_from(a.y).unwrap_or(i16::MAX),
-            width: Some(u32::from(a.width)),
-            height: Some(u32::from(a.height)),
-            absolute_offset: true,
-            use_kitty: false,
-            use_iterm: true,
-            use_sixel: false,
-            ..viuer::Config::default()
-        };
+        let config = viuer_config(a, Protocol::Iterm);
         return viuer::print(&crop(p), &config)
             .map(|_| ())
             .map_err(|e| io::Error::other(e.to_string()));
