@@ -473,3 +473,36 @@ fn the_api_key_never_appears_in_output_logs_or_saved_files() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_during_send_saves_the_turn_as_cancelled() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProcess::start(&["--latency", "60"]);
+    let k = key();
+    let child = bin()
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .args(with_key(&fake, &k, &["send", "c", "--prompt", "slow one"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fake.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the request never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cancelled"), "{err}");
+    let show = pixloom(home.path(), &["show", "c", "--json"]).ok().json();
+    assert_eq!(show["nodes"][1]["status"], "cancelled");
+    assert_eq!(fake.billed(), 0);
+}
