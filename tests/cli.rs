@@ -103,7 +103,7 @@ fn send_show_export_round_trip() {
     assert!(nodes[1]["request_id"].as_str().unwrap().starts_with("req_"));
     assert_eq!(j["cost_usd"].as_f64(), Some(0.03));
 
-    // A branch from the first user turn's parent (a new root) and variants.
+    // Refine from the first result (--from n2) with three variants.
     let r = pixloom(
         home.path(),
         &with_key(

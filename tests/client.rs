@@ -69,15 +69,7 @@ async fn image_of(client: &Client, reply: Reply) -> image::DynamicImage {
 async fn every_response_shape_yields_the_image() {
     let gw = fake(FakeConfig::default()).await;
     let client = Client::new(settings(&gw.base_url())).unwrap();
-    for shape in [
-        Shape::DataUrl,
-        Shape::DataB64,
-        Shape::DataB64Bare,
-        Shape::DataBoth,
-        Shape::ChatMarkdown,
-        Shape::ChatBareUrl,
-        Shape::ChatDataUrl,
-    ] {
+    for shape in Shape::ALL {
         gw.set_shape(Some(shape));
         let ok = client
             .send(&chat("a lighthouse"))

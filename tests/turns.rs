@@ -72,6 +72,12 @@ impl Rig {
         id
     }
 
+    /// The gateway URL of a finished turn's image.
+    fn result_url(&self, id: NodeId) -> String {
+        let node = self.conv.node(id).unwrap();
+        node.images().next().unwrap().remote.clone().unwrap().url
+    }
+
     fn last_json(&self) -> Value {
         self.gw.requests().last().unwrap().json.clone().unwrap()
     }
@@ -118,17 +124,7 @@ async fn refinement_sends_the_earlier_image_and_never_a_sibling() {
     let req = r.engine.plan(&r.conv, sib).unwrap();
     let report = r.engine.run(r.folder.store.clone(), req).await;
     report.apply(&mut r.conv).unwrap();
-    let sib_url = r
-        .conv
-        .node(sib)
-        .unwrap()
-        .images()
-        .next()
-        .unwrap()
-        .remote
-        .clone()
-        .unwrap()
-        .url;
+    let sib_url = r.result_url(sib);
 
     r.conv.select(a1).unwrap();
     let a2 = r.turn(Some(a1), text("make it night"), &p).await;
@@ -137,17 +133,7 @@ async fn refinement_sends_the_earlier_image_and_never_a_sibling() {
     let msgs = body["messages"].as_array().unwrap();
     let roles: Vec<&str> = msgs.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["user", "assistant", "user"]);
-    let a1_url = r
-        .conv
-        .node(a1)
-        .unwrap()
-        .images()
-        .next()
-        .unwrap()
-        .remote
-        .clone()
-        .unwrap()
-        .url;
+    let a1_url = r.result_url(a1);
     assert_eq!(
         image_urls(&msgs[1]),
         vec![a1_url],
