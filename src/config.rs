@@ -15,11 +15,19 @@ use crate::core::size::SizeSpec;
 use crate::core::tree::Endpoint;
 use crate::gateway::{ApiKey, RetryPolicy, Settings};
 use crate::tui::graphics::GraphicsChoice;
+use crate::tui::keymap::{KeyTable, Keymap};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
 
 /// Environment variables read for the key, in order.
 pub const KEY_VARS: [&str; 3] = ["PIXLOOM_API_KEY", "APIYI_API_KEY", "OPENAI_API_KEY"];
+const ENV_BASE_URL: &str = "PIXLOOM_BASE_URL";
+const ENV_MODEL: &str = "PIXLOOM_MODEL";
+const ENV_SIZE: &str = "PIXLOOM_SIZE";
+/// `max_retries` above this counts as this.
+const MAX_RETRIES_CAP: u32 = 10;
+/// `image_budget` is clamped into this range.
+const IMAGE_BUDGET_RANGE: (usize, usize) = (1, 16);
 
 /// The settings in force.
 #[derive(Debug, Clone)]
@@ -37,7 +45,7 @@ pub struct Config {
     pub graphics: GraphicsChoice,
     /// `[keys.CONTEXT]` bindings merged over the default keymap
     /// (validated on load).
-    pub keys: crate::tui::keymap::KeyTable,
+    pub keys: KeyTable,
     /// Where the file layer came from, if a file was read.
     pub file: Option<PathBuf>,
 }
@@ -55,7 +63,7 @@ impl Default for Config {
             max_retries: 2,
             image_budget: ImageBudget::default(),
             graphics: GraphicsChoice::Auto,
-            keys: crate::tui::keymap::KeyTable::new(),
+            keys: KeyTable::new(),
             file: None,
         }
     }
@@ -76,9 +84,241 @@ pub struct FileLayer {
     pub max_retries: Option<u32>,
     pub image_budget: Option<usize>,
     /// `[keys.browse] "ctrl-n" = "move-down"`: see docs/keys.md.
-    pub keys: Option<crate::tui::keymap::KeyTable>,
+    pub keys: Option<KeyTable>,
     /// auto, kitty, iterm, sixel, blocks or none.
     pub graphics: Option<GraphicsChoice>,
+}
+
+/// One key of the config file, with everything docs/config.md says about
+/// it. [`SETTINGS`] is the single source of that doc: tests check it
+/// against [`FileLayer`]'s fields, the environment [`Config::load`] reads
+/// and the command line's flags.
+pub struct Setting {
+    pub key: &'static str,
+    /// The TOML type, as a reader would write it.
+    pub kind: &'static str,
+    /// The built-in value, read from [`Config::default`].
+    pub default: fn(&Config) -> String,
+    /// Environment variables that override the file, in lookup order.
+    pub env: &'static [&'static str],
+    /// The flag that overrides both.
+    pub flag: Option<&'static str>,
+    /// A valid value, written as in config.toml.
+    pub example: &'static str,
+    pub does: &'static str,
+}
+
+fn secs(d: Duration) -> String {
+    d.as_secs_f64().to_string()
+}
+
+/// Every key of config.toml, in the order docs/config.md lists them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "base_url",
+        kind: "string (URL)",
+        default: |c| c.base_url.clone(),
+        env: &[ENV_BASE_URL],
+        flag: Some("--base-url"),
+        example: "\"https://gateway.example.com\"",
+        does: "The gateway's root; `/v1/chat/completions`, `/v1/images/generations` \
+               and `/v1/images/edits` are appended (a trailing `/v1` is fine).",
+    },
+    Setting {
+        key: "api_key",
+        kind: "string",
+        default: |_| "none".to_owned(),
+        env: &KEY_VARS,
+        flag: Some("--api-key"),
+        example: "\"sk-…\"",
+        does: "The gateway's API key. Prefer the environment: a flag shows in the \
+               process list and a file is easy to share by mistake.",
+    },
+    Setting {
+        key: "model",
+        kind: "string",
+        default: |c| c.model.clone(),
+        env: &[ENV_MODEL],
+        flag: Some("--model"),
+        example: "\"gpt-image-2-all\"",
+        does: "The model. `gpt-image-2-all` takes no size field: pixloom writes the \
+               wanted dimensions into the prompt instead. Other names are sent as given.",
+    },
+    Setting {
+        key: "size",
+        kind: "string: `auto` or `WIDTHxHEIGHT`",
+        default: |c| c.size.to_string(),
+        env: &[ENV_SIZE],
+        flag: Some("--size"),
+        example: "\"2048x1152\"",
+        does: "Output size: `auto` or one of the gateway's 30 sizes (10 ratios × \
+               1K/2K/4K). Anything else is refused before a request, naming the nearest \
+               valid size.",
+    },
+    Setting {
+        key: "endpoint",
+        kind: "string: `chat` or `images`",
+        default: |c| c.endpoint.to_string(),
+        env: &[],
+        flag: Some("--endpoint"),
+        example: "\"images\"",
+        does: "`chat` sends the whole path as `/v1/chat/completions`; `images` uses \
+               `/v1/images/generations`, or `/v1/images/edits` when images are attached.",
+    },
+    Setting {
+        key: "request_timeout_secs",
+        kind: "number (seconds)",
+        default: |c| secs(c.request_timeout),
+        env: &[],
+        flag: Some("--request-timeout"),
+        example: "600",
+        does: "How long one request may take in all. 4K images can take minutes.",
+    },
+    Setting {
+        key: "connect_timeout_secs",
+        kind: "number (seconds)",
+        default: |c| secs(c.connect_timeout),
+        env: &[],
+        flag: None,
+        example: "5",
+        does: "How long to wait for a connection to the gateway.",
+    },
+    Setting {
+        key: "max_retries",
+        kind: "integer (0–10)",
+        default: |c| c.max_retries.to_string(),
+        env: &[],
+        flag: None,
+        example: "3",
+        does: "Retries after 429, 5xx or a refused connection, with backoff; \
+               `Retry-After` is honoured up to 120 s. Above 10 counts as 10.",
+    },
+    Setting {
+        key: "image_budget",
+        kind: "integer (1–16)",
+        default: |c| c.image_budget.max_images.to_string(),
+        env: &[],
+        flag: None,
+        example: "6",
+        does: "Images sent with one request: the current turn's references always, \
+               then earlier results, newest first, up to this many.",
+    },
+    Setting {
+        key: "graphics",
+        kind: "string: `auto`, `kitty`, `iterm`, `sixel`, `blocks` or `none`",
+        default: |c| match c.graphics {
+            GraphicsChoice::Auto => "auto".to_owned(),
+            GraphicsChoice::Force(b) => b.name().to_owned(),
+        },
+        env: &[],
+        flag: Some("--graphics"),
+        example: "\"blocks\"",
+        does: "Thumbnails in the app: detected once at start (see docs/graphics.md), \
+               or forced.",
+    },
+    Setting {
+        key: "keys",
+        kind: "tables `[keys.CONTEXT]`",
+        default: |_| "docs/keys.md".to_owned(),
+        env: &[],
+        flag: None,
+        example: "{ browse = { \"ctrl-n\" = \"move-down\" } }",
+        does: "Key bindings merged over the defaults; see [Key bindings](#key-bindings).",
+    },
+];
+
+/// `docs/config.md`, generated from [`SETTINGS`] (the test
+/// `config_doc_is_current` fails when the file is stale).
+pub fn markdown() -> String {
+    let defaults = Config::default();
+    let code = |s: &str| format!("`{}`", s.replace('|', "\\|"));
+    let mut out = String::from(
+        "# pixloom configuration\n\n\
+         Generated from `SETTINGS` in `src/config.rs` by the test `config_doc_is_current`\n\
+         (`UPDATE_DOCS=1 cargo test --lib config_doc` rewrites it).\n\n\
+         ## Where settings come from\n\n\
+         Each setting is looked up in layers; a later layer wins:\n\n\
+         1. the built-in default;\n\
+         2. the config file: `--config PATH`, else `$XDG_CONFIG_HOME/pixloom/config.toml`,\n   \
+         else `~/.config/pixloom/config.toml`. A missing file is fine; a file that does\n   \
+         not parse, has an unknown key or a bad value is an error naming the line;\n\
+         3. the environment;\n\
+         4. flags.\n\n\
+         `--demo` then points `base_url` and `api_key` at the fake gateway it starts\n\
+         on loopback, so it needs no key.\n\n\
+         ### The API key\n\n",
+    );
+    out.push_str(&format!(
+        "The key is read from `api_key` in the file, then from the environment in\n\
+         this order:\n\n{}\n\n\
+         (the first one set and not blank wins, and overrides the file), then from\n\
+         `--api-key`. It is never printed, logged, or saved in a conversation.\n\
+         Without a key, `send` fails saying how to set one; the app still opens to\n\
+         browse and replay.\n",
+        KEY_VARS
+            .iter()
+            .map(|v| code(v))
+            .collect::<Vec<_>>()
+            .join(" → "),
+    ));
+    out.push_str(
+        "\n## Keys\n\n\
+         | key | type | default | environment | flag | what it does |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for s in SETTINGS {
+        let env: Vec<String> = s.env.iter().map(|v| code(v)).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            code(s.key),
+            s.kind,
+            code(&(s.default)(&defaults)),
+            env.join(" → "),
+            s.flag.map(code).unwrap_or_default(),
+            s.does
+        ));
+    }
+    // One table from every example, so `keys` comes out as `[keys.browse]`
+    // after the plain keys (a test checks each example parses).
+    let mut example = toml::Table::new();
+    for s in SETTINGS {
+        if let Ok(t) = format!("{} = {}", s.key, s.example).parse::<toml::Table>() {
+            example.extend(t);
+        }
+    }
+    out.push_str(&format!(
+        "\nA config.toml that sets every key (each one is optional):\n\n```toml\n{}```\n",
+        toml::to_string(&example).unwrap_or_default()
+    ));
+    out.push_str(
+        "\n\
+         ## Key bindings\n\n\
+         A `[keys.CONTEXT]` table maps keys to action names and is merged over the\n\
+         default keymap; `\"none\"` unbinds a key. An unknown context, key or action\n\
+         is a config error naming it. [docs/keys.md](keys.md) lists every context,\n\
+         key and action.\n\n\
+         ```toml\n\
+         [keys.browse]\n\
+         \"ctrl-n\" = \"move-down\"\n\
+         \"d\" = \"none\"\n\
+         ```\n\n\
+         ## Files pixloom writes\n\n\
+         - **Log**: `$XDG_STATE_HOME/pixloom/pixloom.log`, else\n  \
+         `~/.local/state/pixloom/pixloom.log`. `--log-level LEVEL` (`error`, `warn`,\n  \
+         `info`, `debug`, `trace`, or a filter like `pixloom=debug`) or `PIXLOOM_LOG`\n  \
+         sets the detail; the default is `info`. The API key never reaches it.\n\
+         - **Thumbnail cache**: `$XDG_CACHE_HOME/pixloom/thumbs/`, else\n  \
+         `~/.cache/pixloom/thumbs/`. Safe to delete at any time.\n\
+         - **Conversations**: `NAME.pixloom/` folders where you name them (the\n  \
+         current directory for a bare NAME); see [file-format.md](file-format.md).\n\n\
+         ## Other environment variables\n\n\
+         - `PIXLOOM_LOG`: the log filter when `--log-level` is not given.\n\
+         - `PIXLOOM_DEMO_LATENCY`: seconds the `--demo` gateway takes per answer\n  \
+         (default 3).\n\
+         - `XDG_CONFIG_HOME`, `XDG_STATE_HOME`, `XDG_CACHE_HOME`, `HOME`: where the\n  \
+         files above go.\n",
+    );
+    out
 }
 
 /// What flags say; `None` leaves the lower layers in force.
@@ -95,21 +335,42 @@ pub struct FlagLayer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("could not read the config file {path}: {source}")]
+    #[error(
+        "could not read the config file {path}: {source}. Check its permissions, or pass --config with another file."
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "the config file {path} is not valid: {message}Fix it, or move it away to use the defaults."
+        "the config file {path} given with --config does not exist. Check the path, or leave --config out to use ~/.config/pixloom/config.toml."
     )]
-    Invalid { path: PathBuf, message: String },
-    #[error("{var} is not valid: {message}")]
-    Env { var: &'static str, message: String },
-    #[error("the config file's [keys] are not valid: {0}")]
-    Keys(String),
-    #[error("{what} must be a positive number of seconds, not {value}")]
-    BadDuration { what: &'static str, value: f64 },
+    NoSuchFile { path: PathBuf },
+    #[error(
+        "the config file {path} is not valid at line {line}, column {column}: {message}. Fix that line (docs/config.md lists every key), or move the file away to use the defaults."
+    )]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{var} is not valid: {message}. Set it to {expected}, or unset it.")]
+    Env {
+        var: &'static str,
+        message: String,
+        expected: &'static str,
+    },
+    #[error(
+        "the key bindings in {} are not valid: {message}. Fix or remove that line (docs/keys.md lists every key and action).",
+        path.as_ref().map_or_else(|| "the config file".to_owned(), |p| p.display().to_string())
+    )]
+    Keys {
+        path: Option<PathBuf>,
+        message: String,
+    },
+    #[error("{what} must be a positive number of seconds, not {value}. Use a number like 300.")]
+    BadDuration { what: String, value: f64 },
     #[error(
         "no API key is set. Set one with `export PIXLOOM_API_KEY=sk-…` (APIYI_API_KEY and OPENAI_API_KEY are read too), \
          or `api_key = \"sk-…\"` in {config_hint}, or pass --api-key. To try pixloom without a key, run it with --demo."
@@ -130,15 +391,46 @@ pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathB
     Some(base.join("pixloom").join("config.toml"))
 }
 
-fn seconds(what: &'static str, value: f64) -> Result<Duration, ConfigError> {
+fn seconds(what: impl Into<String>, value: f64) -> Result<Duration, ConfigError> {
     if value.is_finite() && value > 0.0 && value < 1e7 {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(ConfigError::BadDuration { what, value })
+        Err(ConfigError::BadDuration {
+            what: what.into(),
+            value,
+        })
     }
 }
 
+/// toml's own rendering spans several lines (a source excerpt with
+/// carets); the one-line error keeps its message and position.
+fn invalid_file(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let start = e.span().map_or(0, |s| s.start).min(text.len());
+    let before = text.get(..start).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+        message: e.message().trim().trim_end_matches('.').to_owned(),
+    }
+}
+
+/// The default keymap with `keys` merged over it; a bad binding is an
+/// error naming the file it came from.
+fn keymap_with(keys: &KeyTable, path: Option<&Path>) -> Result<Keymap, ConfigError> {
+    Keymap::with_overrides(keys).map_err(|message| ConfigError::Keys {
+        path: path.map(Path::to_owned),
+        message,
+    })
+}
+
 impl Config {
+    /// The keymap in force: the defaults with `[keys.CONTEXT]` merged in.
+    pub fn keymap(&self) -> Result<Keymap, ConfigError> {
+        keymap_with(&self.keys, self.file.as_deref())
+    }
+
     /// Layers defaults, the file at `path` (missing is fine), the
     /// environment (read through `env`, so tests need not touch the real
     /// one) and the flags.
@@ -152,11 +444,8 @@ impl Config {
             match std::fs::read_to_string(path) {
                 Ok(text) => {
                     let layer: FileLayer =
-                        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-                            path: path.to_owned(),
-                            message: e.to_string(),
-                        })?;
-                    cfg.apply_file(layer)?;
+                        toml::from_str(&text).map_err(|e| invalid_file(path, &text, &e))?;
+                    cfg.apply_file(layer, path)?;
                     cfg.file = Some(path.to_owned());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -168,7 +457,7 @@ impl Config {
                 }
             }
         }
-        if let Some(v) = env("PIXLOOM_BASE_URL").filter(|v| !v.is_empty()) {
+        if let Some(v) = env(ENV_BASE_URL).filter(|v| !v.is_empty()) {
             cfg.base_url = v;
         }
         if let Some(k) = KEY_VARS
@@ -177,22 +466,24 @@ impl Config {
         {
             cfg.api_key = Some(ApiKey::new(k));
         }
-        if let Some(v) = env("PIXLOOM_MODEL").filter(|v| !v.is_empty()) {
+        if let Some(v) = env(ENV_MODEL).filter(|v| !v.is_empty()) {
             cfg.model = v;
         }
-        if let Some(v) = env("PIXLOOM_SIZE").filter(|v| !v.is_empty()) {
+        if let Some(v) = env(ENV_SIZE).filter(|v| !v.is_empty()) {
             cfg.size = v
                 .parse()
                 .map_err(|e: crate::core::size::SizeError| ConfigError::Env {
-                    var: "PIXLOOM_SIZE",
+                    var: ENV_SIZE,
                     message: e.to_string(),
+                    expected: "auto or a size like 2048x1152",
                 })?;
         }
         cfg.apply_flags(flags)?;
         Ok(cfg)
     }
 
-    fn apply_file(&mut self, f: FileLayer) -> Result<(), ConfigError> {
+    fn apply_file(&mut self, f: FileLayer, path: &Path) -> Result<(), ConfigError> {
+        let in_file = |key: &str| format!("{key} in {}", path.display());
         if let Some(v) = f.base_url {
             self.base_url = v;
         }
@@ -209,16 +500,16 @@ impl Config {
             self.endpoint = v;
         }
         if let Some(v) = f.connect_timeout_secs {
-            self.connect_timeout = seconds("connect_timeout_secs", v)?;
+            self.connect_timeout = seconds(in_file("connect_timeout_secs"), v)?;
         }
         if let Some(v) = f.request_timeout_secs {
-            self.request_timeout = seconds("request_timeout_secs", v)?;
+            self.request_timeout = seconds(in_file("request_timeout_secs"), v)?;
         }
         if let Some(v) = f.max_retries {
-            self.max_retries = v.min(10);
+            self.max_retries = v.min(MAX_RETRIES_CAP);
         }
         if let Some(keys) = f.keys {
-            crate::tui::keymap::Keymap::with_overrides(&keys).map_err(ConfigError::Keys)?;
+            keymap_with(&keys, Some(path))?;
             self.keys = keys;
         }
         if let Some(v) = f.graphics {
@@ -226,7 +517,7 @@ impl Config {
         }
         if let Some(v) = f.image_budget {
             self.image_budget = ImageBudget {
-                max_images: v.clamp(1, 16),
+                max_images: v.clamp(IMAGE_BUDGET_RANGE.0, IMAGE_BUDGET_RANGE.1),
             };
         }
         Ok(())
@@ -361,7 +652,10 @@ mod tests {
             ("base_url = ", "config.toml"),
             ("modle = \"x\"", "unknown field `modle`"),
             ("size = \"1024x768\"", "1280x960"),
-            ("endpoint = \"rest\"", "endpoint"),
+            (
+                "endpoint = \"rest\"",
+                "line 1, column 12: unknown variant `rest`",
+            ),
             ("request_timeout_secs = -1", "positive"),
         ] {
             let p = write(&dir, text);
@@ -424,6 +718,89 @@ mod tests {
             err.to_string().contains("auto, kitty, iterm, sixel"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn config_doc_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs/config.md");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/config.md is stale: run UPDATE_DOCS=1 cargo test --lib config_doc"
+        );
+    }
+
+    /// serde's unknown-field error lists every field `FileLayer` has: the
+    /// table must name exactly those.
+    #[test]
+    fn settings_list_every_file_key() {
+        let err = toml::from_str::<FileLayer>("no_such_key = 1").expect_err("unknown key");
+        let msg = err.message();
+        let listed = msg
+            .split_once("expected one of ")
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("no field list in {msg:?}"));
+        let mut fields: Vec<&str> = listed
+            .split(", ")
+            .map(|f| f.trim().trim_matches('`'))
+            .collect();
+        let mut keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        fields.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, fields);
+    }
+
+    /// The doc's example for each key is valid and changes the setting,
+    /// from the file, from each environment variable and from the flag.
+    #[test]
+    fn each_setting_is_read_from_the_file_the_environment_and_its_flag() {
+        use clap::{CommandFactory as _, Parser as _};
+        let dir = tempfile::tempdir().expect("tmp");
+        let shown = |c: &Config| {
+            format!(
+                "{:?}",
+                Config {
+                    file: None,
+                    ..c.clone()
+                }
+            )
+        };
+        let default = shown(&Config::default());
+        let cli = crate::cli::Cli::command();
+        for s in SETTINGS {
+            let p = write(&dir, &format!("{} = {}\n", s.key, s.example));
+            let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", s.key));
+            assert_ne!(
+                shown(&c),
+                default,
+                "{} = {} changed nothing",
+                s.key,
+                s.example
+            );
+            let plain = s.example.trim_matches('"');
+            for var in s.env {
+                let c = Config::load(None, &env_of(&[(var, plain)]), &FlagLayer::default())
+                    .unwrap_or_else(|e| panic!("{var}: {e}"));
+                assert_ne!(shown(&c), default, "{var}={plain} changed nothing");
+            }
+            if let Some(flag) = s.flag {
+                let long = flag.trim_start_matches("--");
+                assert!(
+                    cli.get_arguments().any(|a| a.get_long() == Some(long)),
+                    "no flag {flag}"
+                );
+                let cli = crate::cli::Cli::try_parse_from(["pixloom", flag, plain])
+                    .unwrap_or_else(|e| panic!("{flag} {plain}: {e}"));
+                let c = Config::load(None, &env_of(&[]), &cli.global.flag_layer())
+                    .unwrap_or_else(|e| panic!("{flag}: {e}"));
+                assert_ne!(shown(&c), default, "{flag} {plain} changed nothing");
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,11 @@ fn main() -> std::process::ExitCode {
     // restore) goes through it.
     let _ = color_eyre::install();
     let cli = pixloom::cli::Cli::parse();
+    // Before the log is set up: completions must work without touching
+    // the state folder (they are often generated at install time).
+    if let Some(pixloom::cli::Command::Completions(args)) = &cli.command {
+        return exit(pixloom::cli::print_completions(args.shell));
+    }
     let _log = pixloom::logging::init(cli.global.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,7 +24,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(pixloom::cli::run(cli)) {
+    exit(runtime.block_on(pixloom::cli::run(cli)))
+}
+
+/// A failure is one line on stderr (and in the log) and a non-zero exit.
+fn exit(result: color_eyre::Result<()>) -> std::process::ExitCode {
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use clap::{Args, ValueEnum};
-use color_eyre::eyre::{Result, WrapErr as _};
+use color_eyre::eyre::{Result, eyre};
 
 use crate::convfile;
 use crate::core::tree::{Conversation, ImageRef, Node, NodeId};
@@ -37,8 +37,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         Format::Html => html(&conv, &store)?,
         Format::Markdown => markdown(&conv, &store, args.out.parent().unwrap_or(Path::new("."))),
     };
-    durable::write_atomic(&args.out, text.as_bytes())
-        .wrap_err_with(|| format!("could not write {}", args.out.display()))?;
+    // The error names the file already.
+    durable::write_atomic(&args.out, text.as_bytes()).map_err(|e| {
+        eyre!("{e}. Check that the folder exists and is writable, or pick another --out.")
+    })?;
     println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -23,13 +23,29 @@ use crate::fake::{FakeArgs, FakeConfig, FakeGateway};
 use crate::{gateway, tui};
 
 const EXAMPLES: &str = "\
+Settings: docs/config.md (config.toml, environment, flags). Keys: docs/keys.md.
+
 Examples:
-  pixloom --demo                          open the app against the built-in fake gateway (no key)
-  pixloom fox                             open (or create) fox.pixloom/ in the app
+  pixloom --demo                      # the app against the built-in fake gateway: no key
+  pixloom fox                         # open (or create) fox.pixloom/ in the app
   pixloom send fox --prompt 'a red fox in snow' --size 2048x1152
   pixloom send fox --prompt 'make it dusk' --from n2 --variants 3
   pixloom show fox --json
-  pixloom export fox --format html --out fox.html";
+  pixloom export fox --format html --out fox.html
+  pixloom replay fox
+  pixloom completions bash > ~/.local/share/bash-completion/completions/pixloom";
+
+/// Where each shell looks for completions, as `completions --help` shows it.
+const COMPLETIONS_HELP: &str = "\
+The script goes to stdout; no key and no config file are needed. Put it where
+your shell looks for completions, then open a new shell:
+
+Examples:
+  pixloom completions bash > ~/.local/share/bash-completion/completions/pixloom
+  pixloom completions zsh > ~/.zfunc/_pixloom    # ~/.zshrc: fpath+=(~/.zfunc) before compinit
+  pixloom completions fish > ~/.config/fish/completions/pixloom.fish
+  pixloom completions elvish >> ~/.config/elvish/rc.elv
+  pixloom completions powershell >> $PROFILE";
 
 /// Keyboard-driven, multi-turn image generation and editing in the terminal.
 #[derive(Debug, Parser)]
@@ -73,38 +89,105 @@ pub struct GlobalArgs {
     /// Thumbnails: auto (detect), kitty, iterm, sixel, blocks or none [default: auto].
     #[arg(long, global = true, value_name = "MODE")]
     pub graphics: Option<tui::GraphicsChoice>,
-    /// Log detail in the log file: error, warn, info, debug or trace.
-    #[arg(long, global = true, value_name = "LEVEL")]
+    /// Log detail in the log file: error, warn, info, debug or trace [default: info].
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = log_level)]
     pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The flags' layer of the configuration.
+    pub fn flag_layer(&self) -> FlagLayer {
+        FlagLayer {
+            base_url: self.base_url.clone(),
+            api_key: self.api_key.clone(),
+            model: self.model.clone(),
+            size: self.size,
+            endpoint: self.endpoint,
+            request_timeout_secs: self.request_timeout,
+            graphics: self.graphics,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a prompt as a new turn and wait for the result(s).
-    #[command(
-        after_help = "Examples:\n  pixloom send fox --prompt 'a red fox in snow'\n  pixloom send fox --prompt 'same, at night' --from n2 --image ref.jpg --variants 2 --json"
-    )]
+    #[command(after_help = "\
+Examples:
+  pixloom send fox --prompt 'a red fox in snow'
+  pixloom send fox --prompt 'same, at night' --from n2 --image ref.jpg --variants 2 --json
+  pixloom send fox --prompt 'a poster' --size 1152x2048 --model gpt-image-2-all")]
     Send(send::SendArgs),
     /// Print a conversation's tree.
-    #[command(
-        after_help = "Examples:\n  pixloom show fox\n  pixloom show fox.pixloom --json | jq '.nodes[] | select(.status==\"done\")'"
-    )]
+    #[command(after_help = "\
+Examples:
+  pixloom show fox
+  pixloom show fox.pixloom --json | jq '.nodes[] | select(.status==\"done\")'")]
     Show(show::ShowArgs),
     /// Write a conversation as one HTML file (images embedded) or Markdown.
-    #[command(
-        after_help = "Examples:\n  pixloom export fox --format html --out fox.html\n  pixloom export fox --format markdown --out fox.md"
-    )]
+    #[command(after_help = "\
+Examples:
+  pixloom export fox --format html --out fox.html
+  pixloom export fox --format markdown --out fox.md")]
     Export(export::ExportArgs),
     /// Serve the fake gateway on loopback (for tests, demos, benchmarks).
-    #[command(
-        after_help = "Examples:\n  pixloom fake-gateway --port 8080 --latency 2\n  pixloom fake-gateway --fail 429,500 --mode chat-markdown"
-    )]
+    #[command(after_help = "\
+Examples:
+  pixloom fake-gateway --port 8080 --latency 2
+  pixloom fake-gateway --fail 429,500 --mode chat-markdown")]
     FakeGateway(FakeArgs),
     /// Play a saved conversation back turn by turn, offline and read-only.
-    #[command(
-        after_help = "Examples:\n  pixloom replay fox                    space steps, p plays, +/- speed, h/l pick a branch\n  pixloom replay ~/Downloads/fox.pixloom --play --speed 1\n\nNo request is made and no key is needed; the folder is only read."
-    )]
+    #[command(after_help = "\
+No request is made and no key is needed; the folder is only read.
+Keys: space steps, p plays, +/- speed, h/l pick a branch.
+
+Examples:
+  pixloom replay fox
+  pixloom replay ~/Downloads/fox.pixloom --play --speed 1")]
     Replay(replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes the completion script for `shell` to stdout. Needs no config,
+/// key or log file, so it works on a fresh machine.
+pub fn print_completions(shell: clap_complete::Shell) -> Result<()> {
+    use clap::CommandFactory as _;
+    use std::io::Write as _;
+    // Rendered whole first: clap_complete panics on a write error, and a
+    // closed pipe (`| head`) is not a panic.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pixloom", &mut script);
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&script).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).wrap_err("could not write the completion script to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `--log-level`: a level, or a tracing filter with `=` (`pixloom=debug`).
+/// Checked here because the log set-up falls back to `info` silently.
+fn log_level(s: &str) -> std::result::Result<String, String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let ok = LEVELS.contains(&s.to_ascii_lowercase().as_str())
+        || (s.contains('=') && tracing_subscriber::EnvFilter::try_new(s).is_ok());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "use error, warn, info, debug or trace (or a filter like pixloom=debug), not {s:?}"
+        ))
+    }
 }
 
 /// Parses the command line and runs it.
@@ -113,6 +196,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::FakeGateway(args)) => crate::fake::run(args).await,
         Some(Command::Show(args)) => show::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Completions(args)) => print_completions(args.shell),
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
             let r = replay::run(&session.config, args).await;
@@ -149,7 +233,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     };
     let dir = convfile::conversation_dir(conv.unwrap_or(default_name));
     let (folder, loaded) = ConvFolder::open_or_create(&dir, OffsetDateTime::now_utc())?;
-    let keys = tui::keymap::Keymap::with_overrides(&cfg.keys).map_err(config::ConfigError::Keys)?;
+    let keys = cfg.keymap()?;
     tui::run_with_keys(
         tui::TuiArgs {
             folder,
@@ -192,20 +276,15 @@ const DEMO_KEY: &str = "sk-pixloom-demo";
 impl Session {
     pub async fn start(global: &GlobalArgs) -> Result<Session> {
         let env = |k: &str| std::env::var(k).ok();
+        // The default file may be missing; a file named with --config may not.
+        if let Some(p) = global.config.as_ref().filter(|p| !p.exists()) {
+            return Err(config::ConfigError::NoSuchFile { path: p.clone() }.into());
+        }
         let path = global
             .config
             .clone()
             .or_else(|| config::default_config_path(&env));
-        let flags = FlagLayer {
-            base_url: global.base_url.clone(),
-            api_key: global.api_key.clone(),
-            model: global.model.clone(),
-            size: global.size,
-            endpoint: global.endpoint,
-            request_timeout_secs: global.request_timeout,
-            graphics: global.graphics,
-        };
-        let mut config = Config::load(path.as_deref(), &env, &flags)?;
+        let mut config = Config::load(path.as_deref(), &env, &global.flag_layer())?;
         let demo = if global.demo {
             // A few seconds by default so a newcomer sees progress;
             // tests shorten it.

@@ -4,7 +4,7 @@
 use clap::Args;
 use color_eyre::eyre::Result;
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::convfile;
 use crate::tui;
 
@@ -22,7 +22,7 @@ pub struct ReplayArgs {
 }
 
 pub async fn run(config: &Config, args: ReplayArgs) -> Result<()> {
-    let keys = tui::keymap::Keymap::with_overrides(&config.keys).map_err(ConfigError::Keys)?;
+    let keys = config.keymap()?;
     let speed = if args.speed.is_finite() && args.speed > 0.0 {
         Some(args.speed)
     } else {

@@ -61,15 +61,22 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     // Everything a user can get wrong is checked before the file changes.
     let engine = session.engine()?;
     if args.prompt.trim().is_empty() {
-        return Err(eyre!("the prompt is empty: say what you want to see"));
+        return Err(eyre!(
+            "the prompt is empty. Say what you want to see: --prompt 'a red fox in snow'"
+        ));
     }
     let now = OffsetDateTime::now_utc();
     let dir = convfile::conversation_dir(&args.conv);
     let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
     let mut conv = loaded.conv;
     if let Some(from) = args.from {
-        conv.node(from)
-            .map_err(|e| eyre!("--from {from}: {e} in {}", dir.display()))?;
+        conv.node(from).map_err(|e| {
+            eyre!(
+                "--from {from}: {e} in {}. Run `pixloom show {}` to list the nodes.",
+                dir.display(),
+                args.conv
+            )
+        })?;
     }
     let mut parts = vec![Part::Text {
         text: args.prompt.clone(),
@@ -163,7 +170,10 @@ fn report(conv: &Conversation, store: &ImageStore, ids: &[NodeId], json: bool) -
         cost += turn.map_or(0, |t| t.cost_micro_usd);
         let error = turn.and_then(|t| match t.status {
             Status::Done => None,
-            Status::Refused => Some(format!("refused: {}", n.text())),
+            Status::Refused => Some(format!(
+                "the gateway refused the prompt ({}). Rephrase it and send again.",
+                n.text().trim_end_matches('.')
+            )),
             _ => Some(
                 t.error
                     .as_ref()

@@ -516,7 +516,16 @@ fn status_error(status: StatusCode, body: &[u8], request_id: Option<String>) -> 
             ErrorKind::Server,
             "The gateway failed upstream; retry (4K fails more often: try 2K).",
         ),
-        _ => (ErrorKind::BadRequest, "Unexpected answer from the gateway."),
+        _ => (
+            ErrorKind::BadRequest,
+            "Unexpected answer from the gateway; check --base-url, then retry.",
+        ),
+    };
+    // "The model `x` does not exist": the fix is the model, not the request.
+    let advice = if matches!(code, 400 | 404 | 422) && said.to_ascii_lowercase().contains("model") {
+        "Pick a model the gateway serves with --model or `model` in config.toml (gpt-image-2-vip or gpt-image-2-all)."
+    } else {
+        advice
     };
     GatewayError {
         kind,
