@@ -20,12 +20,22 @@ pub const TEMP_PREFIX: &str = ".tmp-";
 /// was, the temporary file is removed, and the error names `path`. The new
 /// file keeps the old file's permissions when there was one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_via(path, bytes, |file, bytes| file.write_all(bytes))
+}
+
+/// [`write_atomic`] with the bytes written into the temporary file by
+/// `write`: the seam the tests use to inject a full disk (ENOSPC).
+fn write_atomic_via(
+    path: &Path,
+    bytes: &[u8],
+    write: impl FnOnce(&mut File, &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(|e| named(e, "cannot write", path))?;
-    tmp.write_all(bytes)
+    write(tmp.as_file_mut(), bytes)
         .and_then(|()| {
             if let Ok(meta) = fs::metadata(path) {
                 // Best effort: a file the user made group-readable stays so.
@@ -193,6 +203,47 @@ mod tests {
         assert!(dir.path().join(".tmp-dir").exists());
         assert_eq!(remove_stray_temps(dir.path()).unwrap(), 0);
         assert_eq!(remove_stray_temps(&dir.path().join("missing")).unwrap(), 0);
+    }
+
+    /// A disk with `room` bytes left: writes fail with ENOSPC past it, as
+    /// the kernel reports it.
+    struct FullDisk<'a> {
+        file: &'a mut File,
+        room: usize,
+    }
+
+    impl Write for FullDisk<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            let n = self.file.write(&buf[..buf.len().min(self.room)])?;
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.file.flush()
+        }
+    }
+
+    #[test]
+    fn a_full_disk_keeps_the_old_file_and_says_storage_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("conversation.json");
+        write_atomic(&p, b"the old version").unwrap();
+        let new = vec![b'x'; 10_000];
+        for room in [0, 1, 4096, new.len() - 1] {
+            let e = write_atomic_via(&p, &new, |file, b| FullDisk { file, room }.write_all(b))
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::StorageFull, "room {room}: {e}");
+            assert!(e.to_string().contains("conversation.json"), "{e}");
+            assert_eq!(fs::read(&p).unwrap(), b"the old version", "room {room}");
+            assert!(temps_in(dir.path()).is_empty(), "room {room}");
+        }
+        // With room enough, the same seam writes the new version.
+        let room = new.len();
+        write_atomic_via(&p, &new, |file, b| FullDisk { file, room }.write_all(b)).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), new);
     }
 
     #[test]

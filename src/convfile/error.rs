@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub enum ConvFileError {
     #[error("{} does not exist. Check the name, or start a new conversation.", dir.display())]
     NotFound { dir: PathBuf },
-    #[error("{} is a file, not a conversation folder (NAME.pixloom/).", dir.display())]
+    #[error("{} is not a conversation folder: it, or a folder above it, is a file. Pick another name, or move that file away.", dir.display())]
     NotAFolder { dir: PathBuf },
     #[error("{} has no conversation.json, so it is not a pixloom conversation (or the file was deleted). Restore it from a backup, or pick another name.", dir.display())]
     NoConversationFile { dir: PathBuf },
@@ -32,6 +32,8 @@ pub enum ConvFileError {
     Newer { path: PathBuf, found: String },
     #[error("{} is not a pixloom conversation ({why}); it was not changed. Open a folder made by pixloom.", path.display())]
     NotPixloom { path: PathBuf, why: String },
+    #[error("saved conversation {} is {} MB, more than any pixloom conversation (pixloom reads at most {} MB); it was not read or changed. It is probably not a conversation: restore it from a backup, or open another conversation.", path.display(), size / 1_000_000, cap / 1_000_000)]
+    TooLarge { path: PathBuf, size: u64, cap: u64 },
     #[error("saved conversation {} is inconsistent: {broken}; it was not changed. Restore it from a backup, or open another conversation.", path.display())]
     Inconsistent { path: PathBuf, broken: String },
     #[error("cannot {action} {}: {source}. Check the folder's permissions.", path.display())]
@@ -42,12 +44,24 @@ pub enum ConvFileError {
         source: io::Error,
     },
     /// `source` names the file (it comes from the durable write).
-    #[error(
-        "{source}; the previous version is intact. Free some disk space or fix the folder's permissions, then save again."
-    )]
+    #[error("{source}; the previous version is intact. {}", save_advice(source))]
     Save {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
+}
+
+/// What to do after a failed save, by what failed.
+fn save_advice(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            "The disk is full: free some space, then save again; or copy the conversation folder to a disk with room and open it there."
+        }
+        io::ErrorKind::FileTooLarge => "Delete some branches, then save again.",
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            "Fix the folder's permissions, then save again."
+        }
+        _ => "Free some disk space or fix the folder's permissions, then save again.",
+    }
 }

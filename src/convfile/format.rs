@@ -1,7 +1,9 @@
 //! `conversation.json`: `{"format":"pixloom/1", …the conversation…}`,
-//! pretty-printed. Reading checks, in order: JSON syntax, that it is an
-//! object with a pixloom `format` this version reads, the fields, and the
-//! tree's invariants — each failure its own error, nothing written.
+//! pretty-printed. Reading checks, in order: that it is JSON text at all
+//! (UTF-16 and binary files are named; a UTF-8 byte-order mark is
+//! skipped), JSON syntax, that it is an object with a pixloom `format` this
+//! version reads, the fields, and the tree's invariants — each failure its
+//! own error, nothing written.
 
 use std::path::Path;
 
@@ -37,6 +39,8 @@ pub fn to_json(conv: &Conversation) -> Result<String, serde_json::Error> {
 
 /// Parses and checks a saved file's bytes; `path` is for the messages.
 pub fn from_json(bytes: &[u8], path: &Path) -> Result<Conversation, ConvFileError> {
+    // Editors on some systems add a UTF-8 byte-order mark when saving.
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ConvFileError::Empty {
             path: path.to_path_buf(),
@@ -46,6 +50,9 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Conversation, ConvFileErro
         path: path.to_path_buf(),
         why,
     };
+    if let Some(what) = not_json_text(bytes) {
+        return Err(not_pixloom(what));
+    }
     // First as plain JSON: syntax errors get a position, and the format is
     // checked before any field is interpreted.
     let value: Value = serde_json::from_slice(bytes).map_err(|e| damaged(path, &e))?;
@@ -74,6 +81,36 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Conversation, ConvFileErro
         broken,
     })?;
     Ok(conv)
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What a file that is not JSON text at all holds, for the message (a
+/// damaged conversation is still JSON text and gets a position instead).
+fn not_json_text(bytes: &[u8]) -> Option<String> {
+    let utf16 = bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || bytes.starts_with(b"{\0")
+        || bytes.starts_with(b"\0{");
+    if utf16 {
+        return Some("it is UTF-16 text; pixloom writes UTF-8".into());
+    }
+    // JSON text starts with `{` or `[` and has no NUL; binary files
+    // (images, archives) have NULs early on.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let head = &bytes[..bytes.len().min(1024)];
+    if matches!(first, Some(b'{' | b'[')) || !head.contains(&0) {
+        return None;
+    }
+    let what = match crate::images::inspect(bytes) {
+        Ok(info) => format!("a {} image", info.format.name()),
+        Err(crate::images::ImageError::NotAnImage {
+            looks_like: Some(what),
+            ..
+        }) => what.to_string(),
+        Err(_) => "binary data".to_string(),
+    };
+    Some(format!("it holds {what}, not JSON text"))
 }
 
 /// `pixloom/1` (or `pixloom/1.x`) is read; a higher major is newer.

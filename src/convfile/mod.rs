@@ -33,6 +33,10 @@ pub const CONVERSATION_FILE: &str = "conversation.json";
 pub const IMAGES_DIR: &str = "images";
 /// The lock file inside the folder.
 pub const LOCK_FILE: &str = ".lock";
+/// The largest `conversation.json` read or written: far above any real
+/// one (a 1000-turn conversation is about 1 MB), and a bound on the
+/// memory a hostile file can take.
+pub const MAX_CONVERSATION_BYTES: u64 = 250_000_000;
 
 /// The folder a command-line argument names: `foo` → `foo.pixloom`;
 /// `foo.pixloom`, `foo.pixloom/` and `foo.pixloom/conversation.json` →
@@ -95,7 +99,7 @@ impl ConvFolder {
         let file = conversation_file(&dir)?;
         let lock = take_lock(&dir)?;
         let removed_temps = remove_temps(&dir)?;
-        let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
+        let bytes = read_capped(&file)?;
         let mut conv = from_json(&bytes, &file)?;
         let store = ImageStore::open(dir.join(IMAGES_DIR))
             .map_err(|source| io_err("open", &dir.join(IMAGES_DIR), source))?;
@@ -171,10 +175,7 @@ impl ConvFolder {
     /// one, never a mix; on failure the old version is intact.
     pub fn save(&self, conv: &Conversation) -> Result<(), ConvFileError> {
         let path = self.file();
-        let json = to_json(conv).map_err(|e| ConvFileError::Save {
-            source: io::Error::other(format!("cannot encode {}: {e}", path.display())),
-            path: path.clone(),
-        })?;
+        let json = encode(conv, &path, MAX_CONVERSATION_BYTES)?;
         durable::write_atomic(&path, json.as_bytes())
             .map_err(|source| ConvFileError::Save { path, source })
     }
@@ -195,6 +196,64 @@ impl ConvFolder {
         }
         out
     }
+}
+
+/// The file's text for `conv`, refused when over `cap` bytes: a file
+/// pixloom would then refuse to read is never written.
+fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFileError> {
+    let failed = |source: io::Error| ConvFileError::Save {
+        path: path.to_path_buf(),
+        source,
+    };
+    let json = to_json(conv).map_err(|e| {
+        failed(io::Error::other(format!(
+            "cannot encode {}: {e}",
+            path.display()
+        )))
+    })?;
+    if json.len() as u64 > cap {
+        return Err(failed(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "{} would be {} MB, more than pixloom reads back ({} MB)",
+                path.display(),
+                json.len() / 1_000_000,
+                cap / 1_000_000
+            ),
+        )));
+    }
+    Ok(json)
+}
+
+/// Reads `conversation.json`, refusing anything but a regular file of at
+/// most [`MAX_CONVERSATION_BYTES`] before reading it (a pipe would block, a huge
+/// file would take the memory).
+fn read_capped(file: &Path) -> Result<Vec<u8>, ConvFileError> {
+    let read_err = |source| io_err("read", file, source);
+    let meta = fs::metadata(file).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(ConvFileError::NotPixloom {
+            path: file.to_path_buf(),
+            why: "it is not a regular file".into(),
+        });
+    }
+    let too_large = |size| ConvFileError::TooLarge {
+        path: file.to_path_buf(),
+        size,
+        cap: MAX_CONVERSATION_BYTES,
+    };
+    if meta.len() > MAX_CONVERSATION_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // `take`: the file may have grown since it was measured.
+    File::open(file)
+        .and_then(|f| f.take(MAX_CONVERSATION_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONVERSATION_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// A folder may be created unless it holds a conversation or anything
@@ -296,7 +355,7 @@ fn io_err(action: &'static str, path: &Path, source: io::Error) -> ConvFileError
 pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), ConvFileError> {
     let dir = dir.as_ref().to_path_buf();
     let file = conversation_file(&dir)?;
-    let bytes = fs::read(&file).map_err(|source| io_err("read", &file, source))?;
+    let bytes = read_capped(&file)?;
     let mut conv = from_json(&bytes, &file)?;
     if !held_by_another(&dir) {
         conv.interrupt_pending();

@@ -195,3 +195,50 @@ fn documented_example_is_exact() {
     let conv = from_json(example.as_bytes(), Path::new("example")).unwrap();
     assert_eq!(to_json(&conv).unwrap(), example);
 }
+
+#[test]
+fn a_conversation_too_large_to_read_back_is_not_written() {
+    let c = sample();
+    let path = Path::new("x.pixloom/conversation.json");
+    let len = to_json(&c).unwrap().len() as u64;
+    assert_eq!(encode(&c, path, len).unwrap(), to_json(&c).unwrap());
+    let e = encode(&c, path, len - 1).unwrap_err();
+    let ConvFileError::Save { source, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(source.kind(), io::ErrorKind::FileTooLarge);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("x.pixloom/conversation.json would be"),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("the previous version is intact. Delete some branches, then save again."),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_failed_save_says_what_to_do_about_its_cause() {
+    let save = |source: io::Error| {
+        ConvFileError::Save {
+            path: "c/conversation.json".into(),
+            source,
+        }
+        .to_string()
+    };
+    let full = save(io::Error::from_raw_os_error(28)); // ENOSPC, as the kernel says it
+    assert!(full.contains("the previous version is intact"), "{full}");
+    assert!(full.contains("The disk is full: free some space"), "{full}");
+    assert!(full.contains("to a disk with room"), "{full}");
+    let denied = save(io::Error::from(io::ErrorKind::PermissionDenied));
+    assert!(denied.contains("Fix the folder's permissions"), "{denied}");
+    assert!(!denied.contains("disk is full"), "{denied}");
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(to_json(&sample()).unwrap().as_bytes());
+    assert_eq!(from_json(&bytes, Path::new("c")).unwrap(), sample());
+}

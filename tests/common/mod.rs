@@ -164,3 +164,35 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 /// Real terminals: the release binary, tmux, a pty, a private sshd.
 pub mod term;
+
+/// A loopback HTTP server whose every answer is `200 OK`, a PNG
+/// signature, then bytes forever (no length, never ends): only the
+/// client's cap can stop it. Returns its base URL; it lives as long as the
+/// test process, one thread per connection, each ending when the client
+/// hangs up.
+pub fn endless_http_server() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\nconnection: close\r\n\r\n\x89PNG\r\n\x1a\n",
+                );
+                let chunk = vec![0x42u8; 64 * 1024];
+                while conn.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    base
+}

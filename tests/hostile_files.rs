@@ -1,0 +1,659 @@
+//! Hostile files: conversation files that are empty, cut, bit-flipped, of
+//! the wrong type or huge; images whose headers claim 100000×100000; a
+//! download that never ends. Each is refused with a message naming it, in
+//! bounded memory, and nothing on disk changes. See docs/reliability.md.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use pixloom::convfile::{ConvFileError, ConvFolder, MAX_CONVERSATION_BYTES, read_only};
+use pixloom::core::size::SizeSpec;
+use pixloom::core::tree::{Endpoint, ImageOrigin, Outcome, Part, RequestParams, TurnError};
+use pixloom::gateway::{ApiKey, Client, ErrorKind, Settings};
+use pixloom::images::{
+    ImageError, ImageStore, MAX_DOWNLOAD_BYTES, accept_result, import_bytes, import_file,
+};
+use rand::{Rng as _, SeedableRng as _};
+use time::macros::datetime;
+
+/// Counts the bytes allocated at once, so a test can show that refusing a
+/// file took bounded memory (not the size the file claims or has).
+#[allow(unsafe_code)] // a GlobalAlloc is unsafe by definition; this one only counts
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    pub struct Counting;
+
+    static NOW: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    fn grew(n: usize) {
+        let now = NOW.fetch_add(n, Relaxed) + n;
+        PEAK.fetch_max(now, Relaxed);
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() {
+                grew(layout.size());
+            }
+            p
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc_zeroed(layout) };
+            if !p.is_null() {
+                grew(layout.size());
+            }
+            p
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) };
+            NOW.fetch_sub(layout.size(), Relaxed);
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() {
+                if new_size >= layout.size() {
+                    grew(new_size - layout.size());
+                } else {
+                    NOW.fetch_sub(layout.size() - new_size, Relaxed);
+                }
+            }
+            p
+        }
+    }
+
+    /// `f`'s result and the most bytes it (and any thread meanwhile) held
+    /// allocated at once beyond what was allocated when it started.
+    pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let base = NOW.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let out = f();
+        (out, PEAK.load(Relaxed).saturating_sub(base))
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// The allocation count is process-wide: the tests here run one at a time.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const MIB: usize = 1024 * 1024;
+
+// ----- conversation files -----------------------------------------------------
+
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8, y as u8, seed]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A saved conversation with the shapes a real one has: attachments,
+/// results with images, a failed variant, a branch, a label and a star.
+/// Returns the folder and the file's bytes. No turn is pending, so a
+/// successful open writes nothing.
+fn sample_folder(parent: &Path) -> (PathBuf, Vec<u8>) {
+    let now = datetime!(2026-11-23 12:00 UTC);
+    let dir = parent.join("sample.pixloom");
+    let (folder, mut conv) = ConvFolder::create(&dir, "hostile", now).unwrap();
+    let params = RequestParams {
+        endpoint: Endpoint::Chat,
+        model: "gpt-image-2-vip".into(),
+        size: SizeSpec::Auto,
+    };
+    let mut branch_from = None;
+    for turn in 0..4u8 {
+        let attachment = import_bytes(
+            &png(turn),
+            ImageOrigin::File {
+                path: format!("~/ref{turn}.png"),
+            },
+            &folder.store,
+        )
+        .unwrap();
+        let parts = vec![
+            Part::Text {
+                text: format!("turn {turn}: make it bluer, «ünïcode» ✓"),
+            },
+            Part::Image { image: attachment },
+        ];
+        let user = conv.reply(parts, now).unwrap();
+        let ids = conv.add_pending(user, &params, 2, now).unwrap();
+        let result = import_bytes(&png(100 + turn), ImageOrigin::Result, &folder.store).unwrap();
+        let outcome = Outcome {
+            request_id: Some(format!("req-{turn}")),
+            latency_ms: Some(30_000),
+            cost_micro_usd: 30_000,
+            attempts: 1,
+        };
+        conv.fail(
+            ids[1],
+            TurnError {
+                message: "HTTP 503".into(),
+                http_status: Some(503),
+                ..TurnError::default()
+            },
+            Outcome::default(),
+        )
+        .unwrap();
+        conv.complete(ids[0], result, outcome).unwrap();
+        conv.select(ids[0]).unwrap();
+        branch_from.get_or_insert(ids[0]);
+    }
+    let first = branch_from.unwrap();
+    conv.toggle_star(first).unwrap();
+    conv.set_label(first, Some("keeper".into())).unwrap();
+    conv.select(first).unwrap();
+    conv.reply(
+        vec![Part::Text {
+            text: "a branch".into(),
+        }],
+        now,
+    )
+    .unwrap();
+    folder.save(&conv).unwrap();
+    let bytes = fs::read(folder.file()).unwrap();
+    (dir, bytes)
+}
+
+fn temps_left(dir: &Path) -> usize {
+    [dir.to_path_buf(), dir.join("images")]
+        .iter()
+        .flat_map(|d| fs::read_dir(d).unwrap())
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .count()
+}
+
+/// What opening a folder holding `bytes` did.
+enum Opened {
+    Loaded,
+    Refused(ConvFileError),
+}
+
+/// Writes `bytes` as the folder's conversation.json and opens it as the
+/// app (`ConvFolder::open`) and `show` (`read_only`) do. A load must pass
+/// the tree's checks; a refusal must name the file; neither may change a
+/// byte of it or leave a temporary file.
+fn open_hostile(dir: &Path, bytes: &[u8]) -> Opened {
+    let file = dir.join("conversation.json");
+    fs::write(&file, bytes).unwrap();
+    let shown = read_only(dir);
+    let opened = match ConvFolder::open(dir) {
+        Ok((_folder, loaded)) => {
+            loaded.conv.check().unwrap();
+            assert!(loaded.interrupted.is_empty(), "a pending turn appeared");
+            assert!(shown.is_ok(), "open loaded it, show refused it");
+            Opened::Loaded
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("conversation.json"), "no file named: {msg}");
+            assert!(
+                msg.contains("not"),
+                "does not say it was not changed: {msg}"
+            );
+            assert!(shown.is_err(), "show loaded what open refused: {msg}");
+            Opened::Refused(e)
+        }
+    };
+    assert!(fs::read(&file).unwrap() == bytes, "the file was rewritten");
+    assert_eq!(temps_left(dir), 0);
+    opened
+}
+
+fn refused(dir: &Path, bytes: &[u8]) -> ConvFileError {
+    match open_hostile(dir, bytes) {
+        Opened::Refused(e) => e,
+        Opened::Loaded => panic!(
+            "loaded: {:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        ),
+    }
+}
+
+/// Every sampled prefix of a saved file is refused as cut short (or
+/// empty), untouched. The prefix without the final newline is still a
+/// whole file and loads.
+#[test]
+fn a_file_cut_anywhere_is_refused_untouched() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, good) = sample_folder(home.path());
+    let step = (good.len() / 250).max(1);
+    let mut cuts = 0;
+    for cut in (0..good.len() - 1).step_by(step) {
+        let msg = refused(&dir, &good[..cut]).to_string();
+        assert!(
+            msg.contains("it was cut short") || msg.contains("is empty"),
+            "cut at {cut}: {msg}"
+        );
+        cuts += 1;
+    }
+    assert!(cuts >= 200, "{cuts}");
+    assert!(matches!(
+        open_hostile(&dir, &good[..good.len() - 1]),
+        Opened::Loaded
+    ));
+    eprintln!(
+        "truncation: {cuts} cuts of a {} byte file, every {step} bytes",
+        good.len()
+    );
+}
+
+/// Single random bit flips of a saved file with images: each either
+/// loads and passes the tree's checks, or is refused naming the file;
+/// never a panic, never a rewrite.
+#[test]
+fn a_flipped_bit_loads_whole_or_is_refused_untouched() {
+    let _serial = one_at_a_time();
+    let seed = std::env::var("PIXLOOM_FLIP_SEED")
+        .map(|s| s.parse::<u64>().expect("PIXLOOM_FLIP_SEED: a number"))
+        .unwrap_or_else(|_| rand::random());
+    eprintln!("bit flips: seed {seed} (replay with PIXLOOM_FLIP_SEED={seed})");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let home = tempfile::tempdir().unwrap();
+    let (dir, good) = sample_folder(home.path());
+    let (mut loaded, mut refusals) = (0, std::collections::BTreeMap::<String, u32>::new());
+    for _ in 0..300 {
+        let mut bytes = good.clone();
+        let at = rng.gen_range(0..bytes.len());
+        bytes[at] ^= 1 << rng.gen_range(0..8);
+        match open_hostile(&dir, &bytes) {
+            Opened::Loaded => loaded += 1,
+            Opened::Refused(e) => {
+                let kind = format!("{e:?}");
+                let kind = kind.split([' ', '{']).next().unwrap().to_string();
+                *refusals.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    eprintln!("bit flips: 300 flips, {loaded} loaded, refused: {refusals:?}");
+    // Both outcomes happen: flips in text load, flips in syntax do not.
+    assert!(loaded > 0 && !refusals.is_empty(), "{loaded} {refusals:?}");
+    fs::write(dir.join("conversation.json"), &good).unwrap();
+    ConvFolder::open(&dir).unwrap();
+}
+
+/// UTF-16 text of `s`, little- or big-endian, with or without a BOM.
+fn utf16(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let units = bom.then_some(0xFEFF).into_iter().chain(s.encode_utf16());
+    units
+        .flat_map(|u| {
+            if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            }
+        })
+        .collect()
+}
+
+/// Files that are not a conversation at all are refused saying what they
+/// are; a UTF-8 byte-order mark (some editors add one) is accepted.
+#[test]
+fn files_of_the_wrong_type_are_refused_by_name() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, good) = sample_folder(home.path());
+    let text = String::from_utf8(good.clone()).unwrap();
+    let zip = [
+        b"PK\x03\x04\x14\0\0\0\x08\0".as_slice(),
+        &[0; 20],
+        b"conversation.json",
+    ]
+    .concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", Vec::new(), "is empty"),
+        ("blank", b"\n \t\r\n".to_vec(), "is empty"),
+        ("PNG", png(7), "it holds a PNG image, not JSON text"),
+        (
+            "ZIP",
+            zip,
+            "it holds a ZIP archive or an Office document, not JSON text",
+        ),
+        ("NULs", vec![0; 4096], "it holds binary data, not JSON text"),
+        (
+            "UTF-16LE",
+            utf16(&text, true, true),
+            "it is UTF-16 text; pixloom writes UTF-8",
+        ),
+        ("UTF-16BE", utf16(&text, false, true), "it is UTF-16 text"),
+        (
+            "UTF-16LE, no BOM",
+            utf16(&text, true, false),
+            "it is UTF-16 text",
+        ),
+        (
+            "array",
+            format!("[{text}]").into_bytes(),
+            "it holds a JSON array",
+        ),
+        ("string", b"\"pixloom/1\"".to_vec(), "it holds a string"),
+        ("null", b"null".to_vec(), "it holds null"),
+        (
+            "deep",
+            "[".repeat(100_000).into_bytes(),
+            "recursion limit exceeded",
+        ),
+        (
+            "text",
+            b"Dear diary,\n".to_vec(),
+            "is damaged at line 1, column 1",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let msg = refused(&dir, &bytes).to_string();
+        assert!(msg.contains(want), "{name}: want {want:?} in: {msg}");
+    }
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), &good].concat();
+    assert!(matches!(open_hostile(&dir, &with_bom), Opened::Loaded));
+}
+
+/// conversation.json as a folder or a named pipe: refused at once (a pipe
+/// would block a reader forever), nothing created or changed.
+#[cfg(unix)]
+#[test]
+fn a_conversation_file_that_is_no_file_is_refused() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let file = dir.join("conversation.json");
+    fs::remove_file(&file).unwrap();
+    fs::create_dir(&file).unwrap();
+    let e = ConvFolder::open(&dir).unwrap_err();
+    assert!(e.to_string().contains("it is not a regular file"), "{e}");
+    fs::remove_dir(&file).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Opened on another thread: if it blocks on the pipe, this test fails
+    // at the deadline instead of hanging.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = dir.clone();
+    std::thread::spawn(move || {
+        let open = ConvFolder::open(&d).map(|_| ()).map_err(|e| e.to_string());
+        let show = read_only(&d).map(|_| ()).map_err(|e| e.to_string());
+        tx.send((open, show)).unwrap();
+    });
+    let (open, show) = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("opening a conversation.json that is a pipe blocked");
+    for e in [open.unwrap_err(), show.unwrap_err()] {
+        assert!(
+            e.contains(
+                "conversation.json is not a pixloom conversation (it is not a regular file)"
+            ),
+            "{e}"
+        );
+    }
+}
+
+/// A 1 GB conversation.json (sparse: it takes no disk) is refused from its
+/// size, before any of it is read: the open allocates well under 1 MB.
+#[test]
+fn a_one_gigabyte_file_is_refused_without_reading_it() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let file = dir.join("conversation.json");
+    let huge = fs::File::options().write(true).open(&file).unwrap();
+    huge.set_len(1 << 30).unwrap();
+    drop(huge);
+    let modified = fs::metadata(&file).unwrap().modified().unwrap();
+    let (open, peak) = counting::peak_during(|| ConvFolder::open(&dir).map(|_| ()));
+    let e = open.unwrap_err();
+    assert!(
+        matches!(e, ConvFileError::TooLarge { size, cap, .. } if size == 1 << 30 && cap == MAX_CONVERSATION_BYTES),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(msg.contains("conversation.json is 1073 MB"), "{msg}");
+    assert!(msg.contains("pixloom reads at most 250 MB"), "{msg}");
+    assert!(msg.contains("it was not read or changed"), "{msg}");
+    assert!(peak < MIB, "refusing took {peak} bytes");
+    let (show, peak) = counting::peak_during(|| read_only(&dir).map(|_| ()));
+    assert!(matches!(show, Err(ConvFileError::TooLarge { .. })));
+    assert!(peak < MIB, "show took {peak} bytes");
+    let meta = fs::metadata(&file).unwrap();
+    assert_eq!((meta.len(), meta.modified().unwrap()), (1 << 30, modified));
+    eprintln!("1 GB file: refused, peak allocation {peak} bytes");
+}
+
+// ----- images that lie about their size ------------------------------------
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A well-formed PNG (signature, IHDR, one IDAT, IEND, real CRCs)
+/// claiming `w`×`h`.
+fn lying_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let body = [kind.as_slice(), data].concat();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let ihdr = [&w.to_be_bytes()[..], &h.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9C, 0x63, 0, 0, 0, 1, 0, 1]);
+    chunk(b"IEND", &[]);
+    out
+}
+
+/// A baseline JPEG header (SOI, DQT, SOF0, DHT, SOS) claiming `w`×`h`,
+/// then EOI: JPEG's largest side is 65535.
+fn lying_jpeg(w: u16, h: u16) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    let mut segment = |marker: u8, data: &[u8]| {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&(data.len() as u16 + 2).to_be_bytes());
+        out.extend_from_slice(data);
+    };
+    segment(0xDB, &[[0u8].as_slice(), &[1; 64]].concat());
+    let sof = [
+        &[8u8][..],
+        &h.to_be_bytes(),
+        &w.to_be_bytes(),
+        &[1, 1, 0x11, 0],
+    ]
+    .concat();
+    segment(0xC0, &sof);
+    let dht = [&[0u8][..], &[1], &[0; 15], &[0]].concat();
+    segment(0xC4, &dht);
+    segment(0xDA, &[1, 1, 0, 0, 63, 0]);
+    out.extend_from_slice(&[0x00, 0xFF, 0xD9]);
+    out
+}
+
+/// A WebP claiming `w`×`h` in its VP8X header and its lossless (VP8L)
+/// image header (WebP's largest is 16384²), with no image data.
+fn lying_webp(w: u32, h: u32) -> Vec<u8> {
+    let mut vp8x = vec![0u8; 4];
+    vp8x.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    let mut vp8l = vec![0x2F];
+    vp8l.extend_from_slice(&((w - 1) | (h - 1) << 14).to_le_bytes());
+    vp8l.extend_from_slice(&[0; 3]);
+    let mut body = b"WEBP".to_vec();
+    for (kind, data) in [(b"VP8X", vp8x), (b"VP8L", vp8l)] {
+        body.extend_from_slice(kind);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&data);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// A GIF whose screen and one frame claim `w`×`h`, with a one-byte image.
+fn lying_gif(w: u16, h: u16) -> Vec<u8> {
+    let mut out = b"GIF89a".to_vec();
+    out.extend_from_slice(&w.to_le_bytes());
+    out.extend_from_slice(&h.to_le_bytes());
+    out.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF]); // 2-colour table
+    out.push(0x2C);
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&w.to_le_bytes());
+    out.extend_from_slice(&h.to_le_bytes());
+    out.extend_from_slice(&[0, 2, 2, 0x4C, 0x01, 0, 0x3B]);
+    out
+}
+
+/// Small files whose headers claim billions of pixels are refused from the
+/// header with the megapixel message, by a file import and by the
+/// result-accept path, allocating well under a megabyte; nothing is
+/// stored.
+#[test]
+fn images_that_lie_about_their_size_are_refused_in_bounded_memory() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(home.path().join("images")).unwrap();
+    let cases = [
+        ("bomb.png", lying_png(100_000, 100_000), 100_000, 100_000),
+        ("bomb.jpg", lying_jpeg(65_535, 65_535), 65_535, 65_535),
+        ("bomb.webp", lying_webp(16_384, 16_384), 16_384, 16_384),
+        ("bomb.gif", lying_gif(65_535, 65_535), 65_535, 65_535),
+    ];
+    for (name, bytes, w, h) in cases {
+        assert!(bytes.len() < 300, "{name}: {} bytes", bytes.len());
+        let path = home.path().join(name);
+        fs::write(&path, &bytes).unwrap();
+        let (imported, import_peak) = counting::peak_during(|| import_file(&path, &store));
+        let e = imported.unwrap_err();
+        assert!(
+            matches!(e, ImageError::TooManyPixels { width, height, .. } if (width, height) == (w, h)),
+            "{name}: {e:?}"
+        );
+        let msg = e.to_string();
+        assert!(msg.contains(name), "{msg}");
+        assert!(msg.contains(&format!("{w}×{h} pixels")), "{msg}");
+        assert!(
+            msg.contains("pixloom reads at most 100 megapixels"),
+            "{msg}"
+        );
+        assert!(import_peak < MIB, "{name}: import took {import_peak} bytes");
+
+        let (accepted, accept_peak) = counting::peak_during(|| accept_result(&bytes));
+        let e = accepted.unwrap_err();
+        assert!(
+            matches!(e, ImageError::TooManyPixels { .. }),
+            "{name}: {e:?}"
+        );
+        assert!(e.to_string().starts_with("the gateway's image is"), "{e}");
+        assert!(accept_peak < MIB, "{name}: accept took {accept_peak} bytes");
+        eprintln!(
+            "{name}: {} bytes claiming {w}×{h}: refused; peak allocation {import_peak} B (import), {accept_peak} B (accept)",
+            bytes.len()
+        );
+    }
+    assert_eq!(
+        fs::read_dir(store.dir()).unwrap().count(),
+        0,
+        "something was stored"
+    );
+}
+
+// ----- a download that never ends ---------------------------------------------
+
+/// How much a capped download may hold at once: the body's buffer grows by
+/// doubling, so when the chunk sizes do not divide the cap it reaches
+/// twice the cap just before the cap is hit (measured: 128 MiB for 64).
+fn download_memory_bound(cap: u64) -> usize {
+    2 * usize::try_from(cap).unwrap() + 8 * MIB
+}
+
+/// A result download whose body never ends is cut at the client's cap
+/// (64 MiB by default), refused as too large, not retried, in bounded
+/// memory.
+#[test]
+fn an_endless_result_download_is_cut_at_the_cap() {
+    let _serial = one_at_a_time();
+    let base = common::endless_http_server();
+    let settings = Settings::new(base.clone(), ApiKey::new(common::key()));
+    let cap = settings.download_cap;
+    assert_eq!(cap, MAX_DOWNLOAD_BYTES, "the default cap");
+    let client = Client::new(settings).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (result, peak) =
+        counting::peak_during(|| rt.block_on(client.download(&format!("{base}/result.png"))));
+    let e = result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Download);
+    assert!(
+        e.message.contains("is larger than 67 MB; refused"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.attempts, 1, "a too-large download is not retried");
+    let bound = download_memory_bound(cap);
+    assert!(peak < bound, "the download held {} MiB", peak / MIB);
+    eprintln!(
+        "endless result download: cut at the {} MiB cap; peak allocation {} MiB",
+        cap >> 20,
+        peak / MIB
+    );
+}
+
+/// The same for a reference image attached by link.
+#[test]
+fn an_endless_reference_download_is_cut_at_the_cap() {
+    let _serial = one_at_a_time();
+    let base = common::endless_http_server();
+    let home = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(home.path().join("images")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{base}/photo.png");
+    let (result, peak) =
+        counting::peak_during(|| rt.block_on(pixloom::images::import_url(&url, &http, &store)));
+    let e = result.unwrap_err();
+    assert!(
+        matches!(e, ImageError::DownloadTooLarge { cap, .. } if cap == MAX_DOWNLOAD_BYTES),
+        "{e:?}"
+    );
+    let bound = download_memory_bound(MAX_DOWNLOAD_BYTES);
+    assert!(peak < bound, "the download held {} MiB", peak / MIB);
+    eprintln!(
+        "endless reference download: cut at the cap; peak allocation {} MiB",
+        peak / MIB
+    );
+    assert_eq!(fs::read_dir(store.dir()).unwrap().count(), 0);
+}
