@@ -262,13 +262,10 @@ impl Engine {
             ImagePayload::Bytes { bytes, .. } => (bytes, None),
         };
         let store = store.clone();
-        let original = tokio::task::spawn_blocking(move || {
-            let info = images::accept_result(&bytes)?;
-            store.put(&bytes, &info)
-        })
-        .await
-        .map_err(|e| LocalFailure(format!("storing the result image failed: {e}.")))?
-        .map_err(|e| LocalFailure(format!("the result image was refused: {e}.")))?;
+        let original = tokio::task::spawn_blocking(move || store.keep_result(&bytes))
+            .await
+            .map_err(|e| LocalFailure(format!("storing the result image failed: {e}.")))?
+            .map_err(|e| LocalFailure(format!("the result image was refused: {e}.")))?;
         Ok(ImageRef {
             original,
             upload: None,

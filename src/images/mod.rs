@@ -11,6 +11,7 @@
 mod error;
 mod import;
 mod prepare;
+mod shrink;
 mod sniff;
 mod store;
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub use import::{
     MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_url, import_url_with_cap,
 };
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
+pub use shrink::{shrink, shrink_file};
 pub use store::ImageStore;
 
 /// What one prepared reference image may weigh.

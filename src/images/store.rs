@@ -61,6 +61,13 @@ impl ImageStore {
         Ok(blob)
     }
 
+    /// Keeps an image the gateway returned: checked whole (see
+    /// [`super::accept_result`]) and stored durably.
+    pub fn keep_result(&self, bytes: &[u8]) -> Result<Blob, ImageError> {
+        let info = super::accept_result(bytes)?;
+        self.put(bytes, &info)
+    }
+
     /// Where `blob` lives. Characters that could leave the folder are
     /// dropped, so a hand-edited file cannot point outside `images/`.
     pub fn path(&self, blob: &Blob) -> PathBuf {

@@ -78,10 +78,7 @@ impl Thumb {
     /// draws (if any) and the half-block cells. Off the UI task.
     pub fn build(img: &DynamicImage, cols: u16, rows: u16, spec: &ThumbSpec) -> Thumb {
         let (w, h) = small_size(cols, rows, spec);
-        let small = img
-            .resize_exact(w, h, image::imageops::FilterType::Triangle)
-            .to_rgb8();
-        Thumb::from_small(small, None, cols, rows, spec)
+        Thumb::from_small(crate::images::shrink(img, w, h), None, cols, rows, spec)
     }
 
     /// From the picture already at [`small_size`] (and its PNG, when read
@@ -278,14 +275,9 @@ pub fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf
     Some(base.join("pixloom").join("thumbs"))
 }
 
-/// Images are shrunk to this before the exact scale (fast_image_resize is
-/// several times faster than image's filter on big inputs).
-const PRESHRINK_SIDE: u32 = 1024;
-
 /// Makes the thumbnail of the image at `path` (content `sha256`): from the
-/// disk cache if there, else decoded, scaled once and stored. Slow (up to
-/// ~100 ms for a 4K PNG): call off the UI task. The decoded original is
-/// dropped before returning.
+/// disk cache if there, else scaled once (see [`crate::images::shrink_file`])
+/// and stored. Slow (tens of ms for a 4K PNG): call off the UI task.
 pub fn load(
     path: &Path,
     sha256: &str,
@@ -308,17 +300,7 @@ pub fn load(
             spec,
         ));
     }
-    let img = image::ImageReader::open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| e.to_string())?;
-    let img = crate::images::downscale(&img, PRESHRINK_SIDE);
-    let small = img
-        .resize_exact(size.0, size.1, image::imageops::FilterType::Triangle)
-        .to_rgb8();
-    drop(img);
+    let small = crate::images::shrink_file(path, size.0, size.1)?;
     let png = encode_png(&small);
     if let Some(file) = &cached {
         store(file, &png);

@@ -2,6 +2,7 @@
 //! and outcome; request bodies asserted on their exact JSON; and the
 //! example bodies of the vendor's pages (`/work/shared/api-docs`) as fixtures.
 
+use base64::Engine as _;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::json;
