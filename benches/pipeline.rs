@@ -115,9 +115,10 @@ fn reference_upload(c: &mut Criterion) {
     g.finish();
 }
 
-/// The big conversation, made once per machine in the target dir.
+/// The big conversation, made once per machine in the target dir (where
+/// `scripts/bench` puts its inputs too).
 fn big_conversation_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-big.pixloom");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-inputs/big.pixloom");
     if !dir.join("conversation.json").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         support::big_conversation(&dir);

@@ -134,7 +134,8 @@ pub fn big_conversation(dir: &Path) {
     let store = ImageStore::open(dir.join("images")).expect("image store");
     // One picture, made distinct per turn by a stamped corner, so the
     // 200 files differ without generating 200 pictures from scratch.
-    let base = photo(3840, 2160, 6, 7);
+    // Light grain: ~3 MB per PNG, like a generated picture (not a photo).
+    let base = photo(3840, 2160, 2, 7);
     let params: RequestParams = RequestParams {
         endpoint: pixloom::core::tree::Endpoint::Chat,
         model: "gpt-image-2-vip".to_owned(),

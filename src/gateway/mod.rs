@@ -392,7 +392,7 @@ impl Client {
         if resp.content_length().is_some_and(|n| n > cap) {
             return Err(too_large(&shown, cap));
         }
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
@@ -401,10 +401,9 @@ impl Client {
                     None,
                 )
             })?;
-            if body.len() as u64 + chunk.len() as u64 > cap {
+            if !crate::images::append_within_cap(&mut body, &chunk, cap) {
                 return Err(too_large(&shown, cap));
             }
-            body.extend_from_slice(&chunk);
         }
         Ok(body)
     }

@@ -144,12 +144,11 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
     if resp.content_length().is_some_and(|n| n > cap) {
         return Err(too_large());
     }
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = resp.chunk().await.map_err(failed)? {
-        if (body.len() + chunk.len()) as u64 > cap {
+        if !super::append_within_cap(&mut body, &chunk, cap) {
             return Err(too_large()); // dropping `resp` closes the connection
         }
-        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

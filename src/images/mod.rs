@@ -147,6 +147,22 @@ pub fn accept_result(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     Ok(info)
 }
 
+/// Appends a downloaded `chunk` to `body` unless that would pass `cap`
+/// bytes (then `false`, `body` unchanged). The buffer grows by doubling but
+/// never past the cap, so a download at the limit holds the cap, not twice.
+pub(crate) fn append_within_cap(body: &mut Vec<u8>, chunk: &[u8], cap: u64) -> bool {
+    let needed = body.len() as u64 + chunk.len() as u64;
+    if needed > cap {
+        return false;
+    }
+    if needed > body.capacity() as u64 {
+        let grown = (body.capacity() as u64 * 2).clamp(needed, cap);
+        body.reserve_exact(grown as usize - body.len());
+    }
+    body.extend_from_slice(chunk);
+    true
+}
+
 /// `data:image/png;base64,…` for sending an image inline.
 pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
     let engine = base64::engine::general_purpose::STANDARD;
@@ -162,6 +178,21 @@ pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn downloads_grow_to_the_cap_and_no_further() {
+        let mut body = Vec::new();
+        let chunk = [7u8; 1000];
+        let mut pushed = 0;
+        while append_within_cap(&mut body, &chunk, 10_500) {
+            pushed += 1;
+        }
+        assert_eq!(pushed, 10);
+        assert_eq!(body.len(), 10_000);
+        assert!(body.capacity() <= 10_500, "{}", body.capacity());
+        assert!(append_within_cap(&mut body, &chunk[..500], 10_500));
+        assert_eq!(body.len(), 10_500);
+    }
 
     #[test]
     fn data_url_has_one_prefix_and_round_trips() {
