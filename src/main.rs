@@ -32,8 +32,9 @@ fn exit(result: color_eyre::Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("pixloom: {}", pixloom::sanitize::line(&format!("{e:#}")));
+            let line = pixloom::cli::error_line(&e);
+            tracing::error!("{line}");
+            eprintln!("pixloom: {line}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -94,99 +94,134 @@ async fn every_response_shape_yields_the_image() {
     gw.shutdown().await;
 }
 
-/// (faults queued, expected outcome, HTTP requests the fake must see)
-#[tokio::test]
-async fn faults_are_retried_exactly_as_documented() {
+/// What a fault case must come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// An image.
+    Image,
+    /// A text refusal (billed, never retried).
+    Refusal,
+    /// An error of this kind.
+    Error(ErrorKind),
+}
+
+/// Every fault the issue lists, alone and in runs: (faults queued, the
+/// outcome, HTTP requests the fake must see). 429 and 5xx are retried at
+/// most twice (three requests); everything else is sent exactly once.
+fn fault_table() -> Vec<(Vec<Fault>, Want, usize)> {
     use Fault::*;
-    let cases: Vec<(Vec<Fault>, Option<ErrorKind>, usize)> = vec![
-        (vec![RetryAfter(429, "0".into())], None, 2),
-        (vec![Status(500)], None, 2),
-        (vec![BadGatewayHtml, Status(503)], None, 3),
-        (
-            vec![Status(500), Status(500), Status(500)],
-            Some(ErrorKind::Server),
-            3,
-        ),
-        (
-            vec![BadGatewayHtml, BadGatewayHtml, BadGatewayHtml],
-            Some(ErrorKind::Server),
-            3,
-        ),
+    let past = "Mon, 01 Jan 2001 00:00:00 GMT".to_owned();
+    vec![
+        // 429 then 200: two requests.
+        (vec![RetryAfter(429, "0".into())], Want::Image, 2),
+        // Retry-After values the client cannot use fall back to its own
+        // (here 5 ms) backoff; a date in the past means now.
+        (vec![RetryAfter(429, "-10".into())], Want::Image, 2),
+        (vec![RetryAfter(429, "soon".into())], Want::Image, 2),
+        (vec![RetryAfter(503, past)], Want::Image, 2),
+        // Each 5xx once, then an image.
+        (vec![Status(500)], Want::Image, 2),
+        (vec![BadGatewayHtml], Want::Image, 2),
+        (vec![Status(503)], Want::Image, 2),
+        (vec![BadGatewayHtml, Status(503)], Want::Image, 3),
+        // Three in a row: retried twice, then given up.
+        (vec![Status(500); 3], Want::Error(ErrorKind::Server), 3),
+        (vec![BadGatewayHtml; 3], Want::Error(ErrorKind::Server), 3),
+        (vec![Status(503); 3], Want::Error(ErrorKind::Server), 3),
         (
             vec![RetryAfter(429, "0".into()); 3],
-            Some(ErrorKind::RateLimited),
+            Want::Error(ErrorKind::RateLimited),
             3,
         ),
-        (vec![Status(400)], Some(ErrorKind::BadRequest), 1),
-        (vec![Status(401)], Some(ErrorKind::Unauthorized), 1),
-        (vec![Status(403)], Some(ErrorKind::Unauthorized), 1),
-        (vec![Status(404)], Some(ErrorKind::NotFound), 1),
-        (vec![Status(413)], Some(ErrorKind::TooLarge), 1),
-        (vec![Status(422)], Some(ErrorKind::BadRequest), 1),
-        (vec![TruncatedJson], Some(ErrorKind::Malformed), 1),
-        (vec![Empty], Some(ErrorKind::Malformed), 1),
-        (vec![Drop], Some(ErrorKind::NoAnswer), 1),
-    ];
-    for (faults, want, requests) in cases {
+        // Never retried.
+        (vec![Status(400)], Want::Error(ErrorKind::BadRequest), 1),
+        (vec![Status(401)], Want::Error(ErrorKind::Unauthorized), 1),
+        (vec![Status(403)], Want::Error(ErrorKind::Unauthorized), 1),
+        (vec![Status(404)], Want::Error(ErrorKind::NotFound), 1),
+        (vec![Status(413)], Want::Error(ErrorKind::TooLarge), 1),
+        (vec![Status(422)], Want::Error(ErrorKind::BadRequest), 1),
+        (vec![Fault::Refusal], Want::Refusal, 1),
+        (vec![TruncatedJson], Want::Error(ErrorKind::Malformed), 1),
+        (vec![Empty], Want::Error(ErrorKind::Malformed), 1),
+        // The body went out, then nothing: once, "may have been billed".
+        (vec![Drop], Want::Error(ErrorKind::NoAnswer), 1),
+        (vec![Hang], Want::Error(ErrorKind::NoAnswer), 1),
+    ]
+}
+
+/// Each case on a fresh fake: the outcome, the attempts the client counts
+/// and the requests the fake saw agree; only an image or a refusal is
+/// billed; and no connection is left open — none beside the idle pooled
+/// ones while the client lives (a hung, dropped or retried exchange must
+/// not linger), none at all once it is dropped.
+#[tokio::test]
+async fn faults_are_retried_exactly_as_documented() {
+    for (faults, want, requests) in fault_table() {
+        let label = format!("{faults:?}");
         let gw = fake(FakeConfig::default()).await;
         gw.push_faults(faults.clone());
-        let client = Client::new(settings(&gw.base_url())).unwrap();
-        let got = client.send(&generations("a fox")).await;
-        let label = format!("{faults:?}");
+        let mut s = settings(&gw.base_url());
+        if faults.contains(&Fault::Hang) {
+            s.request_timeout = Duration::from_millis(600);
+        }
+        let client = Client::new(s).unwrap();
+        let got = client.send(&chat("a fox")).await;
         match (want, got) {
-            (None, Ok(ok)) => assert_eq!(ok.attempts as usize, requests, "{label}"),
-            (Some(kind), Err(e)) => {
+            (Want::Image, Ok(ok)) => {
+                assert_eq!(ok.attempts as usize, requests, "{label}");
+                image_of(&client, ok.reply).await;
+            }
+            (Want::Refusal, Ok(ok)) => {
+                assert_eq!(ok.attempts as usize, requests, "{label}");
+                assert!(
+                    matches!(&ok.reply, Reply::Refusal(t) if t.contains("can't")),
+                    "{label}: {:?}",
+                    ok.reply
+                );
+            }
+            (Want::Error(kind), Err(e)) => {
                 assert_eq!(e.kind, kind, "{label}: {}", e.message);
                 assert_eq!(e.attempts as usize, requests, "{label}");
-                assert!(!e.message.is_empty());
-                if matches!(kind, ErrorKind::NoAnswer | ErrorKind::Malformed) {
-                    assert!(e.may_have_been_billed, "{label}");
-                    assert!(e.message.contains("billed"), "{label}: {}", e.message);
-                } else {
-                    assert!(!e.may_have_been_billed, "{label}");
+                let unknown_fate = matches!(kind, ErrorKind::NoAnswer | ErrorKind::Malformed);
+                assert_eq!(e.may_have_been_billed, unknown_fate, "{label}");
+                assert_eq!(
+                    e.message.contains("may have been billed"),
+                    unknown_fate,
+                    "{label}: {}",
+                    e.message
+                );
+                if !unknown_fate {
                     assert!(e.request_id.is_some(), "{label}: the request id is kept");
                 }
             }
             (want, got) => panic!("{label}: wanted {want:?}, got {got:?}"),
         }
         assert_eq!(gw.requests().len(), requests, "{label}");
+        let billed = u64::from(matches!(want, Want::Image | Want::Refusal));
+        assert_eq!(gw.billed(), billed, "{label}: billed calls");
+        // Idle connections the client may keep: one to the API, plus one of
+        // the download client if it fetched an image; none after an
+        // exchange that got no answer (that connection is discarded).
+        let pooled = match want {
+            Want::Image => 2,
+            Want::Error(ErrorKind::NoAnswer) => 0,
+            Want::Refusal | Want::Error(_) => 1,
+        };
+        assert!(
+            gw.wait_open_connections_at_most(pooled, Duration::from_secs(10))
+                .await,
+            "{label}: {} connections open, {pooled} pooled",
+            gw.open_connections()
+        );
         drop(client);
+        assert!(
+            gw.wait_open_connections_at_most(0, Duration::from_secs(10))
+                .await,
+            "{label}: {} connections left open",
+            gw.open_connections()
+        );
         gw.shutdown().await;
     }
-}
-
-#[tokio::test]
-async fn a_hang_times_out_once_and_may_have_been_billed() {
-    let gw = fake(FakeConfig::default()).await;
-    gw.push_faults([Fault::Hang]);
-    let mut s = settings(&gw.base_url());
-    s.request_timeout = Duration::from_millis(600);
-    let client = Client::new(s).unwrap();
-    let e = client.send(&generations("slow")).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NoAnswer, "{}", e.message);
-    assert_eq!(e.attempts, 1);
-    assert!(e.may_have_been_billed);
-    assert!(e.message.contains("may have been billed"), "{}", e.message);
-    assert_eq!(gw.requests().len(), 1);
-    assert_eq!(gw.billed(), 0);
-    gw.shutdown().await;
-}
-
-#[tokio::test]
-async fn refusals_are_not_retried() {
-    let gw = fake(FakeConfig::default()).await;
-    gw.push_faults([Fault::Refusal]);
-    let client = Client::new(settings(&gw.base_url())).unwrap();
-    let ok = client.send(&chat("a celebrity")).await.unwrap();
-    assert!(
-        matches!(&ok.reply, Reply::Refusal(t) if t.contains("can't")),
-        "{:?}",
-        ok.reply
-    );
-    assert_eq!(ok.attempts, 1);
-    assert_eq!(gw.requests().len(), 1);
-    assert_eq!(gw.billed(), 1, "refusals may be billed");
-    gw.shutdown().await;
 }
 
 #[tokio::test]
@@ -219,26 +254,6 @@ async fn gateway_down_says_so() {
         "{}",
         e.message
     );
-}
-
-#[tokio::test]
-async fn no_connection_is_left_open_after_faults() {
-    let gw = fake(FakeConfig::default()).await;
-    gw.push_faults([Fault::Status(500), Fault::Drop]);
-    {
-        let client = Client::new(settings(&gw.base_url())).unwrap();
-        let _ = client.send(&chat("a")).await;
-        let _ = client.send(&chat("b")).await;
-    }
-    // The client is gone, so its pooled connections close; the server
-    // must see every one of them closed.
-    assert!(
-        gw.wait_open_connections_at_most(0, Duration::from_secs(10))
-            .await,
-        "{} connections left open",
-        gw.open_connections()
-    );
-    gw.shutdown().await;
 }
 
 #[tokio::test]

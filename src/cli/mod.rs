@@ -327,3 +327,46 @@ impl Session {
         }
     }
 }
+
+/// A failure as the one line the user sees: the error and its causes,
+/// each cause only when the text so far does not already quote it (many
+/// of our messages name their cause, and `{:#}` would say it twice).
+pub fn error_line(e: &color_eyre::Report) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    crate::sanitize::line(&line).into_owned()
+}
+
+#[cfg(test)]
+mod error_line_tests {
+    use color_eyre::eyre::{WrapErr as _, eyre};
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let io = std::io::Error::other("No space left on device (os error 28)");
+        let quoted = Err::<(), _>(io)
+            .wrap_err("cannot write a.json: No space left on device (os error 28)")
+            .wrap_err("could not save")
+            .unwrap_err();
+        assert_eq!(
+            super::error_line(&quoted),
+            "could not save: cannot write a.json: No space left on device (os error 28)"
+        );
+        let new_cause = Err::<(), _>(eyre!("connection refused"))
+            .wrap_err("gateway down")
+            .unwrap_err();
+        assert_eq!(
+            super::error_line(&new_cause),
+            "gateway down: connection refused"
+        );
+    }
+}

@@ -42,8 +42,14 @@ impl RetryPolicy {
         let exp = self
             .base
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
-        let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
-        exp.mul_f64(factor).min(MAX_WAIT)
+        // A NaN jitter would make `mul_f64` panic: take the middle.
+        let jitter = if jitter.is_nan() {
+            0.5
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        // Capped before the multiplication too, which panics on overflow.
+        exp.min(MAX_WAIT).mul_f64(0.75 + 0.5 * jitter).min(MAX_WAIT)
     }
 }
 
@@ -95,6 +101,8 @@ mod tests {
             ("1e3", None),
             ("", None),
             ("soon", None),
+            ("garbage", None),
+            (" 7 ", Some(7)),
             ("Mon, 23 Nov 2026 12:00:30 GMT", Some(30)),
             ("Mon, 23 Nov 2026 13:00:00 GMT", Some(120)),
             ("Mon, 23 Nov 2026 11:00:00 GMT", Some(0)),
@@ -107,6 +115,80 @@ mod tests {
             parse_retry_after("1.5", now()),
             Some(Duration::from_millis(1500))
         );
+    }
+
+    /// The list, plus more a server (or a proxy) could send.
+    const RETRY_AFTER_VALUES: &[&str] = &[
+        "0",
+        "-10",
+        "20",
+        "121",
+        "inf",
+        "nan",
+        "99999999999999999999999999999999999",
+        "Mon, 23 Nov 2026 12:00:30 GMT",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "garbage",
+        "",
+        " 7 ",
+        "+5",
+        "-0",
+        "1e400",
+        "Infinity",
+        "NaN",
+        "0x10",
+        "12abc",
+        "\u{661}\u{662}",
+        "99999999999999999999.5",
+        ".5",
+        "5.",
+    ];
+
+    /// Whatever `Retry-After` says, whichever retry, whatever the jitter
+    /// and base: no wait is over two minutes, and none panics.
+    #[test]
+    fn every_wait_is_bounded() {
+        let long = "9".repeat(10_000);
+        let values = RETRY_AFTER_VALUES
+            .iter()
+            .copied()
+            .chain([long.as_str()])
+            .map(Some)
+            .chain([None]);
+        let policies = [
+            RetryPolicy::default(),
+            RetryPolicy {
+                max_retries: u32::MAX,
+                base: Duration::MAX,
+            },
+        ];
+        for value in values {
+            for policy in policies {
+                for retry in [0, 1, 2, 3, 17, 64, u32::MAX] {
+                    for jitter in [0.0, 0.5, 1.0, -3.0, 7.0, f64::NAN, f64::INFINITY] {
+                        let w = policy.wait(retry, value, now(), jitter);
+                        assert!(
+                            w <= MAX_WAIT,
+                            "{value:?} retry {retry} jitter {jitter}: {w:?}"
+                        );
+                    }
+                }
+            }
+            if let Some(v) = value {
+                assert!(
+                    parse_retry_after(v, now()).is_none_or(|d| d <= MAX_WAIT),
+                    "{v:?}"
+                );
+            }
+        }
+        // A value the client cannot use falls back to its own backoff.
+        for v in ["-10", "inf", "nan", "garbage", "1e400", "0x10", "12abc"] {
+            assert_eq!(
+                RetryPolicy::default().wait(2, Some(v), now(), 0.5),
+                Duration::from_secs(2),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

@@ -138,6 +138,7 @@ pub(crate) async fn in_terminal(
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
+        panic_after_frame: std::env::var(DEBUG_PANIC_VAR).is_ok_and(|v| v == DEBUG_PANIC_VALUE),
     };
     let result = drive(app, &mut effects, &mut rx, &mut screen, Clock::now).await;
     effects.shutdown();
@@ -153,10 +154,19 @@ pub trait Screen {
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
 }
 
+/// `PIXLOOM_DEBUG_PANIC=after-first-frame` makes the app panic on purpose
+/// right after its first frame, so tests/tui_pty.rs can check that a panic
+/// restores the terminal. Read once at start; any other value does nothing.
+pub const DEBUG_PANIC_VAR: &str = "PIXLOOM_DEBUG_PANIC";
+/// The one value of [`DEBUG_PANIC_VAR`] that panics.
+pub const DEBUG_PANIC_VALUE: &str = "after-first-frame";
+
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
 pub struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
     pub presenter: graphics::Presenter,
+    /// Panic once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
+    pub panic_after_frame: bool,
 }
 
 impl Screen for TermScreen<'_> {
@@ -178,6 +188,11 @@ impl Screen for TermScreen<'_> {
             if let Err(e) = self.presenter.present(&placed, area, &mut io::stdout()) {
                 tracing::warn!("printing thumbnails failed: {e}");
             }
+        }
+        if self.panic_after_frame {
+            panic!(
+                "{DEBUG_PANIC_VAR}={DEBUG_PANIC_VALUE}: a deliberate panic after the first frame"
+            );
         }
         Ok(wants)
     }

@@ -479,7 +479,31 @@ impl PtyApp {
         args: &[&str],
         cwd: &Path,
         env: &[(String, String)],
+        size: (u16, u16),
+    ) -> PtyApp {
+        PtyApp::spawn_with(bin, args, cwd, env, size, false)
+    }
+
+    /// [`PtyApp::spawn`] with stderr on the terminal too, as in a real
+    /// shell: what the app prints there lands in [`PtyApp::output`], in
+    /// order with the screen's bytes (and [`PtyApp::stderr`] is empty).
+    pub fn spawn_stderr_on_tty(
+        bin: &Path,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(String, String)],
+        size: (u16, u16),
+    ) -> PtyApp {
+        PtyApp::spawn_with(bin, args, cwd, env, size, true)
+    }
+
+    fn spawn_with(
+        bin: &Path,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(String, String)],
         (cols, rows): (u16, u16),
+        stderr_on_tty: bool,
     ) -> PtyApp {
         use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
         let master =
@@ -513,7 +537,11 @@ impl PtyApp {
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(slave.try_clone().unwrap())
             .stdout(slave.try_clone().unwrap())
-            .stderr(File::create(&stderr).unwrap())
+            .stderr(if stderr_on_tty {
+                Stdio::from(slave.try_clone().unwrap())
+            } else {
+                Stdio::from(File::create(&stderr).unwrap())
+            })
             .spawn()
             .unwrap();
         let master = File::from(master);
