@@ -50,6 +50,23 @@ fn result_4k(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
+    // What the reference tools do: the same work, the file written without
+    // an fsync (pixloom's store syncs, so that figure includes the disk).
+    let plain = dir.path().join("plain.png");
+    g.bench_function("b64_json_4k_to_file_no_fsync", |b| {
+        b.iter(|| {
+            let Ok(Reply::Images(mut found)) = wire::parse_reply(black_box(&body)) else {
+                panic!("the reply parses to an image");
+            };
+            let Some(ImagePayload::Bytes { bytes, .. }) = found.pop() else {
+                panic!("inline bytes");
+            };
+            images::accept_result(&bytes).expect("whole");
+            let hash = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+            std::fs::write(&plain, &bytes).expect("written");
+            hash
+        });
+    });
     g.finish();
 }
 

@@ -12,6 +12,8 @@ pub mod core;
 pub mod durable;
 pub mod engine;
 pub mod fake;
+/// Entry points shared by cargo-fuzz targets and the stable harness.
+pub mod fuzzing;
 pub mod gateway;
 pub mod images;
 pub mod logging;

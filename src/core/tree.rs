@@ -347,6 +347,8 @@ pub enum TreeError {
     EmptyTurn,
     #[error("variants must be between 1 and {max}")]
     BadVariantCount { max: usize },
+    #[error("this conversation has used up its node ids; start a new one")]
+    OutOfIds,
 }
 
 /// The most variants one action may start (each is a billed call).
@@ -512,13 +514,13 @@ impl Conversation {
         out
     }
 
-    /// Sum of what every turn cost, in micro-dollars.
+    /// Sum of what every turn cost, in micro-dollars. Saturates: a
+    /// hand-edited file may hold any number.
     pub fn total_cost_micro_usd(&self) -> u64 {
         self.nodes
             .values()
             .filter_map(|n| n.turn.as_ref())
-            .map(|t| t.cost_micro_usd)
-            .sum()
+            .fold(0, |sum, t| sum.saturating_add(t.cost_micro_usd))
     }
 
     /// Nodes whose request is in flight.
@@ -544,7 +546,8 @@ impl Conversation {
             self.node(p)?;
         }
         let id = NodeId(self.next_id);
-        self.next_id += 1;
+        // A loaded file may set `next_id` anywhere: never wrap and reuse ids.
+        self.next_id = self.next_id.checked_add(1).ok_or(TreeError::OutOfIds)?;
         self.nodes.insert(
             id,
             Node {
@@ -645,6 +648,14 @@ impl Conversation {
         if n == 0 || n > MAX_VARIANTS {
             return Err(TreeError::BadVariantCount { max: MAX_VARIANTS });
         }
+        // All or none: ids for every variant, so none is left half-added.
+        if u32::try_from(n)
+            .ok()
+            .and_then(|n| self.next_id.checked_add(n))
+            .is_none()
+        {
+            return Err(TreeError::OutOfIds);
+        }
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
             let turn = Turn {
@@ -736,8 +747,8 @@ impl Conversation {
             t.status = status;
             t.request_id = outcome.request_id.or(t.request_id.take());
             t.latency_ms = outcome.latency_ms;
-            t.cost_micro_usd += outcome.cost_micro_usd;
-            t.attempts += outcome.attempts;
+            t.cost_micro_usd = t.cost_micro_usd.saturating_add(outcome.cost_micro_usd);
+            t.attempts = t.attempts.saturating_add(outcome.attempts);
         }
     }
 

@@ -201,6 +201,53 @@ fn settling_keeps_the_running_totals() {
     assert_eq!(conv.total_cost_micro_usd(), 60_000);
 }
 
+/// Found while fuzzing `conversation.json`: a file may hold any numbers.
+#[test]
+fn totals_saturate_instead_of_overflowing() {
+    let mut conv = build("reply a; pend n1 2; done n2; fail n3; retry n3");
+    for id in [2, 3] {
+        let t = conv
+            .nodes
+            .get_mut(&NodeId(id))
+            .unwrap()
+            .turn
+            .as_mut()
+            .unwrap();
+        (t.cost_micro_usd, t.attempts) = (u64::MAX - 1, u32::MAX);
+    }
+    assert_eq!(conv.total_cost_micro_usd(), u64::MAX);
+    run(&mut conv, "done n3");
+    let t = conv.node(NodeId(3)).unwrap().turn.clone().unwrap();
+    assert_eq!((t.cost_micro_usd, t.attempts), (u64::MAX, u32::MAX));
+}
+
+/// Found while fuzzing `conversation.json`: `next_id` at the top of its
+/// range refuses new nodes instead of wrapping to ids already used.
+#[test]
+fn ids_running_out_refuse_new_nodes() {
+    let mut conv = build("reply a");
+    conv.next_id = u32::MAX;
+    let before = conv.clone();
+    let parts = vec![Part::Text { text: "b".into() }];
+    assert_eq!(conv.reply(parts, now()), Err(TreeError::OutOfIds));
+    assert_eq!(conv, before);
+    conv.next_id = u32::MAX - 2;
+    let params = crate::core::testkit::params();
+    assert_eq!(
+        conv.add_pending(NodeId(1), &params, 3, now()),
+        Err(TreeError::OutOfIds),
+        "all variants or none"
+    );
+    assert_eq!(conv.len(), 1);
+    assert_eq!(
+        conv.add_pending(NodeId(1), &params, 2, now())
+            .unwrap()
+            .len(),
+        2
+    );
+    conv.check().unwrap();
+}
+
 #[test]
 fn regenerate_copies_or_replaces_the_request() {
     let mut conv = build(
