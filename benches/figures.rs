@@ -209,7 +209,7 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         defaults: RequestParams {
             endpoint: Endpoint::Chat,
             model: pixloom::core::model::DEFAULT_MODEL.to_owned(),
-            size: "1024x1024".parse().expect("size"),
+            size: "1280x1280".parse().expect("size"),
         },
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),

@@ -122,7 +122,15 @@ def first_frame(conv_dir, cols=200, lines=60):
         hwm = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) * 1024
     os.write(master, b"q")
     try:
-        p.wait(timeout=10)
+        # Keep reading: an app blocked on a full pty cannot see the `q`.
+        end = time.perf_counter() + 10
+        while p.poll() is None and time.perf_counter() < end:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 1 << 16)
+                except OSError:
+                    break
+        p.wait(timeout=1)
     finally:
         if p.poll() is None:
             p.kill()

@@ -141,7 +141,7 @@ pub fn big_conversation(dir: &Path) {
         model: "gpt-image-2-vip".to_owned(),
         size: "3840x2160".parse().expect("size"),
     };
-    let mut images = 0;
+    let mut images = 0usize;
     let mut last_assistant = None;
     let pairs = BIG_TURNS / 2;
     for i in 0..pairs {
@@ -163,7 +163,9 @@ pub fn big_conversation(dir: &Path) {
             cost_micro_usd: 30_000,
             attempts: 1,
         };
-        if images < BIG_IMAGES && i % (pairs / BIG_IMAGES) == 0 {
+        // Images spread evenly over the whole conversation (the last
+        // turns, shown first, have some).
+        if (i * BIG_IMAGES) % pairs < BIG_IMAGES {
             let mut img = base.clone();
             for (k, px) in img.pixels_mut().take(4096).enumerate() {
                 px.0 = [(i % 251) as u8, (k % 256) as u8, (images % 256) as u8];
