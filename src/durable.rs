@@ -30,24 +30,55 @@ fn write_atomic_via(
     bytes: &[u8],
     write: impl FnOnce(&mut File, &[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(|e| named(e, "cannot write", path))?;
-    write(tmp.as_file_mut(), bytes)
-        .and_then(|()| {
-            if let Ok(meta) = fs::metadata(path) {
-                // Best effort: a file the user made group-readable stays so.
-                let _ = tmp.as_file().set_permissions(meta.permissions());
-            }
-            tmp.as_file().sync_all()
-        })
-        .map_err(|e| named(e, "cannot write", path))?;
-    // On failure the returned NamedTempFile is dropped, which deletes it.
-    tmp.persist(path)
-        .map_err(|e| named(e.error, "cannot replace", path))?;
-    sync_dir(dir).map_err(|e| named(e, "cannot sync the folder of", path))
+    Staged::write_via(parent_dir(path), bytes, write)
+        .map_err(|e| named(e, "cannot write", path))?
+        .commit(path)
+}
+
+/// Bytes written and synced to a temporary file in a folder but not yet
+/// named: for files named after their content (the image store hashes on
+/// another thread while this writes). Dropped without [`Staged::commit`],
+/// the temporary file is removed.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+}
+
+impl Staged {
+    /// Writes and syncs `bytes` to a new temporary file in `dir`.
+    pub fn write(dir: &Path, bytes: &[u8]) -> io::Result<Staged> {
+        Staged::write_via(dir, bytes, |file, bytes| file.write_all(bytes))
+            .map_err(|e| named(e, "cannot write in", dir))
+    }
+
+    fn write_via(
+        dir: &Path,
+        bytes: &[u8],
+        write: impl FnOnce(&mut File, &[u8]) -> io::Result<()>,
+    ) -> io::Result<Staged> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(dir)?;
+        write(tmp.as_file_mut(), bytes)?;
+        tmp.as_file().sync_all()?;
+        // On failure the NamedTempFile is dropped, which deletes it.
+        Ok(Staged { tmp })
+    }
+
+    /// Renames it over `path` (in the same folder) and syncs the folder.
+    /// The new file keeps the old one's permissions when there was one.
+    pub fn commit(self, path: &Path) -> io::Result<()> {
+        if let Ok(meta) = fs::metadata(path) {
+            // Best effort: a file the user made group-readable stays so.
+            let file = self.tmp.as_file();
+            let _ = file
+                .set_permissions(meta.permissions())
+                .and_then(|()| file.sync_all());
+        }
+        self.tmp
+            .persist(path)
+            .map_err(|e| named(e.error, "cannot replace", path))?;
+        sync_dir(parent_dir(path)).map_err(|e| named(e, "cannot sync the folder of", path))
+    }
 }
 
 /// Removes the `.tmp-*` files a crash left in `dir` (not in sub-folders);

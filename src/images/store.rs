@@ -41,19 +41,34 @@ impl ImageStore {
     /// Stores `bytes` (described by `info`) durably, unless a file with the
     /// same content is already there.
     pub fn put(&self, bytes: &[u8], info: &ImageInfo) -> Result<Blob, ImageError> {
+        // The name is the content's hash: hash on another thread while the
+        // bytes are written and synced (each ~10 ms for a 4K result).
+        let (sha256, staged) = std::thread::scope(|s| {
+            let hashing = s.spawn(|| hex::encode(Sha256::digest(bytes)));
+            let staged = durable::Staged::write(&self.dir, bytes);
+            let sha256 = hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (sha256, staged)
+        });
         let blob = Blob {
-            sha256: hex::encode(Sha256::digest(bytes)),
+            sha256,
             ext: info.format.ext().to_string(),
             bytes: bytes.len() as u64,
             width: info.width,
             height: info.height,
         };
         let path = self.dir.join(blob.file_name());
+        let staged = staged.map_err(|source| ImageError::Store {
+            path: path.clone(),
+            source,
+        })?;
         // The name is the content's hash and files only appear whole (atomic
-        // writes), so a file of the right length is this content.
+        // writes), so a file of the right length is this content: the staged
+        // copy is dropped (removed) then.
         let present = fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == blob.bytes);
         if !present {
-            durable::write_atomic(&path, bytes).map_err(|source| ImageError::Store {
+            staged.commit(&path).map_err(|source| ImageError::Store {
                 path: path.clone(),
                 source,
             })?;
