@@ -64,9 +64,15 @@ def run_once(cmd, stdout=subprocess.DEVNULL, shell=False):
     return wall, usage.ru_maxrss * 1024
 
 
+def is_imagemagick():
+    """Some machines have a `convert` that only stands in for ImageMagick's."""
+    out = subprocess.run(["convert", "-version"], capture_output=True, text=True).stdout
+    return "ImageMagick" in out
+
+
 def reference(name, cmd, tool, shell=False):
     """Median wall and median peak RSS over RUNS runs, or None (noted)."""
-    if shutil.which(tool) is None:
+    if shutil.which(tool) is None or (tool == "convert" and not is_imagemagick()):
         notes.append(f"{name}: skipped, `{tool}` is not installed")
         return None
     try:

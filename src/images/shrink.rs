@@ -15,13 +15,17 @@ use image::{DynamicImage, RgbImage};
 /// scale (the whole-decode path only).
 const PRESHRINK_SIDE: u32 = 1024;
 
+/// Reads of the PNG in pieces this big: a 4K result is ~12 MB, and the
+/// default 8 KB buffer costs ~1,500 system calls.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// The picture in `path` scaled to exactly `width`×`height` (the caller
 /// keeps the aspect ratio). Slow for big images (tens of ms): call off the
 /// UI task.
 pub fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
     let (width, height) = (width.max(1), height.max(1));
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let mut file = BufReader::new(File::open(path).map_err(|e| fail(&e))?);
+    let mut file = BufReader::with_capacity(READ_BUFFER, File::open(path).map_err(|e| fail(&e))?);
     let mut magic = [0u8; 8];
     let is_png = file.read_exact(&mut magic).is_ok() && magic == *b"\x89PNG\r\n\x1a\n";
     file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
@@ -80,17 +84,31 @@ fn shrink_png(
 
 /// Area averaging from `src_w`×`src_h` down to the output's size, fed one
 /// source row at a time. Alpha is ignored (as `to_rgb8` does).
+///
+/// Rows are first added column by column into a full-width `u32` row (a
+/// loop the compiler vectorises); the sums across each output column's
+/// span are taken once per output row, not once per source row.
 struct BoxFilter {
     src_h: u32,
     /// Source column where each output column starts (and one past the end).
     starts: Vec<usize>,
+    /// Per source pixel and channel (RGB), the sum of the band's rows so far.
+    column_sums: Vec<u32>,
+    /// Per output pixel and channel, the band's sum (from `column_sums`).
     sums: Vec<u64>,
-    /// Source rows seen so far, and in the output row being summed.
+    /// Source rows seen so far, in the output row being summed, and in
+    /// `column_sums` (emptied into `sums` before a `u32` could overflow).
     rows_seen: u32,
     rows_in_band: u32,
+    rows_in_column_sums: u32,
+    /// [`ROWS_PER_U32`]; smaller in a test.
+    column_sums_capacity: u32,
     band: u32,
     out: RgbImage,
 }
+
+/// Rows of 8-bit values a `u32` column sum holds without overflowing.
+const ROWS_PER_U32: u32 = u32::MAX / u8::MAX as u32;
 
 impl BoxFilter {
     fn new(src_w: u32, src_h: u32, width: u32, height: u32) -> BoxFilter {
@@ -100,9 +118,12 @@ impl BoxFilter {
         BoxFilter {
             src_h,
             starts,
+            column_sums: vec![0; src_w as usize * 3],
             sums: vec![0; width as usize * 3],
             rows_seen: 0,
             rows_in_band: 0,
+            rows_in_column_sums: 0,
+            column_sums_capacity: ROWS_PER_U32,
             band: 0,
             out: RgbImage::new(width, height),
         }
@@ -113,27 +134,28 @@ impl BoxFilter {
     }
 
     fn add_row<const N: usize>(&mut self, data: &[u8]) {
-        for (col, sum) in self.sums.chunks_exact_mut(3).enumerate() {
-            let span = data.get(self.starts[col] * N..self.starts[col + 1] * N);
-            let (mut r, mut g, mut b) = (0u64, 0u64, 0u64);
-            for px in span.unwrap_or_default().chunks_exact(N) {
-                if N < 3 {
-                    r += u64::from(px[0]);
+        if N == 3 {
+            for (sum, &v) in self.column_sums.iter_mut().zip(data) {
+                *sum += u32::from(v);
+            }
+        } else {
+            for (sum, px) in self.column_sums.chunks_exact_mut(3).zip(data.chunks_exact(N)) {
+                let (r, g, b) = if N < 3 {
+                    (px[0], px[0], px[0])
                 } else {
-                    r += u64::from(px[0]);
-                    g += u64::from(px[1]);
-                    b += u64::from(px[2]);
-                }
+                    (px[0], px[1], px[2])
+                };
+                sum[0] += u32::from(r);
+                sum[1] += u32::from(g);
+                sum[2] += u32::from(b);
             }
-            if N < 3 {
-                (g, b) = (r, r);
-            }
-            sum[0] += r;
-            sum[1] += g;
-            sum[2] += b;
         }
         self.rows_seen += 1;
         self.rows_in_band += 1;
+        self.rows_in_column_sums += 1;
+        if self.rows_in_column_sums == self.column_sums_capacity {
+            self.empty_column_sums();
+        }
         let next_band = self.band_of(self.rows_seen);
         if next_band != self.band || self.rows_seen == self.src_h {
             self.flush();
@@ -141,8 +163,23 @@ impl BoxFilter {
         }
     }
 
+    /// Adds `column_sums` across each output column's span into `sums`.
+    fn empty_column_sums(&mut self) {
+        for (col, sum) in self.sums.chunks_exact_mut(3).enumerate() {
+            let span = &self.column_sums[self.starts[col] * 3..self.starts[col + 1] * 3];
+            for px in span.chunks_exact(3) {
+                sum[0] += u64::from(px[0]);
+                sum[1] += u64::from(px[1]);
+                sum[2] += u64::from(px[2]);
+            }
+        }
+        self.column_sums.fill(0);
+        self.rows_in_column_sums = 0;
+    }
+
     /// Writes the averaged output row and starts the next one.
     fn flush(&mut self) {
+        self.empty_column_sums();
         if self.band < self.out.height() {
             for col in 0..self.out.width() as usize {
                 let cols = (self.starts[col + 1] - self.starts[col]).max(1) as u64;
@@ -279,6 +316,27 @@ mod tests {
             shrink_file(&one, 1, 1).unwrap().get_pixel(0, 0).0,
             [0, 0, 40]
         );
+    }
+
+    #[test]
+    fn column_sums_are_emptied_before_they_could_overflow() {
+        // 9 rows of 255 into one output row, with room for only 2 rows per
+        // u32 sum: the average still comes out exact.
+        let rows = |f: &mut BoxFilter| {
+            for y in 0..9u8 {
+                let v = if y % 2 == 0 { 255 } else { 0 };
+                f.add_row::<3>(&[v, 255, 7, v, 255, 7]);
+            }
+        };
+        let mut small = BoxFilter::new(2, 9, 1, 1);
+        small.column_sums_capacity = 2;
+        rows(&mut small);
+        let mut roomy = BoxFilter::new(2, 9, 1, 1);
+        rows(&mut roomy);
+        assert_eq!(small.out.get_pixel(0, 0).0, [142, 255, 7]);
+        assert_eq!(small.out, roomy.out);
+        // The real capacity: 255 added that many times still fits.
+        assert!(u64::from(ROWS_PER_U32) * 255 <= u64::from(u32::MAX));
     }
 
     #[test]
