@@ -139,7 +139,11 @@ impl BoxFilter {
                 *sum += u32::from(v);
             }
         } else {
-            for (sum, px) in self.column_sums.chunks_exact_mut(3).zip(data.chunks_exact(N)) {
+            for (sum, px) in self
+                .column_sums
+                .chunks_exact_mut(3)
+                .zip(data.chunks_exact(N))
+            {
                 let (r, g, b) = if N < 3 {
                     (px[0], px[0], px[0])
                 } else {
