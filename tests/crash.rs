@@ -413,6 +413,11 @@ fn a_full_disk_keeps_the_old_conversation_and_says_what_to_do() {
     ] {
         assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
     }
+    assert_eq!(
+        stderr.matches("No space left on device").count(),
+        1,
+        "the cause is said more than once: {stderr}"
+    );
     assert_eq!(fake.requests().len(), requests, "a request went out");
     eprintln!("full disk: pixloom said: {}", stderr.trim());
 
