@@ -108,6 +108,17 @@ pub enum ImageError {
         width: u32,
         height: u32,
     },
+    /// A GIF, BMP or TIFF whose header claims far more pixels than its
+    /// bytes could hold ([`super::MAX_PIXELS_PER_BYTE`]).
+    #[error(
+        "{subject} says it is {width}×{height} pixels but is only {bytes} bytes, far too small to hold that: it is damaged, or made to use up memory. Open it in an image viewer and export it as PNG or JPEG."
+    )]
+    TooSmallForItsSize {
+        subject: Subject,
+        width: u32,
+        height: u32,
+        bytes: u64,
+    },
     #[error("{subject} ({width}×{height}) would need {} of memory to decode, more than pixloom allows. Save it as an 8-bit JPEG or PNG and try again.", mb(*needed))]
     TooMuchMemory {
         subject: Subject,
@@ -172,6 +183,7 @@ impl ImageError {
             | NotAnImage { subject, .. }
             | Unsupported { subject, .. }
             | TooManyPixels { subject, .. }
+            | TooSmallForItsSize { subject, .. }
             | TooMuchMemory { subject, .. }
             | Damaged { subject, .. }
             | Encode { subject, .. } => *subject = new,

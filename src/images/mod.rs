@@ -37,6 +37,15 @@ pub const GATEWAY_LIMIT_BYTES: usize = 10_000_000;
 /// The most pixels an image may have (decompression bombs stop here).
 pub const MAX_PIXELS: u64 = 100_000_000;
 
+/// For GIF, BMP and TIFF: the most pixels one byte of the file may stand
+/// for. Their decoders fill the whole canvas the header claims, so a
+/// 35-byte GIF claiming 10000×10000 cost 1.8 s and 880 MB. Real files
+/// stay far below this: LZW (GIF, TIFF) emits at most 4,096 pixels per
+/// 12-bit code (~2,700 per byte), BMP's RLE 255 per 2 bytes. Not applied
+/// to WebP, which encodes a flat picture of any size in a few dozen bytes,
+/// nor to PNG and JPEG, whose decoders stop where the data does.
+pub const MAX_PIXELS_PER_BYTE: u64 = 4096;
+
 /// The formats pixloom reads. Only PNG, JPEG and WebP are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageKind {
@@ -93,6 +102,12 @@ impl ImageKind {
             ImageKind::Bmp => "BMP",
             ImageKind::Tiff => "TIFF",
         }
+    }
+
+    /// Whether the header's size is believed only if the file is big
+    /// enough to hold it (see [`MAX_PIXELS_PER_BYTE`]).
+    fn needs_bytes_for_its_size(self) -> bool {
+        matches!(self, ImageKind::Gif | ImageKind::Bmp | ImageKind::Tiff)
     }
 
     /// Whether the gateway accepts this format as a reference image.

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use image::{ImageReader, Limits};
 
-use super::{ImageError, ImageInfo, ImageKind, MAX_PIXELS, Subject};
+use super::{ImageError, ImageInfo, ImageKind, MAX_PIXELS, MAX_PIXELS_PER_BYTE, Subject};
 
 /// What the first bytes say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,11 +156,21 @@ pub(crate) fn inspect_as(bytes: &[u8], subject: &Subject) -> Result<ImageInfo, I
             detail: format!("{} header says {width}×{height}", format.name()),
         });
     }
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_PIXELS {
         return Err(ImageError::TooManyPixels {
             subject: subject.clone(),
             width,
             height,
+        });
+    }
+    let bytes_len = bytes.len() as u64;
+    if format.needs_bytes_for_its_size() && pixels > bytes_len.saturating_mul(MAX_PIXELS_PER_BYTE) {
+        return Err(ImageError::TooSmallForItsSize {
+            subject: subject.clone(),
+            width,
+            height,
+            bytes: bytes_len,
         });
     }
     Ok(ImageInfo {
