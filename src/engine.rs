@@ -13,11 +13,12 @@ use time::OffsetDateTime;
 use crate::core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
-    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, RemoteCopy, TreeError, TurnError,
+    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, TreeError, TurnError,
 };
 use crate::core::wire::{self, ChatMessage, ContentPart, EditsFields, ImagePayload, Reply};
 use crate::gateway::{self, GatewayError, Outbound, Upload};
 use crate::images::{self, ImageInfo, ImageStore};
+use crate::provenance::Provenance;
 
 /// How long the gateway keeps result URLs alive (about a day).
 pub const RESULT_URL_LIFETIME: time::Duration = time::Duration::hours(24);
@@ -246,18 +247,14 @@ impl Engine {
         payload: ImagePayload,
     ) -> Result<ImageRef, LocalFailure> {
         let received = OffsetDateTime::now_utc();
-        let (bytes, remote) = match payload {
+        let (bytes, url) = match payload {
             ImagePayload::Url(url) => {
                 let bytes = self
                     .client
                     .download(&url)
                     .await
                     .map_err(|e| LocalFailure(e.message))?;
-                let remote = RemoteCopy {
-                    url,
-                    expires_at: received + RESULT_URL_LIFETIME,
-                };
-                (bytes, Some(remote))
+                (bytes, Some(url))
             }
             ImagePayload::Bytes { bytes, .. } => (bytes, None),
         };
@@ -266,6 +263,9 @@ impl Engine {
             .await
             .map_err(|e| LocalFailure(format!("storing the result image failed: {e}.")))?
             .map_err(|e| LocalFailure(format!("the result image was refused: {e}.")))?;
+        let remote = url.map(|url| {
+            Provenance::installation().remote(&original.sha256, url, received + RESULT_URL_LIFETIME)
+        });
         Ok(ImageRef {
             original,
             upload: None,

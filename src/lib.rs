@@ -17,5 +17,6 @@ pub mod fuzzing;
 pub mod gateway;
 pub mod images;
 pub mod logging;
+pub mod provenance;
 pub mod sanitize;
 pub mod tui;

@@ -9,11 +9,17 @@ use tracing_subscriber::EnvFilter;
 /// Where the log file goes: `$XDG_STATE_HOME/pixloom/pixloom.log`, else
 /// `~/.local/state/pixloom/pixloom.log`.
 pub fn log_path() -> Option<PathBuf> {
+    Some(state_dir()?.join("pixloom.log"))
+}
+
+/// pixloom's state directory: `$XDG_STATE_HOME/pixloom`, else
+/// `~/.local/state/pixloom` (the log, the remote-URL seal key).
+pub fn state_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("pixloom").join("pixloom.log"))
+    Some(base.join("pixloom"))
 }
 
 /// Guard that keeps logging set up; drop it at exit.

@@ -10,9 +10,10 @@ use image::{DynamicImage, ImageFormat, RgbImage};
 use pixloom::convfile::{ConvFileError, ConvFolder, conversation_dir};
 use pixloom::core::size::SizeSpec;
 use pixloom::core::tree::{
-    Conversation, Endpoint, ImageOrigin, NodeId, Outcome, Part, RemoteCopy, RequestParams, Status,
+    Conversation, Endpoint, ImageOrigin, NodeId, Outcome, Part, RequestParams, Status,
 };
 use pixloom::images::import_bytes;
+use pixloom::provenance::Provenance;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -65,10 +66,11 @@ fn populate(dir: &Path, pending: bool) -> (Conversation, Option<NodeId>) {
         .add_pending(u, &params(), if pending { 2 } else { 1 }, now())
         .unwrap();
     let mut result = import_bytes(&png(2), ImageOrigin::Result, &folder.store).unwrap();
-    result.remote = Some(RemoteCopy {
-        url: "https://cdn.example/r.png".into(),
-        expires_at: datetime!(2026-11-24 12:00 UTC),
-    });
+    result.remote = Some(Provenance::installation().remote(
+        &result.original.sha256,
+        "https://cdn.example/r.png".into(),
+        datetime!(2026-11-24 12:00 UTC),
+    ));
     let outcome = Outcome {
         request_id: Some("req-1".into()),
         latency_ms: Some(42_000),

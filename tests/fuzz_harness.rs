@@ -439,9 +439,8 @@ fn reply_seeds() -> Seeds {
 /// (branches, every status, every image origin), and refusals.
 fn conversation_seeds() -> Seeds {
     use pixloom::convfile::{ConvFolder, to_json};
-    use pixloom::core::tree::{
-        Endpoint, ImageOrigin, Outcome, Part, RemoteCopy, RequestParams, TurnError,
-    };
+    use pixloom::core::tree::{Endpoint, ImageOrigin, Outcome, Part, RequestParams, TurnError};
+    use pixloom::provenance::Provenance;
     use time::macros::datetime;
 
     let doc = include_str!("../docs/file-format.md");
@@ -490,10 +489,11 @@ fn conversation_seeds() -> Seeds {
         .unwrap();
     let a = conv.add_pending(u1, &chat, 3, now).unwrap();
     let mut result = image(&encoded(image::ImageFormat::Png, 5, 5), ImageOrigin::Result);
-    result.remote = Some(RemoteCopy {
-        url: "https://cdn.example/r.png".into(),
-        expires_at: datetime!(2026-11-24 12:00 UTC),
-    });
+    result.remote = Some(Provenance::installation().remote(
+        &result.original.sha256,
+        "https://cdn.example/r.png".into(),
+        datetime!(2026-11-24 12:00 UTC),
+    ));
     conv.complete(a[0], result, outcome(30_000)).unwrap();
     conv.refuse(a[1], "I can't do that.".into(), outcome(30_000))
         .unwrap();

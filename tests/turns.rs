@@ -321,3 +321,117 @@ async fn gpt_image_2_all_gets_no_size_field_and_dimensions_in_the_prompt() {
     assert!(body.get("size").is_none());
     assert!(body["messages"][0].to_string().contains("2048x1152"));
 }
+
+impl Rig {
+    /// Drops the open folder and opens it again from disk, as the next
+    /// session would (the remote seals are checked on load).
+    fn reopen(&mut self) {
+        let dir = self.folder.dir.clone();
+        let placeholder = tempfile::tempdir().unwrap();
+        let (scratch, _) = ConvFolder::create(
+            placeholder.path().join("x.pixloom"),
+            "x",
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        drop(std::mem::replace(&mut self.folder, scratch));
+        let (folder, loaded) = ConvFolder::open(&dir).unwrap();
+        self.folder = folder;
+        self.conv = loaded.conv;
+    }
+}
+
+#[tokio::test]
+async fn a_url_this_installation_received_is_reused_after_reopening() {
+    let mut r = rig(4).await;
+    let p = params(Endpoint::Chat, "1280x720");
+    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let url = r.result_url(a1);
+    r.reopen();
+    assert_eq!(r.result_url(a1), url, "the sealed URL survives a reopen");
+    r.turn(Some(a1), text("make it night"), &p).await;
+    assert_eq!(image_urls(&r.last_json()["messages"][1]), vec![url]);
+}
+
+#[tokio::test]
+async fn a_url_written_into_a_received_folder_is_never_sent() {
+    // The attack: a folder from a stranger whose result carries a far-future
+    // remote URL. Sending it would make the model refine another picture
+    // than the one on screen, and tell the stranger when the user refines.
+    let mut r = rig(4).await;
+    let p = params(Endpoint::Chat, "1280x720");
+    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let own_url = r.result_url(a1);
+    let file = r.folder.file();
+    let json = std::fs::read_to_string(&file).unwrap();
+    let beacon = "https://evil.test/beacon.png";
+    let forgeries = [
+        // Another URL under this installation's seal.
+        json.replace(&own_url, beacon),
+        // The same URL, living ten years.
+        {
+            let mut v: Value = serde_json::from_str(&json).unwrap();
+            let remote = find_remote(&mut v).unwrap();
+            remote["expires_at"] = "2036-01-01T00:00:00Z".into();
+            v.to_string()
+        },
+        // No seal at all (a folder from another installation, or older).
+        {
+            let mut v: Value = serde_json::from_str(&json).unwrap();
+            let remote = find_remote(&mut v).unwrap();
+            remote.as_object_mut().unwrap().remove("seal");
+            remote["url"] = beacon.into();
+            v.to_string()
+        },
+    ];
+    for forged in forgeries {
+        std::fs::write(&file, forged).unwrap();
+        r.reopen();
+        assert!(
+            r.conv
+                .node(a1)
+                .unwrap()
+                .images()
+                .next()
+                .unwrap()
+                .remote
+                .is_none(),
+            "an unproven remote copy is dropped on load"
+        );
+        let before = r.gw.requests().len();
+        r.turn(Some(a1), text("add a hat"), &p).await;
+        assert_eq!(r.gw.requests().len(), before + 1);
+        let body = r.last_json();
+        let urls = image_urls(&body["messages"][1]);
+        assert_eq!(urls.len(), 1);
+        assert!(
+            urls[0].starts_with("data:image/"),
+            "the local pixels are sent"
+        );
+        assert!(
+            !body.to_string().contains("evil.test"),
+            "the beacon was sent"
+        );
+        assert!(
+            !body.to_string().contains(&own_url),
+            "an unproven URL was sent"
+        );
+        // Back to the honest file for the next forgery.
+        std::fs::write(&file, &json).unwrap();
+        r.reopen();
+    }
+}
+
+/// The first recorded remote copy in a saved conversation's JSON.
+fn find_remote(v: &mut Value) -> Option<&mut Value> {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("remote") {
+                return map.get_mut("remote");
+            }
+            map.values_mut().find_map(find_remote)
+        }
+        Value::Array(items) => items.iter_mut().find_map(find_remote),
+        _ => None,
+    }
+}

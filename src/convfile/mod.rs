@@ -24,6 +24,7 @@ pub use format::{FORMAT, from_json, to_json};
 use crate::core::tree::{Conversation, NodeId};
 use crate::durable;
 use crate::images::ImageStore;
+use crate::provenance::Provenance;
 
 /// The folder name's extension.
 pub const EXTENSION: &str = "pixloom";
@@ -101,6 +102,7 @@ impl ConvFolder {
         let removed_temps = remove_temps(&dir)?;
         let bytes = read_capped(&file)?;
         let mut conv = from_json(&bytes, &file)?;
+        Provenance::installation().drop_foreign_remotes(&mut conv);
         let store = ImageStore::open(dir.join(IMAGES_DIR))
             .map_err(|source| io_err("open", &dir.join(IMAGES_DIR), source))?;
         let folder = ConvFolder { dir, store, lock };
@@ -357,6 +359,7 @@ pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), Co
     let file = conversation_file(&dir)?;
     let bytes = read_capped(&file)?;
     let mut conv = from_json(&bytes, &file)?;
+    Provenance::installation().drop_foreign_remotes(&mut conv);
     if !held_by_another(&dir) {
         conv.interrupt_pending();
     }

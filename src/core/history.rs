@@ -68,6 +68,8 @@ pub struct OutImage {
     pub form: ImageForm,
 }
 
+// A request holds a handful of parts: boxing the image saves nothing real.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutPart {
     Text(String),

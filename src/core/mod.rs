@@ -6,6 +6,6 @@ pub mod history;
 pub mod model;
 pub mod size;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod tree;
 pub mod wire;

@@ -75,6 +75,7 @@ pub fn result(name: &str, ttl: Option<Duration>) -> ImageRef {
         remote: ttl.map(|ttl| RemoteCopy {
             url: remote_url(name),
             expires_at: now() + ttl,
+            seal: None,
         }),
     }
 }

@@ -136,6 +136,11 @@ pub struct RemoteCopy {
     pub url: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// Proof that this installation received the URL itself (see
+    /// `provenance.rs`); a folder from elsewhere has none that verifies,
+    /// and its URLs are never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// An image in a turn: the original as it arrived, and the copy prepared

@@ -1,0 +1,285 @@
+//! Which gateway URLs this installation received itself.
+//!
+//! A result's gateway URL is sent back instead of its bytes while it lives
+//! (see [`crate::core::history::present_image`]). A conversation folder may
+//! come from anyone, so a URL written in it proves nothing: a forged one
+//! would make the model refine a picture the user does not see, and would
+//! be a beacon. So each [`RemoteCopy`] this installation creates carries a
+//! seal: an HMAC-SHA256, under a secret kept outside every folder
+//! (`$XDG_STATE_HOME/pixloom/remote-key`, mode 0600), over the image's
+//! sha256, the URL and its expiry. On load, a remote copy whose seal does
+//! not verify is dropped and the local copy is sent instead.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+use crate::core::tree::{Conversation, Part, RemoteCopy};
+
+/// The secret's length in bytes.
+const KEY_BYTES: usize = 32;
+/// Separates the fields sealed; bumped if what is sealed changes.
+const DOMAIN: &[u8] = b"pixloom-remote-seal/1\0";
+
+/// The installation's sealing secret.
+pub struct Provenance {
+    key: [u8; KEY_BYTES],
+}
+
+impl std::fmt::Debug for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Provenance(..)")
+    }
+}
+
+impl Provenance {
+    /// This installation's secret, read once per process from the state
+    /// directory (created on first use). When it cannot be read or made, a
+    /// secret for this process alone: its URLs are trusted until it exits,
+    /// and no folder's URL is trusted after (safe, only slower).
+    pub fn installation() -> &'static Provenance {
+        static KEY: OnceLock<Provenance> = OnceLock::new();
+        KEY.get_or_init(|| {
+            let loaded = key_path().and_then(|p| match load_or_create(&p) {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    tracing::warn!("remote URL seals: {}: {e}", p.display());
+                    None
+                }
+            });
+            Provenance {
+                key: loaded.unwrap_or_else(random_key),
+            }
+        })
+    }
+
+    /// A provenance with a given secret (tests: two installations).
+    pub fn with_key(key: [u8; KEY_BYTES]) -> Provenance {
+        Provenance { key }
+    }
+
+    fn mac(&self, image_sha256: &str, url: &str, expires_at: &str) -> Hmac<Sha256> {
+        // `new_from_slice` takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        for field in [
+            DOMAIN,
+            image_sha256.as_bytes(),
+            url.as_bytes(),
+            expires_at.as_bytes(),
+        ] {
+            // Length-prefixed, so no two field lists seal the same bytes.
+            mac.update(&(field.len() as u64).to_le_bytes());
+            mac.update(field);
+        }
+        mac
+    }
+
+    /// A remote copy of the image `image_sha256`, sealed as received here.
+    pub fn remote(
+        &self,
+        image_sha256: &str,
+        url: String,
+        expires_at: time::OffsetDateTime,
+    ) -> RemoteCopy {
+        let mut remote = RemoteCopy {
+            url,
+            expires_at,
+            seal: None,
+        };
+        let tag = self
+            .mac(image_sha256, &remote.url, &expiry_text(&remote))
+            .finalize()
+            .into_bytes();
+        remote.seal = Some(hex::encode(tag));
+        remote
+    }
+
+    /// Whether `remote`, recorded for image `image_sha256`, was received by
+    /// this installation (compared in constant time).
+    pub fn vouches_for(&self, image_sha256: &str, remote: &RemoteCopy) -> bool {
+        let Some(tag) = remote.seal.as_deref().and_then(|s| hex::decode(s).ok()) else {
+            return false;
+        };
+        self.mac(image_sha256, &remote.url, &expiry_text(remote))
+            .verify_slice(&tag)
+            .is_ok()
+    }
+
+    /// Drops every remote copy in `conv` this installation did not receive
+    /// (its local copy is sent instead); returns how many were dropped.
+    pub fn drop_foreign_remotes(&self, conv: &mut Conversation) -> usize {
+        let mut dropped = 0;
+        for node in conv.nodes.values_mut() {
+            for part in &mut node.parts {
+                let Part::Image { image } = part else {
+                    continue;
+                };
+                let foreign = image
+                    .remote
+                    .as_ref()
+                    .is_some_and(|r| !self.vouches_for(&image.original.sha256, r));
+                if foreign {
+                    image.remote = None;
+                    dropped += 1;
+                }
+            }
+        }
+        dropped
+    }
+}
+
+/// The expiry as sealed: RFC 3339, as the file stores it.
+fn expiry_text(remote: &RemoteCopy) -> String {
+    remote
+        .expires_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn random_key() -> [u8; KEY_BYTES] {
+    let mut key = [0; KEY_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
+/// `$XDG_STATE_HOME/pixloom/remote-key`, else `~/.local/state/…`.
+fn key_path() -> Option<PathBuf> {
+    Some(crate::logging::state_dir()?.join("remote-key"))
+}
+
+/// Reads the secret, or makes one (mode 0600, never through a link).
+fn load_or_create(path: &Path) -> io::Result<[u8; KEY_BYTES]> {
+    let open_existing = || {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(path)
+    };
+    match open_existing() {
+        Ok(file) => return read_key(file),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let key = random_key();
+    // `create_new` never follows a link; a racing process may win: read its.
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut file) => {
+            file.write_all(hex::encode(key).as_bytes())?;
+            file.sync_all()?;
+            Ok(key)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_key(open_existing()?),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_key(file: fs::File) -> io::Result<[u8; KEY_BYTES]> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a pixloom remote key");
+    if !file.metadata()?.is_file() {
+        return Err(bad());
+    }
+    let mut text = String::new();
+    file.take(2 * KEY_BYTES as u64 + 2)
+        .read_to_string(&mut text)
+        .map_err(|_| bad())?;
+    let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testkit;
+
+    #[test]
+    fn a_seal_verifies_only_for_its_installation_image_url_and_expiry() {
+        let here = Provenance::with_key([1; KEY_BYTES]);
+        let there = Provenance::with_key([2; KEY_BYTES]);
+        let sha = "ab".repeat(32);
+        let expires = testkit::now();
+        let r = here.remote(&sha, "https://cdn.test/a.png".into(), expires);
+        assert!(here.vouches_for(&sha, &r));
+        assert!(!there.vouches_for(&sha, &r), "another installation's seal");
+        assert!(
+            !here.vouches_for(&"cd".repeat(32), &r),
+            "moved to another image"
+        );
+        let mut moved = r.clone();
+        moved.url = "https://evil.test/beacon.png".into();
+        assert!(!here.vouches_for(&sha, &moved), "another URL");
+        let mut later = r.clone();
+        later.expires_at += time::Duration::days(3650);
+        assert!(!here.vouches_for(&sha, &later), "a longer life");
+        let mut unsealed = r.clone();
+        unsealed.seal = None;
+        assert!(!here.vouches_for(&sha, &unsealed));
+        unsealed.seal = Some("zz".into());
+        assert!(!here.vouches_for(&sha, &unsealed));
+    }
+
+    #[test]
+    fn foreign_remotes_are_dropped_and_own_ones_kept() {
+        let here = Provenance::with_key([7; KEY_BYTES]);
+        let mut conv = Conversation::new("t", testkit::now());
+        let mut own = testkit::result("own", None);
+        own.remote = Some(here.remote(
+            &own.original.sha256,
+            testkit::remote_url("own"),
+            testkit::now() + time::Duration::hours(20),
+        ));
+        let forged = testkit::result("forged", Some(time::Duration::days(3650)));
+        let user = conv
+            .add_user(None, vec![Part::Text { text: "a".into() }], testkit::now())
+            .unwrap();
+        conv.add_user(
+            Some(user),
+            vec![
+                Part::Image { image: own.clone() },
+                Part::Image { image: forged },
+            ],
+            testkit::now(),
+        )
+        .unwrap();
+        assert_eq!(here.drop_foreign_remotes(&mut conv), 1);
+        let kept: Vec<_> = conv
+            .nodes
+            .values()
+            .flat_map(|n| n.images())
+            .filter_map(|i| i.remote.as_ref())
+            .collect();
+        assert_eq!(kept, vec![own.remote.as_ref().unwrap()]);
+        assert_eq!(here.drop_foreign_remotes(&mut conv), 0);
+    }
+
+    #[test]
+    fn the_secret_is_made_once_private_and_never_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/remote-key");
+        let a = load_or_create(&path).unwrap();
+        assert_eq!(load_or_create(&path).unwrap(), a);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let target = dir.path().join("target");
+        fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("link-key");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(load_or_create(&link).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+    }
+}
