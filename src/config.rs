@@ -276,6 +276,11 @@ pub fn markdown() -> String {
          this order:\n\n{}\n\n\
          (the first one set and not blank wins, and overrides the file), then from\n\
          `--api-key`. It is never printed, logged, or saved in a conversation.\n\
+         It is sent only in the Authorization header of API calls to `base_url`:\n\
+         pixloom follows no redirect for those calls, refuses plain `http://` to\n\
+         another machine unless `allow_insecure_http` is set, and removes the key\n\
+         (and anything shaped like `Bearer …` or `sk-…`) from whatever the gateway\n\
+         sends back before it is shown, logged or saved.\n\
          Without a key, `send` fails saying how to set one; the app still opens to\n\
          browse and replay.\n",
         KEY_VARS
@@ -761,6 +766,44 @@ mod tests {
         let msg = c.client_settings().expect_err("no key").to_string();
         for needle in ["PIXLOOM_API_KEY", "--api-key", "--demo", "config.toml"] {
             assert!(msg.contains(needle), "{msg}");
+        }
+    }
+
+    /// A key an HTTP header cannot carry is refused where it is
+    /// configured, naming where it came from and never quoting it.
+    #[test]
+    fn keys_that_cannot_be_sent_are_config_errors_naming_their_source() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let bad = "sk-secret-1234\nsk-other";
+        let p = write(&dir, "api_key = \"sk-secret-1234\\u0007\"\n");
+        let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("file");
+        assert!(err.to_string().contains("api_key in"), "{err}");
+        assert!(err.to_string().contains("control character"), "{err}");
+        let err = Config::load(
+            None,
+            &env_of(&[("APIYI_API_KEY", bad)]),
+            &FlagLayer::default(),
+        )
+        .expect_err("env");
+        assert!(err.to_string().contains("APIYI_API_KEY"), "{err}");
+        assert!(err.to_string().contains("line break"), "{err}");
+        let flags = FlagLayer {
+            api_key: Some("sk-with space".into()),
+            ..FlagLayer::default()
+        };
+        let err = Config::load(None, &env_of(&[]), &flags).expect_err("flag");
+        assert!(err.to_string().contains("--api-key"), "{err}");
+        assert!(err.to_string().contains("a space"), "{err}");
+        // Surrounding whitespace (a trailing newline from `$(cat key)`) is fine.
+        let c = Config::load(
+            None,
+            &env_of(&[("PIXLOOM_API_KEY", " sk-ok-1\n")]),
+            &FlagLayer::default(),
+        )
+        .expect("trimmed");
+        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-ok-1"));
+        for e in [bad, "sk-secret-1234"] {
+            assert!(!err.to_string().contains(e));
         }
     }
 

@@ -114,7 +114,7 @@ fn assert_refused_as_too_large(e: &GatewayError, cap_words: &str) {
 async fn an_endless_chunked_reply_stops_at_the_cap() {
     let cap = 1024 * 1024;
     let (e, streamed) = oversize_case(Fault::Oversize(1 << 30), cap).await;
-    assert_refused_as_too_large(&e, "1 MB");
+    assert_refused_as_too_large(&e, "1 MiB");
     assert!(
         streamed <= cap + SOCKET_SLACK,
         "the fake streamed {streamed} bytes for a cap of {cap}"
@@ -126,7 +126,7 @@ async fn an_endless_chunked_reply_stops_at_the_cap() {
 #[tokio::test]
 async fn a_4_gb_reply_is_refused_after_at_most_the_default_cap() {
     let (e, streamed) = oversize_case(Fault::Oversize(4 << 30), REPLY_CAP).await;
-    assert_refused_as_too_large(&e, "134 MB");
+    assert_refused_as_too_large(&e, "128 MiB");
     assert!(
         streamed <= REPLY_CAP + SOCKET_SLACK,
         "the fake streamed {streamed} bytes for a cap of {REPLY_CAP}"
@@ -139,7 +139,7 @@ async fn a_4_gb_reply_is_refused_after_at_most_the_default_cap() {
 #[tokio::test]
 async fn a_claimed_length_over_the_cap_is_refused_unread() {
     let (e, streamed) = oversize_case(Fault::OversizeClaimed(4 << 30), REPLY_CAP).await;
-    assert_refused_as_too_large(&e, "134 MB");
+    assert_refused_as_too_large(&e, "128 MiB");
     assert!(
         streamed <= SOCKET_SLACK,
         "the fake streamed {streamed} bytes though the claim alone was refused"

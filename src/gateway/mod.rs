@@ -664,12 +664,14 @@ fn redirect_error(
     }
 }
 
-/// `64 MB`, `10 KB`, `512 bytes`.
+/// `64 MiB`, `10 KiB`, `512 bytes`: the caps are powers of two.
 fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
     match n {
-        0..1_000 => format!("{n} bytes"),
-        1_000..1_000_000 => format!("{} KB", n / 1_000),
-        _ => format!("{} MB", n / 1_000_000),
+        0..KIB => format!("{n} bytes"),
+        KIB..MIB => format!("{} KiB", n / KIB),
+        _ => format!("{} MiB", n / MIB),
     }
 }
 
