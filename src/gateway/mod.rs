@@ -2,10 +2,23 @@
 //! every outcome into a [`Success`] or a [`GatewayError`], and downloads
 //! result images (never with the API key).
 //!
-//! Retried: 429 and 5xx (and a connection that could not be made), at most
-//! `max_retries` times. Never retried: other 4xx, redirects, refusals,
-//! malformed or oversized replies, and a request that went out but got no
-//! answer (read timeout, dropped connection): those may already be billed.
+//! Every outcome of one attempt, and what follows ("billed": the request
+//! body went out and the gateway's verdict is unknown or a success):
+//!
+//! | outcome | kind | retried | may have been billed |
+//! | --- | --- | --- | --- |
+//! | request could not be built | `NotSent` | no | no |
+//! | no connection (refused, DNS, TLS, connect timeout) | `Unreachable` | yes | no |
+//! | 429 | `RateLimited` | yes | no |
+//! | 5xx | `Server` | yes | no |
+//! | 3xx | `Redirect` | no | no |
+//! | other 4xx | by status | no | no |
+//! | error status whose body is too large or breaks off | by status | as the status | no |
+//! | sent, no answer in time / connection dropped | `NoAnswer` | no | yes |
+//! | 2xx whose body breaks off | `NoAnswer` | no | yes |
+//! | 2xx over the reply cap | `Malformed` | no | yes |
+//! | 2xx in no documented shape | `Malformed` | no | yes |
+//! | 2xx image or refusal | `Success` | — | yes |
 //!
 //! Everything a gateway sends is untrusted: every body is read through one
 //! capped reader ([`crate::images::read_capped`]: [`REPLY_CAP`] for API
@@ -778,6 +791,30 @@ mod tests {
                 "{base}"
             );
         }
+    }
+
+    /// A request reqwest could not build never left: not billed, not
+    /// "the connection broke".
+    #[test]
+    fn a_request_that_could_not_be_built_was_not_billed() {
+        let client = Client::new(Settings::new(
+            "https://h",
+            ApiKey::new("sk-x").expect("key"),
+        ))
+        .expect("client");
+        let e = reqwest::Client::new()
+            .get("https://h")
+            .header("bad\nname", "v")
+            .build()
+            .expect_err("a bad header name");
+        let got = client.transport_error(&e);
+        assert_eq!(got.kind, ErrorKind::NotSent);
+        assert!(!got.may_have_been_billed);
+        assert!(
+            got.message.contains("nothing was sent") && !got.message.contains("billed"),
+            "{}",
+            got.message
+        );
     }
 
     #[test]
