@@ -791,7 +791,7 @@ fn an_endless_result_download_is_cut_at_the_cap() {
     let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Download);
     assert!(
-        e.message.contains("is larger than 67 MB; refused"),
+        e.message.contains("is larger than 64 MiB; refused"),
         "{}",
         e.message
     );
