@@ -32,16 +32,7 @@ fn generations(prompt: &str) -> Outbound {
 }
 
 fn chat(prompt: &str) -> Outbound {
-    let body = serde_json::json!({
-        "model": "gpt-image-2-vip",
-        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-        "size": "1280x720",
-        "stream": false,
-    });
-    Outbound::Json {
-        path: "/v1/chat/completions",
-        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
-    }
+    common::chat_request(prompt)
 }
 
 async fn fake(cfg: FakeConfig) -> FakeGateway {

@@ -14,7 +14,6 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use bytes::Bytes;
 use pixloom::core::wire::{ImagePayload, Reply};
 use pixloom::fake::{Echo, FakeConfig, FakeGateway, Fault};
 use pixloom::gateway::{
@@ -38,16 +37,7 @@ fn settings(base: &str) -> Settings {
 }
 
 fn chat(prompt: &str) -> Outbound {
-    let body = serde_json::json!({
-        "model": "gpt-image-2-vip",
-        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-        "size": "1280x720",
-        "stream": false,
-    });
-    Outbound::Json {
-        path: "/v1/chat/completions",
-        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
-    }
+    common::chat_request(prompt)
 }
 
 async fn fake() -> FakeGateway {
@@ -97,53 +87,46 @@ async fn oversize_case(fault: Fault, cap: u64) -> (GatewayError, u64) {
     (e, streamed)
 }
 
-fn assert_refused_as_too_large(e: &GatewayError, cap_words: &str) {
-    assert_eq!(e.kind, ErrorKind::Malformed, "{}", e.message);
-    assert_eq!(e.attempts, 1, "an oversized reply is not retried");
-    assert!(
-        e.message.contains("larger than") && e.message.contains(cap_words),
-        "{}",
-        e.message
-    );
-    assert!(e.may_have_been_billed, "a 200 may be billed");
-}
-
-/// A 1 GB reply without Content-Length, against a 1 MiB cap: the client
-/// stops reading at the cap, so the fake cannot hand out much more.
+/// Replies too large to hold: each is refused with a clear error, and the
+/// fake can hand out no more than the cap (or, for a claim, nothing beyond
+/// what the sockets buffer) before the client hangs up.
+/// - 1 GB chunked, no Content-Length, against a 1 MiB cap;
+/// - the 4 GB (it used to abort the process) at the default cap;
+/// - a Content-Length claiming 4 GB, which is refused unread.
 #[tokio::test]
-async fn an_endless_chunked_reply_stops_at_the_cap() {
-    let cap = 1024 * 1024;
-    let (e, streamed) = oversize_case(Fault::Oversize(1 << 30), cap).await;
-    assert_refused_as_too_large(&e, "1 MiB");
-    assert!(
-        streamed <= cap + SOCKET_SLACK,
-        "the fake streamed {streamed} bytes for a cap of {cap}"
-    );
-}
-
-/// The case: a 4 GB reply with the default cap is refused after
-/// at most 128 MiB (the process used to abort).
-#[tokio::test]
-async fn a_4_gb_reply_is_refused_after_at_most_the_default_cap() {
-    let (e, streamed) = oversize_case(Fault::Oversize(4 << 30), REPLY_CAP).await;
-    assert_refused_as_too_large(&e, "128 MiB");
-    assert!(
-        streamed <= REPLY_CAP + SOCKET_SLACK,
-        "the fake streamed {streamed} bytes for a cap of {REPLY_CAP}"
-    );
-}
-
-/// A Content-Length over the cap is refused before the body is read: the
-/// fake, which would stream forever, hands out no more than the sockets
-/// hold.
-#[tokio::test]
-async fn a_claimed_length_over_the_cap_is_refused_unread() {
-    let (e, streamed) = oversize_case(Fault::OversizeClaimed(4 << 30), REPLY_CAP).await;
-    assert_refused_as_too_large(&e, "128 MiB");
-    assert!(
-        streamed <= SOCKET_SLACK,
-        "the fake streamed {streamed} bytes though the claim alone was refused"
-    );
+async fn oversized_replies_stop_at_the_cap() {
+    const MIB: u64 = 1024 * 1024;
+    let cases = [
+        (Fault::Oversize(1 << 30), MIB, "1 MiB", MIB + SOCKET_SLACK),
+        (
+            Fault::Oversize(4 << 30),
+            REPLY_CAP,
+            "128 MiB",
+            REPLY_CAP + SOCKET_SLACK,
+        ),
+        (
+            Fault::OversizeClaimed(4 << 30),
+            REPLY_CAP,
+            "128 MiB",
+            SOCKET_SLACK,
+        ),
+    ];
+    for (fault, cap, cap_words, most) in cases {
+        let label = fault.to_string();
+        let (e, streamed) = oversize_case(fault, cap).await;
+        assert_eq!(e.kind, ErrorKind::Malformed, "{label}: {}", e.message);
+        assert_eq!(e.attempts, 1, "{label}: an oversized reply is not retried");
+        assert!(
+            e.message.contains("larger than") && e.message.contains(cap_words),
+            "{label}: {}",
+            e.message
+        );
+        assert!(e.may_have_been_billed, "{label}: a 200 may be billed");
+        assert!(
+            streamed <= most,
+            "{label}: the fake streamed {streamed} bytes, at most {most} expected"
+        );
+    }
 }
 
 /// Every way a gateway can echo the Authorization header back, through
@@ -243,13 +226,16 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-fn pixloom(home: &Path, args: &[&str]) -> Output {
+/// The binary in `home` (config, state and log under it), the log at
+/// debug level, with `envs` set.
+fn pixloom(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
     bin()
         .current_dir(home)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_STATE_HOME", home.join("state"))
         .env("PIXLOOM_LOG", "debug")
+        .envs(envs.iter().copied())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -274,6 +260,7 @@ fn an_echoed_key_reaches_no_screen_file_or_log() {
         let fake = FakeProcess::start(&["--fail", fail]);
         let out = pixloom(
             home.path(),
+            &[],
             &[
                 "--base-url",
                 &fake.base_url,
@@ -308,16 +295,11 @@ fn a_key_with_a_control_character_is_a_config_error_and_nothing_is_sent() {
         "sk-ünïcode-key".to_owned(),
     ] {
         let home = tempfile::tempdir().unwrap();
-        let out = bin()
-            .current_dir(home.path())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .env("PIXLOOM_API_KEY", &bad)
-            .args(["--base-url", &fake.base_url, "send", "c", "--prompt", "x"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = pixloom(
+            home.path(),
+            &[("PIXLOOM_API_KEY", &bad)],
+            &["--base-url", &fake.base_url, "send", "c", "--prompt", "x"],
+        );
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -372,25 +354,21 @@ fn plain_http_off_this_machine_is_refused_unless_allowed() {
         assert!(matches!(e, SetupError::BadBaseUrl { .. }), "{base}: {e}");
     }
 
-    // The binary says so before touching anything; the flag lets it by.
+    // The binary says so before touching anything.
     let home = tempfile::tempdir().unwrap();
-    let out = bin()
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .env("PIXLOOM_API_KEY", key())
-        .args([
+    let k = key();
+    let out = pixloom(
+        home.path(),
+        &[("PIXLOOM_API_KEY", &k)],
+        &[
             "--base-url",
             "http://203.0.113.7",
             "send",
             "c",
             "--prompt",
             "x",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--allow-insecure-http"), "{err}");
@@ -473,6 +451,7 @@ fn a_config_file_with_the_key_that_others_can_read_warns() {
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
         let out = pixloom(
             home.path(),
+            &[],
             &[
                 "--config",
                 config.to_str().unwrap(),
