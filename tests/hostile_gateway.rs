@@ -17,7 +17,8 @@ use std::time::Duration;
 use pixloom::core::wire::{ImagePayload, Reply};
 use pixloom::fake::{Echo, FakeConfig, FakeGateway, Fault};
 use pixloom::gateway::{
-    ApiKey, Client, ErrorKind, GatewayError, Outbound, REPLY_CAP, RetryPolicy, Settings, SetupError,
+    ApiKey, Client, ErrorKind, GatewayError, MAX_DOWNLOAD_REDIRECTS, Outbound, REPLY_CAP,
+    RetryPolicy, Settings, SetupError,
 };
 
 use common::{FakeProcess, bin, key};
@@ -419,8 +420,9 @@ async fn an_api_redirect_is_refused_and_the_key_goes_nowhere() {
     elsewhere.shutdown().await;
 }
 
-/// A result URL that redirects forever: the download gives up after a few
-/// hops with a clear error instead of looping, and never carries the key.
+/// A result URL that redirects forever: the download follows at most
+/// `MAX_DOWNLOAD_REDIRECTS` hops, once (no retry: it would loop again),
+/// gives a clear error, and never carries the key.
 #[tokio::test]
 async fn a_download_redirect_loop_ends() {
     let gw = fake().await;
@@ -433,6 +435,10 @@ async fn a_download_redirect_loop_ends() {
         "{}",
         e.message
     );
+    assert_eq!(e.attempts, 1, "not retried");
+    let hops = gw.download_log();
+    assert_eq!(hops.len(), 1 + MAX_DOWNLOAD_REDIRECTS, "{hops:?}");
+    assert!(hops.iter().all(|h| !h.had_authorization), "{hops:?}");
     gw.shutdown().await;
 }
 

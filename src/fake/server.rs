@@ -132,6 +132,18 @@ impl Shared {
         }
     }
 
+    fn log_download(&self, path: String, headers: &HeaderMap, status: u16) {
+        let mut log = lock(&self.downloads);
+        log.push_back(DownloadRecord {
+            path,
+            had_authorization: headers.contains_key(header::AUTHORIZATION),
+            status,
+        });
+        while log.len() > store::MAX_RECORDS {
+            log.pop_front();
+        }
+    }
+
     fn own_file(&self, id: &str) -> Option<Bytes> {
         match lock(&self.files).get(id, self.now(), self.url_ttl) {
             Lookup::Found(b) => Some(b),
@@ -551,26 +563,20 @@ async fn file(
             respond::raw(404, "text/plain; charset=utf-8", "404 Not Found", &rid)
         }
     };
-    let mut log = lock(&sh.downloads);
-    log.push_back(DownloadRecord {
-        path: format!("/files/{name}"),
-        had_authorization: headers.contains_key(header::AUTHORIZATION),
-        status: resp.status().as_u16(),
-    });
-    while log.len() > store::MAX_RECORDS {
-        log.pop_front();
-    }
+    sh.log_download(format!("/files/{name}"), &headers, resp.status().as_u16());
     resp
 }
 
-/// `GET /__fake/redirect-loop`: a 302 to itself, forever.
-async fn redirect_loop() -> Response {
+/// `GET /__fake/redirect-loop`: a 302 to itself, forever; each hop is
+/// logged with the downloads.
+async fn redirect_loop(State(sh): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let rid = new_request_id();
     let mut resp = respond::raw(302, "text/plain; charset=utf-8", "", &rid);
     resp.headers_mut().insert(
         header::LOCATION,
         axum::http::HeaderValue::from_static("/__fake/redirect-loop"),
     );
+    sh.log_download("/__fake/redirect-loop".to_owned(), &headers, 302);
     resp
 }
 

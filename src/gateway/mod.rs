@@ -537,13 +537,15 @@ impl Client {
         };
         let shown = sanitize::truncate(&self.untrusted.line(url), 120).into_owned();
         let resp = self.download.get(url).send().await.map_err(|e| {
-            fail(
+            let (error, retryable) = fail(
                 format!(
                     "could not download the result image from {shown}: {}",
                     self.root_cause(&e)
                 ),
                 None,
-            )
+            );
+            // Too many redirects will be as many next time.
+            (error, retryable && !e.is_redirect())
         })?;
         let status = resp.status();
         if !status.is_success() {
