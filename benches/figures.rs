@@ -198,8 +198,11 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         now,
     )
     .expect("prompt");
-    let client =
-        Client::new(Settings::new(fake.base_url(), ApiKey::new("sk-bench"))).expect("client");
+    let client = Client::new(Settings::new(
+        fake.base_url(),
+        ApiKey::new("sk-bench").expect("key"),
+    ))
+    .expect("client");
     let args = TuiArgs {
         folder,
         conv,

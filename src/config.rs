@@ -13,7 +13,7 @@ use crate::core::history::ImageBudget;
 use crate::core::model::DEFAULT_MODEL;
 use crate::core::size::SizeSpec;
 use crate::core::tree::Endpoint;
-use crate::gateway::{ApiKey, RetryPolicy, Settings};
+use crate::gateway::{ApiKey, KeyError, RetryPolicy, Settings};
 use crate::tui::graphics::GraphicsChoice;
 use crate::tui::keymap::{KeyTable, Keymap};
 
@@ -33,6 +33,8 @@ const IMAGE_BUDGET_RANGE: (usize, usize) = (1, 16);
 #[derive(Debug, Clone)]
 pub struct Config {
     pub base_url: String,
+    /// Whether plain `http://` to a host other than loopback is allowed.
+    pub allow_insecure_http: bool,
     pub api_key: Option<ApiKey>,
     pub model: String,
     pub size: SizeSpec,
@@ -48,12 +50,16 @@ pub struct Config {
     pub keys: KeyTable,
     /// Where the file layer came from, if a file was read.
     pub file: Option<PathBuf>,
+    /// What the user should hear once, on stderr, before anything starts
+    /// (a config file holding the key that others can read).
+    pub warnings: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             base_url: DEFAULT_BASE_URL.to_owned(),
+            allow_insecure_http: false,
             api_key: None,
             model: DEFAULT_MODEL.to_owned(),
             size: SizeSpec::Auto,
@@ -65,6 +71,7 @@ impl Default for Config {
             graphics: GraphicsChoice::Auto,
             keys: KeyTable::new(),
             file: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -75,6 +82,7 @@ impl Default for Config {
 #[serde(deny_unknown_fields)]
 pub struct FileLayer {
     pub base_url: Option<String>,
+    pub allow_insecure_http: Option<bool>,
     pub api_key: Option<String>,
     pub model: Option<String>,
     pub size: Option<SizeSpec>,
@@ -125,14 +133,29 @@ pub const SETTINGS: &[Setting] = &[
                and `/v1/images/edits` are appended (a trailing `/v1` is fine).",
     },
     Setting {
+        key: "allow_insecure_http",
+        kind: "boolean",
+        default: |c| c.allow_insecure_http.to_string(),
+        env: &[],
+        flag: Some("--allow-insecure-http"),
+        example: "true",
+        does: "Allow a plain `http://` base URL to a host other than this machine. Off by \
+               default, and pixloom refuses such a URL before connecting: over http the \
+               API key and your prompts cross the network unencrypted. Loopback \
+               (`127.0.0.0/8`, `::1`, `localhost`) is always allowed.",
+    },
+    Setting {
         key: "api_key",
         kind: "string",
         default: |_| "none".to_owned(),
         env: &KEY_VARS,
         flag: Some("--api-key"),
-        example: "\"sk-…\"",
-        does: "The gateway's API key. Prefer the environment: a flag shows in the \
-               process list and a file is easy to share by mistake.",
+        example: "\"sk-0123456789abcdef\"",
+        does: "The gateway's API key: visible ASCII without spaces (a key with a line \
+               break or control character is refused before anything is sent). Prefer the \
+               environment: a flag shows in the process list and a file is easy to share \
+               by mistake; a config file holding it that others can read or write gets a \
+               warning to `chmod 600` it.",
     },
     Setting {
         key: "model",
@@ -253,6 +276,11 @@ pub fn markdown() -> String {
          this order:\n\n{}\n\n\
          (the first one set and not blank wins, and overrides the file), then from\n\
          `--api-key`. It is never printed, logged, or saved in a conversation.\n\
+         It is sent only in the Authorization header of API calls to `base_url`:\n\
+         pixloom follows no redirect for those calls, refuses plain `http://` to\n\
+         another machine unless `allow_insecure_http` is set, and removes the key\n\
+         (and anything shaped like `Bearer …` or `sk-…`) from whatever the gateway\n\
+         sends back before it is shown, logged or saved.\n\
          Without a key, `send` fails saying how to set one; the app still opens to\n\
          browse and replay.\n",
         KEY_VARS
@@ -325,6 +353,8 @@ pub fn markdown() -> String {
 #[derive(Debug, Default, Clone)]
 pub struct FlagLayer {
     pub base_url: Option<String>,
+    /// `--allow-insecure-http`: only ever turns it on.
+    pub allow_insecure_http: bool,
     pub api_key: Option<String>,
     pub model: Option<String>,
     pub size: Option<SizeSpec>,
@@ -376,6 +406,40 @@ pub enum ConfigError {
          or `api_key = \"sk-…\"` in {config_hint}, or pass --api-key. To try pixloom without a key, run it with --demo."
     )]
     MissingKey { config_hint: String },
+    #[error("the API key from {from} cannot be used: {source}.")]
+    BadKey {
+        from: String,
+        #[source]
+        source: KeyError,
+    },
+}
+
+/// The key from `from`, or the error naming where it came from.
+fn api_key(value: String, from: impl FnOnce() -> String) -> Result<ApiKey, ConfigError> {
+    ApiKey::new(value).map_err(|source| ConfigError::BadKey {
+        from: from(),
+        source,
+    })
+}
+
+/// The ssh-style warning for a config file holding the key that others
+/// can read or write; `None` when only its owner can.
+#[cfg(unix)]
+fn exposed_key_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o066 != 0).then(|| {
+        format!(
+            "warning: {} holds api_key and other users can read or write it (mode {mode:03o}); run `chmod 600 {}` so only you can.",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn exposed_key_warning(_path: &Path) -> Option<String> {
+    None
 }
 
 /// Where the config file is looked for.
@@ -460,11 +524,11 @@ impl Config {
         if let Some(v) = env(ENV_BASE_URL).filter(|v| !v.is_empty()) {
             cfg.base_url = v;
         }
-        if let Some(k) = KEY_VARS
+        if let Some((var, k)) = KEY_VARS
             .iter()
-            .find_map(|var| env(var).filter(|v| !v.trim().is_empty()))
+            .find_map(|var| env(var).filter(|v| !v.trim().is_empty()).map(|v| (var, v)))
         {
-            cfg.api_key = Some(ApiKey::new(k));
+            cfg.api_key = Some(api_key(k, || (*var).to_owned())?);
         }
         if let Some(v) = env(ENV_MODEL).filter(|v| !v.is_empty()) {
             cfg.model = v;
@@ -487,8 +551,12 @@ impl Config {
         if let Some(v) = f.base_url {
             self.base_url = v;
         }
+        if let Some(v) = f.allow_insecure_http {
+            self.allow_insecure_http = v;
+        }
         if let Some(v) = f.api_key.filter(|k| !k.trim().is_empty()) {
-            self.api_key = Some(ApiKey::new(v));
+            self.api_key = Some(api_key(v, || in_file("api_key"))?);
+            self.warnings.extend(exposed_key_warning(path));
         }
         if let Some(v) = f.model {
             self.model = v;
@@ -527,8 +595,11 @@ impl Config {
         if let Some(v) = &f.base_url {
             self.base_url.clone_from(v);
         }
+        if f.allow_insecure_http {
+            self.allow_insecure_http = true;
+        }
         if let Some(v) = f.api_key.as_ref().filter(|k| !k.trim().is_empty()) {
-            self.api_key = Some(ApiKey::new(v.clone()));
+            self.api_key = Some(api_key(v.clone(), || "--api-key".to_owned())?);
         }
         if let Some(v) = &f.model {
             self.model.clone_from(v);
@@ -560,6 +631,7 @@ impl Config {
                 ),
             })?;
         let mut s = Settings::new(self.base_url.clone(), key);
+        s.allow_insecure_http = self.allow_insecure_http;
         s.connect_timeout = self.connect_timeout;
         s.request_timeout = self.request_timeout;
         s.retry = RetryPolicy {
@@ -697,6 +769,44 @@ mod tests {
         }
     }
 
+    /// A key an HTTP header cannot carry is refused where it is
+    /// configured, naming where it came from and never quoting it.
+    #[test]
+    fn keys_that_cannot_be_sent_are_config_errors_naming_their_source() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let bad = "sk-secret-1234\nsk-other";
+        let p = write(&dir, "api_key = \"sk-secret-1234\\u0007\"\n");
+        let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("file");
+        assert!(err.to_string().contains("api_key in"), "{err}");
+        assert!(err.to_string().contains("control character"), "{err}");
+        let err = Config::load(
+            None,
+            &env_of(&[("APIYI_API_KEY", bad)]),
+            &FlagLayer::default(),
+        )
+        .expect_err("env");
+        assert!(err.to_string().contains("APIYI_API_KEY"), "{err}");
+        assert!(err.to_string().contains("line break"), "{err}");
+        let flags = FlagLayer {
+            api_key: Some("sk-with space".into()),
+            ..FlagLayer::default()
+        };
+        let err = Config::load(None, &env_of(&[]), &flags).expect_err("flag");
+        assert!(err.to_string().contains("--api-key"), "{err}");
+        assert!(err.to_string().contains("a space"), "{err}");
+        // Surrounding whitespace (a trailing newline from `$(cat key)`) is fine.
+        let c = Config::load(
+            None,
+            &env_of(&[("PIXLOOM_API_KEY", " sk-ok-1\n")]),
+            &FlagLayer::default(),
+        )
+        .expect("trimmed");
+        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-ok-1"));
+        for e in [bad, "sk-secret-1234"] {
+            assert!(!err.to_string().contains(e));
+        }
+    }
+
     #[test]
     fn graphics_comes_from_the_file_and_a_flag_wins() {
         use crate::tui::graphics::GraphicsBackend;
@@ -794,7 +904,13 @@ mod tests {
                     cli.get_arguments().any(|a| a.get_long() == Some(long)),
                     "no flag {flag}"
                 );
-                let cli = crate::cli::Cli::try_parse_from(["pixloom", flag, plain])
+                // A boolean flag is given bare.
+                let args = if s.kind == "boolean" {
+                    vec!["pixloom", flag]
+                } else {
+                    vec!["pixloom", flag, plain]
+                };
+                let cli = crate::cli::Cli::try_parse_from(args)
                     .unwrap_or_else(|e| panic!("{flag} {plain}: {e}"));
                 let c = Config::load(None, &env_of(&[]), &cli.global.flag_layer())
                     .unwrap_or_else(|e| panic!("{flag}: {e}"));

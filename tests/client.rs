@@ -13,7 +13,7 @@ use pixloom::fake::{FakeConfig, FakeGateway, Fault, Shape};
 use pixloom::gateway::{ApiKey, Client, ErrorKind, Outbound, RetryPolicy, Settings};
 
 fn settings(base: &str) -> Settings {
-    let mut s = Settings::new(base, ApiKey::new(common::key()));
+    let mut s = Settings::new(base, ApiKey::new(common::key()).unwrap());
     // Fast retries: the waits themselves are tested in `gateway::retry`.
     s.retry = RetryPolicy {
         max_retries: 2,
@@ -32,16 +32,7 @@ fn generations(prompt: &str) -> Outbound {
 }
 
 fn chat(prompt: &str) -> Outbound {
-    let body = serde_json::json!({
-        "model": "gpt-image-2-vip",
-        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-        "size": "1280x720",
-        "stream": false,
-    });
-    Outbound::Json {
-        path: "/v1/chat/completions",
-        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
-    }
+    common::chat_request(prompt)
 }
 
 async fn fake(cfg: FakeConfig) -> FakeGateway {
@@ -228,7 +219,7 @@ async fn faults_are_retried_exactly_as_documented() {
 async fn a_bad_key_is_refused_with_directions() {
     let gw = fake(FakeConfig::default()).await;
     let mut s = settings(&gw.base_url());
-    s.api_key = ApiKey::new("sk-wrong");
+    s.api_key = ApiKey::new("sk-wrong").unwrap();
     let client = Client::new(s).unwrap();
     let e = client.send(&chat("x")).await.unwrap_err();
     assert_eq!((e.kind, e.attempts), (ErrorKind::Unauthorized, 1));

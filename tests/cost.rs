@@ -358,7 +358,7 @@ async fn the_shown_session_cost_is_what_the_gateway_billed() {
     .await
     .unwrap();
     let base = gw.base_url();
-    let mut settings = Settings::new(base.clone(), ApiKey::new(common::key()));
+    let mut settings = Settings::new(base.clone(), ApiKey::new(common::key()).unwrap());
     settings.retry = RetryPolicy {
         max_retries: 2,
         base: Duration::from_millis(2),

@@ -778,7 +778,7 @@ fn download_memory_bound(cap: u64) -> usize {
 fn an_endless_result_download_is_cut_at_the_cap() {
     let _serial = one_at_a_time();
     let base = common::endless_http_server();
-    let settings = Settings::new(base.clone(), ApiKey::new(common::key()));
+    let settings = Settings::new(base.clone(), ApiKey::new(common::key()).unwrap());
     let cap = settings.download_cap;
     assert_eq!(cap, MAX_DOWNLOAD_BYTES, "the default cap");
     let client = Client::new(settings).unwrap();
@@ -791,7 +791,7 @@ fn an_endless_result_download_is_cut_at_the_cap() {
     let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Download);
     assert!(
-        e.message.contains("is larger than 67 MB; refused"),
+        e.message.contains("is larger than 64 MiB; refused"),
         "{}",
         e.message
     );

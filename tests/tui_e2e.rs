@@ -75,8 +75,11 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
     let conv_dir = dir.path().join("fox.pixloom");
     let now = time::OffsetDateTime::now_utc();
     let (folder, loaded) = ConvFolder::open_or_create(&conv_dir, now).expect("folder");
-    let client =
-        Client::new(Settings::new(fake.base_url(), ApiKey::new("sk-test"))).expect("client");
+    let client = Client::new(Settings::new(
+        fake.base_url(),
+        ApiKey::new("sk-test").expect("key"),
+    ))
+    .expect("client");
     let args = TuiArgs {
         folder,
         conv: loaded.conv,

@@ -31,7 +31,11 @@ async fn rig(budget: usize) -> Rig {
     })
     .await
     .unwrap();
-    let client = Client::new(Settings::new(gw.base_url(), ApiKey::new(common::key()))).unwrap();
+    let client = Client::new(Settings::new(
+        gw.base_url(),
+        ApiKey::new(common::key()).unwrap(),
+    ))
+    .unwrap();
     let engine = Engine::new(client, ImageBudget { max_images: budget });
     let dir = tempfile::tempdir().unwrap();
     let (folder, conv) =

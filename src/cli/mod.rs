@@ -68,6 +68,9 @@ pub struct GlobalArgs {
     /// The gateway's root URL [default: https://api.apiyi.com].
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Allow a plain http:// base URL to a host other than this machine (the key would cross the network unencrypted).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
     /// The API key. Prefer PIXLOOM_API_KEY: a flag shows in the process list.
     #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
@@ -99,6 +102,7 @@ impl GlobalArgs {
     pub fn flag_layer(&self) -> FlagLayer {
         FlagLayer {
             base_url: self.base_url.clone(),
+            allow_insecure_http: self.allow_insecure_http,
             api_key: self.api_key.clone(),
             model: self.model.clone(),
             size: self.size,
@@ -285,6 +289,10 @@ impl Session {
             .clone()
             .or_else(|| config::default_config_path(&env));
         let mut config = Config::load(path.as_deref(), &env, &global.flag_layer())?;
+        // Said once, before the app takes the screen.
+        for warning in &config.warnings {
+            eprintln!("pixloom: {}", crate::sanitize::line(warning));
+        }
         let demo = if global.demo {
             // A few seconds by default so a newcomer sees progress;
             // tests shorten it.
@@ -301,7 +309,7 @@ impl Session {
             .await
             .wrap_err("could not start the demo gateway on loopback")?;
             config.base_url = fake.base_url();
-            config.api_key = Some(crate::gateway::ApiKey::new(DEMO_KEY));
+            config.api_key = Some(crate::gateway::ApiKey::new(DEMO_KEY)?);
             Some(fake)
         } else {
             None

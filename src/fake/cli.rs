@@ -18,7 +18,9 @@ pub struct FakeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub latency: f64,
     /// Faults for the first requests, in order: 500, 429, 429:5, 502,
-    /// truncated, hang, drop, refuse, empty, 401, …
+    /// truncated, hang, drop, refuse, empty, 401, … and hostile ones:
+    /// oversize:BYTES, oversize-claimed:BYTES, echo:STATUS|html|malformed|refuse|url,
+    /// redirect:URL (docs/fake-gateway.md).
     #[arg(long, value_name = "FAULT,…", value_delimiter = ',')]
     pub fail: Vec<Fault>,
     /// Force a response shape: data-url, data-b64, data-b64-bare, data-both,

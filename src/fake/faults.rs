@@ -10,8 +10,10 @@ use std::str::FromStr;
 /// `POST /__fake/faults`): a status such as `500`, `429`, `401`
 /// (→ [`Fault::Status`]; `502` → [`Fault::BadGatewayHtml`], `502-json` →
 /// `Status(502)`), `STATUS:RETRY_AFTER` such as `429:5` or `503:0`
-/// (→ [`Fault::RetryAfter`]), or one of `truncated`, `hang`, `drop`,
-/// `refuse`, `empty`.
+/// (→ [`Fault::RetryAfter`]), one of `truncated`, `hang`, `drop`,
+/// `refuse`, `empty`, or a hostile answer: `oversize:BYTES`,
+/// `oversize-claimed:BYTES`, `echo:STATUS` / `echo:html` / `echo:refuse` /
+/// `echo:malformed` / `echo:url` ([`Echo`]), `redirect:URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// This status with an OpenAI-style JSON error body. A 429 carries
@@ -32,6 +34,34 @@ pub enum Fault {
     Refusal,
     /// 200 with `{"data":[]}`.
     Empty,
+    /// 200 with a JSON-looking body of this many bytes, streamed in chunks
+    /// without `Content-Length` (an endless reply, as far as a client can
+    /// tell). Not billed.
+    Oversize(u64),
+    /// 200 whose `Content-Length` claims this many bytes; the body streams
+    /// until the client hangs up. Not billed.
+    OversizeClaimed(u64),
+    /// The request's Authorization header sent back, as [`Echo`] says.
+    Echo(Echo),
+    /// 307 to this URL (another server, say), with no body.
+    Redirect(String),
+}
+
+/// Where an echoing gateway puts the Authorization header it received.
+/// Every form also sends it in the `request-id`, `x-request-id` and
+/// `x-echo` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// This status with a JSON error whose message quotes it.
+    Status(u16),
+    /// 502 with an HTML page quoting it.
+    Html,
+    /// 200 refusal (older chat shape) quoting it. Billed.
+    Refusal,
+    /// 200 with an `error` object quoting it.
+    Malformed,
+    /// 200 with an image whose URL carries it in the query. Billed.
+    Url,
 }
 
 /// Why a fault or shape name was not understood.
@@ -59,6 +89,12 @@ impl FromStr for Fault {
             "drop" | "close" => Fault::Drop,
             "refuse" | "refusal" => Fault::Refusal,
             "empty" => Fault::Empty,
+            _ if t.starts_with("oversize")
+                || t.starts_with("echo:")
+                || t.starts_with("redirect:") =>
+            {
+                hostile(s.trim())?
+            }
             _ => match s.trim().split_once(':') {
                 // Keep the original case of the header value (HTTP dates).
                 Some((code, value)) if !value.trim().is_empty() => {
@@ -94,8 +130,49 @@ impl fmt::Display for Fault {
             Fault::Drop => f.write_str("drop"),
             Fault::Refusal => f.write_str("refuse"),
             Fault::Empty => f.write_str("empty"),
+            Fault::Oversize(n) => write!(f, "oversize:{n}"),
+            Fault::OversizeClaimed(n) => write!(f, "oversize-claimed:{n}"),
+            Fault::Echo(Echo::Status(s)) => write!(f, "echo:{s}"),
+            Fault::Echo(Echo::Html) => f.write_str("echo:html"),
+            Fault::Echo(Echo::Refusal) => f.write_str("echo:refuse"),
+            Fault::Echo(Echo::Malformed) => f.write_str("echo:malformed"),
+            Fault::Echo(Echo::Url) => f.write_str("echo:url"),
+            Fault::Redirect(url) => write!(f, "redirect:{url}"),
         }
     }
+}
+
+/// `oversize:BYTES`, `oversize-claimed:BYTES`, `echo:…`, `redirect:URL`.
+fn hostile(s: &str) -> Result<Fault, ParseNameError> {
+    let err = |why: &str| ParseNameError(format!("fault {s:?}: {why}"));
+    let (name, arg) = s
+        .split_once(':')
+        .ok_or_else(|| err("needs a value after `:`"))?;
+    let bytes = || {
+        arg.trim()
+            .parse::<u64>()
+            .map_err(|_| err("the size must be a number of bytes"))
+    };
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "oversize" => Fault::Oversize(bytes()?),
+        "oversize-claimed" => Fault::OversizeClaimed(bytes()?),
+        "redirect" if !arg.trim().is_empty() => Fault::Redirect(arg.trim().to_owned()),
+        "echo" => Fault::Echo(match arg.trim().to_ascii_lowercase().as_str() {
+            "html" => Echo::Html,
+            "refuse" | "refusal" => Echo::Refusal,
+            "malformed" => Echo::Malformed,
+            "url" => Echo::Url,
+            code => Echo::Status(
+                code.parse::<u16>()
+                    .ok()
+                    .filter(|c| (400..=599).contains(c))
+                    .ok_or_else(|| {
+                        err("echo takes a status 400..=599, html, refuse, malformed or url")
+                    })?,
+            ),
+        }),
+        _ => return Err(err("unknown fault")),
+    })
 }
 
 /// A response shape, forced for every request (or one request) instead of
@@ -248,13 +325,38 @@ mod tests {
             ("drop", Fault::Drop),
             ("refuse", Fault::Refusal),
             ("empty", Fault::Empty),
+            ("oversize:1000", Fault::Oversize(1000)),
+            (
+                "oversize-claimed:4294967296",
+                Fault::OversizeClaimed(1 << 32),
+            ),
+            ("echo:401", Fault::Echo(Echo::Status(401))),
+            ("echo:html", Fault::Echo(Echo::Html)),
+            ("echo:refuse", Fault::Echo(Echo::Refusal)),
+            ("echo:malformed", Fault::Echo(Echo::Malformed)),
+            ("echo:url", Fault::Echo(Echo::Url)),
+            (
+                "redirect:http://127.0.0.1:9/v1/chat/completions",
+                Fault::Redirect("http://127.0.0.1:9/v1/chat/completions".into()),
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(text.parse::<Fault>(), Ok(want.clone()), "{text}");
             assert_eq!(want.to_string().parse::<Fault>(), Ok(want), "{text}");
         }
         assert_eq!(" Refusal ".parse::<Fault>(), Ok(Fault::Refusal));
-        for bad in ["", "200", "600", "boom", "429:", "x:5", "5000"] {
+        for bad in [
+            "",
+            "200",
+            "600",
+            "boom",
+            "429:",
+            "x:5",
+            "5000",
+            "oversize:lots",
+            "echo:200",
+            "redirect:",
+        ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
     }

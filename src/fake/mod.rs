@@ -38,7 +38,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use cli::{FakeArgs, run};
-pub use faults::{Fault, ParseNameError, Shape};
+pub use faults::{Echo, Fault, ParseNameError, Shape};
 pub use refimage::MAX_IMAGE_BYTES;
 
 /// The response header that names each exchange.
@@ -198,6 +198,13 @@ impl FakeGateway {
     /// hang, drop, truncated or empty answer.
     pub fn billed(&self) -> u64 {
         self.shared.billed()
+    }
+
+    /// Bytes the oversize faults have handed to the connection so far: a
+    /// client that stops reading at its cap stops this count near the cap
+    /// (plus what the sockets buffer).
+    pub fn streamed_bytes(&self) -> u64 {
+        self.shared.streamed_bytes()
     }
 
     /// Queues more faults behind those waiting.

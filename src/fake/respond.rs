@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::REQUEST_ID;
-use super::faults::{Fault, Shape, error_kind};
+use super::faults::{Echo, Fault, Shape, error_kind};
 use super::validate::ApiError;
 
 /// What the older chat page's refusals say.
@@ -134,8 +134,104 @@ pub(crate) fn image_body(shape: Shape, r: &ImageAnswer<'_>) -> Result<String, se
     })
 }
 
-/// The answer of a fault that answers at once (not hang, drop or refusal).
-pub(crate) fn fault(f: &Fault, base_url: &str, rid: &str) -> Response {
+/// What the oversize faults stream: the start of a plausible reply, then
+/// base64-looking filler, so a client that buffers it all sees nothing
+/// wrong until it runs out of memory.
+const OVERSIZE_HEAD: &[u8] = br#"{"data":[{"b64_json":""#;
+static FILLER: [u8; 64 * 1024] = [b'A'; 64 * 1024];
+
+/// A 200 streaming `total` bytes (`u64::MAX`: until the client hangs up),
+/// counting each chunk handed over in `streamed`. With `claimed`, the
+/// `Content-Length` says so.
+pub(crate) fn oversize(
+    total: u64,
+    claimed: Option<u64>,
+    streamed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    rid: &str,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    let chunks = futures_util::stream::unfold(0u64, move |sent| {
+        let streamed = std::sync::Arc::clone(&streamed);
+        async move {
+            if sent >= total {
+                return None;
+            }
+            let chunk = if sent == 0 {
+                bytes::Bytes::from_static(OVERSIZE_HEAD)
+            } else {
+                bytes::Bytes::from_static(&FILLER)
+            };
+            let chunk = chunk.slice(..chunk.len().min((total - sent) as usize));
+            streamed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            let next = sent + chunk.len() as u64;
+            Some((Ok::<_, std::io::Error>(chunk), next))
+        }
+    });
+    let mut resp = raw(200, "application/json", Body::from_stream(chunks), rid);
+    if let Some(n) = claimed
+        && let Ok(v) = HeaderValue::from_str(&n.to_string())
+    {
+        resp.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    resp
+}
+
+/// Puts the Authorization header a client sent into the headers an
+/// echoing gateway sends back.
+pub(crate) fn echo_headers(resp: &mut Response, auth: &str) {
+    for (name, value) in [
+        (REQUEST_ID, format!("req_echo {auth}")),
+        ("x-request-id", format!("req_echo {auth}")),
+        ("x-echo", auth.to_owned()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+}
+
+/// The text an echoing gateway puts in its answers.
+pub(crate) fn echo_text(auth: &str) -> String {
+    format!("I can't help with that request. You sent Authorization: {auth}")
+}
+
+/// An echo that answers at once (not the billed refusal and URL forms).
+fn echo(e: Echo, auth: &str, rid: &str) -> Response {
+    let mut resp = match e {
+        Echo::Status(status) => error(
+            &ApiError::new(
+                status,
+                format!("Invalid token. Received Authorization: {auth}"),
+            ),
+            rid,
+        ),
+        Echo::Html => raw(
+            502,
+            "text/html; charset=utf-8",
+            format!(
+                "<html><body><h1>502 Bad Gateway</h1><pre>Authorization: {auth}</pre></body></html>"
+            ),
+            rid,
+        ),
+        Echo::Malformed => json_response(
+            200,
+            &json!({"error": {"message": format!("upstream rejected Authorization: {auth}"), "type": "upstream_error"}}),
+            rid,
+        ),
+        Echo::Refusal | Echo::Url => json_response(
+            200,
+            &chat_body("gpt-image-2-vip", &echo_text(auth), "", (0, 0)),
+            rid,
+        ),
+    };
+    echo_headers(&mut resp, auth);
+    resp
+}
+
+/// The answer of a fault that answers at once (not hang, drop, refusal,
+/// the oversize streams, or echoes of a refusal or URL). `auth` is the
+/// request's Authorization header, for the echoes.
+pub(crate) fn fault(f: &Fault, base_url: &str, auth: &str, rid: &str) -> Response {
     let status_error = |status: u16| {
         let (_, _, message) = error_kind(status);
         error(&ApiError::new(status, message), rid)
@@ -174,6 +270,16 @@ pub(crate) fn fault(f: &Fault, base_url: &str, rid: &str) -> Response {
             &chat_body("gpt-image-2-vip", REFUSAL_TEXT, "", (0, 0)),
             rid,
         ),
-        Fault::Hang | Fault::Drop => status_error(504),
+        Fault::Echo(e) => echo(*e, auth, rid),
+        Fault::Redirect(url) => {
+            let mut resp = raw(307, "text/plain; charset=utf-8", "", rid);
+            if let Ok(v) = HeaderValue::from_str(url) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp
+        }
+        Fault::Hang | Fault::Drop | Fault::Oversize(_) | Fault::OversizeClaimed(_) => {
+            status_error(504)
+        }
     }
 }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::conn::{ConnKill, Conns};
-use super::faults::{Fault, Shape};
+use super::faults::{Echo, Fault, Shape};
 use super::store::{self, Files, Lookup};
 use super::validate::{self, ApiError, Ctx, Endpoint, FormPart, Job, Want};
 use super::{
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     seen: AtomicU64,
     downloads: Mutex<VecDeque<DownloadRecord>>,
     billed: AtomicU64,
+    /// Bytes handed out by the oversize faults.
+    streamed: Arc<AtomicU64>,
     files: Mutex<Files>,
     clock_offset: Mutex<Duration>,
 }
@@ -65,6 +67,7 @@ impl Shared {
             seen: AtomicU64::new(0),
             downloads: Mutex::new(VecDeque::new()),
             billed: AtomicU64::new(0),
+            streamed: Arc::new(AtomicU64::new(0)),
             files: Mutex::new(Files::default()),
             clock_offset: Mutex::new(Duration::ZERO),
         }
@@ -92,6 +95,10 @@ impl Shared {
 
     pub(crate) fn billed(&self) -> u64 {
         self.billed.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn streamed_bytes(&self) -> u64 {
+        self.streamed.load(Ordering::SeqCst)
     }
 
     fn bill(&self) {
@@ -125,6 +132,18 @@ impl Shared {
         }
     }
 
+    fn log_download(&self, path: String, headers: &HeaderMap, status: u16) {
+        let mut log = lock(&self.downloads);
+        log.push_back(DownloadRecord {
+            path,
+            had_authorization: headers.contains_key(header::AUTHORIZATION),
+            status,
+        });
+        while log.len() > store::MAX_RECORDS {
+            log.pop_front();
+        }
+    }
+
     fn own_file(&self, id: &str) -> Option<Bytes> {
         match lock(&self.files).get(id, self.now(), self.url_ttl) {
             Lookup::Found(b) => Some(b),
@@ -145,6 +164,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__fake/stats", get(stats))
         .route("/__fake/faults", post(push_faults))
         .route("/__fake/shape", post(set_shape))
+        .route("/__fake/redirect-loop", get(redirect_loop))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared)
@@ -377,6 +397,12 @@ async fn answer(
         return Err(ApiError::new(401, msg));
     }
     let body = body?;
+    // What an echoing fault sends back.
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let header_fault: Option<Fault> = header_value(headers, "x-fake-fault")?;
     let header_shape: Option<Shape> = header_value(headers, "x-fake-shape")?;
     let header_latency: Option<f64> = header_value(headers, "x-fake-latency")?;
@@ -423,9 +449,44 @@ async fn answer(
             let body = respond::chat_body(&job.model, respond::REFUSAL_TEXT, &job.prompt, (0, 0));
             return Ok(Outcome::Answer(respond::json_response(200, &body, rid)));
         }
-        Some(f) => return Ok(Outcome::Answer(respond::fault(&f, &sh.base_url(), rid))),
+        Some(Fault::Oversize(n)) => {
+            let streamed = Arc::clone(&sh.streamed);
+            return Ok(Outcome::Answer(respond::oversize(n, None, streamed, rid)));
+        }
+        Some(Fault::OversizeClaimed(n)) => {
+            let streamed = Arc::clone(&sh.streamed);
+            return Ok(Outcome::Answer(respond::oversize(
+                u64::MAX,
+                Some(n),
+                streamed,
+                rid,
+            )));
+        }
+        Some(Fault::Echo(Echo::Refusal)) => {
+            sh.bill();
+            let body =
+                respond::chat_body(&job.model, &respond::echo_text(&auth), &job.prompt, (0, 0));
+            let mut resp = respond::json_response(200, &body, rid);
+            respond::echo_headers(&mut resp, &auth);
+            return Ok(Outcome::Answer(resp));
+        }
+        Some(Fault::Echo(Echo::Url)) => {}
+        Some(f) => {
+            return Ok(Outcome::Answer(respond::fault(
+                &f,
+                &sh.base_url(),
+                &auth,
+                rid,
+            )));
+        }
     }
-    let shape = header_shape
+    // An echo in the URL: the image is real, its URL carries the key.
+    let echo_query = matches!(fault, Some(Fault::Echo(Echo::Url)))
+        .then(|| format!("?token={}", auth.rsplit(' ').next().unwrap_or_default()));
+    let echoes = echo_query.is_some();
+    let shape = if echoes { Some(Shape::DataUrl) } else { None };
+    let shape = shape
+        .or(header_shape)
         .or(job.directives.shape)
         .or(*lock(&sh.shape))
         .unwrap_or_else(|| ep.default_shape(job.format));
@@ -435,7 +496,11 @@ async fn answer(
         let (png, size) = render(&job)?;
         let url = shape.has_url().then(|| {
             let id = lock(&for_files.files).insert(png.clone(), for_files.now());
-            format!("{}/files/{id}.png", for_files.base_url())
+            format!(
+                "{}/files/{id}.png{}",
+                for_files.base_url(),
+                echo_query.as_deref().unwrap_or_default()
+            )
         });
         let answer = respond::ImageAnswer {
             model: &job.model,
@@ -450,12 +515,11 @@ async fn answer(
     .await
     .map_err(|e| ApiError::new(500, format!("the fake could not draw: {e}")))??;
     sh.bill();
-    Ok(Outcome::Answer(respond::raw(
-        200,
-        "application/json",
-        body,
-        rid,
-    )))
+    let mut resp = respond::raw(200, "application/json", body, rid);
+    if echoes {
+        respond::echo_headers(&mut resp, &auth);
+    }
+    Ok(Outcome::Answer(resp))
 }
 
 /// Draws the result (CPU-bound: runs on the blocking pool).
@@ -499,15 +563,20 @@ async fn file(
             respond::raw(404, "text/plain; charset=utf-8", "404 Not Found", &rid)
         }
     };
-    let mut log = lock(&sh.downloads);
-    log.push_back(DownloadRecord {
-        path: format!("/files/{name}"),
-        had_authorization: headers.contains_key(header::AUTHORIZATION),
-        status: resp.status().as_u16(),
-    });
-    while log.len() > store::MAX_RECORDS {
-        log.pop_front();
-    }
+    sh.log_download(format!("/files/{name}"), &headers, resp.status().as_u16());
+    resp
+}
+
+/// `GET /__fake/redirect-loop`: a 302 to itself, forever; each hop is
+/// logged with the downloads.
+async fn redirect_loop(State(sh): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let rid = new_request_id();
+    let mut resp = respond::raw(302, "text/plain; charset=utf-8", "", &rid);
+    resp.headers_mut().insert(
+        header::LOCATION,
+        axum::http::HeaderValue::from_static("/__fake/redirect-loop"),
+    );
+    sh.log_download("/__fake/redirect-loop".to_owned(), &headers, 302);
     resp
 }
 

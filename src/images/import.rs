@@ -129,7 +129,7 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
         // The link is already in the message; reqwest repeats it otherwise.
         detail: error_chain(&e.without_url()),
     };
-    let mut resp = http.get(parsed).send().await.map_err(failed)?;
+    let resp = http.get(parsed).send().await.map_err(failed)?;
     let status = resp.status();
     if !status.is_success() {
         return Err(ImageError::Http {
@@ -137,20 +137,13 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
             status: status.as_u16(),
         });
     }
-    let too_large = || ImageError::DownloadTooLarge {
-        url: url.to_string(),
-        cap,
-    };
-    if resp.content_length().is_some_and(|n| n > cap) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
-        if !super::append_within_cap(&mut body, &chunk, cap) {
-            return Err(too_large()); // dropping `resp` closes the connection
-        }
-    }
-    Ok(body)
+    super::read_capped(resp, cap).await.map_err(|e| match e {
+        super::CappedReadError::TooLarge => ImageError::DownloadTooLarge {
+            url: url.to_string(),
+            cap,
+        },
+        super::CappedReadError::Broken(e) => failed(e),
+    })
 }
 
 /// reqwest's top-level message is often just "error sending request": the

@@ -178,6 +178,40 @@ pub(crate) fn append_within_cap(body: &mut Vec<u8>, chunk: &[u8], cap: u64) -> b
     true
 }
 
+/// Why [`read_capped`] stopped before the end of a body.
+#[derive(Debug)]
+pub(crate) enum CappedReadError {
+    /// The body is (or says it is) larger than the cap.
+    TooLarge,
+    /// The connection broke off mid-body.
+    Broken(reqwest::Error),
+}
+
+/// The body of `resp`, read chunk by chunk through [`append_within_cap`]
+/// and refused as soon as it would pass `cap` bytes (or says it will), so
+/// memory stays bounded by the cap whatever the sender claims or sends.
+/// Dropping the response on refusal closes the connection. The one capped
+/// read every network body goes through (API replies, result downloads,
+/// reference URLs).
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+) -> Result<Vec<u8>, CappedReadError> {
+    let claimed = resp.content_length();
+    if claimed.is_some_and(|n| n > cap) {
+        return Err(CappedReadError::TooLarge);
+    }
+    // A claim is not trusted for more than a first megabyte: the buffer
+    // grows with what actually arrives.
+    let mut body = Vec::with_capacity(claimed.unwrap_or(0).min(1 << 20) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(CappedReadError::Broken)? {
+        if !append_within_cap(&mut body, &chunk, cap) {
+            return Err(CappedReadError::TooLarge);
+        }
+    }
+    Ok(body)
+}
+
 /// `data:image/png;base64,…` for sending an image inline.
 pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
     let engine = base64::engine::general_purpose::STANDARD;

@@ -11,6 +11,20 @@ pub fn key() -> String {
     std::env::var("PIXLOOM_CANARY_KEY").unwrap_or_else(|_| "sk-canary-7f3a9c1e5b2d4f60".to_owned())
 }
 
+/// A text-only chat request, as the engine would build it.
+pub fn chat_request(prompt: &str) -> pixloom::gateway::Outbound {
+    let body = serde_json::json!({
+        "model": "gpt-image-2-vip",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+        "size": "1280x720",
+        "stream": false,
+    });
+    pixloom::gateway::Outbound::Json {
+        path: "/v1/chat/completions",
+        body: bytes::Bytes::from(serde_json::to_vec(&body).unwrap()),
+    }
+}
+
 /// A solid-colour PNG on disk.
 pub fn png_file(dir: &Path, name: &str, w: u32, h: u32, rgb: [u8; 3]) -> PathBuf {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
