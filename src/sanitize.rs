@@ -9,6 +9,9 @@
 
 use std::borrow::Cow;
 
+mod json;
+pub use json::to_string_pretty as json_pretty;
+
 fn is_forbidden(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'

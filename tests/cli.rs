@@ -171,7 +171,7 @@ fn send_show_export_round_trip() {
     )
     .ok();
     let md = std::fs::read_to_string(md).unwrap();
-    assert!(md.contains("![n2](fox.pixloom/images/"), "{md}");
+    assert!(md.contains("![n2](fox_files/"), "{md}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! Read-only: it takes no lock and changes nothing, so it works while a
 //! `send` or the app has the conversation open.
 
+use std::collections::HashSet;
+
 use clap::Args;
 use color_eyre::eyre::Result;
 use serde::Serialize;
@@ -11,6 +13,8 @@ use crate::core::size::SizeSpec;
 use crate::core::tree::{Conversation, Endpoint, Node, NodeId, Role, Status};
 use crate::images::ImageStore;
 use crate::sanitize;
+
+use super::output;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -103,48 +107,59 @@ pub fn run(args: &ShowArgs) -> Result<()> {
                 .map(|n| node_json(n, &store))
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::print_json(&out)
     } else {
-        print!("{}", render_tree(&conv));
+        output::print_text(&render_tree(&conv))
     }
-    Ok(())
 }
 
 /// One line per node, branches drawn with box characters; the selected
-/// path is marked with `>`.
+/// path is marked with `>`. Iterative; nesting stops growing at
+/// [`output::DRAWN_DEPTH`].
 pub fn render_tree(conv: &Conversation) -> String {
-    let on_path = conv.selected_path();
+    let on_path: HashSet<NodeId> = conv.selected_path().into_iter().collect();
     let mut out = format!(
         "{}  ({} turns, ${:.2})\n",
         sanitize::line(&conv.title),
         conv.len(),
         usd(conv.total_cost_micro_usd())
     );
-    // (node, prefix for its line, prefix for its children)
-    let mut stack: Vec<(NodeId, String, String)> = Vec::new();
-    let roots = &conv.roots;
-    for (i, &r) in roots.iter().enumerate().rev() {
-        let last = i + 1 == roots.len();
-        stack.push((
-            r,
-            if last { "└─ " } else { "├─ " }.to_owned(),
-            if last { "   " } else { "│  " }.to_owned(),
-        ));
-    }
-    while let Some((id, lead, child_lead)) = stack.pop() {
-        let Some(n) = conv.nodes.get(&id) else {
-            continue;
-        };
-        let mark = if on_path.contains(&id) { '>' } else { ' ' };
-        out.push_str(&format!("{mark} {lead}{}\n", describe(n)));
-        for (i, &c) in n.children.iter().enumerate().rev() {
-            let last = i + 1 == n.children.len();
+    // (node, its depth, prefix for its line, prefix for its children)
+    let mut stack: Vec<(NodeId, usize, String, String)> = Vec::new();
+    let push_children = |stack: &mut Vec<_>, ids: &[NodeId], depth: usize, lead: &str, child_lead: &str| {
+        for (i, &c) in ids.iter().enumerate().rev() {
+            if depth > output::DRAWN_DEPTH {
+                // Past the drawn depth: the same column, the depth written.
+                stack.push((c, depth, lead.to_owned(), child_lead.to_owned()));
+                continue;
+            }
+            let last = i + 1 == ids.len();
             stack.push((
                 c,
+                depth,
                 format!("{child_lead}{}", if last { "└─ " } else { "├─ " }),
                 format!("{child_lead}{}", if last { "   " } else { "│  " }),
             ));
         }
+    };
+    push_children(&mut stack, &conv.roots, 1, "", "");
+    // The bound keeps a cycle in an unchecked tree from looping forever.
+    let mut budget = conv.len();
+    while let Some((id, depth, lead, child_lead)) = stack.pop() {
+        let Some(n) = conv.nodes.get(&id) else {
+            continue;
+        };
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        let mark = if on_path.contains(&id) { '>' } else { ' ' };
+        out.push_str(&format!(
+            "{mark} {lead}{}{}\n",
+            output::depth_note(depth),
+            describe(n)
+        ));
+        push_children(&mut stack, &n.children, depth + 1, &lead, &child_lead);
     }
     out
 }
@@ -177,7 +192,10 @@ fn describe(n: &Node) -> String {
             };
             format!(
                 "assistant {}{img} ({} {} {}){extra}",
-                t.status, t.request.model, t.request.size, t.request.endpoint
+                t.status,
+                sanitize::line(&t.request.model),
+                t.request.size,
+                t.request.endpoint
             )
         }
         (None, role) => {
