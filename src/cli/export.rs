@@ -113,10 +113,9 @@ impl Target {
     /// created (or, with `--force`, reused) now; with its name as linked.
     fn images_folder(&self) -> Result<(PathBuf, String)> {
         let name = format!("{}_files", self.stem);
-        let folder = self
-            .folder
-            .as_ref()
-            .ok_or_else(|| eyre!("the folder for --out does not exist. Create it or pick another --out."))?;
+        let folder = self.folder.as_ref().ok_or_else(|| {
+            eyre!("the folder for --out does not exist. Create it or pick another --out.")
+        })?;
         let path = folder.join(&name);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() && self.force => {
@@ -333,8 +332,7 @@ fn md(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '!' | '#' | '|'
-            | '~' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '!' | '#' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -408,9 +406,8 @@ fn copy_image(
         .ok_or_else(|| eyre!("{} has no file name", path.display()))?;
     if copied.insert(name.clone()) {
         let bytes = store.read(blob)?;
-        durable::write_atomic(&folder.join(&name), &bytes).map_err(|e| {
-            eyre!("{e}. Check that the folder is writable, or pick another --out.")
-        })?;
+        durable::write_atomic(&folder.join(&name), &bytes)
+            .map_err(|e| eyre!("{e}. Check that the folder is writable, or pick another --out."))?;
     }
     Ok(name)
 }

@@ -126,22 +126,23 @@ pub fn render_tree(conv: &Conversation) -> String {
     );
     // (node, its depth, prefix for its line, prefix for its children)
     let mut stack: Vec<(NodeId, usize, String, String)> = Vec::new();
-    let push_children = |stack: &mut Vec<_>, ids: &[NodeId], depth: usize, lead: &str, child_lead: &str| {
-        for (i, &c) in ids.iter().enumerate().rev() {
-            if depth > output::DRAWN_DEPTH {
-                // Past the drawn depth: the same column, the depth written.
-                stack.push((c, depth, lead.to_owned(), child_lead.to_owned()));
-                continue;
+    let push_children =
+        |stack: &mut Vec<_>, ids: &[NodeId], depth: usize, lead: &str, child_lead: &str| {
+            for (i, &c) in ids.iter().enumerate().rev() {
+                if depth > output::DRAWN_DEPTH {
+                    // Past the drawn depth: the same column, the depth written.
+                    stack.push((c, depth, lead.to_owned(), child_lead.to_owned()));
+                    continue;
+                }
+                let last = i + 1 == ids.len();
+                stack.push((
+                    c,
+                    depth,
+                    format!("{child_lead}{}", if last { "└─ " } else { "├─ " }),
+                    format!("{child_lead}{}", if last { "   " } else { "│  " }),
+                ));
             }
-            let last = i + 1 == ids.len();
-            stack.push((
-                c,
-                depth,
-                format!("{child_lead}{}", if last { "└─ " } else { "├─ " }),
-                format!("{child_lead}{}", if last { "   " } else { "│  " }),
-            ));
-        }
-    };
+        };
     push_children(&mut stack, &conv.roots, 1, "", "");
     // The bound keeps a cycle in an unchecked tree from looping forever.
     let mut budget = conv.len();

@@ -16,7 +16,8 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 /// output goes through.
 pub fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     let mut out = Vec::with_capacity(256);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, Escaping(PrettyFormatter::new()));
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, Escaping(PrettyFormatter::new()));
     value.serialize(&mut ser)?;
     // Only `str` fragments and ASCII are written: always UTF-8.
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -53,7 +54,11 @@ impl Formatter for Escaping {
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -65,7 +70,11 @@ impl Formatter for Escaping {
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_object_key(w, first)
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -86,10 +95,14 @@ mod tests {
         let value = serde_json::json!({ "title": hostile, hostile: [hostile] });
         let out = to_string_pretty(&value).unwrap();
         assert!(
-            !out.chars().any(|c| c.is_control() && c != '\n' || needs_escape(c)),
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' || needs_escape(c)),
             "{out:?}"
         );
-        for esc in ["\\u001b", "\\u0007", "\\u009b", "\\u0085", "\\u007f", "\\u202e", "\\u2066", "\\u200f", "\\u061c", "\\u2028"] {
+        for esc in [
+            "\\u001b", "\\u0007", "\\u009b", "\\u0085", "\\u007f", "\\u202e", "\\u2066", "\\u200f",
+            "\\u061c", "\\u2028",
+        ] {
             assert!(out.contains(esc), "{esc} missing in {out}");
         }
         assert!(out.contains('猫'), "other text stays as it is");
