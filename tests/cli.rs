@@ -458,6 +458,48 @@ fn the_api_key_never_appears_in_output_logs_or_saved_files() {
         seen.push_str(&r.stdout());
         seen.push_str(&r.stderr());
     }
+    // Every other command, with the key given as a flag and in the
+    // environment: text, JSON, help, errors and written files.
+    let every_command: [&[&str]; 15] = [
+        &["show", "s"],
+        &["show", "s", "--json"],
+        &["export", "s", "--format", "html", "--out", "s.html"],
+        &["export", "s", "--format", "markdown", "--out", "s.md"],
+        &["export", "s", "--format", "html", "--out", "s.html"],
+        &["replay", "s"],
+        &["replay", "missing"],
+        &["fake-gateway", "--help"],
+        &["send", "--help"],
+        &["export", "--help"],
+        &["--help"],
+        &["--version"],
+        &["completions", "bash"],
+        &["send", "s", "--prompt", ""],
+        &["send", "s", "--prompt", "bad size", "--size", "7x7"],
+    ];
+    for args in every_command {
+        let mut flagged = vec!["--api-key", k.as_str(), "--log-level", "trace"];
+        flagged.extend_from_slice(args);
+        let r = pixloom(h, &flagged);
+        seen.push_str(&r.stdout());
+        seen.push_str(&r.stderr());
+        let out = bin()
+            .current_dir(h)
+            .env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_STATE_HOME", h.join("state"))
+            .env("PIXLOOM_API_KEY", &k)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(
+        seen.contains("wrote s.md") && seen.contains("fake gateway"),
+        "the commands ran"
+    );
     assert!(!seen.contains(&k), "the key was printed");
     let files = common::files_below(h);
     assert!(
