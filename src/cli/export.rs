@@ -93,7 +93,7 @@ impl Target {
                 }
                 Ok(_) if !force => {
                     return Err(eyre!(
-                        "{shown} already exists and was not changed. Pass --force to replace it, or pick another --out."
+                        "{shown} already exists and was not changed. Pick another --out, or pass --force to replace it."
                     ));
                 }
                 _ => {}
@@ -125,7 +125,7 @@ impl Target {
             }
             Ok(_) => {
                 return Err(eyre!(
-                    "{} already exists and was not changed: the Markdown export puts its images there. Pass --force to reuse it, or pick another --out.",
+                    "{} already exists and was not changed: the Markdown export puts its images there. Pick another --out, or pass --force to reuse it.",
                     path.display()
                 ));
             }
