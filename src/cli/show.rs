@@ -215,3 +215,77 @@ fn describe(n: &Node) -> String {
     };
     format!("{} {body}{label}{star}", n.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
+    use time::macros::datetime;
+
+    const T0: time::OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
+
+    fn text(s: &str) -> Vec<Part> {
+        vec![Part::Text { text: s.to_owned() }]
+    }
+
+    fn failed_pair(
+        c: &mut Conversation,
+        parent: Option<NodeId>,
+        prompt: &str,
+        n: usize,
+    ) -> Vec<NodeId> {
+        let params = RequestParams {
+            endpoint: Endpoint::Chat,
+            model: "m\x1b]0;x\x07".to_owned(),
+            size: SizeSpec::Auto,
+        };
+        let u = c.add_user(parent, text(prompt), T0).expect("user");
+        let pending = c.add_pending(u, &params, n, T0).expect("pending");
+        for &a in &pending {
+            let error = TurnError {
+                message: "boom".to_owned(),
+                ..TurnError::default()
+            };
+            c.fail(a, error, Outcome::default()).expect("fail");
+        }
+        pending
+    }
+
+    #[test]
+    fn branches_are_drawn_as_before_and_the_model_is_sanitised() {
+        let mut c = Conversation::new("t", T0);
+        let pair = failed_pair(&mut c, None, "a fox", 2);
+        c.add_user(Some(pair[0]), text("dusk"), T0).expect("n4");
+        assert_eq!(
+            render_tree(&c),
+            "t  (4 turns, $0.00)\n\
+             > └─ n1 user \"a fox\"\n\
+             >    ├─ n2 assistant failed (m]0;x auto chat) boom\n\
+             >    │  └─ n4 user \"dusk\"\n  \
+             \x20  └─ n3 assistant failed (m]0;x auto chat) boom\n"
+        );
+    }
+
+    #[test]
+    fn nesting_stops_at_the_drawn_depth_and_says_the_depth() {
+        let mut c = Conversation::new("deep", T0);
+        let mut parent = None;
+        for i in 0..40 {
+            parent = failed_pair(&mut c, parent, &format!("turn {i}"), 1)
+                .first()
+                .copied();
+        }
+        let out = render_tree(&c);
+        // Where each line's description starts, in characters.
+        let starts = out
+            .lines()
+            .skip(1)
+            .map(|l| l.chars().position(|c| c == 'n' || c == '[').unwrap_or(0));
+        assert_eq!(starts.max(), Some(2 + 3 * output::DRAWN_DEPTH), "{out}");
+        assert!(out.contains("[depth 80] n80 assistant failed"), "{out}");
+        assert!(
+            !out.contains("[depth 64]") && out.contains("[depth 65] n65"),
+            "{out}"
+        );
+    }
+}
