@@ -173,6 +173,7 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Text for HTML, attributes included: controls removed, markup escaped.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in crate::sanitize::text(s).chars() {
@@ -322,24 +323,21 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
     Ok(out)
 }
 
-/// Text for Markdown: controls removed, HTML's `<`, `>`, `&` as entities
-/// (no tag, comment or autolink survives) and Markdown's punctuation
-/// backslash-escaped (no link, image, reference, code or emphasis).
+/// Text for Markdown: Markdown's punctuation backslash-escaped (no link,
+/// image, reference, code or emphasis), then as for HTML (controls
+/// removed, `<` `>` `&` as entities: no tag, comment or autolink).
 fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in crate::sanitize::text(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '!' | '#' | '|' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+    let mut marked = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '!' | '#' | '|' | '~'
+        ) {
+            marked.push('\\');
         }
+        marked.push(c);
     }
-    out
+    esc(&marked)
 }
 
 /// Markdown with every image copied next to the file (`STEM_files/`) and
