@@ -52,7 +52,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     durable::write_atomic(&args.out, text.as_bytes()).map_err(|e| {
         eyre!("{e}. Check that the folder exists and is writable, or pick another --out.")
     })?;
-    output::print_text(&format!("wrote {}\n", args.out.display()))
+    output::print_text(&format!(
+        "wrote {}\n",
+        crate::sanitize::line(&args.out.display().to_string())
+    ))
 }
 
 /// Where an export may write: checked before anything is written. An
