@@ -871,7 +871,10 @@ fn export_never_writes_into_a_conversation_or_over_a_file_without_force() {
     let other = write_conversation(h, "other", &chain(2));
     let other_saved = std::fs::read(other.join("conversation.json")).unwrap();
     let image_arg = image.to_str().unwrap().to_owned();
-    let inside: [&[&str]; 6] = [
+    // A link to the conversation folder is resolved before the check.
+    std::os::unix::fs::symlink(&dir, h.join("alias")).unwrap();
+    let inside: [&[&str]; 7] = [
+        &["--out", "alias/x.html", "--force"],
         &["--out", "c.pixloom/conversation.json"],
         &["--out", "c.pixloom/conversation.json", "--force"],
         &["--out", &image_arg, "--force"],
