@@ -13,6 +13,9 @@
 
 use std::borrow::Cow;
 
+mod json;
+pub use json::to_string_pretty as json_pretty;
+
 /// Written where a secret was.
 pub const REDACTED: &str = "[redacted]";
 

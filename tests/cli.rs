@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{FakeProcess, bin, key};
+use common::{FakeProcess, bin, chain, key};
 use serde_json::Value;
 
 struct Run {
@@ -171,7 +171,7 @@ fn send_show_export_round_trip() {
     )
     .ok();
     let md = std::fs::read_to_string(md).unwrap();
-    assert!(md.contains("![n2](fox.pixloom/images/"), "{md}");
+    assert!(md.contains("![n2](fox_files/"), "{md}");
 }
 
 #[test]
@@ -458,6 +458,48 @@ fn the_api_key_never_appears_in_output_logs_or_saved_files() {
         seen.push_str(&r.stdout());
         seen.push_str(&r.stderr());
     }
+    // Every other command, with the key given as a flag and in the
+    // environment: text, JSON, help, errors and written files.
+    let every_command: [&[&str]; 15] = [
+        &["show", "s"],
+        &["show", "s", "--json"],
+        &["export", "s", "--format", "html", "--out", "s.html"],
+        &["export", "s", "--format", "markdown", "--out", "s.md"],
+        &["export", "s", "--format", "html", "--out", "s.html"],
+        &["replay", "s"],
+        &["replay", "missing"],
+        &["fake-gateway", "--help"],
+        &["send", "--help"],
+        &["export", "--help"],
+        &["--help"],
+        &["--version"],
+        &["completions", "bash"],
+        &["send", "s", "--prompt", ""],
+        &["send", "s", "--prompt", "bad size", "--size", "7x7"],
+    ];
+    for args in every_command {
+        let mut flagged = vec!["--api-key", k.as_str(), "--log-level", "trace"];
+        flagged.extend_from_slice(args);
+        let r = pixloom(h, &flagged);
+        seen.push_str(&r.stdout());
+        seen.push_str(&r.stderr());
+        let out = bin()
+            .current_dir(h)
+            .env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_STATE_HOME", h.join("state"))
+            .env("PIXLOOM_API_KEY", &k)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(
+        seen.contains("wrote s.md") && seen.contains("fake gateway"),
+        "the commands ran"
+    );
     assert!(!seen.contains(&k), "the key was printed");
     let files = common::files_below(h);
     assert!(
@@ -505,4 +547,398 @@ fn ctrl_c_during_send_saves_the_turn_as_cancelled() {
     let show = pixloom(home.path(), &["show", "c", "--json"]).ok().json();
     assert_eq!(show["nodes"][1]["status"], "cancelled");
     assert_eq!(fake.billed(), 0);
+}
+
+// ---- Deep trees, hostile text, export targets --------------------------
+
+use pixloom::core::tree::{Conversation, Endpoint, Outcome, Part, RequestParams, TurnError};
+
+const T0: time::OffsetDateTime = time::macros::datetime!(2026-12-01 12:00 UTC);
+
+/// `conv` written as `NAME.pixloom/conversation.json` in `home`.
+fn write_conversation(home: &Path, name: &str, conv: &Conversation) -> std::path::PathBuf {
+    let dir = home.join(format!("{name}.pixloom"));
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::write(
+        dir.join("conversation.json"),
+        pixloom::convfile::to_json(conv).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+fn text(s: &str) -> Vec<Part> {
+    vec![Part::Text { text: s.to_owned() }]
+}
+
+fn params(model: &str) -> RequestParams {
+    RequestParams {
+        endpoint: Endpoint::Chat,
+        model: model.to_owned(),
+        size: "1280x720".parse().unwrap(),
+    }
+}
+
+/// pixloom with a 2 MB main-thread stack (`ulimit -s`), the size of a
+/// test thread's, so a walk that recurses per level fails here.
+fn pixloom_small_stack(home: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -s 2048 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_pixloom"))
+        .args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env_remove("PIXLOOM_API_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run { out }
+}
+
+const DEEP: usize = 20_000;
+
+#[test]
+fn a_20000_turn_chain_loads_shows_and_exports() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = write_conversation(h, "deep", &chain(DEEP));
+    // Loading in this test thread (2 MB stack): parse and `check`.
+    let (conv, _) = pixloom::convfile::read_only(&dir).unwrap();
+    assert_eq!(conv.len(), DEEP);
+
+    let shown = pixloom_small_stack(h, &["show", "deep"]).ok().stdout();
+    assert_eq!(shown.lines().count(), DEEP + 1);
+    assert!(
+        shown.contains("[depth 20000] n20000 assistant failed"),
+        "the deepest turn"
+    );
+    // Nesting stops at 64 levels: the output grows with the turns, not
+    // with their square (200 bytes a line here, not 60 KB).
+    assert!(shown.len() < DEEP * 400, "{} bytes", shown.len());
+
+    let j = pixloom_small_stack(h, &["show", "deep", "--json"])
+        .ok()
+        .json();
+    assert_eq!(j["nodes"].as_array().unwrap().len(), DEEP);
+    assert_eq!(j["selected_path"].as_array().map(Vec::len), Some(DEEP));
+
+    let html = h.join("deep.html");
+    pixloom_small_stack(
+        h,
+        &["export", "deep", "--format", "html", "--out", "deep.html"],
+    )
+    .ok();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<li ").count(), DEEP);
+    assert_eq!(page.matches("</li>").count(), DEEP);
+    assert_eq!(page.matches("<ul>").count(), page.matches("</ul>").count());
+    assert!(page.matches("<ul>").count() <= 64, "nesting is capped");
+    assert!(page.len() < DEEP * 600, "{} bytes", page.len());
+
+    pixloom_small_stack(
+        h,
+        &["export", "deep", "--format", "markdown", "--out", "deep.md"],
+    )
+    .ok();
+    let md = std::fs::read_to_string(h.join("deep.md")).unwrap();
+    assert_eq!(md.matches("**n").count(), DEEP);
+    assert!(md.contains("\\[depth 20000\\] **n20000**"));
+    assert!(md.len() < DEEP * 400, "{} bytes", md.len());
+}
+
+/// Every kind of escape a file can carry: OSC title and clipboard, clear
+/// screen, CSI as C1, NEL, bidi overrides and isolates, marks, DEL.
+const HOSTILE: &str = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\u{9b}31m\u{85}\u{202e}\u{2066}\u{200f}\u{61c}\u{7f}x";
+const MARKUP: &str = "<script>alert(1)</script> ![x](http://evil.example/beacon.png) [a](javascript:alert(1)) <img src=http://evil.example/i.png> [r]: http://evil.example/ref";
+
+/// No byte that a terminal acts on: C0 but for line breaks, DEL, C1, bidi.
+fn assert_inert(what: &str, out: &str) {
+    let bad = out.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{61c}')
+    });
+    assert!(bad.is_none(), "{what} carries {bad:?}: {out:?}");
+}
+
+fn hostile_conversation() -> Conversation {
+    let h = |field: &str| format!("{field} {HOSTILE} {MARKUP}");
+    let mut c = Conversation::new(h("title"), T0);
+    let u = c
+        .add_user(
+            None,
+            text(&format!("{}\nsecond line {HOSTILE}", h("prompt"))),
+            T0,
+        )
+        .unwrap();
+    let a = c.add_pending(u, &params(&h("model")), 1, T0).unwrap()[0];
+    let error = TurnError {
+        message: h("error http://evil.example/url"),
+        raw_body: Some(h("raw")),
+        ..TurnError::default()
+    };
+    let outcome = Outcome {
+        request_id: Some(h("request")),
+        latency_ms: Some(1200),
+        ..Outcome::default()
+    };
+    c.fail(a, error, outcome).unwrap();
+    c.set_label(u, Some(h("label"))).unwrap();
+    c.set_label(a, Some(h("label2"))).unwrap();
+    c.select(a).unwrap();
+    c
+}
+
+#[test]
+fn hostile_text_in_a_conversation_never_reaches_output_or_exports() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // The folder name (the path argument) is hostile too.
+    let name = format!("c{HOSTILE}");
+    write_conversation(h, &name, &hostile_conversation());
+    let conv = format!("{name}.pixloom");
+
+    let shown = pixloom(h, &["show", &conv]).ok();
+    assert_inert("show", &shown.stdout());
+    assert_inert("show's stderr", &shown.stderr());
+    for field in ["title", "prompt", "model", "error", "label"] {
+        assert!(
+            shown.stdout().contains(field),
+            "{field} shown: {}",
+            shown.stdout()
+        );
+    }
+
+    let json = pixloom(h, &["show", &conv, "--json"]).ok();
+    let raw = json.stdout();
+    assert_inert("show --json", &raw);
+    for esc in [
+        "\\u001b", "\\u0007", "\\u009b", "\\u0085", "\\u202e", "\\u2066", "\\u200f", "\\u061c",
+        "\\u007f",
+    ] {
+        assert!(raw.contains(esc), "{esc} in {raw}");
+    }
+    let j = json.json();
+    assert!(
+        j["title"].as_str().unwrap().contains(HOSTILE),
+        "the data survives the escapes"
+    );
+    assert!(j["nodes"][1]["model"].as_str().unwrap().contains(HOSTILE));
+    assert!(
+        j["nodes"][1]["request_id"]
+            .as_str()
+            .unwrap()
+            .contains(HOSTILE)
+    );
+
+    let e = pixloom(h, &["export", &conv, "--format", "html", "--out", "c.html"]).ok();
+    assert_inert("export's stdout", &e.stdout());
+    let page = std::fs::read_to_string(h.join("c.html")).unwrap();
+    assert_inert("the HTML export", &page);
+    assert!(
+        !page.contains("<script") && !page.contains("<img src=http"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;script&gt;") && page.contains("request"),
+        "{page}"
+    );
+
+    let e = pixloom(
+        h,
+        &["export", &conv, "--format", "markdown", "--out", "c.md"],
+    )
+    .ok();
+    assert_inert("export's stdout", &e.stdout());
+    let md = std::fs::read_to_string(h.join("c.md")).unwrap();
+    assert_inert("the Markdown export", &md);
+    for raw in ["<script", "<img", "](http", "![x]", "[a](", "[r]:"] {
+        assert!(!md.contains(raw), "{raw} in {md}");
+    }
+    assert!(
+        md.contains("&lt;script&gt;") && md.contains("\\!\\[x\\]\\(http"),
+        "{md}"
+    );
+    // Every line of a prompt stays in its quote.
+    assert!(md.contains("  > second line"), "{md}");
+}
+
+#[test]
+fn send_prints_nothing_hostile_from_paths_or_the_prompt() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let fake = FakeProcess::start(&[]);
+    let k = key();
+    let name = format!("s{HOSTILE}");
+    let prompt = format!("a fox {HOSTILE}");
+    for json in [false, true] {
+        let mut args = with_key(&fake, &k, &["send", &name, "--prompt", &prompt]);
+        if json {
+            args.push("--json");
+        }
+        let r = pixloom(h, &args).ok();
+        assert_inert("send", &r.stdout());
+        assert_inert("send's stderr", &r.stderr());
+        assert!(r.stdout().contains(".pixloom/images/"), "{}", r.stdout());
+        if json {
+            assert!(r.stdout().contains("\\u001b]0;pwned"), "{}", r.stdout());
+            let j = r.json();
+            assert!(j["nodes"][1]["image"].as_str().unwrap().contains(HOSTILE));
+        }
+    }
+    // A refusal message quoting the prompt, and an error naming the path.
+    let r = pixloom(
+        h,
+        &with_key(
+            &fake,
+            &k,
+            &["send", &name, "--prompt", &prompt, "--from", "n99"],
+        ),
+    );
+    assert!(!r.out.status.success());
+    assert_inert("send's error", &r.stderr());
+}
+
+/// A conversation with one real image (made by the fake gateway).
+fn conversation_with_an_image(home: &Path) -> std::path::PathBuf {
+    let fake = FakeProcess::start(&[]);
+    let k = key();
+    pixloom(
+        home,
+        &with_key(
+            &fake,
+            &k,
+            &["send", "c", "--prompt", "a fox", "--size", "1280x720"],
+        ),
+    )
+    .ok();
+    home.join("c.pixloom")
+}
+
+#[test]
+fn markdown_links_images_copied_beside_it_however_out_is_spelled() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = conversation_with_an_image(h);
+    let blob = std::fs::read_dir(dir.join("images"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let blob_name = blob.file_name().into_string().unwrap();
+    std::fs::create_dir(h.join("sub")).unwrap();
+    let abs = h.join("sub/abs.md");
+    for (out, folder) in [
+        ("fox.md", h.to_path_buf()),
+        ("./dot.md", h.to_path_buf()),
+        ("sub/../sub/rel.md", h.join("sub")),
+        (abs.to_str().unwrap(), h.join("sub")),
+    ] {
+        pixloom(h, &["export", "c", "--format", "markdown", "--out", out]).ok();
+        let file = folder.join(Path::new(out).file_name().unwrap());
+        let md = std::fs::read_to_string(&file).unwrap();
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        let link = format!("![n2]({stem}_files/{blob_name})");
+        assert!(md.contains(&link), "{out}: {link} in {md}");
+        let copy = folder.join(format!("{stem}_files/{blob_name}"));
+        assert_eq!(
+            std::fs::read(copy).unwrap(),
+            std::fs::read(blob.path()).unwrap()
+        );
+        assert!(
+            !md.contains(".pixloom"),
+            "nothing links into the conversation: {md}"
+        );
+    }
+}
+
+#[test]
+fn export_never_writes_into_a_conversation_or_over_a_file_without_force() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = conversation_with_an_image(h);
+    let saved = std::fs::read(dir.join("conversation.json")).unwrap();
+    let image = std::fs::read_dir(dir.join("images"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let image_bytes = std::fs::read(&image).unwrap();
+    // Another conversation folder, not the one exported.
+    let other = write_conversation(h, "other", &chain(2));
+    let other_saved = std::fs::read(other.join("conversation.json")).unwrap();
+    let image_arg = image.to_str().unwrap().to_owned();
+    // A link to the conversation folder is resolved before the check.
+    std::os::unix::fs::symlink(&dir, h.join("alias")).unwrap();
+    let inside: [&[&str]; 7] = [
+        &["--out", "alias/x.html", "--force"],
+        &["--out", "c.pixloom/conversation.json"],
+        &["--out", "c.pixloom/conversation.json", "--force"],
+        &["--out", &image_arg, "--force"],
+        &["--out", "c.pixloom/new.html", "--force"],
+        &["--out", "./c.pixloom/images/../x.html"],
+        &["--out", "other.pixloom/x.html", "--force"],
+    ];
+    for format in ["html", "markdown"] {
+        for extra in inside {
+            let mut args = vec!["export", "c", "--format", format];
+            args.extend_from_slice(extra);
+            pixloom(h, &args)
+                .fails_with(&["inside the conversation folder", "Pick a path outside it"]);
+        }
+    }
+    assert_eq!(std::fs::read(dir.join("conversation.json")).unwrap(), saved);
+    assert_eq!(std::fs::read(&image).unwrap(), image_bytes);
+    assert_eq!(
+        std::fs::read(other.join("conversation.json")).unwrap(),
+        other_saved
+    );
+    assert!(!dir.join("new.html").exists() && !dir.join("x.html").exists());
+    assert!(!other.join("x.html").exists());
+
+    // An ordinary file: refused without --force, replaced with it.
+    std::fs::write(h.join("notes.html"), "mine").unwrap();
+    pixloom(
+        h,
+        &["export", "c", "--format", "html", "--out", "notes.html"],
+    )
+    .fails_with(&["notes.html already exists", "--force"]);
+    assert_eq!(
+        std::fs::read_to_string(h.join("notes.html")).unwrap(),
+        "mine"
+    );
+    pixloom(
+        h,
+        &[
+            "export",
+            "c",
+            "--format",
+            "html",
+            "--out",
+            "notes.html",
+            "--force",
+        ],
+    )
+    .ok();
+    assert!(
+        std::fs::read_to_string(h.join("notes.html"))
+            .unwrap()
+            .starts_with("<!doctype html>")
+    );
+    // Markdown: its images folder is guarded the same way.
+    pixloom(h, &["export", "c", "--format", "markdown", "--out", "m.md"]).ok();
+    std::fs::remove_file(h.join("m.md")).unwrap();
+    pixloom(h, &["export", "c", "--format", "markdown", "--out", "m.md"])
+        .fails_with(&["m_files already exists", "--force"]);
+    pixloom(
+        h,
+        &[
+            "export", "c", "--format", "markdown", "--out", "m.md", "--force",
+        ],
+    )
+    .ok();
+    assert!(h.join("m.md").is_file());
 }

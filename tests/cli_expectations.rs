@@ -409,6 +409,33 @@ const CASES: &[Case] = &[
         fix: "use error, warn, info, debug or trace",
     },
     Case {
+        what: "an export onto a file that exists",
+        setup: |home| {
+            std::fs::write(home.join("c.html"), "mine").unwrap();
+            conversation(home)
+        },
+        env: &[],
+        args: &["export", "c", "--format", "html", "--out", "c.html"],
+        says: &["c.html already exists and was not changed"],
+        fix: "Pick another --out, or pass --force to replace it",
+    },
+    Case {
+        what: "an export into the conversation folder",
+        setup: conversation,
+        env: &[],
+        args: &[
+            "export",
+            "c",
+            "--format",
+            "markdown",
+            "--out",
+            "c.pixloom/conversation.json",
+            "--force",
+        ],
+        says: &["is inside the conversation folder", "never writes there"],
+        fix: "Pick a path outside it",
+    },
+    Case {
         what: "an export into a folder that cannot be written (a file is in the way)",
         setup: |home| {
             std::fs::write(home.join("afile"), "").unwrap();

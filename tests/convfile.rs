@@ -2,6 +2,8 @@
 //! damaged files without touching them, recover after a crash, lock.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -372,4 +374,65 @@ fn read_only_changes_nothing_and_shows_crashed_turns_interrupted() {
     assert!(e.to_string().contains("cut short"), "{e}");
     assert_eq!(fs::read(&file).unwrap(), &saved[..saved.len() / 3]);
     assert!(!dir.join("images").exists());
+}
+
+// ---- Any depth the format allows ---------------------------------------
+
+/// Loading, the terminal app's screen and replay over a 20,000-turn chain,
+/// in this test thread (the default 2 MB stack): every walk over the tree
+/// is iterative.
+#[test]
+fn a_20000_turn_chain_loads_draws_and_replays() {
+    use pixloom::tui::{Action, Clock, Msg};
+    use ratatui::{Terminal, backend::TestBackend};
+    const DEEP: usize = 20_000;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("deep.pixloom");
+    fs::create_dir_all(dir.join("images")).unwrap();
+    let text = pixloom::convfile::to_json(&common::chain(DEEP)).unwrap();
+    fs::write(dir.join("conversation.json"), text).unwrap();
+    let (conv, _) = pixloom::convfile::read_only(&dir).unwrap();
+    let (_lock, opened) = ConvFolder::open(&dir).unwrap();
+    assert_eq!((conv.len(), opened.conv.len()), (DEEP, DEEP));
+
+    let draw = |app: &pixloom::tui::App| {
+        let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| {
+            pixloom::tui::view::draw(f, app);
+        })
+        .unwrap();
+        t.backend().to_string()
+    };
+    // The app, selected at the deepest turn: tree pane and transcript.
+    let app = pixloom::tui::App::new(
+        conv.clone(),
+        conv.nodes[&NodeId(2)].turn.clone().unwrap().request,
+        Clock::now(),
+    );
+    let screen = draw(&app);
+    assert!(
+        screen.contains("n20000") || screen.contains("failed 20000"),
+        "{screen}"
+    );
+
+    // Replay: from the first turn, stepping down; then from near the end
+    // to the end of the branch (each step walks the path in the core).
+    let mut replay = pixloom::tui::replay::app(conv, Clock::now(), None, false);
+    assert_eq!(replay.conv.selected, Some(NodeId(1)));
+    for _ in 0..50 {
+        pixloom::tui::update::update(&mut replay, Msg::Action(Action::Step));
+    }
+    assert_eq!(replay.conv.selected, Some(NodeId(51)));
+    draw(&replay);
+    replay.conv.select(NodeId(19_990)).unwrap();
+    for _ in 0..20 {
+        pixloom::tui::update::update(&mut replay, Msg::Action(Action::Step));
+    }
+    assert_eq!(replay.conv.selected, Some(NodeId(20_000)));
+    assert_eq!(
+        pixloom::tui::replay::position(&replay.conv),
+        Some((DEEP, DEEP))
+    );
+    let screen = draw(&replay);
+    assert!(screen.contains("failed 20000"), "{screen}");
 }

@@ -2,6 +2,7 @@
 //! `--demo`, logging) they stand on.
 
 mod export;
+mod output;
 mod replay;
 mod send;
 mod show;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use super::Session;
+use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
@@ -200,26 +200,30 @@ fn report(conv: &Conversation, store: &ImageStore, ids: &[NodeId], json: bool) -
     #[allow(clippy::cast_precision_loss)]
     let cost_usd = cost as f64 / 1e6;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&SendOutput { nodes, cost_usd })?
-        );
+        output::print_json(&SendOutput { nodes, cost_usd })?;
     } else {
+        let mut text = String::new();
         for n in &nodes {
             let what = match (&n.image, &n.error) {
-                (Some(p), _) => format!("{}x{}  {p}", n.width.unwrap_or(0), n.height.unwrap_or(0)),
+                (Some(p), _) => format!(
+                    "{}x{}  {}",
+                    n.width.unwrap_or(0),
+                    n.height.unwrap_or(0),
+                    sanitize::line(p)
+                ),
                 (None, Some(e)) => sanitize::line(e).into_owned(),
                 (None, None) => String::new(),
             };
             let status = n
                 .status
                 .map_or_else(|| "user".to_owned(), |s| s.to_string());
-            println!("{}  {status:<9} {what}", n.id);
+            text.push_str(&format!("{}  {status:<9} {what}\n", n.id));
         }
-        println!(
-            "cost ${cost_usd:.2} ({} billed call(s))",
+        text.push_str(&format!(
+            "cost ${cost_usd:.2} ({} billed call(s))\n",
             cost / PRICE_PER_CALL_MICRO_USD
-        );
+        ));
+        output::print_text(&text)?;
     }
     if failures.is_empty() {
         Ok(())

@@ -2,6 +2,8 @@
 //! Read-only: it takes no lock and changes nothing, so it works while a
 //! `send` or the app has the conversation open.
 
+use std::collections::HashSet;
+
 use clap::Args;
 use color_eyre::eyre::Result;
 use serde::Serialize;
@@ -11,6 +13,8 @@ use crate::core::size::SizeSpec;
 use crate::core::tree::{Conversation, Endpoint, Node, NodeId, Role, Status};
 use crate::images::ImageStore;
 use crate::sanitize;
+
+use super::output;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -103,48 +107,60 @@ pub fn run(args: &ShowArgs) -> Result<()> {
                 .map(|n| node_json(n, &store))
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::print_json(&out)
     } else {
-        print!("{}", render_tree(&conv));
+        output::print_text(&render_tree(&conv))
     }
-    Ok(())
 }
 
 /// One line per node, branches drawn with box characters; the selected
-/// path is marked with `>`.
+/// path is marked with `>`. Iterative; nesting stops growing at
+/// [`output::DRAWN_DEPTH`].
 pub fn render_tree(conv: &Conversation) -> String {
-    let on_path = conv.selected_path();
+    let on_path: HashSet<NodeId> = conv.selected_path().into_iter().collect();
     let mut out = format!(
         "{}  ({} turns, ${:.2})\n",
         sanitize::line(&conv.title),
         conv.len(),
         usd(conv.total_cost_micro_usd())
     );
-    // (node, prefix for its line, prefix for its children)
-    let mut stack: Vec<(NodeId, String, String)> = Vec::new();
-    let roots = &conv.roots;
-    for (i, &r) in roots.iter().enumerate().rev() {
-        let last = i + 1 == roots.len();
-        stack.push((
-            r,
-            if last { "└─ " } else { "├─ " }.to_owned(),
-            if last { "   " } else { "│  " }.to_owned(),
-        ));
-    }
-    while let Some((id, lead, child_lead)) = stack.pop() {
+    // (node, its depth, prefix for its line, prefix for its children)
+    let mut stack: Vec<(NodeId, usize, String, String)> = Vec::new();
+    let push_children =
+        |stack: &mut Vec<_>, ids: &[NodeId], depth: usize, lead: &str, child_lead: &str| {
+            for (i, &c) in ids.iter().enumerate().rev() {
+                if depth > output::DRAWN_DEPTH {
+                    // Past the drawn depth: the same column, the depth written.
+                    stack.push((c, depth, lead.to_owned(), child_lead.to_owned()));
+                    continue;
+                }
+                let last = i + 1 == ids.len();
+                stack.push((
+                    c,
+                    depth,
+                    format!("{child_lead}{}", if last { "└─ " } else { "├─ " }),
+                    format!("{child_lead}{}", if last { "   " } else { "│  " }),
+                ));
+            }
+        };
+    push_children(&mut stack, &conv.roots, 1, "", "");
+    // The bound keeps a cycle in an unchecked tree from looping forever.
+    let mut budget = conv.len();
+    while let Some((id, depth, lead, child_lead)) = stack.pop() {
         let Some(n) = conv.nodes.get(&id) else {
             continue;
         };
-        let mark = if on_path.contains(&id) { '>' } else { ' ' };
-        out.push_str(&format!("{mark} {lead}{}\n", describe(n)));
-        for (i, &c) in n.children.iter().enumerate().rev() {
-            let last = i + 1 == n.children.len();
-            stack.push((
-                c,
-                format!("{child_lead}{}", if last { "└─ " } else { "├─ " }),
-                format!("{child_lead}{}", if last { "   " } else { "│  " }),
-            ));
+        if budget == 0 {
+            break;
         }
+        budget -= 1;
+        let mark = if on_path.contains(&id) { '>' } else { ' ' };
+        out.push_str(&format!(
+            "{mark} {lead}{}{}\n",
+            output::depth_note(depth),
+            describe(n)
+        ));
+        push_children(&mut stack, &n.children, depth + 1, &lead, &child_lead);
     }
     out
 }
@@ -177,7 +193,10 @@ fn describe(n: &Node) -> String {
             };
             format!(
                 "assistant {}{img} ({} {} {}){extra}",
-                t.status, t.request.model, t.request.size, t.request.endpoint
+                t.status,
+                sanitize::line(&t.request.model),
+                t.request.size,
+                t.request.endpoint
             )
         }
         (None, role) => {
@@ -195,4 +214,78 @@ fn describe(n: &Node) -> String {
         }
     };
     format!("{} {body}{label}{star}", n.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
+    use time::macros::datetime;
+
+    const T0: time::OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
+
+    fn text(s: &str) -> Vec<Part> {
+        vec![Part::Text { text: s.to_owned() }]
+    }
+
+    fn failed_pair(
+        c: &mut Conversation,
+        parent: Option<NodeId>,
+        prompt: &str,
+        n: usize,
+    ) -> Vec<NodeId> {
+        let params = RequestParams {
+            endpoint: Endpoint::Chat,
+            model: "m\x1b]0;x\x07".to_owned(),
+            size: SizeSpec::Auto,
+        };
+        let u = c.add_user(parent, text(prompt), T0).expect("user");
+        let pending = c.add_pending(u, &params, n, T0).expect("pending");
+        for &a in &pending {
+            let error = TurnError {
+                message: "boom".to_owned(),
+                ..TurnError::default()
+            };
+            c.fail(a, error, Outcome::default()).expect("fail");
+        }
+        pending
+    }
+
+    #[test]
+    fn branches_are_drawn_as_before_and_the_model_is_sanitised() {
+        let mut c = Conversation::new("t", T0);
+        let pair = failed_pair(&mut c, None, "a fox", 2);
+        c.add_user(Some(pair[0]), text("dusk"), T0).expect("n4");
+        assert_eq!(
+            render_tree(&c),
+            "t  (4 turns, $0.00)\n\
+             > └─ n1 user \"a fox\"\n\
+             >    ├─ n2 assistant failed (m]0;x auto chat) boom\n\
+             >    │  └─ n4 user \"dusk\"\n  \
+             \x20  └─ n3 assistant failed (m]0;x auto chat) boom\n"
+        );
+    }
+
+    #[test]
+    fn nesting_stops_at_the_drawn_depth_and_says_the_depth() {
+        let mut c = Conversation::new("deep", T0);
+        let mut parent = None;
+        for i in 0..40 {
+            parent = failed_pair(&mut c, parent, &format!("turn {i}"), 1)
+                .first()
+                .copied();
+        }
+        let out = render_tree(&c);
+        // Where each line's description starts, in characters.
+        let starts = out
+            .lines()
+            .skip(1)
+            .map(|l| l.chars().position(|c| c == 'n' || c == '[').unwrap_or(0));
+        assert_eq!(starts.max(), Some(2 + 3 * output::DRAWN_DEPTH), "{out}");
+        assert!(out.contains("[depth 80] n80 assistant failed"), "{out}");
+        assert!(
+            !out.contains("[depth 64]") && out.contains("[depth 65] n65"),
+            "{out}"
+        );
+    }
 }

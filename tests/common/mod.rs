@@ -210,3 +210,61 @@ pub fn endless_http_server() -> String {
     });
     base
 }
+
+/// A chain of `turns` nodes (user, failed assistant, user, …), the last
+/// selected, built field by field: the core's `select` walks the path on
+/// every step, which would make building 20,000 turns take minutes.
+pub fn chain(turns: usize) -> pixloom::core::tree::Conversation {
+    use pixloom::core::tree::{
+        Conversation, Endpoint, Node, NodeId, Part, RequestParams, Role, Status, Turn, TurnError,
+    };
+    let t0 = time::macros::datetime!(2026-12-01 12:00 UTC);
+    let mut c = Conversation::new("deep", t0);
+    let last = u32::try_from(turns).unwrap();
+    for i in 1..=last {
+        let user = i % 2 == 1;
+        let id = NodeId(i);
+        let next = (i < last).then(|| NodeId(i + 1));
+        c.nodes.insert(
+            id,
+            Node {
+                id,
+                parent: (i > 1).then(|| NodeId(i - 1)),
+                children: next.into_iter().collect(),
+                role: if user { Role::User } else { Role::Assistant },
+                parts: if user {
+                    vec![Part::Text {
+                        text: format!("turn {i}"),
+                    }]
+                } else {
+                    Vec::new()
+                },
+                created_at: t0,
+                label: None,
+                starred: false,
+                last_child: next,
+                turn: (!user).then(|| Turn {
+                    request: RequestParams {
+                        endpoint: Endpoint::Chat,
+                        model: "gpt-image-2-vip".to_owned(),
+                        size: "1280x720".parse().unwrap(),
+                    },
+                    status: Status::Failed,
+                    error: Some(TurnError {
+                        message: format!("failed {i}"),
+                        ..TurnError::default()
+                    }),
+                    request_id: None,
+                    latency_ms: None,
+                    cost_micro_usd: 0,
+                    attempts: 1,
+                }),
+            },
+        );
+    }
+    c.next_id = last + 1;
+    c.roots = vec![NodeId(1)];
+    c.selected = c.nodes.keys().next_back().copied();
+    c.check().unwrap();
+    c
+}

@@ -285,3 +285,28 @@ fn the_status_bar_estimates_from_past_latencies() {
     let (text, _) = screen(&in_flight(), 100, 30);
     assert!(text.contains("n8 12s ~41s"), "{text}");
 }
+
+/// A file that branches at every one of 2,000 turns: each row's prefix
+/// stops growing at `BRANCH_COLUMNS` levels (before, the prefixes alone
+/// took 4,000 × 4,000 characters), and the whole screen still draws.
+#[test]
+fn a_comb_of_2000_branches_keeps_rows_narrow() {
+    use crate::core::tree::{Conversation, Part};
+    use crate::tui::fixtures::{T0, app};
+    let mut c = Conversation::new("comb", T0);
+    let text = |s: &str| vec![Part::Text { text: s.to_owned() }];
+    let mut parent = None;
+    for i in 0..2_000 {
+        let keep = c
+            .add_user(parent, text(&format!("turn {i}")), T0)
+            .expect("turn");
+        c.add_user(parent, text("side"), T0).expect("side");
+        parent = Some(keep);
+    }
+    let all = super::tree::rows(&c, &std::collections::BTreeSet::new());
+    assert_eq!(all.len(), 4_000);
+    let widest = all.iter().map(|r| r.prefix.chars().count()).max();
+    assert_eq!(widest, Some(2 * super::tree::BRANCH_COLUMNS + 2));
+    let (text, _) = screen(&app(c), 100, 30);
+    assert!(text.contains("comb"), "{text}");
+}

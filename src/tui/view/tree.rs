@@ -24,15 +24,22 @@ pub(super) struct TreeRow {
     pub prefix: String,
 }
 
+/// How many levels of branches get their own column; deeper branches are
+/// drawn in the last one, so a hostile file branching at every turn cannot
+/// make each row's prefix (and the rows' memory) grow with its depth.
+pub(super) const BRANCH_COLUMNS: usize = 32;
+
 /// Rows in display order, nothing below a folded turn. Iterative, so a
 /// deeply branched file cannot overflow the stack.
 pub(super) fn rows(conv: &Conversation, folded: &BTreeSet<NodeId>) -> Vec<TreeRow> {
     let mut out = Vec::with_capacity(conv.len());
-    // Frames: sibling list, next index in it, prefix of that level.
-    let mut stack: Vec<(&[NodeId], usize, String)> = vec![(&conv.roots, 0, String::new())];
-    while let Some((ids, at, prefix)) = stack.pop() {
+    // Frames: sibling list, next index in it, prefix of that level, and
+    // how many branch levels that prefix draws.
+    let mut stack: Vec<(&[NodeId], usize, String, usize)> =
+        vec![(&conv.roots, 0, String::new(), 0)];
+    while let Some((ids, at, prefix, level)) = stack.pop() {
         let Some(&first) = ids.get(at) else { continue };
-        stack.push((ids, at + 1, prefix.clone()));
+        stack.push((ids, at + 1, prefix.clone(), level));
         let multi = ids.len() > 1;
         let last = at + 1 == ids.len();
         let (head, cont) = match (multi, last) {
@@ -56,7 +63,12 @@ pub(super) fn rows(conv: &Conversation, folded: &BTreeSet<NodeId>) -> Vec<TreeRo
                 [] => break,
                 [only] => cur = *only,
                 many => {
-                    stack.push((many, 0, format!("{prefix}{cont}")));
+                    let inner = if level < BRANCH_COLUMNS {
+                        format!("{prefix}{cont}")
+                    } else {
+                        prefix.clone()
+                    };
+                    stack.push((many, 0, inner, level + 1));
                     break;
                 }
             }
