@@ -57,7 +57,7 @@ pub type OnReceived<'a> = &'a (dyn Fn(NodeId, &Received, Option<&str>) + Send + 
 /// What became of a received picture.
 #[derive(Debug, Clone)]
 pub enum Kept {
-    Stored(ImageRef),
+    Stored(Box<ImageRef>),
     /// The bytes are not a usable image: the gateway's fault, still billed.
     Refused(String),
     /// Not stored (yet): why, and the bytes if they are in hand.
@@ -311,7 +311,7 @@ impl Engine {
         )
         .await;
         match kept {
-            Kept::Stored(image) => TurnResult::Done { image },
+            Kept::Stored(image) => TurnResult::Done { image: *image },
             Kept::Refused(m) => TurnResult::Failed {
                 error: TurnError {
                     message: format!("the result image was refused: {m}. The call was billed."),
@@ -424,7 +424,7 @@ pub async fn keep_received(
         })
     });
     match stored {
-        Ok(original) => Kept::Stored(ImageRef {
+        Ok(original) => Kept::Stored(Box::new(ImageRef {
             original,
             upload: None,
             origin: ImageOrigin::Result,
@@ -432,7 +432,7 @@ pub async fn keep_received(
                 url,
                 expires_at: received.expires_at.unwrap_or(now + RESULT_URL_LIFETIME),
             }),
-        }),
+        })),
         Err(kept) => {
             if let Kept::Unstored { bytes: Some(b), .. } = &kept {
                 received.sha256 = Some(sha256_hex(b));

@@ -236,14 +236,14 @@ pub enum Event {
     /// before it is downloaded and stored.
     ResultReceived {
         node: NodeId,
-        received: Received,
+        received: Box<Received>,
         request_id: Option<String>,
     },
     /// A try at storing an `unstored` turn's picture came to this;
     /// `received` as updated by it (the content's hash once known).
     StoreFinished {
         node: NodeId,
-        received: Received,
+        received: Box<Received>,
         kept: Kept,
     },
     /// Saving the conversation failed (disk full, permissions).

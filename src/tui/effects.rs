@@ -203,7 +203,7 @@ impl Effects {
             .await;
             let _ = tx.send(Msg::Event(Event::StoreFinished {
                 node,
-                received,
+                received: Box::new(received),
                 kept,
             }));
         });
@@ -249,7 +249,7 @@ impl Effects {
                 let note = move |node, received: &Received, request_id: Option<&str>| {
                     let _ = noted.send(Msg::Event(Event::ResultReceived {
                         node,
-                        received: received.clone(),
+                        received: Box::new(received.clone()),
                         request_id: request_id.map(str::to_owned),
                     }));
                 };

@@ -87,7 +87,9 @@ impl TuiArgs {
         let unstored = app.conv.unstored();
         if let Some(&first) = unstored.first() {
             // Paid pictures not on disk come first: their links expire.
-            let store = app.keymap.hint(keymap::Context::Browse, Action::StoreResult);
+            let store = app
+                .keymap
+                .hint(keymap::Context::Browse, Action::StoreResult);
             let ids: Vec<String> = unstored.iter().map(ToString::to_string).collect();
             app.error(format!(
                 "paid picture(s) not stored yet: {} — press {store} to fetch and store them while their links work",

@@ -314,7 +314,7 @@ impl App {
                 self.in_flight.len()
             ));
         }
-        for (&id, _) in &self.unstored_bytes {
+        for &id in self.unstored_bytes.keys() {
             let link = self
                 .conv
                 .node(id)

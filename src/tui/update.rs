@@ -131,12 +131,12 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             node,
             received: r,
             request_id,
-        } => received(app, node, r, request_id),
+        } => received(app, node, *r, request_id),
         Event::StoreFinished {
             node,
             received: r,
             kept,
-        } => store_finished(app, node, r, kept),
+        } => store_finished(app, node, *r, kept),
         Event::SaveFailed(e) => {
             app.save_failed = true;
             let store = app.keymap.hint(Context::Browse, Action::StoreResult);
@@ -534,6 +534,8 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
 
 #[cfg(test)]
 mod more_tests;
+#[cfg(test)]
+mod paid_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -367,7 +367,7 @@ pub(super) fn store_finished(
 ) -> Vec<Effect> {
     match kept {
         Kept::Stored(image) => {
-            if app.conv.store_received(id, image).is_err() {
+            if app.conv.store_received(id, *image).is_err() {
                 return Vec::new(); // deleted meanwhile
             }
             app.unstored_bytes.remove(&id);

@@ -285,3 +285,20 @@ fn the_status_bar_estimates_from_past_latencies() {
     let (text, _) = screen(&in_flight(), 100, 30);
     assert!(text.contains("n8 12s ~41s"), "{text}");
 }
+
+#[test]
+fn the_quit_question_says_which_paid_picture_would_be_lost() {
+    let (app, _) = crate::tui::fixtures::unstored();
+    let app = with(app, &[Action::Quit]);
+    let (text, _) = screen(&app, 100, 30);
+    for piece in [
+        "Quit anyway?",
+        "n8's paid picture is not on disk",
+        "until 2026-11-24 12:00 UTC",
+        "S stores",
+        "n8: the picture arrived",
+    ] {
+        assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
+    }
+    snap("quit_unstored", &app);
+}
