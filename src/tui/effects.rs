@@ -137,7 +137,11 @@ impl Effects {
                             // There is room again (or still): try the held
                             // pictures too.
                             for (&node, bytes) in &app.unstored_bytes {
-                                if let Some(received) = received_of(app, node) {
+                                let running =
+                                    self.stores.get(&node).is_some_and(|h| !h.is_finished());
+                                if let Some(received) = received_of(app, node)
+                                    && !running
+                                {
                                     self.store_result(node, received, Some(bytes.clone()));
                                 }
                             }
@@ -180,11 +184,11 @@ impl Effects {
         }
     }
 
-    /// One try at storing `node`'s paid picture, unless one is running.
+    /// One try at storing `node`'s paid picture. One the user asked for
+    /// runs even while an automatic one does (that one may have started
+    /// before space was freed); two tries store the same content-named
+    /// file atomically, and `update` takes the first that lands.
     fn store_result(&mut self, node: NodeId, mut received: Received, bytes: Option<bytes::Bytes>) {
-        if self.stores.get(&node).is_some_and(|h| !h.is_finished()) {
-            return;
-        }
         // Read-only (replay): nothing is written.
         if self.folder.is_none() {
             return;

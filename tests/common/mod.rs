@@ -1,6 +1,8 @@
 //! Shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod disk;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

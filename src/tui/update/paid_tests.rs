@@ -193,3 +193,26 @@ fn a_retry_never_resends_a_paid_turn() {
         Some(Status::Unstored)
     );
 }
+
+#[test]
+fn a_late_failed_try_after_the_picture_was_stored_says_nothing() {
+    let (mut app, _) = held();
+    let stored = Msg::Event(Event::StoreFinished {
+        node: n(8),
+        received: Box::new(received()),
+        kept: Kept::Stored(Box::new(image("dd", 2048, 1152))),
+    });
+    update(&mut app, stored);
+    let late = Msg::Event(Event::StoreFinished {
+        node: n(8),
+        received: Box::new(received()),
+        kept: Kept::Unstored {
+            reason: "No space left on device".to_owned(),
+            bytes: Some(picture()),
+        },
+    });
+    assert_eq!(update(&mut app, late), vec![]);
+    assert!(app.unstored_bytes.is_empty());
+    assert!(app.status.unwrap().text.contains("is stored"));
+    assert_eq!(app.conv.node(n(8)).unwrap().status(), Some(Status::Done));
+}

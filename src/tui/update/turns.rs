@@ -365,6 +365,10 @@ pub(super) fn store_finished(
     received: Received,
     kept: Kept,
 ) -> Vec<Effect> {
+    if app.conv.node(id).ok().and_then(|n| n.status()) != Some(Status::Unstored) {
+        // Stored by another try meanwhile, or deleted: nothing to tell.
+        return Vec::new();
+    }
     match kept {
         Kept::Stored(image) => {
             if app.conv.store_received(id, *image).is_err() {
