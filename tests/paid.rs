@@ -34,6 +34,21 @@ struct Tui {
     rx: UnboundedReceiver<Msg>,
 }
 
+/// Opens (or creates) the folder. The lock of a folder this process just
+/// closed can linger for an instant in a child another test is spawning
+/// (a fork holds the open lock file until its exec): wait, boundedly.
+fn open_folder(dir: &Path) -> (ConvFolder, pixloom::convfile::Loaded) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match ConvFolder::open_or_create(dir, time::OffsetDateTime::now_utc()) {
+            Err(pixloom::convfile::ConvFileError::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::yield_now();
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 fn engine(base_url: &str) -> Engine {
     let settings = Settings::new(base_url.to_owned(), ApiKey::new(common::key()));
     Engine::new(Client::new(settings).unwrap(), ImageBudget::default())
@@ -41,8 +56,7 @@ fn engine(base_url: &str) -> Engine {
 
 impl Tui {
     fn open(dir: &Path, base_url: &str) -> Tui {
-        let (folder, loaded) =
-            ConvFolder::open_or_create(dir, time::OffsetDateTime::now_utc()).unwrap();
+        let (folder, loaded) = open_folder(dir);
         let args = TuiArgs {
             folder,
             conv: loaded.conv,
@@ -287,7 +301,7 @@ async fn a_crash_after_the_picture_arrived_leaves_its_link_in_the_file() {
     })
     .await;
     drop(s);
-    let (_folder, loaded) = ConvFolder::open(&dir).unwrap();
+    let (_folder, loaded) = open_folder(&dir);
     let turn = loaded.conv.node(id).unwrap().turn.clone().unwrap();
     assert_eq!(
         turn.status,

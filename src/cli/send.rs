@@ -125,11 +125,10 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
         }
     }
     drop(noted_tx);
-    folder.save(&conv)?;
-    // Once requests are out, a failed save ends nothing: every answer is
-    // still applied and saved when possible; what could not be written is
-    // printed at the end (`tell_unsaved`).
-    let mut save_error = None;
+    // Requests are out from here: a failed save ends nothing, every answer
+    // is still applied and saved when possible, and what could not be
+    // written is printed at the end (`tell_unsaved`).
+    let mut save_error = folder.save(&conv).err();
     loop {
         tokio::select! {
             biased;

@@ -62,8 +62,6 @@ pub struct Effects {
     terminal_out: Box<dyn std::io::Write + Send>,
     tx: UnboundedSender<Msg>,
     turns: HashMap<NodeId, JoinHandle<()>>,
-    /// Tries at storing a paid picture, one per node at a time.
-    stores: HashMap<NodeId, JoinHandle<()>>,
     decoders: Arc<Semaphore>,
 }
 
@@ -76,7 +74,6 @@ impl Effects {
             terminal_out: Box::new(std::io::stdout()),
             tx,
             turns: HashMap::new(),
-            stores: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
         }
     }
@@ -91,7 +88,6 @@ impl Effects {
             terminal_out: Box::new(std::io::stdout()),
             tx,
             turns: HashMap::new(),
-            stores: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
         }
     }
@@ -137,11 +133,7 @@ impl Effects {
                             // There is room again (or still): try the held
                             // pictures too.
                             for (&node, bytes) in &app.unstored_bytes {
-                                let running =
-                                    self.stores.get(&node).is_some_and(|h| !h.is_finished());
-                                if let Some(received) = received_of(app, node)
-                                    && !running
-                                {
+                                if let Some(received) = received_of(app, node) {
                                     self.store_result(node, received, Some(bytes.clone()));
                                 }
                             }
@@ -173,7 +165,6 @@ impl Effects {
             }
         }
         self.turns.retain(|_, h| !h.is_finished());
-        self.stores.retain(|_, h| !h.is_finished());
         quit
     }
 
@@ -184,10 +175,10 @@ impl Effects {
         }
     }
 
-    /// One try at storing `node`'s paid picture. One the user asked for
-    /// runs even while an automatic one does (that one may have started
-    /// before space was freed); two tries store the same content-named
-    /// file atomically, and `update` takes the first that lands.
+    /// One try at storing `node`'s paid picture. A try runs even while
+    /// another does (that one may have started before space was freed):
+    /// both write the same content-named file atomically, and `update`
+    /// takes the first that lands.
     fn store_result(&mut self, node: NodeId, mut received: Received, bytes: Option<bytes::Bytes>) {
         // Read-only (replay): nothing is written.
         if self.folder.is_none() {
@@ -196,7 +187,7 @@ impl Effects {
         let store = self.store.clone();
         let engine = self.engine.clone();
         let tx = self.tx.clone();
-        let handle = tokio::spawn(async move {
+        tokio::spawn(async move {
             let kept = engine::keep_received(
                 engine.as_ref().map(Engine::client),
                 &store,
@@ -211,7 +202,6 @@ impl Effects {
                 kept,
             }));
         });
-        self.stores.insert(node, handle);
     }
 
     fn send(&self, e: Event) {
