@@ -412,7 +412,7 @@ fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
         format!("n4: a copy is at {}", copy.display()),
         format!("curl -fo n4.png '{}'", r.url.unwrap()),
         "No space left on device".to_owned(),
-        "free some space".to_owned(),
+        "free some space, then open the conversation".to_owned(),
     ] {
         assert!(stderr.contains(&needle), "{needle:?} not in: {stderr}");
     }
@@ -480,7 +480,8 @@ fn send_with_a_completely_full_disk_prints_the_link_and_request_id() {
     for needle in [
         format!("n4: the picture arrived and was billed (request id {rid})"),
         format!("curl -fo n4.png '{}/", fake.base_url),
-        "conversation.json".to_owned(),
+        "conversation.json could not record this either".to_owned(),
+        "retrying it would bill again".to_owned(),
         "No space left on device".to_owned(),
     ] {
         assert!(stderr.contains(&needle), "{needle:?} not in: {stderr}");

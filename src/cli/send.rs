@@ -162,7 +162,7 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
 
     let mut ids = vec![user];
     ids.extend(&pending);
-    tell_unstored(&conv, &pending, &dir);
+    tell_unstored(&conv, &pending, &dir, save_error.is_none());
     if let Some(e) = save_error {
         tell_unsaved(&conv, &folder.store, &pending);
         return Err(e.into());
@@ -199,9 +199,8 @@ fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, b
 }
 
 /// For each turn whose paid picture is not stored: where it is and how to
-/// get it, on stderr (the conversation file says the same if it could be
-/// written).
-fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path) {
+/// get it, on stderr (the conversation file says the same when `saved`).
+fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, saved: bool) {
     for &id in ids {
         let Some(t) = conv.node(id).ok().and_then(|n| n.turn.as_ref()) else {
             continue;
@@ -220,17 +219,25 @@ fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path) {
             eprintln!("{id}: a copy is at {}", sanitize::line(p));
         }
         if let (Some(url), Some(t)) = (&r.url, r.expires_at) {
+            // Only an http(s) link is offered to a shell, quoted.
+            let url = sanitize::line(url);
+            if (url.starts_with("https://") || url.starts_with("http://")) && !url.contains('\'') {
+                eprintln!(
+                    "{id}: until {} it can be fetched with: curl -fo {id}.png '{url}'",
+                    crate::tui::state::utc_minute(t)
+                );
+            }
+        }
+        if saved {
             eprintln!(
-                "{id}: until {} it can be fetched with: curl -fo {id}.png '{}'",
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-                sanitize::line(url)
+                "{id}: free some space, then open the conversation (`pixloom {}`) and press S to store it.",
+                dir.display()
+            );
+        } else {
+            eprintln!(
+                "{id}: conversation.json could not record this either: save the link above and fetch the picture before it expires (reopening shows {id} as interrupted; retrying it would bill again)."
             );
         }
-        eprintln!(
-            "{id}: free some space, then open the conversation (`pixloom {}`) and press S to store it.",
-            dir.display()
-        );
     }
 }
 
