@@ -177,15 +177,42 @@ async fn fake() -> FakeGateway {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_picture_that_cannot_be_stored_is_kept_told_and_stored_by_the_key() {
+/// A prompt sent from the app while its store is broken: the turn, its
+/// folder (in `home`), the app and the fake gateway.
+struct Held {
+    gw: FakeGateway,
+    _home: tempfile::TempDir,
+    dir: PathBuf,
+    s: Tui,
+    id: NodeId,
+}
+
+async fn held() -> Held {
     let gw = fake().await;
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("paid.pixloom");
     let mut s = Tui::open(&dir, &gw.base_url());
     break_store(&dir);
-
     let id = s.send("a lighthouse").await;
+    assert_saved_unstored(&dir, id);
+    Held {
+        gw,
+        _home: home,
+        dir,
+        s,
+        id,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_that_cannot_be_stored_is_kept_told_and_stored_by_the_key() {
+    let Held {
+        gw,
+        _home,
+        dir,
+        mut s,
+        id,
+    } = held().await;
     assert_eq!(gw.billed(), 1);
     assert_eq!(
         s.app.conv.node(id).unwrap().status(),
@@ -202,7 +229,6 @@ async fn a_picture_that_cannot_be_stored_is_kept_told_and_stored_by_the_key() {
     ] {
         assert!(told.contains(piece), "{piece:?} not in {told:?}");
     }
-    assert_saved_unstored(&dir, id);
 
     // Quitting now would lose the bytes: it asks.
     s.act(&[Action::Quit]);
@@ -236,13 +262,13 @@ async fn a_picture_that_cannot_be_stored_is_kept_told_and_stored_by_the_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_picture_is_stored_by_the_next_save() {
-    let gw = fake().await;
-    let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("paid.pixloom");
-    let mut s = Tui::open(&dir, &gw.base_url());
-    break_store(&dir);
-    let id = s.send("a lighthouse").await;
-    assert_saved_unstored(&dir, id);
+    let Held {
+        _home,
+        dir,
+        mut s,
+        id,
+        ..
+    } = held().await;
     mend_store(&dir);
     // Any change saves; a successful save tries the held pictures.
     s.act(&[Action::Star]);
@@ -253,15 +279,14 @@ async fn a_held_picture_is_stored_by_the_next_save() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_restart_the_picture_is_fetched_from_its_link() {
-    let gw = fake().await;
-    let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("paid.pixloom");
-    let id = {
-        let mut s = Tui::open(&dir, &gw.base_url());
-        break_store(&dir);
-        s.send("a lighthouse").await
-        // dropped: the bytes in memory are gone, as after a crash
-    };
+    let Held {
+        gw,
+        _home,
+        dir,
+        s,
+        id,
+    } = held().await;
+    drop(s); // the bytes in memory are gone, as after a crash
     mend_store(&dir);
     let mut s = Tui::open(&dir, &gw.base_url());
     let told = s.status();

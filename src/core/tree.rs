@@ -824,10 +824,25 @@ impl Conversation {
         error: TurnError,
         outcome: Outcome,
     ) -> Result<(), TreeError> {
+        self.settle_with_error(id, Status::Failed, error, None, outcome)
+    }
+
+    /// Settles a pending turn that produced no stored image.
+    fn settle_with_error(
+        &mut self,
+        id: NodeId,
+        status: Status,
+        error: TurnError,
+        received: Option<Received>,
+        outcome: Outcome,
+    ) -> Result<(), TreeError> {
         let node = self.pending_turn(id)?;
-        Self::settle(node, Status::Failed, outcome);
+        Self::settle(node, status, outcome);
         if let Some(t) = node.turn.as_mut() {
             t.error = Some(error);
+            if received.is_some() {
+                t.received = received;
+            }
         }
         Ok(())
     }
@@ -858,13 +873,7 @@ impl Conversation {
         why: TurnError,
         outcome: Outcome,
     ) -> Result<(), TreeError> {
-        let node = self.pending_turn(id)?;
-        Self::settle(node, Status::Unstored, outcome);
-        if let Some(t) = node.turn.as_mut() {
-            t.received = Some(received);
-            t.error = Some(why);
-        }
-        Ok(())
+        self.settle_with_error(id, Status::Unstored, why, Some(received), outcome)
     }
 
     /// An `unstored` turn's picture is now durable in the store.

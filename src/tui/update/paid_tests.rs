@@ -192,6 +192,17 @@ fn a_retry_never_resends_a_paid_turn() {
         app.conv.node(n(8)).unwrap().status(),
         Some(Status::Unstored)
     );
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .contains("press S to store it")
+    );
+    // Deleting it (asked first) lets it go: quitting no longer asks.
+    run(&mut app, acts(&[A::Delete, A::Confirm]));
+    assert!(app.unstored_bytes.is_empty());
+    assert_eq!(run(&mut app, acts(&[A::Quit])), vec![E::Save, E::Quit]);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use tui_textarea::{CursorMove, TextArea};
 
 use crate::core::size::SizeSpec;
-use crate::core::tree::{Conversation, NodeId, Part, Received, RequestParams, Role, Status};
+use crate::core::tree::{
+    Conversation, NodeId, Part, Received, RequestParams, Role, Status, TreeError,
+};
 use crate::engine::{Kept, TurnReport, TurnResult};
 use crate::sanitize;
 
@@ -224,6 +226,13 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
             app.info(format!("retrying {id}"));
             vec![Effect::Save, Effect::StartTurn(id)]
         }
+        Err(TreeError::NotRetryable(_, Status::Unstored)) => {
+            let store = app.keymap.hint(Context::Browse, Action::StoreResult);
+            app.error(format!(
+                "{id}'s picture was paid for and arrived: press {store} to store it (sending again would bill again)"
+            ));
+            Vec::new()
+        }
         Err(e) => {
             let regen = app.keymap.hint(Context::Browse, Action::Regenerate);
             app.error(format!("{e} — press {regen} for a new image instead"));
@@ -237,6 +246,8 @@ pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
         Ok(removed) => {
             let mut fx = Vec::new();
             for r in &removed {
+                // Deleting is the user's choice: a held picture goes too.
+                app.unstored_bytes.remove(r);
                 if app.in_flight.remove(r).is_some() {
                     fx.push(Effect::CancelTurn(*r));
                 }
