@@ -789,6 +789,11 @@ impl Conversation {
 
     fn settle(node: &mut Node, status: Status, outcome: Outcome) {
         if let Some(t) = node.turn.as_mut() {
+            // `received` lives only while a paid picture is not stored: a
+            // stored one keeps its link as the image's `remote`.
+            if status != Status::Unstored {
+                t.received = None;
+            }
             t.status = status;
             t.request_id = outcome.request_id.or(t.request_id.take());
             t.latency_ms = outcome.latency_ms;

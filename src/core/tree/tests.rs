@@ -220,6 +220,10 @@ fn a_received_picture_is_unstored_until_stored_and_never_resent() {
         (t.status, t.request_id.as_deref()),
         (Status::Pending, Some("req-7"))
     );
+    // Stored at once (the usual case): nothing is left to say.
+    let mut done = conv.clone();
+    run(&mut done, "done n2");
+    assert_eq!(done.node(n2).unwrap().turn.clone().unwrap().received, None);
     // A crash here: the next open.
     let mut reopened = conv.clone();
     reopened.interrupt_pending();
