@@ -297,6 +297,7 @@ fn the_quit_question_says_which_paid_picture_would_be_lost() {
         "until 2026-11-24 12:00 UTC",
         "S stores",
         "n8: the picture arrived",
+        "1 paid picture(s) not on disk (S stores)",
     ] {
         assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
     }
