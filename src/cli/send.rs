@@ -99,6 +99,10 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     // Saved before any request goes out: a crash leaves `interrupted` turns.
     folder.save(&conv)?;
 
+    // Listening before any request goes out: a Ctrl-C from here on cancels
+    // and saves (`ctrl_c()` would listen only once the loop first polls it,
+    // and a Ctrl-C before that killed the process with requests out).
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut jobs = JoinSet::new();
     // A picture's link and request id, as soon as it arrives: recorded and
     // saved before it is downloaded and stored.
@@ -149,7 +153,7 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
                 }
                 Some(Err(e)) => return Err(eyre!("a request task failed: {e}")),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 jobs.abort_all();
                 for &id in &pending {
                     let _ = conv.cancel(id);
