@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
-    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, TreeError, TurnError,
+    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, Received, TreeError, TurnError,
 };
 use crate::core::wire::{self, ChatMessage, ContentPart, EditsFields, ImagePayload, Reply};
 use crate::gateway::{self, GatewayError, Outbound, Upload};
@@ -24,11 +24,47 @@ use crate::provenance::Provenance;
 pub const RESULT_URL_LIFETIME: time::Duration = time::Duration::hours(24);
 
 /// What became of one turn.
+///
+/// The states of a turn (docs/reliability.md, "Paid results"):
+/// `pending` → `done` | `refused` | `failed` (billed or not, said in the
+/// error) | `unstored` (the picture arrived and was billed but is not on
+/// disk) → `done` once stored.
 #[derive(Debug, Clone)]
 pub enum TurnResult {
-    Done { image: ImageRef },
-    Refused { text: String },
-    Failed { error: TurnError },
+    Done {
+        image: ImageRef,
+    },
+    Refused {
+        text: String,
+    },
+    Failed {
+        error: TurnError,
+    },
+    /// The picture arrived (billed) but is not stored: `bytes` holds it
+    /// when it came whole, `received` where else it can be had.
+    Unstored {
+        received: Received,
+        error: TurnError,
+        bytes: Option<Bytes>,
+    },
+}
+
+/// Called once per turn as soon as the gateway answers with a picture,
+/// before it is downloaded or stored: the driver records it in the tree
+/// and saves, so a crash from there on still says where the picture is.
+pub type OnReceived<'a> = &'a (dyn Fn(NodeId, &Received, Option<&str>) + Send + Sync);
+
+/// What became of a received picture.
+#[derive(Debug, Clone)]
+pub enum Kept {
+    Stored(Box<ImageRef>),
+    /// The bytes are not a usable image: the gateway's fault, still billed.
+    Refused(String),
+    /// Not stored (yet): why, and the bytes if they are in hand.
+    Unstored {
+        reason: String,
+        bytes: Option<Bytes>,
+    },
 }
 
 /// A finished turn, addressed to its node.
@@ -59,6 +95,14 @@ impl TurnReport {
             TurnResult::Failed { error } => {
                 conv.fail(self.node, error.clone(), self.outcome.clone())
             }
+            TurnResult::Unstored {
+                received, error, ..
+            } => conv.hold(
+                self.node,
+                received.clone(),
+                error.clone(),
+                self.outcome.clone(),
+            ),
         }
     }
 }
@@ -109,6 +153,16 @@ impl Engine {
     /// Runs one planned turn to the end. Never panics, never returns early
     /// without a report: every outcome is a [`TurnResult`].
     pub async fn run(&self, store: ImageStore, req: TurnRequest) -> TurnReport {
+        self.run_noting(store, req, &|_, _, _| {}).await
+    }
+
+    /// [`Engine::run`], calling `on_received` as soon as a picture arrives.
+    pub async fn run_noting(
+        &self,
+        store: ImageStore,
+        req: TurnRequest,
+        on_received: OnReceived<'_>,
+    ) -> TurnReport {
         let node = req.node;
         let mut report = TurnReport {
             node,
@@ -138,10 +192,10 @@ impl Engine {
                 report.result = match ok.reply {
                     Reply::Refusal(text) => TurnResult::Refused { text },
                     Reply::Images(mut imgs) => {
-                        match self.keep_result(&store, imgs.swap_remove(0)).await {
-                            Ok(image) => TurnResult::Done { image },
-                            Err(LocalFailure(m)) => failed(format!("{m} The call was billed.")),
-                        }
+                        let payload = imgs.swap_remove(0);
+                        let (received, bytes) = received_of(payload, OffsetDateTime::now_utc());
+                        on_received(node, &received, ok.request_id.as_deref());
+                        self.keep_result(&store, received, bytes).await
                     }
                 };
             }
@@ -239,40 +293,182 @@ impl Engine {
         }
     }
 
-    /// Downloads (if need be), checks and stores a result image before the
-    /// turn may be marked done.
+    /// Downloads (if need be), checks and stores a result image before
+    /// the turn may be marked done; anything local that fails leaves the
+    /// turn `unstored`, never a lost picture.
     async fn keep_result(
         &self,
         store: &ImageStore,
-        payload: ImagePayload,
-    ) -> Result<ImageRef, LocalFailure> {
-        let received = OffsetDateTime::now_utc();
-        let (bytes, url) = match payload {
-            ImagePayload::Url(url) => {
-                let bytes = self
-                    .client
-                    .download(&url)
-                    .await
-                    .map_err(|e| LocalFailure(e.message))?;
-                (bytes, Some(url))
-            }
-            ImagePayload::Bytes { bytes, .. } => (bytes, None),
-        };
-        let store = store.clone();
-        let original = tokio::task::spawn_blocking(move || store.keep_result(&bytes))
-            .await
-            .map_err(|e| LocalFailure(format!("storing the result image failed: {e}.")))?
-            .map_err(|e| LocalFailure(format!("the result image was refused: {e}.")))?;
-        let remote = url.map(|url| {
-            Provenance::installation().remote(&original.sha256, url, received + RESULT_URL_LIFETIME)
-        });
-        Ok(ImageRef {
+        mut received: Received,
+        bytes: Option<Bytes>,
+    ) -> TurnResult {
+        let kept = keep_received(
+            Some(&self.client),
+            store,
+            &mut received,
+            bytes,
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+        match kept {
+            Kept::Stored(image) => TurnResult::Done { image: *image },
+            Kept::Refused(m) => TurnResult::Failed {
+                error: TurnError {
+                    message: format!("the result image was refused: {m}. The call was billed."),
+                    may_have_been_billed: true,
+                    ..TurnError::default()
+                },
+            },
+            Kept::Unstored { reason, bytes } => TurnResult::Unstored {
+                received,
+                error: TurnError {
+                    message: format!(
+                        "the picture arrived (the call was billed) but is not stored: {reason}"
+                    ),
+                    may_have_been_billed: true,
+                    ..TurnError::default()
+                },
+                bytes,
+            },
+        }
+    }
+}
+
+/// What the gateway's answer says about the picture, and its bytes when
+/// they came inline.
+fn received_of(payload: ImagePayload, now: OffsetDateTime) -> (Received, Option<Bytes>) {
+    match payload {
+        ImagePayload::Url(url) => (
+            Received {
+                url: Some(url),
+                expires_at: Some(now + RESULT_URL_LIFETIME),
+                sha256: None,
+                spare_copy: None,
+            },
+            None,
+        ),
+        ImagePayload::Bytes { bytes, .. } => (
+            Received {
+                url: None,
+                expires_at: None,
+                sha256: None,
+                spare_copy: None,
+            },
+            Some(Bytes::from(bytes)),
+        ),
+    }
+}
+
+/// Stores a received picture: from `bytes` when in hand, else from the
+/// spare copy if it still has the recorded content, else from the
+/// gateway's link while it is alive. `client` (no key is sent with
+/// downloads) may be absent: then only what is in hand can be stored.
+/// Records the content's hash in `received` once known.
+pub async fn keep_received(
+    client: Option<&gateway::Client>,
+    store: &ImageStore,
+    received: &mut Received,
+    bytes: Option<Bytes>,
+    now: OffsetDateTime,
+) -> Kept {
+    let bytes = match bytes {
+        Some(b) => b,
+        None => match spare_copy(received).await {
+            Some(b) => b,
+            None => match (&received.url, client) {
+                (Some(url), Some(client)) if received.url_alive(now) => {
+                    match client.download(url).await {
+                        Ok(b) => Bytes::from(b),
+                        Err(e) => {
+                            return Kept::Unstored {
+                                reason: format!("downloading it failed: {}", e.message),
+                                bytes: None,
+                            };
+                        }
+                    }
+                }
+                (Some(_), None) => {
+                    return Kept::Unstored {
+                        reason: "fetching it from its link needs an API key configured".into(),
+                        bytes: None,
+                    };
+                }
+                (Some(_), Some(_)) => {
+                    return Kept::Unstored {
+                        reason: "its link has expired and no copy is left".into(),
+                        bytes: None,
+                    };
+                }
+                (None, _) => {
+                    return Kept::Unstored {
+                        reason: "no copy of it is left and the gateway gave no link".into(),
+                        bytes: None,
+                    };
+                }
+            },
+        },
+    };
+    let (store, held) = (store.clone(), bytes.clone());
+    let stored = tokio::task::spawn_blocking(move || -> Result<Blob, Kept> {
+        let info = images::accept_result(&held).map_err(|e| Kept::Refused(e.to_string()))?;
+        store.put(&held, &info).map_err(|e| Kept::Unstored {
+            reason: e.to_string(),
+            bytes: Some(held.clone()),
+        })
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(Kept::Unstored {
+            reason: format!("storing it failed: {e}"),
+            bytes: Some(bytes.clone()),
+        })
+    });
+    match stored {
+        Ok(original) => Kept::Stored(Box::new(ImageRef {
+            remote: received.url.clone().map(|url| {
+                let expires_at = received.expires_at.unwrap_or(now + RESULT_URL_LIFETIME);
+                Provenance::installation().remote(&original.sha256, url, expires_at)
+            }),
             original,
             upload: None,
             origin: ImageOrigin::Result,
-            remote,
-        })
+        })),
+        Err(kept) => {
+            if let Kept::Unstored { bytes: Some(b), .. } = &kept {
+                received.sha256 = Some(sha256_hex(b));
+            }
+            kept
+        }
     }
+}
+
+/// The spare copy's bytes, if the file is there with the recorded content
+/// (it lives outside the folder and its path comes from a file that can be
+/// edited, so it is checked, never trusted: a regular file, no larger than
+/// a result download may be, with the recorded hash).
+async fn spare_copy(received: &Received) -> Option<Bytes> {
+    use std::io::Read as _;
+    let (path, want) = (received.spare_copy.clone()?, received.sha256.clone()?);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() > images::MAX_DOWNLOAD_BYTES {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        file.take(images::MAX_DOWNLOAD_BYTES)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        (sha256_hex(&bytes) == want).then(|| Bytes::from(bytes))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn json(path: &'static str, body: &impl serde::Serialize) -> Result<Outbound, LocalFailure> {
@@ -339,4 +535,143 @@ async fn upload_bytes(
         copies.push((image.original.sha256.clone(), b));
     }
     Ok((bytes, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::images::{ImageKind, testimg};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    fn link() -> Received {
+        Received {
+            url: Some("http://127.0.0.1:9/files/x.png".into()),
+            expires_at: Some(OffsetDateTime::now_utc() + RESULT_URL_LIFETIME),
+            sha256: None,
+            spare_copy: None,
+        }
+    }
+
+    /// The injected failure: a store whose folder is a file.
+    fn broken_store(dir: &std::path::Path) -> ImageStore {
+        std::fs::write(dir.join("images"), b"in the way").unwrap();
+        ImageStore::at(dir.join("images"))
+    }
+
+    #[test]
+    fn a_store_failure_keeps_the_bytes_and_their_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = Bytes::from(testimg::encoded(ImageKind::Png, 8, 8));
+        let mut r = link();
+        let kept = rt().block_on(keep_received(
+            None,
+            &broken_store(dir.path()),
+            &mut r,
+            Some(png.clone()),
+            OffsetDateTime::now_utc(),
+        ));
+        match kept {
+            Kept::Unstored { bytes, reason } => {
+                assert_eq!(bytes, Some(png.clone()));
+                assert!(reason.contains("images"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.sha256, Some(sha256_hex(&png)));
+        // The same bytes once the folder is back: stored, link kept.
+        std::fs::remove_file(dir.path().join("images")).unwrap();
+        let store = ImageStore::open(dir.path().join("images")).unwrap();
+        let kept = rt().block_on(keep_received(
+            None,
+            &store,
+            &mut r,
+            Some(png.clone()),
+            OffsetDateTime::now_utc(),
+        ));
+        let Kept::Stored(image) = kept else {
+            panic!("{kept:?}")
+        };
+        assert_eq!(store.read(&image.original).unwrap(), png);
+        assert_eq!(image.remote.unwrap().url, link().url.unwrap());
+    }
+
+    #[test]
+    fn bytes_that_are_no_image_are_refused_not_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(dir.path()).unwrap();
+        let kept = rt().block_on(keep_received(
+            None,
+            &store,
+            &mut link(),
+            Some(Bytes::from_static(b"<html>not a picture</html>")),
+            OffsetDateTime::now_utc(),
+        ));
+        assert!(matches!(kept, Kept::Refused(_)), "{kept:?}");
+    }
+
+    #[test]
+    fn a_spare_copy_is_taken_only_as_a_small_regular_file_with_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(dir.path().join("images")).unwrap();
+        let png = testimg::encoded(ImageKind::Png, 8, 8);
+        let copy = dir.path().join("spare.png");
+        std::fs::write(&copy, &png).unwrap();
+        let try_with = |path: &str, sha: String| {
+            let mut r = Received {
+                spare_copy: Some(path.to_owned()),
+                sha256: Some(sha),
+                ..link()
+            };
+            rt().block_on(keep_received(
+                None,
+                &store,
+                &mut r,
+                None,
+                OffsetDateTime::now_utc(),
+            ))
+        };
+        let other = sha256_hex(b"something else");
+        let path = copy.display().to_string();
+        // Edited content, a device that never ends, a folder: not taken;
+        // without a client the link cannot be tried either.
+        for (p, sha) in [
+            (path.as_str(), other.clone()),
+            ("/dev/zero", other.clone()),
+            ("/", other),
+        ] {
+            match try_with(p, sha) {
+                Kept::Unstored {
+                    bytes: None,
+                    reason,
+                } => {
+                    assert!(reason.contains("API key"), "{reason}");
+                }
+                kept => panic!("{p}: {kept:?}"),
+            }
+        }
+        assert!(matches!(try_with(&path, sha256_hex(&png)), Kept::Stored(_)));
+    }
+
+    #[test]
+    fn an_expired_link_with_nothing_in_hand_says_the_picture_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(dir.path()).unwrap();
+        let client = gateway::Client::new(gateway::Settings::new(
+            "http://127.0.0.1:9",
+            gateway::ApiKey::new("k").expect("a sendable key"),
+        ))
+        .unwrap();
+        let mut r = link();
+        let later = OffsetDateTime::now_utc() + RESULT_URL_LIFETIME * 2;
+        let kept = rt().block_on(keep_received(Some(&client), &store, &mut r, None, later));
+        match kept {
+            Kept::Unstored { reason, .. } => assert!(reason.contains("expired"), "{reason}"),
+            kept => panic!("{kept:?}"),
+        }
+    }
 }

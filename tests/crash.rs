@@ -304,62 +304,7 @@ fn killed_mid_save_leaves_the_old_or_new_version() {
 
 // ----- a full disk ----------------------------------------------------------
 
-/// A small tmpfs mounted on a fresh folder, unmounted on drop.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(size: &str) -> SmallDisk {
-        let dir = tempfile::tempdir().unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount -t tmpfs failed: {status}");
-        SmallDisk { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-/// Whether this test may mount a file system; without root it is skipped,
-/// unless `PIXLOOM_REQUIRE_ROOT=1` (CI) makes that a failure.
-fn may_mount(test: &str) -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("PIXLOOM_REQUIRE_ROOT").as_deref() != Ok("1"),
-        "{test} needs root (to mount a tmpfs) and PIXLOOM_REQUIRE_ROOT=1 is set"
-    );
-    eprintln!("skipped {test}: it needs root to mount a small tmpfs");
-    false
-}
-
-/// Writes a filler file until the disk says it is full.
-fn fill(disk: &Path) -> PathBuf {
-    let filler = disk.join("filler");
-    let mut f = fs::File::create(&filler).unwrap();
-    let block = [0x5Au8; 4096];
-    loop {
-        match f.write_all(&block) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::StorageFull => break,
-            Err(e) => panic!("filling the disk: {e}"),
-        }
-    }
-    filler
-}
+use common::disk::{SmallDisk, fill, may_mount};
 
 /// `pixloom send` on a conversation whose disk is full: the old
 /// conversation.json is byte-identical, no temporary file is left, the

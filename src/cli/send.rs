@@ -10,9 +10,10 @@ use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
-    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, RequestParams, Role, Status,
-    TurnError,
+    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, RequestParams, Role,
+    Status, TurnError,
 };
+use crate::engine::{self, TurnResult};
 use crate::images::{self, ImageStore};
 use crate::sanitize;
 
@@ -98,12 +99,25 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     // Saved before any request goes out: a crash leaves `interrupted` turns.
     folder.save(&conv)?;
 
+    // Listening before any request goes out: a Ctrl-C from here on cancels
+    // and saves (`ctrl_c()` would listen only once the loop first polls it,
+    // and a Ctrl-C before that killed the process with requests out).
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut jobs = JoinSet::new();
+    // A picture's link and request id, as soon as it arrives: recorded and
+    // saved before it is downloaded and stored.
+    let (noted_tx, mut noted) = tokio::sync::mpsc::unbounded_channel();
     for &id in &pending {
         match engine.plan(&conv, id) {
             Ok(req) => {
                 let (engine, store) = (engine.clone(), folder.store.clone());
-                jobs.spawn(async move { engine.run(store, req).await });
+                let tx = noted_tx.clone();
+                jobs.spawn(async move {
+                    let note = move |node, r: &Received, rid: Option<&str>| {
+                        let _ = tx.send((node, r.clone(), rid.map(str::to_owned)));
+                    };
+                    engine.run_noting(store, req, &note).await
+                });
             }
             Err(e) => {
                 let error = TurnError {
@@ -114,20 +128,32 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
             }
         }
     }
-    folder.save(&conv)?;
+    drop(noted_tx);
+    // Requests are out from here: a failed save ends nothing, every answer
+    // is still applied and saved when possible, and what could not be
+    // written is printed at the end (`tell_unsaved`).
+    let mut save_error = folder.save(&conv).err();
     loop {
         tokio::select! {
+            biased;
+            Some((node, received, rid)) = noted.recv() => {
+                if conv.note_received(node, received, rid).is_ok() {
+                    save_error = folder.save(&conv).err();
+                }
+            }
             joined = jobs.join_next() => match joined {
                 None => break,
                 Some(Ok(report)) => {
                     if let Err(e) = report.apply(&mut conv) {
                         tracing::warn!(node = %report.node, "dropped a report: {e}");
+                    } else if let TurnResult::Unstored { received, bytes: Some(bytes), .. } = &report.result {
+                        keep_spare_copy(&mut conv, report.node, received, bytes);
                     }
-                    folder.save(&conv)?;
+                    save_error = folder.save(&conv).err();
                 }
                 Some(Err(e)) => return Err(eyre!("a request task failed: {e}")),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 jobs.abort_all();
                 for &id in &pending {
                     let _ = conv.cancel(id);
@@ -140,7 +166,105 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
 
     let mut ids = vec![user];
     ids.extend(&pending);
+    tell_unstored(&conv, &pending, &dir, save_error.is_none());
+    if let Some(e) = save_error {
+        tell_unsaved(&conv, &folder.store, &pending);
+        return Err(e.into());
+    }
     report(&conv, &folder.store, &ids, args.json)
+}
+
+/// The process ends, so a picture held only in memory is written to the
+/// system's temporary folder (private, never overwriting) and the turn
+/// records where, with the content's hash to check it by. Best effort:
+/// the link in the turn remains either way.
+fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, bytes: &[u8]) {
+    let ext = images::inspect(bytes).map_or("bin", |i| i.format.ext());
+    let written = tempfile::Builder::new()
+        .prefix(&format!("pixloom-{node}-"))
+        .suffix(&format!(".{ext}"))
+        .tempfile()
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, bytes)?;
+            f.as_file().sync_all()?;
+            f.keep().map_err(|e| e.error)
+        });
+    match written {
+        Ok((_, path)) => {
+            let received = Received {
+                spare_copy: Some(path.display().to_string()),
+                sha256: Some(engine::sha256_hex(bytes)),
+                ..received.clone()
+            };
+            let _ = conv.update_received(node, received);
+        }
+        Err(e) => tracing::warn!(%node, "no spare copy of the picture: {e}"),
+    }
+}
+
+/// For each turn whose paid picture is not stored: where it is and how to
+/// get it, on stderr (the conversation file says the same when `saved`).
+fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, saved: bool) {
+    for &id in ids {
+        let Some(t) = conv.node(id).ok().and_then(|n| n.turn.as_ref()) else {
+            continue;
+        };
+        if t.status != Status::Unstored {
+            continue;
+        }
+        let Some(r) = &t.received else { continue };
+        let rid = t.request_id.as_deref().unwrap_or("none");
+        eprintln!(
+            "{id}: the picture arrived and was billed (request id {}) but is not stored in {}.",
+            sanitize::line(rid),
+            dir.display()
+        );
+        if let Some(p) = &r.spare_copy {
+            eprintln!("{id}: a copy is at {}", sanitize::line(p));
+        }
+        if let (Some(url), Some(t)) = (&r.url, r.expires_at) {
+            // Only an http(s) link is offered to a shell, quoted.
+            let url = sanitize::line(url);
+            if (url.starts_with("https://") || url.starts_with("http://")) && !url.contains('\'') {
+                eprintln!(
+                    "{id}: until {} it can be fetched with: curl -fo {id}.png '{url}'",
+                    crate::tui::state::utc_minute(t)
+                );
+            }
+        }
+        if saved {
+            eprintln!(
+                "{id}: free some space, then open the conversation (`pixloom {}`) and press S to store it.",
+                dir.display()
+            );
+        } else {
+            eprintln!(
+                "{id}: conversation.json could not record this either: save the link above and fetch the picture before it expires (reopening shows {id} as interrupted; retrying it would bill again)."
+            );
+        }
+    }
+}
+
+/// The last save failed: what the file does not say, on stderr, so the
+/// user can recover it.
+fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
+    for &id in ids {
+        let Some(n) = conv.node(id).ok() else {
+            continue;
+        };
+        let Some(t) = &n.turn else { continue };
+        let rid = sanitize::line(t.request_id.as_deref().unwrap_or("none")).into_owned();
+        match (t.status, n.images().next()) {
+            (Status::Done, Some(img)) => eprintln!(
+                "{id}: the picture is stored at {} (request id {rid}), but conversation.json could not record it.",
+                super::image_path(store, &img.original)
+            ),
+            (Status::Unstored, _) => {} // said by `tell_unstored`
+            (s, _) => {
+                eprintln!("{id}: {s} (request id {rid}); conversation.json could not record it.")
+            }
+        }
+    }
 }
 
 async fn import(source: &str, store: &ImageStore) -> Result<ImageRef> {

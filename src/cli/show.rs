@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::convfile;
 use crate::core::size::SizeSpec;
-use crate::core::tree::{Conversation, Endpoint, Node, NodeId, Role, Status};
+use crate::core::tree::{Conversation, Endpoint, Node, NodeId, Received, Role, Status};
 use crate::images::ImageStore;
 use crate::sanitize;
 
@@ -52,6 +52,10 @@ struct NodeJson {
     latency_ms: Option<u64>,
     cost_usd: f64,
     error: Option<String>,
+    /// An `unstored` turn's paid picture: its link (until when) and any
+    /// spare copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<Received>,
     label: Option<String>,
     starred: bool,
 }
@@ -86,6 +90,7 @@ fn node_json(n: &Node, store: &ImageStore) -> NodeJson {
         error: turn
             .and_then(|t| t.error.as_ref())
             .map(|e| e.message.clone()),
+        received: turn.and_then(|t| t.received.clone()),
         label: n.label.clone(),
         starred: n.starred,
     }
@@ -189,6 +194,19 @@ fn describe(n: &Node) -> String {
                     .as_ref()
                     .map(|e| format!(" {}", sanitize::truncate(&sanitize::line(&e.message), 60)))
                     .unwrap_or_default(),
+                Status::Unstored => t
+                    .received
+                    .as_ref()
+                    .and_then(|r| r.url.as_ref().zip(r.expires_at))
+                    .map_or_else(
+                        || " paid, not on disk, no link".to_owned(),
+                        |(url, until)| {
+                            format!(
+                                " paid, not on disk; link until {until}: {}",
+                                sanitize::line(url)
+                            )
+                        },
+                    ),
                 _ => String::new(),
             };
             format!(

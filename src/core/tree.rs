@@ -222,6 +222,11 @@ pub enum Status {
     Cancelled,
     /// Was pending when the app stopped (crash, kill): ready to retry.
     Interrupted,
+    /// The result arrived (so it was billed) but is not in `images/` yet:
+    /// the store failed (disk full) or pixloom stopped first. The turn's
+    /// [`Received`] says where the picture can still be had; storing it
+    /// makes the turn `done`. Never retried by resending: that bills again.
+    Unstored,
 }
 
 impl Status {
@@ -243,6 +248,7 @@ impl fmt::Display for Status {
             Status::Refused => "refused",
             Status::Cancelled => "cancelled",
             Status::Interrupted => "interrupted",
+            Status::Unstored => "unstored",
         })
     }
 }
@@ -263,6 +269,38 @@ pub struct TurnError {
     pub raw_body: Option<String>,
 }
 
+/// A paid result that arrived but is not stored yet: recorded in the turn
+/// as soon as the gateway answers, so a crash or a full disk leaves a file
+/// that says where the picture can still be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// The gateway's link to the picture (alive about a day), when it gave
+    /// one (chat answers may carry the bytes instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
+    /// The sha256 of the bytes, once they arrived whole: a spare copy is
+    /// taken back only if it still has this content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// A copy outside the conversation folder (written by `pixloom send`
+    /// when the folder's disk was full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spare_copy: Option<String>,
+}
+
+impl Received {
+    /// Whether the gateway's link is still alive at `now`.
+    pub fn url_alive(&self, now: OffsetDateTime) -> bool {
+        self.url.is_some() && self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
 /// The request side of an assistant turn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
@@ -280,6 +318,9 @@ pub struct Turn {
     /// HTTP attempts made, retries included.
     #[serde(default)]
     pub attempts: u32,
+    /// The paid result, from the moment it arrived until it is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Received>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,6 +389,8 @@ pub enum TreeError {
     NotPending(NodeId, Status),
     #[error("{0} cannot be retried while it is {1}")]
     NotRetryable(NodeId, Status),
+    #[error("{0} has no received picture waiting to be stored (it is {1})")]
+    NotUnstored(NodeId, Status),
     #[error("a turn needs some text or an image")]
     EmptyTurn,
     #[error("variants must be between 1 and {max}")]
@@ -671,6 +714,7 @@ impl Conversation {
                 latency_ms: None,
                 cost_micro_usd: 0,
                 attempts: 0,
+                received: None,
             };
             ids.push(self.insert(Some(user), Role::Assistant, Vec::new(), Some(turn), now)?);
         }
@@ -714,6 +758,7 @@ impl Conversation {
         }
         turn.status = Status::Pending;
         turn.error = None;
+        turn.received = None;
         if let Some(r) = request {
             turn.request = r;
         }
@@ -749,6 +794,11 @@ impl Conversation {
 
     fn settle(node: &mut Node, status: Status, outcome: Outcome) {
         if let Some(t) = node.turn.as_mut() {
+            // `received` lives only while a paid picture is not stored: a
+            // stored one keeps its link as the image's `remote`.
+            if status != Status::Unstored {
+                t.received = None;
+            }
             t.status = status;
             t.request_id = outcome.request_id.or(t.request_id.take());
             t.latency_ms = outcome.latency_ms;
@@ -784,12 +834,94 @@ impl Conversation {
         error: TurnError,
         outcome: Outcome,
     ) -> Result<(), TreeError> {
+        self.settle_with_error(id, Status::Failed, error, None, outcome)
+    }
+
+    /// Settles a pending turn that produced no stored image.
+    fn settle_with_error(
+        &mut self,
+        id: NodeId,
+        status: Status,
+        error: TurnError,
+        received: Option<Received>,
+        outcome: Outcome,
+    ) -> Result<(), TreeError> {
         let node = self.pending_turn(id)?;
-        Self::settle(node, Status::Failed, outcome);
+        Self::settle(node, status, outcome);
         if let Some(t) = node.turn.as_mut() {
             t.error = Some(error);
+            if received.is_some() {
+                t.received = received;
+            }
         }
         Ok(())
+    }
+
+    /// The gateway answered with a picture: where it is and the request id
+    /// are recorded at once (saved before the download and the store), so
+    /// a crash from here on leaves an `unstored` turn, not a lost one.
+    pub fn note_received(
+        &mut self,
+        id: NodeId,
+        received: Received,
+        request_id: Option<String>,
+    ) -> Result<(), TreeError> {
+        let node = self.pending_turn(id)?;
+        if let Some(t) = node.turn.as_mut() {
+            t.received = Some(received);
+            t.request_id = request_id.or(t.request_id.take());
+        }
+        Ok(())
+    }
+
+    /// The picture arrived (billed) but could not be stored: `why` says
+    /// what happened and what to do.
+    pub fn hold(
+        &mut self,
+        id: NodeId,
+        received: Received,
+        why: TurnError,
+        outcome: Outcome,
+    ) -> Result<(), TreeError> {
+        self.settle_with_error(id, Status::Unstored, why, Some(received), outcome)
+    }
+
+    /// An `unstored` turn's picture is now durable in the store.
+    pub fn store_received(&mut self, id: NodeId, image: ImageRef) -> Result<(), TreeError> {
+        let node = self.node_mut(id)?;
+        match node.turn.as_mut() {
+            Some(t) if t.status == Status::Unstored => {
+                t.status = Status::Done;
+                t.error = None;
+                t.received = None;
+            }
+            Some(t) => return Err(TreeError::NotUnstored(id, t.status)),
+            None => return Err(TreeError::NotUnstored(id, Status::Done)),
+        }
+        node.parts = vec![Part::Image { image }];
+        Ok(())
+    }
+
+    /// What is known about an `unstored` turn's picture has grown (its
+    /// hash, a spare copy).
+    pub fn update_received(&mut self, id: NodeId, received: Received) -> Result<(), TreeError> {
+        match self.node_mut(id)?.turn.as_mut() {
+            Some(t) if t.status == Status::Unstored => {
+                t.received = Some(received);
+                Ok(())
+            }
+            Some(t) => Err(TreeError::NotUnstored(id, t.status)),
+            None => Err(TreeError::NotUnstored(id, Status::Done)),
+        }
+    }
+
+    /// Turns holding a paid picture that is not in the store yet.
+    pub fn unstored(&self) -> Vec<NodeId> {
+        self.nodes
+            .values()
+            .filter(|n| n.status() == Some(Status::Unstored))
+            .map(|n| n.id)
+            .collect()
     }
 
     pub fn cancel(&mut self, id: NodeId) -> Result<(), TreeError> {
@@ -799,14 +931,25 @@ impl Conversation {
     }
 
     /// After a load: whatever was pending when the app stopped is
-    /// `interrupted`. Returns the ids it changed.
+    /// `interrupted`, or `unstored` when its picture had already arrived.
+    /// Returns the ids it changed.
     pub fn interrupt_pending(&mut self) -> Vec<NodeId> {
         let mut changed = Vec::new();
         for node in self.nodes.values_mut() {
             if let Some(t) = node.turn.as_mut()
                 && t.status == Status::Pending
             {
-                t.status = Status::Interrupted;
+                // A picture had arrived: it was paid for, so the turn says
+                // where it is rather than offering to send (and pay) again.
+                if t.received.is_some() {
+                    t.status = Status::Unstored;
+                    t.error = Some(TurnError {
+                        message: "pixloom stopped after the picture arrived, before it was stored. The call was billed.".to_owned(),
+                        ..TurnError::default()
+                    });
+                } else {
+                    t.status = Status::Interrupted;
+                }
                 changed.push(node.id);
             }
         }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::core::tree::ImageRef;
-use crate::engine::TurnReport;
+use crate::core::tree::{ImageRef, NodeId, Received};
+use crate::engine::{Kept, TurnReport};
 
 use super::thumbs::Thumb;
 
@@ -43,6 +43,9 @@ pub enum Action {
     Cancel,
     Retry,
     RetryLowerTier,
+    /// Store paid pictures that are not on disk yet (after freeing space),
+    /// and save the conversation again if a save failed.
+    StoreResult,
     Help,
     Info,
     ErrorDetail,
@@ -82,7 +85,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 51] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -107,6 +110,7 @@ impl Action {
         Action::Cancel,
         Action::Retry,
         Action::RetryLowerTier,
+        Action::StoreResult,
         Action::Help,
         Action::Info,
         Action::ErrorDetail,
@@ -170,12 +174,15 @@ impl Action {
             Action::Cancel => "cancel the selected request",
             Action::Retry => "retry a failed or interrupted turn",
             Action::RetryLowerTier => "retry one size tier down (4K to 2K)",
+            Action::StoreResult => {
+                "store paid pictures not on disk yet (after freeing space), save again"
+            }
             Action::Help => "this help",
             Action::Info => "details of the turn",
             Action::ErrorDetail => "the full error of a failed turn",
             Action::ViewImage => "view the image full screen",
             Action::ToggleTree => "show / hide the tree",
-            Action::Quit => "quit (asks while requests run)",
+            Action::Quit => "quit (asks while requests run or a picture is not on disk)",
             Action::Confirm => "confirm",
             Action::Dismiss => "close / leave",
             Action::Search => "search prompts (as you type)",
@@ -225,8 +232,24 @@ pub enum Event {
         source: String,
         result: Result<Box<ImageRef>, String>,
     },
+    /// A turn's picture arrived (billed): where it is, to record and save
+    /// before it is downloaded and stored.
+    ResultReceived {
+        node: NodeId,
+        received: Box<Received>,
+        request_id: Option<String>,
+    },
+    /// A try at storing an `unstored` turn's picture came to this;
+    /// `received` as updated by it (the content's hash once known).
+    StoreFinished {
+        node: NodeId,
+        received: Box<Received>,
+        kept: Kept,
+    },
     /// Saving the conversation failed (disk full, permissions).
     SaveFailed(String),
+    /// A save succeeded after one had failed.
+    Saved,
     /// SIGTERM or SIGHUP: save and leave.
     Terminate(&'static str),
     /// What an effect that does not touch the tree came to (opening,

@@ -4,7 +4,13 @@
 //!   a task and sends `Event::TurnFinished` back, addressed to its node. A
 //!   handle per node lets `CancelTurn` abort it. A task that panics becomes
 //!   a failed turn, never a turn pending forever.
+//!   As soon as a picture arrives, `Event::ResultReceived` records its link
+//!   and request id in the tree (and the file) before it is stored.
 //! - `Save`: writes the file inline (atomic and fast); once per batch.
+//!   After a successful save, every paid picture held in memory because
+//!   storing it failed is tried again (`StoreResult`), so freeing space and
+//!   doing anything stores it.
+//! - `StoreResult`: `engine::keep_received` on a task; `Event::StoreFinished`.
 //! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
 //!   back with the blob and size it was made for.
@@ -23,8 +29,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{NodeId, Outcome, TurnError};
-use crate::engine::{Engine, TurnReport, TurnResult};
+use crate::core::tree::{NodeId, Outcome, Received, TurnError};
+use crate::engine::{self, Engine, TurnReport, TurnResult};
 use crate::images::{self, ImageStore};
 
 use super::action::{Event, Msg};
@@ -119,9 +125,23 @@ impl Effects {
                 Effect::Save if !saved => {
                     saved = true;
                     let Some(folder) = &self.folder else { continue };
-                    if let Err(e) = folder.save(&app.conv) {
-                        tracing::error!("save failed: {e}");
-                        self.send(Event::SaveFailed(e.to_string()));
+                    match folder.save(&app.conv) {
+                        Ok(()) => {
+                            if app.save_failed {
+                                self.send(Event::Saved);
+                            }
+                            // There is room again (or still): try the held
+                            // pictures too.
+                            for (&node, bytes) in &app.unstored_bytes {
+                                if let Some(received) = received_of(app, node) {
+                                    self.store_result(node, received, Some(bytes.clone()));
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!("save failed: {e}");
+                            self.send(Event::SaveFailed(e.to_string()));
+                        }
                     }
                 }
                 Effect::Save => {}
@@ -136,6 +156,11 @@ impl Effects {
                     self.send(Event::Notice(note));
                 }
                 Effect::ListDir { input } => tools::list_dir(input, self.tx.clone()),
+                Effect::StoreResult {
+                    node,
+                    received,
+                    bytes,
+                } => self.store_result(node, received, bytes),
                 Effect::Quit => quit = true,
             }
         }
@@ -148,6 +173,35 @@ impl Effects {
         for (_, h) in self.turns.drain() {
             h.abort();
         }
+    }
+
+    /// One try at storing `node`'s paid picture. A try runs even while
+    /// another does (that one may have started before space was freed):
+    /// both write the same content-named file atomically, and `update`
+    /// takes the first that lands.
+    fn store_result(&mut self, node: NodeId, mut received: Received, bytes: Option<bytes::Bytes>) {
+        // Read-only (replay): nothing is written.
+        if self.folder.is_none() {
+            return;
+        }
+        let store = self.store.clone();
+        let engine = self.engine.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let kept = engine::keep_received(
+                engine.as_ref().map(Engine::client),
+                &store,
+                &mut received,
+                bytes,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await;
+            let _ = tx.send(Msg::Event(Event::StoreFinished {
+                node,
+                received: Box::new(received),
+                kept,
+            }));
+        });
     }
 
     fn send(&self, e: Event) {
@@ -183,8 +237,18 @@ impl Effects {
         };
         let store = self.store.clone();
         let tx = self.tx.clone();
+        let noted = self.tx.clone();
         let handle = tokio::spawn(async move {
-            let mut inner = AbortOnDrop(tokio::spawn(async move { engine.run(store, req).await }));
+            let mut inner = AbortOnDrop(tokio::spawn(async move {
+                let note = move |node, received: &Received, request_id: Option<&str>| {
+                    let _ = noted.send(Msg::Event(Event::ResultReceived {
+                        node,
+                        received: Box::new(received.clone()),
+                        request_id: request_id.map(str::to_owned),
+                    }));
+                };
+                engine.run_noting(store, req, &note).await
+            }));
             let report = match (&mut inner.0).await {
                 Ok(report) => report,
                 Err(e) if e.is_cancelled() => return,
@@ -265,6 +329,11 @@ impl Drop for Effects {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// What the tree knows of an `unstored` turn's picture.
+fn received_of(app: &App, node: NodeId) -> Option<Received> {
+    app.conv.node(node).ok()?.turn.as_ref()?.received.clone()
 }
 
 /// `~/x` → `$HOME/x`; anything else as given.

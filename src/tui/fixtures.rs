@@ -8,13 +8,17 @@ use time::macros::datetime;
 
 use crate::core::model::{DEFAULT_MODEL, PRICE_PER_CALL_MICRO_USD};
 use crate::core::size::SizeSpec;
+use bytes::Bytes;
+
 use crate::core::tree::{
-    Blob, Conversation, Endpoint, ImageOrigin, ImageRef, NodeId, Outcome, Part, RequestParams,
-    TurnError,
+    Blob, Conversation, Endpoint, ImageOrigin, ImageRef, NodeId, Outcome, Part, Received,
+    RequestParams, TurnError,
 };
 use crate::engine::{TurnReport, TurnResult};
 
+use super::action::{Event, Msg};
 use super::state::{App, Clock};
+use super::update::{self, Effect};
 
 pub const T0: OffsetDateTime = datetime!(2025-03-01 12:00 UTC);
 
@@ -168,4 +172,52 @@ pub fn replaying() -> App {
         None,
         false,
     )
+}
+
+/// The link the gateway gave n8's picture in [`unstored`].
+pub fn received() -> Received {
+    Received {
+        url: Some("http://127.0.0.1:9/files/abc.png".to_owned()),
+        expires_at: Some(datetime!(2026-11-24 12:00 UTC)),
+        sha256: None,
+        spare_copy: None,
+    }
+}
+
+pub fn picture() -> Bytes {
+    Bytes::from_static(b"\x89PNG not really")
+}
+
+/// `in_flight`'s n8: its picture arrives (noted), then storing it fails
+/// (disk full); with the effects `update` returned.
+pub fn unstored() -> (App, Vec<Effect>) {
+    let mut app = in_flight();
+    let noted = Msg::Event(Event::ResultReceived {
+        node: n(8),
+        received: Box::new(received()),
+        request_id: Some("req-8".to_owned()),
+    });
+    let mut fx = update::update(&mut app, noted);
+    let report = TurnReport {
+        node: n(8),
+        result: TurnResult::Unstored {
+            received: received(),
+            error: TurnError {
+                message: "the picture arrived (the call was billed) but is not stored: No space left on device".to_owned(),
+                may_have_been_billed: true,
+                ..TurnError::default()
+            },
+            bytes: Some(picture()),
+        },
+        outcome: Outcome {
+            request_id: Some("req-8".to_owned()),
+            ..outcome(20_000)
+        },
+        upload_copies: Vec::new(),
+    };
+    fx.extend(update::update(
+        &mut app,
+        Msg::Event(Event::TurnFinished(Box::new(report))),
+    ));
+    (app, fx)
 }

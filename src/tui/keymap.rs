@@ -245,6 +245,7 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Browse, "esc", Action::Cancel),
     (Context::Browse, "R", Action::Retry),
     (Context::Browse, "T", Action::RetryLowerTier),
+    (Context::Browse, "S", Action::StoreResult),
     (Context::Browse, "?", Action::Help),
     (Context::Browse, "I", Action::Info),
     (Context::Browse, "E", Action::ErrorDetail),
@@ -305,6 +306,7 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Confirm, "enter", Action::Confirm),
     (Context::Confirm, "n", Action::Dismiss),
     (Context::Confirm, "esc", Action::Dismiss),
+    (Context::Confirm, "S", Action::StoreResult),
     // Read-only overlays.
     (Context::Dialog, "esc", Action::Dismiss),
     (Context::Dialog, "q", Action::Dismiss),
@@ -316,6 +318,7 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Dialog, "up", Action::MoveUp),
     (Context::Dialog, "R", Action::Retry),
     (Context::Dialog, "T", Action::RetryLowerTier),
+    (Context::Dialog, "S", Action::StoreResult),
     // Text input.
     (Context::Input, "enter", Action::Confirm),
     (Context::Input, "esc", Action::Dismiss),

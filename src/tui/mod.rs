@@ -84,7 +84,19 @@ impl TuiArgs {
             GraphicsChoice::Force(b) => b,
             GraphicsChoice::Auto => GraphicsBackend::Blocks,
         };
-        if !self.missing_images.is_empty() {
+        let unstored = app.conv.unstored();
+        if let Some(&first) = unstored.first() {
+            // Paid pictures not on disk come first: their links expire.
+            let store = app
+                .keymap
+                .hint(keymap::Context::Browse, Action::StoreResult);
+            let ids: Vec<String> = unstored.iter().map(ToString::to_string).collect();
+            app.error(format!(
+                "paid picture(s) not stored yet: {} — press {store} to fetch and store them while their links work",
+                ids.join(", ")
+            ));
+            let _ = app.conv.select(first);
+        } else if !self.missing_images.is_empty() {
             app.error(format!(
                 "{} image file(s) are missing from the folder: {}",
                 self.missing_images.len(),

@@ -266,6 +266,11 @@ pub struct App {
     /// The transcript's first shown row, kept between frames by the view
     /// so a selection move within the shown turns does not scroll.
     pub transcript_offset: std::cell::Cell<usize>,
+    /// Paid pictures held in memory because storing them failed: node →
+    /// bytes, until they are stored (`StoreResult`, or the next save).
+    pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
+    /// The last save failed: the tree's latest changes are only in memory.
+    pub save_failed: bool,
 }
 
 impl App {
@@ -294,7 +299,39 @@ impl App {
             compare_mark: None,
             replay: None,
             transcript_offset: std::cell::Cell::new(0),
+            unstored_bytes: BTreeMap::new(),
+            save_failed: false,
         }
+    }
+
+    /// What quitting now would lose or leave undone, one line each; empty
+    /// when quitting loses nothing.
+    pub fn quit_losses(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.in_flight.is_empty() {
+            out.push(format!(
+                "{} request(s) still running: saved as interrupted, R retries them next time.",
+                self.in_flight.len()
+            ));
+        }
+        for &id in self.unstored_bytes.keys() {
+            let link = self
+                .conv
+                .node(id)
+                .ok()
+                .and_then(|n| n.turn.as_ref()?.received.as_ref())
+                .filter(|r| r.url_alive(self.clock.wall))
+                .and_then(|r| r.expires_at)
+                .map_or_else(
+                    || "it has no live link: the paid picture is lost".to_owned(),
+                    |t| format!("it can be fetched from its link until {}", utc_minute(t)),
+                );
+            out.push(format!("{id}'s paid picture is not on disk; {link}."));
+        }
+        if self.save_failed {
+            out.push("the last changes are not saved (the last save failed).".to_owned());
+        }
+        out
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -462,6 +499,18 @@ pub fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
         ),
         Status::Cancelled => format!("cancelled — press {retry} to send it again"),
         Status::Interrupted => format!("interrupted when pixloom stopped — press {retry} to retry"),
+        Status::Unstored => {
+            let store = keymap.hint(Context::Browse, super::action::Action::StoreResult);
+            let link = turn
+                .received
+                .as_ref()
+                .and_then(|r| r.url.as_ref().and(r.expires_at))
+                .map(|t| format!("; its link works until {}", utc_minute(t)))
+                .unwrap_or_default();
+            format!(
+                "paid picture not on disk yet — free some space, then press {store} to store it{link}"
+            )
+        }
         Status::Failed => {
             let e = turn.error.as_ref();
             let billed = if e.is_some_and(|e| e.may_have_been_billed) {
@@ -484,6 +533,19 @@ pub fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
             }
         }
     })
+}
+
+/// `2026-11-23 14:05 UTC`.
+pub fn utc_minute(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 /// A prompt's first words for one row: sanitized, one line, cut short.

@@ -11,7 +11,9 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::core::size::SizeSpec;
-use crate::core::tree::{Blob, NodeId, Status};
+use bytes::Bytes;
+
+use crate::core::tree::{Blob, NodeId, Received, Status};
 use crate::sanitize;
 
 use super::action::{Action, Event, Msg};
@@ -25,7 +27,10 @@ mod play;
 mod tools;
 mod turns;
 
-use turns::{cancel, delete, edit, finished, refine, regenerate, retry, send, start_pending};
+use turns::{
+    cancel, delete, edit, finished, received, refine, regenerate, retry, send, start_pending,
+    store_finished, store_results,
+};
 
 /// Work for the effects module: the only way `update` touches the world.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +61,14 @@ pub enum Effect {
     /// List the directory `input` names, for Tab completion.
     ListDir {
         input: String,
+    },
+    /// Store an `unstored` turn's paid picture: from `bytes` when held in
+    /// memory, else its spare copy or its link (`engine::keep_received`);
+    /// `Event::StoreFinished` says how it went.
+    StoreResult {
+        node: NodeId,
+        received: Received,
+        bytes: Option<Bytes>,
     },
     Quit,
 }
@@ -114,8 +127,28 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Event::ResultReceived {
+            node,
+            received: r,
+            request_id,
+        } => received(app, node, *r, request_id),
+        Event::StoreFinished {
+            node,
+            received: r,
+            kept,
+        } => store_finished(app, node, *r, kept),
         Event::SaveFailed(e) => {
-            app.error(format!("saving failed: {}", sanitize::line(&e)));
+            app.save_failed = true;
+            let store = app.keymap.hint(Context::Browse, Action::StoreResult);
+            app.error(format!(
+                "saving failed: {} — the changes are kept in memory; press {store} to save again",
+                sanitize::line(&e)
+            ));
+            Vec::new()
+        }
+        Event::Saved => {
+            app.save_failed = false;
+            app.info("saved");
             Vec::new()
         }
         Event::Terminate(_) => quit_now(app),
@@ -216,6 +249,7 @@ fn writes(a: Action) -> bool {
             | Action::Cancel
             | Action::Retry
             | Action::RetryLowerTier
+            | Action::StoreResult
             | Action::Label
     )
 }
@@ -256,6 +290,12 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             Action::Quit if app.overlay == Overlay::ConfirmQuit => return quit_now(app),
+            // Storing from the quit question: then the question is asked
+            // again only if something is still left.
+            Action::StoreResult if app.overlay == Overlay::ConfirmQuit => {
+                app.overlay = Overlay::None;
+                return store_results(app);
+            }
             // Anything else closes the overlay and then does what it says
             // (R in the error view retries the node it shows).
             _ => app.overlay = Overlay::None,
@@ -335,6 +375,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Cancel => return cancel(app),
         Action::Retry => return retry(app, false),
         Action::RetryLowerTier => return retry(app, true),
+        Action::StoreResult => return store_results(app),
         Action::Help => app.overlay = Overlay::Help { scroll: 0 },
         Action::Info => {
             if let Some(id) = app.conv.selected {
@@ -385,7 +426,9 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 app.quitting = true;
                 return vec![Effect::Quit];
             }
-            if app.in_flight.is_empty() {
+            // Asks while quitting would lose something: running requests,
+            // a paid picture only in memory, changes a save could not write.
+            if app.quit_losses().is_empty() {
                 return quit_now(app);
             }
             app.overlay = Overlay::ConfirmQuit;
@@ -491,6 +534,8 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
 
 #[cfg(test)]
 mod more_tests;
+#[cfg(test)]
+mod paid_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

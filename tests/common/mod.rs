@@ -1,6 +1,8 @@
 //! Shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod disk;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -258,6 +260,7 @@ pub fn chain(turns: usize) -> pixloom::core::tree::Conversation {
                     latency_ms: None,
                     cost_micro_usd: 0,
                     attempts: 1,
+                    received: None,
                 }),
             },
         );

@@ -201,6 +201,81 @@ fn settling_keeps_the_running_totals() {
     assert_eq!(conv.total_cost_micro_usd(), 60_000);
 }
 
+/// The paid-result states: pending → (noted) → unstored → done, and a
+/// crash after the note leaves `unstored`, never `interrupted`.
+#[test]
+fn a_received_picture_is_unstored_until_stored_and_never_resent() {
+    let received = Received {
+        url: Some("https://gw.example/files/x.png".into()),
+        expires_at: Some(now()),
+        sha256: None,
+        spare_copy: None,
+    };
+    let mut conv = build("reply a; pend n1 1");
+    let n2 = NodeId(2);
+    conv.note_received(n2, received.clone(), Some("req-7".into()))
+        .unwrap();
+    let t = conv.node(n2).unwrap().turn.clone().unwrap();
+    assert_eq!(
+        (t.status, t.request_id.as_deref()),
+        (Status::Pending, Some("req-7"))
+    );
+    // Stored at once (the usual case): nothing is left to say.
+    let mut done = conv.clone();
+    run(&mut done, "done n2");
+    assert_eq!(done.node(n2).unwrap().turn.clone().unwrap().received, None);
+    // A crash here: the next open.
+    let mut reopened = conv.clone();
+    reopened.interrupt_pending();
+    let t = reopened.node(n2).unwrap().turn.clone().unwrap();
+    assert_eq!(t.status, Status::Unstored);
+    assert!(t.error.unwrap().message.contains("billed"));
+    assert_eq!(t.received.as_ref(), Some(&received));
+    // Not a crash: the store failed.
+    let why = TurnError {
+        message: "disk full".into(),
+        ..TurnError::default()
+    };
+    let paid = Outcome {
+        cost_micro_usd: 30_000,
+        attempts: 1,
+        ..Outcome::default()
+    };
+    conv.hold(n2, received.clone(), why, paid).unwrap();
+    assert_eq!(conv.unstored(), vec![n2]);
+    assert_eq!(conv.total_cost_micro_usd(), 30_000);
+    assert_eq!(
+        conv.retry(n2, None),
+        Err(TreeError::NotRetryable(n2, Status::Unstored)),
+        "a resend would bill again"
+    );
+    let hashed = Received {
+        sha256: Some("ab".repeat(32)),
+        ..received
+    };
+    conv.update_received(n2, hashed.clone()).unwrap();
+    // The saved form keeps it all.
+    let back: Conversation = serde_json::from_str(&serde_json::to_string(&conv).unwrap()).unwrap();
+    assert_eq!(back, conv);
+    let image = ImageRef {
+        original: blob("cd"),
+        upload: None,
+        origin: ImageOrigin::Result,
+        remote: None,
+    };
+    conv.store_received(n2, image.clone()).unwrap();
+    let n = conv.node(n2).unwrap();
+    let t = n.turn.clone().unwrap();
+    assert_eq!((t.status, t.error, t.received), (Status::Done, None, None));
+    assert_eq!(n.images().next(), Some(&image));
+    assert_eq!(
+        conv.store_received(n2, image),
+        Err(TreeError::NotUnstored(n2, Status::Done))
+    );
+    assert!(conv.unstored().is_empty());
+    conv.check().unwrap();
+}
+
 /// Found while fuzzing `conversation.json`: a file may hold any numbers.
 #[test]
 fn totals_saturate_instead_of_overflowing() {
@@ -306,6 +381,7 @@ fn small_types_print_and_parse() {
         Status::Refused,
         Status::Cancelled,
         Status::Interrupted,
+        Status::Unstored,
     ];
     let shown: Vec<String> = statuses
         .iter()
@@ -319,7 +395,8 @@ fn small_types_print_and_parse() {
             "failed!",
             "refused",
             "cancelled!",
-            "interrupted!"
+            "interrupted!",
+            "unstored"
         ]
     );
     for s in statuses {

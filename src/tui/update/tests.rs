@@ -581,6 +581,16 @@ fn every_action_as_data() {
             },
         ),
         (
+            "store-result with every picture on disk says so",
+            branched(),
+            acts(&[A::StoreResult]),
+            Expect {
+                selected: Some(5),
+                status: Some("nothing to store"),
+                ..Expect::default()
+            },
+        ),
+        (
             "confirm with nothing open does nothing",
             branched(),
             acts(&[A::Confirm]),

@@ -4,8 +4,10 @@
 use tui_textarea::{CursorMove, TextArea};
 
 use crate::core::size::SizeSpec;
-use crate::core::tree::{Conversation, NodeId, Part, RequestParams, Role, Status};
-use crate::engine::{TurnReport, TurnResult};
+use crate::core::tree::{
+    Conversation, NodeId, Part, Received, RequestParams, Role, Status, TreeError,
+};
+use crate::engine::{Kept, TurnReport, TurnResult};
 use crate::sanitize;
 
 use super::super::action::Action;
@@ -224,6 +226,13 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
             app.info(format!("retrying {id}"));
             vec![Effect::Save, Effect::StartTurn(id)]
         }
+        Err(TreeError::NotRetryable(_, Status::Unstored)) => {
+            let store = app.keymap.hint(Context::Browse, Action::StoreResult);
+            app.error(format!(
+                "{id}'s picture was paid for and arrived: press {store} to store it (sending again would bill again)"
+            ));
+            Vec::new()
+        }
         Err(e) => {
             let regen = app.keymap.hint(Context::Browse, Action::Regenerate);
             app.error(format!("{e} — press {regen} for a new image instead"));
@@ -237,6 +246,8 @@ pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
         Ok(removed) => {
             let mut fx = Vec::new();
             for r in &removed {
+                // Deleting is the user's choice: a held picture goes too.
+                app.unstored_bytes.remove(r);
                 if app.in_flight.remove(r).is_some() {
                     fx.push(Effect::CancelTurn(*r));
                 }
@@ -282,6 +293,117 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
         TurnResult::Failed { error } => {
             app.error(format!("{id} failed: {}", sanitize::line(&error.message)))
         }
+        TurnResult::Unstored { error, bytes, .. } => {
+            if let Some(b) = bytes {
+                app.unstored_bytes.insert(id, b.clone());
+            }
+            tell_unstored(app, id, &error.message);
+        }
     }
     vec![Effect::Save]
+}
+
+/// What to do about a paid picture that is not on disk, in the status line.
+fn tell_unstored(app: &mut App, id: NodeId, why: &str) {
+    let store = app.keymap.hint(Context::Browse, Action::StoreResult);
+    let held = if app.unstored_bytes.contains_key(&id) {
+        "it is kept in memory (and stored at the next save)"
+    } else {
+        "its link is in the conversation file"
+    };
+    app.error(format!(
+        "{id}: {} — {held}: free some space, then press {store}",
+        sanitize::line(why)
+    ));
+}
+
+/// A picture arrived: its link and request id go into the tree and the
+/// file before it is downloaded and stored.
+pub(super) fn received(
+    app: &mut App,
+    id: NodeId,
+    received: Received,
+    request_id: Option<String>,
+) -> Vec<Effect> {
+    match app.conv.note_received(id, received, request_id) {
+        Ok(()) => vec![Effect::Save],
+        // Cancelled or deleted meanwhile: nothing to record.
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Stores every paid picture that is not on disk yet (and saves again
+/// when the last save failed).
+pub(super) fn store_results(app: &mut App) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if app.save_failed {
+        fx.push(Effect::Save);
+    }
+    let ids = app.conv.unstored();
+    for &id in &ids {
+        if let Some(received) = app
+            .conv
+            .node(id)
+            .ok()
+            .and_then(|n| n.turn.as_ref()?.received.clone())
+        {
+            fx.push(Effect::StoreResult {
+                node: id,
+                received,
+                bytes: app.unstored_bytes.get(&id).cloned(),
+            });
+        }
+    }
+    if ids.is_empty() {
+        if app.save_failed {
+            app.info("saving again…");
+        } else {
+            app.info("nothing to store: every picture is on disk");
+        }
+    } else {
+        let names: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        app.info(format!("storing {}…", names.join(", ")));
+    }
+    fx
+}
+
+/// A try at storing came back. A failure is told but not saved: saving
+/// would start another automatic try (every successful save starts one),
+/// and the turn already says it is not stored.
+pub(super) fn store_finished(
+    app: &mut App,
+    id: NodeId,
+    received: Received,
+    kept: Kept,
+) -> Vec<Effect> {
+    if app.conv.node(id).ok().and_then(|n| n.status()) != Some(Status::Unstored) {
+        // Stored by another try meanwhile, or deleted: nothing to tell.
+        return Vec::new();
+    }
+    match kept {
+        Kept::Stored(image) => {
+            if app.conv.store_received(id, *image).is_err() {
+                return Vec::new(); // deleted meanwhile
+            }
+            app.unstored_bytes.remove(&id);
+            app.info(format!("{id}'s picture is stored"));
+            vec![Effect::Save]
+        }
+        Kept::Unstored { reason, bytes } => {
+            if let Some(b) = bytes {
+                app.unstored_bytes.insert(id, b);
+            }
+            ignore(app.conv.update_received(id, received));
+            tell_unstored(app, id, &format!("still not stored: {reason}"));
+            Vec::new()
+        }
+        Kept::Refused(why) => {
+            app.unstored_bytes.remove(&id);
+            app.error(format!(
+                "{id}: the picture is not a usable image ({}); it cannot be stored",
+                sanitize::line(&why)
+            ));
+            Vec::new()
+        }
+    }
 }

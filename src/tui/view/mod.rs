@@ -90,7 +90,7 @@ fn pane_style(app: &App, pane: Focus) -> Style {
 }
 
 /// The glyph of a turn: `›` user, `◆` done, `…` pending, `✗` failed,
-/// `⊘` refused, `!` interrupted, `○` cancelled.
+/// `⊘` refused, `!` interrupted, `○` cancelled, `$` paid but not on disk.
 fn glyph(node: &Node) -> (&'static str, Style) {
     match (node.role, node.status()) {
         (Role::System, _) => ("⚙", Style::new().fg(Color::DarkGray)),
@@ -100,6 +100,7 @@ fn glyph(node: &Node) -> (&'static str, Style) {
         (Role::Assistant, Some(Status::Failed)) => ("✗", Style::new().fg(Color::Red)),
         (Role::Assistant, Some(Status::Refused)) => ("⊘", Style::new().fg(Color::Magenta)),
         (Role::Assistant, Some(Status::Interrupted)) => ("!", Style::new().fg(Color::Yellow)),
+        (Role::Assistant, Some(Status::Unstored)) => ("$", Style::new().fg(Color::Red)),
         (Role::Assistant, Some(Status::Cancelled)) => ("○", Style::new().fg(Color::DarkGray)),
     }
 }

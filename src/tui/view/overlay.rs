@@ -95,17 +95,22 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmQuit => {
-            let n = app.in_flight.len();
-            let lines = vec![
-                Line::from(format!("{n} request(s) still running. Quit anyway?")),
-                Line::styled(
-                    "They are saved as interrupted; R retries them next time.",
-                    dim(),
-                ),
-                Line::styled("y quits · n stays", dim()),
-            ];
-            let inner = frame_box(frame, centered(area, 62, 5), " quit ");
-            frame.render_widget(Paragraph::new(lines), inner);
+            // Our own words only (ids, times): nothing to sanitise.
+            let mut lines = vec![Line::from("Quit anyway? Quitting now:")];
+            lines.extend(
+                app.quit_losses()
+                    .into_iter()
+                    .map(|l| Line::from(format!("• {l}"))),
+            );
+            let store = app.keymap.hint(Context::Confirm, Action::StoreResult);
+            lines.push(Line::styled(
+                format!("y quits · n stays · {store} stores (after freeing space)"),
+                dim(),
+            ));
+            // Two rows per line leaves room for wrapping, plus the border.
+            let height = u16::try_from(lines.len() * 2 + 2).unwrap_or(u16::MAX);
+            let inner = frame_box(frame, centered(area, 72, height), " quit ");
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Overlay::ErrorDetail(id) => error_detail(frame, app, area, *id),
         Overlay::NodeInfo(id) => node_info(frame, app, area, *id),

@@ -86,6 +86,15 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Style::new().fg(Color::Yellow),
         ));
     }
+    // Stays while a paid picture is not on disk, whatever else is said.
+    let unstored = app.conv.unstored().len();
+    if unstored > 0 {
+        let store = app.keymap.hint(Context::Browse, Action::StoreResult);
+        left.push(Span::styled(
+            format!("{unstored} paid picture(s) not on disk ({store} stores)  "),
+            Style::new().fg(Color::Red),
+        ));
+    }
     if let Some(s) = &app.status {
         let style = match s.kind {
             StatusKind::Info => Style::new(),

@@ -310,3 +310,21 @@ fn a_comb_of_2000_branches_keeps_rows_narrow() {
     let (text, _) = screen(&app(c), 100, 30);
     assert!(text.contains("comb"), "{text}");
 }
+
+#[test]
+fn the_quit_question_says_which_paid_picture_would_be_lost() {
+    let (app, _) = crate::tui::fixtures::unstored();
+    let app = with(app, &[Action::Quit]);
+    let (text, _) = screen(&app, 100, 30);
+    for piece in [
+        "Quit anyway?",
+        "n8's paid picture is not on disk",
+        "until 2026-11-24 12:00 UTC",
+        "S stores",
+        "n8: the picture arrived",
+        "1 paid picture(s) not on disk (S stores)",
+    ] {
+        assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
+    }
+    snap("quit_unstored", &app);
+}
