@@ -35,7 +35,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let (conv, store) = convfile::read_only(&dir)?;
     let text = match args.format {
         Format::Html => html(&conv, &store)?,
-        Format::Markdown => markdown(&conv, &store, args.out.parent().unwrap_or(Path::new("."))),
+        Format::Markdown => markdown(&conv, &store, args.out.parent().unwrap_or(Path::new(".")))?,
     };
     // The error names the file already.
     durable::write_atomic(&args.out, text.as_bytes()).map_err(|e| {
@@ -61,9 +61,12 @@ fn esc(s: &str) -> String {
 }
 
 /// A data URL small enough to embed: the upload copy (≤ 1.5 MB) of each
-/// image, prepared now if the conversation has none yet.
-fn embedded(store: &ImageStore, image: &ImageRef) -> Result<String> {
-    let bytes = store.read(image.upload_blob())?;
+/// image, prepared now if the conversation has none yet. Read verified (a
+/// link, special file or changed file is refused, naming node and file).
+fn embedded(store: &ImageStore, id: NodeId, image: &ImageRef) -> Result<String> {
+    let bytes = store
+        .read(image.upload_blob())
+        .map_err(|e| eyre!("{id}: {e}"))?;
     let prepared = images::prepare_upload(&bytes)?;
     Ok(format!(
         "data:{};base64,{}",
@@ -143,7 +146,7 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
                     "<img alt=\"{id} {}x{}\" src=\"{}\">",
                     img.original.width,
                     img.original.height,
-                    embedded(store, img)?
+                    embedded(store, id, img)?
                 );
             }
             out.push_str("</div>");
@@ -160,7 +163,7 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
     Ok(out)
 }
 
-fn markdown(conv: &Conversation, store: &ImageStore, out_dir: &Path) -> String {
+fn markdown(conv: &Conversation, store: &ImageStore, out_dir: &Path) -> Result<String> {
     let mut out = format!("# {}\n\n", crate::sanitize::line(&conv.title));
     let out_dir = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_owned());
     for id in conv.preorder() {
@@ -183,13 +186,17 @@ fn markdown(conv: &Conversation, store: &ImageStore, out_dir: &Path) -> String {
             }
         }
         for img in n.images() {
-            let path = store.path(&img.original);
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
+            // Linked, not read: a regular file of the right length inside
+            // the folder (a planted link is refused, never resolved).
+            store
+                .check(&img.original)
+                .map_err(|e| eyre!("{id}: {e}"))?;
+            let path = PathBuf::from(crate::cli::image_path(store, &img.original));
             let shown = path
                 .strip_prefix(&out_dir)
                 .map_or_else(|_| path.clone(), Path::to_path_buf);
             let _ = writeln!(out, "{indent}  ![{id}]({})", shown.display());
         }
     }
-    out
+    Ok(out)
 }
