@@ -113,7 +113,8 @@ pub fn regular_size(dir: impl AsFd, name: &str) -> Result<u64, OpenError> {
 pub fn open_regular(dir: impl AsFd, name: &str) -> Result<File, OpenError> {
     let dir = dir.as_fd();
     regular_size(dir, name)?;
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let fd = match rustix::fs::openat(dir, name, flags, Mode::empty()) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::NOENT) => return Err(OpenError::Not(Found::Missing)),
@@ -144,11 +145,17 @@ pub fn write_note(dir: impl AsFd, name: &str, text: &str) -> io::Result<()> {
         }
         Err(OpenError::Io(e)) => return Err(e),
     };
-    let mut flags = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let mut flags =
+        OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     if fresh {
         flags |= OFlags::CREATE | OFlags::EXCL;
     }
-    let mut file = File::from(rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o600))?);
+    let mut file = File::from(rustix::fs::openat(
+        dir,
+        name,
+        flags,
+        Mode::from_raw_mode(0o600),
+    )?);
     let meta = file.metadata()?;
     if !meta.is_file() || meta.nlink() > 1 {
         // Swapped since the check, or hard-linked to a file elsewhere.

@@ -188,9 +188,7 @@ fn markdown(conv: &Conversation, store: &ImageStore, out_dir: &Path) -> Result<S
         for img in n.images() {
             // Linked, not read: a regular file of the right length inside
             // the folder (a planted link is refused, never resolved).
-            store
-                .check(&img.original)
-                .map_err(|e| eyre!("{id}: {e}"))?;
+            store.check(&img.original).map_err(|e| eyre!("{id}: {e}"))?;
             let path = PathBuf::from(crate::cli::image_path(store, &img.original));
             let shown = path
                 .strip_prefix(&out_dir)

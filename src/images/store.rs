@@ -124,10 +124,11 @@ impl ImageStore {
     }
 
     fn dir_fd(&self) -> Result<OwnedFd, ImageError> {
-        self.dir_fd_if_any()?.ok_or_else(|| ImageError::StoreNotAFolder {
-            path: self.dir.clone(),
-            what: Found::Missing.describe(),
-        })
+        self.dir_fd_if_any()?
+            .ok_or_else(|| ImageError::StoreNotAFolder {
+                path: self.dir.clone(),
+                what: Found::Missing.describe(),
+            })
     }
 
     /// Stores `bytes` (described by `info`) durably, unless a file with the
@@ -210,9 +211,11 @@ impl ImageStore {
         let Some(dir) = self.dir_fd_if_any()? else {
             return Err(ImageError::MissingBlob { path });
         };
-        let file = folder_fs::open_regular(&dir, &blob.file_name())
-            .map_err(|e| not_readable(e, &path))?;
-        let meta = file.metadata().map_err(|source| unreadable(source, &path))?;
+        let file =
+            folder_fs::open_regular(&dir, &blob.file_name()).map_err(|e| not_readable(e, &path))?;
+        let meta = file
+            .metadata()
+            .map_err(|source| unreadable(source, &path))?;
         check_len(meta.len(), blob, &path)?;
         Ok((file, meta))
     }

@@ -37,9 +37,9 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
+use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
 use crate::images::ImageStore;
-use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 
 /// A picture scaled to `cols`×`rows` cells: per cell the upper and lower
 /// pixel, row-major; for a pixel protocol also the picture itself.
@@ -575,7 +575,14 @@ mod tests {
             assert!(c.insert(format!("{s}.png"), 1, 1, t(1, 1)));
         }
         assert_eq!(c.len(), 2);
-        assert_eq!(c.get("a.png", 6, 3), ThumbState::Decoding, "the oldest went");
-        assert!(!c.insert("z.png".into(), 1, 1, Err("x".into())), "never wanted");
+        assert_eq!(
+            c.get("a.png", 6, 3),
+            ThumbState::Decoding,
+            "the oldest went"
+        );
+        assert!(
+            !c.insert("z.png".into(), 1, 1, Err("x".into())),
+            "never wanted"
+        );
     }
 }
