@@ -199,6 +199,14 @@ pub struct FileKey {
 }
 
 impl FileKey {
+    /// The key as a file name: `dev-ino-len-mtime.ns-ctime.ns`.
+    pub fn name(&self) -> String {
+        format!(
+            "{}-{}-{}-{}.{}-{}.{}",
+            self.dev, self.ino, self.len, self.mtime.0, self.mtime.1, self.ctime.0, self.ctime.1
+        )
+    }
+
     pub fn of(meta: &std::fs::Metadata) -> FileKey {
         FileKey {
             dev: meta.dev(),

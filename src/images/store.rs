@@ -57,6 +57,8 @@ pub struct VerifiedImage {
     /// Where it is, for showing (or handing to a viewer).
     pub path: PathBuf,
     pub len: u64,
+    /// The file's identity, for a caller's own record of verified files.
+    pub key: FileKey,
 }
 
 /// The `images/` folder of one conversation.
@@ -244,9 +246,23 @@ impl ImageStore {
     /// The blob's file, open at its start, once its bytes are known to hash
     /// to its name (streamed through the hash on first use, not held).
     pub fn open_verified(&self, blob: &Blob) -> Result<VerifiedImage, ImageError> {
+        self.open_verified_or_known(blob, |_| false)
+    }
+
+    /// [`Self::open_verified`], taking `known(key)` (a record the caller
+    /// keeps across runs, e.g. the thumbnail cache) as proof that this very
+    /// file, unchanged, was verified to hold `blob` before.
+    pub fn open_verified_or_known(
+        &self,
+        blob: &Blob,
+        known: impl FnOnce(&FileKey) -> bool,
+    ) -> Result<VerifiedImage, ImageError> {
         let (mut file, meta) = self.open_checked(blob)?;
         let path = self.path(blob);
         let key = FileKey::of(&meta);
+        if !verified(&key, &blob.sha256) && known(&key) {
+            remember(key, &blob.sha256);
+        }
         if !verified(&key, &blob.sha256) {
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 256 * 1024];
@@ -273,6 +289,7 @@ impl ImageStore {
             file,
             path,
             len: meta.len(),
+            key,
         })
     }
 

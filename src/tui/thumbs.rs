@@ -39,6 +39,7 @@ use ratatui::style::Color;
 pub use super::graphics::GraphicsBackend;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
+use crate::folder_fs::FileKey;
 use crate::images::ImageStore;
 
 /// A picture scaled to `cols`×`rows` cells: per cell the upper and lower
@@ -294,7 +295,26 @@ pub fn load(
     rows: u16,
     spec: &ThumbSpec,
 ) -> Result<Thumb, String> {
-    let image = store.open_verified(blob).map_err(|e| e.to_string())?;
+    // A file verified in an earlier run is known by its identity (device,
+    // inode, length, change times): a different or rewritten file has
+    // another, so it is hashed again.
+    let marker = |key: &FileKey| {
+        spec.cache_dir
+            .as_ref()
+            .map(|d| d.join(format!("v2-verified-{}", key.name())))
+    };
+    let image = store
+        .open_verified_or_known(blob, |key| {
+            marker(key)
+                .and_then(|m| std::fs::read_to_string(m).ok())
+                .is_some_and(|sha| sha == blob.sha256)
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(m) = marker(&image.key)
+        && !m.exists()
+    {
+        store_file(&m, blob.sha256.as_bytes());
+    }
     let size = small_size(cols, rows, spec);
     let cached = spec
         .cache_dir
@@ -316,13 +336,14 @@ pub fn load(
     let small = crate::images::shrink_open(image.file, &image.path, size.0, size.1)?;
     let png = encode_png(&small);
     if let Some(file) = &cached {
-        store_png(file, &png);
+        store_file(file, &png);
     }
     Ok(Thumb::from_small(small, Some(png), cols, rows, spec))
 }
 
-/// Best effort: a cache that cannot be written only costs a decode later.
-fn store_png(file: &Path, png: &[u8]) {
+/// Best effort: a cache that cannot be written only costs a decode (or a
+/// hash) later.
+fn store_file(file: &Path, png: &[u8]) {
     let Some(dir) = file.parent() else {
         return;
     };
