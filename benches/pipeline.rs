@@ -77,7 +77,6 @@ fn thumbnail(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = ImageStore::open(dir.path().join("images")).expect("store");
     let blob = store.keep_result(&support::result_4k_png()).expect("kept");
-    let path = store.path(&blob);
     let cache_dir = dir.path().join("thumbs");
     let spec = ThumbSpec {
         cache_dir: Some(cache_dir.clone()),
@@ -91,14 +90,14 @@ fn thumbnail(c: &mut Criterion) {
             || {
                 let _ = std::fs::remove_dir_all(&cache_dir);
             },
-            |()| thumbs::load(&path, &blob.sha256, cols, rows, &spec).expect("thumb"),
+            |()| thumbs::load(&store, &blob, cols, rows, &spec).expect("thumb"),
             BatchSize::PerIteration,
         );
     });
     // Another run of the app: the scaled copy comes from the disk cache.
-    thumbs::load(&path, &blob.sha256, cols, rows, &spec).expect("thumb");
+    thumbs::load(&store, &blob, cols, rows, &spec).expect("thumb");
     g.bench_function("half_block_60x20_disk_cache", |b| {
-        b.iter(|| thumbs::load(&path, &blob.sha256, cols, rows, &spec).expect("thumb"));
+        b.iter(|| thumbs::load(&store, &blob, cols, rows, &spec).expect("thumb"));
     });
     // The same run: the thumbnail is in memory.
     let mut cache = ThumbCache::default();
@@ -108,12 +107,12 @@ fn thumbnail(c: &mut Criterion) {
         rows,
     };
     cache.want(std::slice::from_ref(&want));
-    let thumb = thumbs::load(&path, &blob.sha256, cols, rows, &spec).expect("thumb");
-    cache.insert(blob.sha256.clone(), cols, rows, Ok(Arc::new(thumb)));
+    let thumb = thumbs::load(&store, &blob, cols, rows, &spec).expect("thumb");
+    cache.insert(blob.file_name(), cols, rows, Ok(Arc::new(thumb)));
     g.bench_function("half_block_60x20_memory_cache", |b| {
         b.iter(|| {
             let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
-            if let thumbs::ThumbState::Ready(t) = cache.get(&blob.sha256, cols, rows) {
+            if let thumbs::ThumbState::Ready(t) = cache.get(&blob.file_name(), cols, rows) {
                 t.render(0, ratatui::layout::Rect::new(0, 0, cols, rows), &mut buf);
             }
             buf
@@ -187,10 +186,10 @@ fn big_conversation(c: &mut Criterion) {
     let wants = term.show(&app).expect("drawn");
     let spec = ThumbSpec::default();
     for w in app.thumbs.want(&wants) {
-        let path = dir.join("images").join(w.blob.file_name());
-        let t = thumbs::load(&path, &w.blob.sha256, w.cols, w.rows, &spec).expect("thumb");
+        let store = ImageStore::at(dir.join("images"));
+        let t = thumbs::load(&store, &w.blob, w.cols, w.rows, &spec).expect("thumb");
         app.thumbs
-            .insert(w.blob.sha256.clone(), w.cols, w.rows, Ok(Arc::new(t)));
+            .insert(w.blob.file_name(), w.cols, w.rows, Ok(Arc::new(t)));
     }
     g.bench_function("frame_200x60", |b| {
         b.iter(|| term.show(black_box(&app)).expect("drawn"));

@@ -33,6 +33,7 @@ fn write_atomic_via(
     Staged::write_via(parent_dir(path), bytes, write)
         .map_err(|e| named(e, "cannot write", path))?
         .commit(path)
+        .map(drop)
 }
 
 /// Bytes written and synced to a temporary file in a folder but not yet
@@ -57,6 +58,7 @@ impl Staged {
     ) -> io::Result<Staged> {
         let mut tmp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
+            .permissions(shared_by_umask())
             .tempfile_in(dir)?;
         write(tmp.as_file_mut(), bytes)?;
         tmp.as_file().sync_all()?;
@@ -64,21 +66,39 @@ impl Staged {
         Ok(Staged { tmp })
     }
 
-    /// Renames it over `path` (in the same folder) and syncs the folder.
-    /// The new file keeps the old one's permissions when there was one.
-    pub fn commit(self, path: &Path) -> io::Result<()> {
-        if let Ok(meta) = fs::metadata(path) {
-            // Best effort: a file the user made group-readable stays so.
+    /// Renames it over `path` (in the same folder) and syncs the folder;
+    /// returns the file, now named `path`. The new file keeps the old one's
+    /// permissions when that was a regular file (a link there is replaced,
+    /// never followed).
+    pub fn commit(self, path: &Path) -> io::Result<File> {
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && meta.is_file()
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Best effort: a file the user made private or shared stays so
+            // (read and write bits only: nothing executable or set-id).
             let file = self.tmp.as_file();
+            let mode = meta.permissions().mode() & 0o666;
             let _ = file
-                .set_permissions(meta.permissions())
+                .set_permissions(fs::Permissions::from_mode(mode))
                 .and_then(|()| file.sync_all());
         }
-        self.tmp
+        let file = self
+            .tmp
             .persist(path)
             .map_err(|e| named(e.error, "cannot replace", path))?;
-        sync_dir(parent_dir(path)).map_err(|e| named(e, "cannot sync the folder of", path))
+        sync_dir(parent_dir(path)).map_err(|e| named(e, "cannot sync the folder of", path))?;
+        Ok(file)
     }
+}
+
+/// Read-write for everyone as far as the umask allows, as any program
+/// creates files (tempfile's own default is 0600, which would leave a
+/// copied folder or an export unreadable to the people it is shared with).
+fn shared_by_umask() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    // The mode is given to open(2), which applies the umask.
+    fs::Permissions::from_mode(0o666)
 }
 
 /// Removes the `.tmp-*` files a crash left in `dir` (not in sub-folders);

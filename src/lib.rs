@@ -12,6 +12,7 @@ pub mod core;
 pub mod durable;
 pub mod engine;
 pub mod fake;
+pub mod folder_fs;
 /// Entry points shared by cargo-fuzz targets and the stable harness.
 pub mod fuzzing;
 pub mod gateway;

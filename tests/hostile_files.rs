@@ -833,3 +833,631 @@ fn an_endless_reference_download_is_cut_at_the_cap() {
     );
     assert_eq!(fs::read_dir(store.dir()).unwrap().count(), 0);
 }
+
+// ----- the folder as untrusted input: links, FIFOs, devices, lies -----------
+//
+// Everything inside a received conversation folder is the sender's: the
+// lock note, `images/` and every file in it. Nothing there may be followed
+// out of the folder, block pixloom, or pass for an image it is not.
+
+/// A file of the user's, outside any conversation: what a planted link
+/// points at. Returns its path and bytes.
+fn private_file(home: &Path, len: usize) -> (PathBuf, Vec<u8>) {
+    let bytes: Vec<u8> = (0..len).map(|i| b"SECRET-private-key-"[i % 19]).collect();
+    let path = home.join("private.key");
+    fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
+/// Runs `f` on another thread and returns its result, failing the test if
+/// it has not finished within `secs` (a FIFO would block it forever).
+fn bounded<T: Send + 'static>(what: &str, secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what} blocked"))
+}
+
+/// The real binary on `args`, bounded in time: killed (and the test
+/// failed) if it does not finish.
+fn pixloom_bounded(home: &Path, args: &[&str]) -> std::process::Output {
+    let child = common::bin()
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("pixloom {args:?} blocked");
+        }
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A `.lock` that is a link to the user's file: opening the folder (the
+/// app and `send` do this) used to truncate the target and write a pid
+/// into it. Now the link itself is replaced and the target untouched.
+#[test]
+fn a_linked_lock_file_is_replaced_and_its_target_untouched() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let (victim, bytes) = private_file(home.path(), 100);
+    let lock = dir.join(".lock");
+    let _ = fs::remove_file(&lock);
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let (folder, _) = ConvFolder::open(&dir).unwrap();
+    assert_eq!(
+        fs::read(&victim).unwrap(),
+        bytes,
+        "written through the link"
+    );
+    let meta = fs::symlink_metadata(&lock).unwrap();
+    assert!(meta.is_file(), "the link was not replaced");
+    assert_eq!(
+        fs::read_to_string(&lock).unwrap(),
+        std::process::id().to_string()
+    );
+    // And the pid is what a second opener reports.
+    let e = ConvFolder::open(&dir).unwrap_err();
+    assert!(
+        matches!(e, ConvFileError::Locked { holder: Some(p), .. } if p == std::process::id()),
+        "{e:?}"
+    );
+    drop(folder);
+    assert_eq!(fs::read(&victim).unwrap(), bytes);
+}
+
+/// A `.lock` that is a FIFO hung `show` and `export` forever. Now `open`,
+/// `read_only` and both commands return at once; open replaces the FIFO.
+#[test]
+fn a_fifo_lock_file_blocks_nothing() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let lock = dir.join(".lock");
+    let _ = fs::remove_file(&lock);
+    mkfifo(&lock);
+    let d = dir.clone();
+    bounded("read_only on a FIFO .lock", 30, move || {
+        read_only(&d).unwrap()
+    });
+    let dir_s = dir.to_str().unwrap().to_owned();
+    let out = pixloom_bounded(home.path(), &["show", &dir_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for format in ["html", "markdown"] {
+        let target = home.path().join(format!("out.{format}"));
+        let out = pixloom_bounded(
+            home.path(),
+            &[
+                "export",
+                &dir_s,
+                "--format",
+                format,
+                "--out",
+                target.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let d = dir.clone();
+    bounded("ConvFolder::open on a FIFO .lock", 30, move || {
+        ConvFolder::open(&d).map(|_| ()).unwrap();
+    });
+    assert!(fs::symlink_metadata(&lock).unwrap().is_file());
+}
+
+/// Deleting `.lock` while a process holds the folder used to let a second
+/// `send` in (both billed, the first turn saved as interrupted). The lock
+/// is on the folder itself now.
+#[test]
+fn deleting_the_lock_file_does_not_let_a_second_process_in() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let (first, _) = ConvFolder::open(&dir).unwrap();
+    fs::remove_file(dir.join(".lock")).unwrap();
+    let e = ConvFolder::open(&dir).unwrap_err();
+    assert!(matches!(e, ConvFileError::Locked { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("open in another pixloom process"),
+        "{e}"
+    );
+    // A `.lock` put back by hand (a regular file) changes nothing either.
+    fs::write(dir.join(".lock"), b"1").unwrap();
+    assert!(matches!(
+        ConvFolder::open(&dir).unwrap_err(),
+        ConvFileError::Locked { .. }
+    ));
+    drop(first);
+    ConvFolder::open(&dir).unwrap();
+}
+
+/// The first result image of the sample folder and its bytes.
+fn first_result(dir: &Path) -> (pixloom::core::tree::Blob, pixloom::core::tree::NodeId) {
+    let (conv, _) = read_only(dir).unwrap();
+    conv.preorder()
+        .into_iter()
+        .filter_map(|id| conv.nodes.get(&id))
+        .find_map(|n| {
+            n.images()
+                .next()
+                .filter(|i| matches!(i.origin, ImageOrigin::Result))
+                .map(|i| (i.original.clone(), n.id))
+        })
+        .unwrap()
+}
+
+/// The ways an image file can lie, each put in place of a stored image.
+#[derive(Debug, Clone, Copy)]
+enum Planted {
+    /// A link to a private file of exactly the blob's length.
+    LinkToPrivate,
+    /// A link to /dev/zero (endless).
+    LinkToDevice,
+    Fifo,
+    /// A regular file of the right length whose bytes are not the image.
+    WrongBytes,
+}
+
+const PLANTED: [Planted; 4] = [
+    Planted::LinkToPrivate,
+    Planted::LinkToDevice,
+    Planted::Fifo,
+    Planted::WrongBytes,
+];
+
+impl Planted {
+    /// Replaces `file` (of `len` bytes); returns the private bytes that
+    /// must never be read, if any.
+    fn plant(self, home: &Path, file: &Path, len: usize) -> Option<Vec<u8>> {
+        fs::remove_file(file).unwrap();
+        match self {
+            Planted::LinkToPrivate => {
+                let (private, bytes) = private_file(home, len);
+                std::os::unix::fs::symlink(&private, file).unwrap();
+                Some(bytes)
+            }
+            Planted::LinkToDevice => {
+                std::os::unix::fs::symlink("/dev/zero", file).unwrap();
+                None
+            }
+            Planted::Fifo => {
+                mkfifo(file);
+                None
+            }
+            Planted::WrongBytes => {
+                let (_, bytes) = private_file(home, len);
+                fs::write(file, &bytes).unwrap();
+                Some(bytes)
+            }
+        }
+    }
+
+    /// What the error must say.
+    fn says(self) -> &'static str {
+        match self {
+            Planted::LinkToPrivate | Planted::LinkToDevice => "a symbolic link",
+            Planted::Fifo => "a named pipe",
+            Planted::WrongBytes => "does not hold the picture its name says",
+        }
+    }
+}
+
+/// Each planted image: the folder still opens and names it; the store
+/// refuses to read it (in bounded time and memory); `show` does not print
+/// where a link points; `export` in both formats refuses, naming node and
+/// file, and never embeds the private bytes; the thumbnail is refused.
+#[test]
+fn planted_images_are_never_followed_read_or_shown() {
+    let _serial = one_at_a_time();
+    for planted in PLANTED {
+        let home = tempfile::tempdir().unwrap();
+        let (dir, _) = sample_folder(home.path());
+        let (blob, node) = first_result(&dir);
+        let file = dir.join("images").join(blob.file_name());
+        let private = planted.plant(home.path(), &file, blob.bytes as usize);
+        let context = format!("{planted:?}");
+
+        let d = dir.clone();
+        let (folder, loaded) = bounded("ConvFolder::open", 30, move || {
+            ConvFolder::open(&d).unwrap()
+        });
+        let listed = loaded
+            .missing_images
+            .iter()
+            .find(|m| m.contains(&blob.file_name()));
+        match planted {
+            // Only the hash tells; that is checked at first use, not on open.
+            Planted::WrongBytes => assert!(listed.is_none(), "{context}: {listed:?}"),
+            _ => {
+                let listed = listed.unwrap_or_else(|| panic!("{context}: not listed"));
+                assert!(listed.contains(&node.to_string()), "{context}: {listed}");
+                assert!(listed.contains(planted.says()), "{context}: {listed}");
+            }
+        }
+        let store = folder.store.clone();
+        let b = blob.clone();
+        let (read, peak) = bounded("ImageStore::read", 30, move || {
+            counting::peak_during(|| store.read(&b))
+        });
+        let e = read.unwrap_err().to_string();
+        assert!(
+            e.contains(&blob.file_name()) && e.contains(planted.says()),
+            "{context}: {e}"
+        );
+        assert!(
+            peak < 2 * blob.bytes as usize + MIB,
+            "{context}: {peak} bytes"
+        );
+        // The thumbnail the app draws.
+        let spec = pixloom::tui::graphics::ThumbSpec {
+            cache_dir: Some(home.path().join("thumbs")),
+            ..Default::default()
+        };
+        let store = folder.store.clone();
+        let b = blob.clone();
+        let thumb = bounded("thumbs::load", 30, move || {
+            pixloom::tui::thumbs::load(&store, &b, 8, 4, &spec)
+        });
+        let e = thumb.unwrap_err();
+        assert!(
+            e.contains(&blob.file_name()) && e.contains(planted.says()),
+            "{context}: {e}"
+        );
+        assert!(
+            !home.path().join("thumbs").exists(),
+            "{context}: a thumbnail was cached"
+        );
+        drop(folder);
+
+        let dir_s = dir.to_str().unwrap().to_owned();
+        let out = pixloom_bounded(home.path(), &["show", &dir_s, "--json"]);
+        assert!(
+            out.status.success(),
+            "{context}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains("private.key"), "{context}: {stdout}");
+        assert!(!stdout.contains("/dev/zero"), "{context}: {stdout}");
+        for format in ["html", "markdown"] {
+            let target = home.path().join(format!("out.{format}"));
+            let out = pixloom_bounded(
+                home.path(),
+                &[
+                    "export",
+                    &dir_s,
+                    "--format",
+                    format,
+                    "--out",
+                    target.to_str().unwrap(),
+                ],
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let must_refuse = format == "html" || !matches!(planted, Planted::WrongBytes);
+            if must_refuse {
+                assert!(!out.status.success(), "{context} {format}: exported");
+                assert!(
+                    stderr.contains(&blob.file_name()) && stderr.contains(&node.to_string()),
+                    "{context} {format}: {stderr}"
+                );
+                assert!(!target.exists(), "{context} {format}: written");
+            }
+            if let (Ok(text), Some(private)) = (fs::read(&target), &private) {
+                let b64 = base64_of(private);
+                assert!(
+                    !String::from_utf8_lossy(&text).contains(&b64[..64]),
+                    "{context} {format}: private bytes exported"
+                );
+            }
+        }
+    }
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A blob claiming 1 GB over a sparse 1 GB file: refused from its size,
+/// in bounded memory, by the store and the thumbnail.
+#[test]
+fn an_image_claiming_a_gigabyte_is_refused_without_reading_it() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let (blob, _) = first_result(&dir);
+    let huge = pixloom::core::tree::Blob {
+        bytes: 1 << 30,
+        ..blob.clone()
+    };
+    let file = dir.join("images").join(blob.file_name());
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(huge.bytes)
+        .unwrap();
+    let store = ImageStore::at(dir.join("images"));
+    let (read, peak) = counting::peak_during(|| store.read(&huge));
+    let e = read.unwrap_err().to_string();
+    assert!(
+        e.contains(&blob.file_name()) && e.contains("more than any image"),
+        "{e}"
+    );
+    assert!(peak < MIB, "{peak} bytes");
+    assert!(!store.contains(&huge));
+    let e = pixloom::tui::thumbs::load(&store, &huge, 8, 4, &Default::default()).unwrap_err();
+    assert!(e.contains("more than any image"), "{e}");
+}
+
+/// `images/` as a link: results would land in, and stray temporary files
+/// be deleted from, the link's target. Every entry point refuses it, and
+/// nothing in the target is written or removed.
+#[test]
+fn a_linked_images_folder_is_refused_and_its_target_untouched() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let (blob, _) = first_result(&dir);
+    let elsewhere = home.path().join("elsewhere");
+    fs::rename(dir.join("images"), &elsewhere).unwrap();
+    fs::write(elsewhere.join(".tmp-users-own"), b"keep me").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("images")).unwrap();
+    let listing = |d: &Path| {
+        let mut v: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing(&elsewhere);
+    let e = ConvFolder::open(&dir).unwrap_err().to_string();
+    assert!(
+        e.contains("images") && e.contains("symbolic link") && e.contains("Replace it"),
+        "{e}"
+    );
+    let e = read_only(&dir).unwrap_err().to_string();
+    assert!(e.contains("symbolic link"), "{e}");
+    let e = ImageStore::open(dir.join("images"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("symbolic link"), "{e}");
+    let store = ImageStore::at(dir.join("images"));
+    let png = png(7);
+    let e = import_bytes(&png, ImageOrigin::Result, &store)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("symbolic link"), "{e}");
+    assert!(
+        store
+            .read(&blob)
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link")
+    );
+    let dir_s = dir.to_str().unwrap().to_owned();
+    let out = pixloom_bounded(home.path(), &["show", &dir_s]);
+    assert!(!out.status.success());
+    let target = home.path().join("out.html");
+    let out = pixloom_bounded(
+        home.path(),
+        &[
+            "export",
+            &dir_s,
+            "--format",
+            "html",
+            "--out",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(listing(&elsewhere), before, "the link's target changed");
+    assert_eq!(
+        fs::read(elsewhere.join(".tmp-users-own")).unwrap(),
+        b"keep me"
+    );
+}
+
+/// `conversation.json` as a link to a file elsewhere is not followed.
+#[test]
+fn a_linked_conversation_file_is_refused() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, bytes) = sample_folder(home.path());
+    let elsewhere = home.path().join("real.json");
+    fs::write(&elsewhere, &bytes).unwrap();
+    fs::remove_file(dir.join("conversation.json")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("conversation.json")).unwrap();
+    for e in [
+        ConvFolder::open(&dir).unwrap_err(),
+        read_only(&dir).unwrap_err(),
+        ConvFolder::open_or_create(&dir, datetime!(2026-11-23 12:00 UTC)).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+    }
+    assert_eq!(fs::read(&elsewhere).unwrap(), bytes);
+}
+
+/// A received folder whose image file claims the hash of one of the
+/// user's own images (with other bytes) neither shows the user's cached
+/// thumbnail nor replaces it, in either order.
+#[test]
+fn a_received_image_claiming_anothers_hash_never_touches_its_thumbnail() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let spec = pixloom::tui::graphics::ThumbSpec {
+        cache_dir: Some(home.path().join("thumbs")),
+        ..Default::default()
+    };
+    let own = ImageStore::open(home.path().join("own.pixloom/images")).unwrap();
+    let mine = png(1);
+    let blob = own.put(&mine, &inspect(&mine).unwrap()).unwrap();
+    // The received folder: another picture of the same length under the name.
+    let received = ImageStore::open(home.path().join("received.pixloom/images")).unwrap();
+    let mut theirs = Vec::new();
+    image::RgbImage::from_pixel(24, 16, image::Rgb([255, 0, 255]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut theirs),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(theirs.len() < mine.len());
+    theirs.resize(mine.len(), 0); // bytes after the end: still a PNG
+    fs::write(received.dir().join(blob.file_name()), &theirs).unwrap();
+    let load = |store: &ImageStore| pixloom::tui::thumbs::load(store, &blob, 8, 4, &spec);
+
+    // Received first: refused, nothing cached; then the user's own is right.
+    let e = load(&received).unwrap_err();
+    assert!(e.contains("does not hold the picture"), "{e}");
+    assert!(!home.path().join("thumbs").exists());
+    // Made without any cache: what the user's own image looks like.
+    let expected = pixloom::tui::thumbs::load(&own, &blob, 8, 4, &Default::default()).unwrap();
+    assert_ne!(expected.cells[0].0, [255, 0, 255]);
+    assert_eq!(load(&own).unwrap().cells, expected.cells);
+    // Cached now: the received file still does not get it.
+    let cached: Vec<_> = fs::read_dir(home.path().join("thumbs"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".png")
+        })
+        .collect();
+    assert_eq!(cached.len(), 1);
+    let e = load(&received).unwrap_err();
+    assert!(e.contains("does not hold the picture"), "{e}");
+    assert_eq!(load(&own).unwrap().cells, expected.cells);
+}
+
+/// Files are created with the user's umask (tempfile's 0600 made a
+/// copied folder or an export unreadable to whoever it was shared with).
+#[test]
+fn files_are_written_with_the_users_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = one_at_a_time();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let home = tempfile::tempdir().unwrap();
+    for (umask, expected) in [(0o022, 0o644), (0o077, 0o600)] {
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(umask));
+        let dir = home.path().join(format!("u{umask:o}.pixloom"));
+        let made = std::panic::catch_unwind(|| {
+            let (folder, _) =
+                ConvFolder::create(&dir, "u", datetime!(2026-11-23 12:00 UTC)).unwrap();
+            let png = png(3);
+            let blob = folder.store.put(&png, &inspect(&png).unwrap()).unwrap();
+            (folder.file(), folder.store.path(&blob))
+        });
+        rustix::process::umask(old);
+        let (json, image) = made.unwrap();
+        assert_eq!(mode(&json), expected, "conversation.json, umask {umask:o}");
+        assert_eq!(mode(&image), expected, "image, umask {umask:o}");
+    }
+}
+
+/// A turn that would send a planted image (a link to a private file of
+/// the right length, or other bytes under the name) through the engine to
+/// the fake gateway: refused before anything is sent, naming the file; the
+/// private bytes are in no request.
+#[test]
+fn a_planted_image_is_never_uploaded() {
+    use pixloom::core::history::ImageBudget;
+    use pixloom::engine::{Engine, TurnResult};
+    use pixloom::fake::{FakeConfig, FakeGateway};
+    let _serial = one_at_a_time();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for planted in [Planted::LinkToPrivate, Planted::WrongBytes, Planted::Fifo] {
+        let home = tempfile::tempdir().unwrap();
+        let (dir, _) = sample_folder(home.path());
+        let (blob, _) = first_result(&dir);
+        let file = dir.join("images").join(blob.file_name());
+        let private = planted.plant(home.path(), &file, blob.bytes as usize);
+        let (folder, loaded) = ConvFolder::open(&dir).unwrap();
+        let mut conv = loaded.conv;
+        let params = RequestParams {
+            endpoint: Endpoint::Chat,
+            model: "gpt-image-2-vip".into(),
+            size: SizeSpec::Auto,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let user = conv.selected.unwrap();
+        let pending = conv.add_pending(user, &params, 1, now).unwrap()[0];
+        folder.save(&conv).unwrap();
+        let (gw, report) = rt.block_on(async {
+            let gw = FakeGateway::start(FakeConfig {
+                api_key: Some(common::key()),
+                ..FakeConfig::default()
+            })
+            .await
+            .unwrap();
+            let client =
+                Client::new(Settings::new(gw.base_url(), ApiKey::new(common::key()).unwrap())).unwrap();
+            let engine = Engine::new(client, ImageBudget { max_images: 4 });
+            let req = engine.plan(&conv, pending).unwrap();
+            let report = engine.run(folder.store.clone(), req).await;
+            (gw, report)
+        });
+        let context = format!("{planted:?}");
+        assert_eq!(report.node, pending);
+        let TurnResult::Failed { error } = &report.result else {
+            panic!("{context}: sent: {:?}", report.result);
+        };
+        assert!(
+            error.message.contains(&blob.file_name()) && error.message.contains(planted.says()),
+            "{context}: {}",
+            error.message
+        );
+        assert_eq!(gw.billed(), 0, "{context}");
+        let requests = gw.requests();
+        assert!(
+            requests.is_empty(),
+            "{context}: {} requests",
+            requests.len()
+        );
+        if let Some(private) = private {
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&private));
+            let recorded = serde_json::to_string(&requests).unwrap();
+            assert!(!recorded.contains(&sha), "{context}");
+        }
+    }
+}

@@ -193,9 +193,12 @@ fn esc(s: &str) -> String {
 }
 
 /// A data URL small enough to embed: the upload copy (≤ 1.5 MB) of each
-/// image, prepared now if the conversation has none yet.
-fn embedded(store: &ImageStore, image: &ImageRef) -> Result<String> {
-    let bytes = store.read(image.upload_blob())?;
+/// image, prepared now if the conversation has none yet. Read verified (a
+/// link, special file or changed file is refused, naming node and file).
+fn embedded(store: &ImageStore, id: NodeId, image: &ImageRef) -> Result<String> {
+    let bytes = store
+        .read(image.upload_blob())
+        .map_err(|e| eyre!("{id}: {e}"))?;
     let prepared = images::prepare_upload(&bytes)?;
     Ok(format!(
         "data:{};base64,{}",
@@ -298,7 +301,7 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
                 "<img alt=\"{id} {}x{}\" src=\"{}\">",
                 img.original.width,
                 img.original.height,
-                embedded(store, img)?
+                embedded(store, id, img)?
             );
         }
         out.push_str("</div>");
@@ -385,7 +388,8 @@ fn markdown(conv: &Conversation, store: &ImageStore, target: &Target) -> Result<
                 Some(made) => made,
                 None => images.insert(target.images_folder()?),
             };
-            let name = copy_image(store, &img.original, folder, &mut copied)?;
+            let name = copy_image(store, &img.original, folder, &mut copied)
+                .map_err(|e| eyre!("{id}: {e}"))?;
             let _ = writeln!(out, "{indent}  ![{id}]({link}/{})", percent_encode(&name));
         }
     }

@@ -260,13 +260,19 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
 }
 
 /// A stored image's path as printed for scripts: absolute, so it works
-/// from any directory.
+/// from any directory. The folder is resolved (the user may have named it
+/// through a link); the image's own name is not, so a link planted in
+/// `images/` never prints where it points.
 pub(crate) fn image_path(
     store: &crate::images::ImageStore,
     blob: &crate::core::tree::Blob,
 ) -> String {
     let p = store.path(blob);
-    std::fs::canonicalize(&p).unwrap_or(p).display().to_string()
+    let dir = std::fs::canonicalize(store.dir()).unwrap_or_else(|_| store.dir().to_path_buf());
+    p.file_name()
+        .map_or(p.clone(), |name| dir.join(name))
+        .display()
+        .to_string()
 }
 
 /// Config in force plus, under `--demo`, the fake gateway it points at.

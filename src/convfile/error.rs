@@ -19,6 +19,10 @@ pub enum ConvFileError {
     FolderNotEmpty { dir: PathBuf },
     #[error("{} is open in another pixloom process{}; close it first.", dir.display(), holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Locked { dir: PathBuf, holder: Option<u32> },
+    /// `images/` is a link or not a folder: nothing is read or written
+    /// through it.
+    #[error("{} is {what}, not a folder; pixloom keeps a conversation's images in a real folder inside it and does not follow links there, so nothing was read or written through it. Replace it with a real folder (a copy of what it points to), or open another conversation.", path.display())]
+    ImagesNotAFolder { path: PathBuf, what: &'static str },
     #[error("saved conversation {} is empty; it was not changed. Restore it from a backup, or open another conversation.", path.display())]
     Empty { path: PathBuf },
     #[error("saved conversation {} is damaged at line {line}, column {column} ({detail}); it was not changed. Restore it from a backup, or open another conversation.", path.display())]

@@ -3,17 +3,22 @@
 //! content-addressed [`ImageStore`]). Nothing inside refers to an absolute
 //! path, so a folder copied or moved elsewhere opens as it was.
 //!
-//! A folder is used by one process at a time (an advisory lock on
-//! `.lock`). A saved file that cannot be read — damaged, cut short, from a
-//! newer pixloom, inconsistent — is refused and never written over.
-//! See `docs/file-format.md`.
+//! A folder is used by one process at a time (an advisory lock on the
+//! folder itself; `.lock` only holds the holder's pid for the message). A
+//! saved file that cannot be read — damaged, cut short, from a newer
+//! pixloom, inconsistent — is refused and never written over.
+//!
+//! Everything inside the folder may come from someone else: links inside
+//! it are never followed, special files never opened (see
+//! [`crate::folder_fs`]); the folder the user names may be a link.
+//! See `docs/file-format.md` and `docs/security.md`.
 
 mod error;
 mod format;
 
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
@@ -23,7 +28,8 @@ pub use format::{FORMAT, from_json, to_json};
 
 use crate::core::tree::{Conversation, NodeId};
 use crate::durable;
-use crate::images::ImageStore;
+use crate::folder_fs::{self, Found, OpenError};
+use crate::images::{ImageError, ImageStore};
 use crate::provenance::Provenance;
 
 /// The folder name's extension.
@@ -32,7 +38,8 @@ pub const EXTENSION: &str = "pixloom";
 pub const CONVERSATION_FILE: &str = "conversation.json";
 /// The image store's folder inside the folder.
 pub const IMAGES_DIR: &str = "images";
-/// The lock file inside the folder.
+/// The note inside the folder saying which process holds it (its pid).
+/// The lock itself is on the folder, so deleting this changes nothing.
 pub const LOCK_FILE: &str = ".lock";
 /// The largest `conversation.json` read or written: far above any real
 /// one (a 1000-turn conversation is about 1 MB), and a bound on the
@@ -70,7 +77,8 @@ pub fn conversation_dir(arg: impl AsRef<Path>) -> PathBuf {
 pub struct ConvFolder {
     pub dir: PathBuf,
     pub store: ImageStore,
-    /// Holds the advisory lock; closing it releases the lock.
+    /// The folder itself, open and exclusively locked (`flock`); closing
+    /// it releases the lock.
     #[allow(dead_code)]
     lock: File,
 }
@@ -84,9 +92,10 @@ pub struct Loaded {
     pub interrupted: Vec<NodeId>,
     /// Temporary files left by a crash, removed.
     pub removed_temps: usize,
-    /// Images the tree uses whose files are missing or damaged, as
-    /// `images/<file> (n3)`, for the UI to warn about. The conversation
-    /// still opens.
+    /// Images the tree uses whose files are missing, damaged, links or
+    /// special files, as `images/<file> (n3: why)`, for the UI to warn
+    /// about. The conversation still opens. (Contents are checked against
+    /// their names later, when first used.)
     pub missing_images: Vec<String>,
 }
 
@@ -99,8 +108,9 @@ impl ConvFolder {
         // Checked before locking, so a stray folder does not get a `.lock`.
         let file = conversation_file(&dir)?;
         let lock = take_lock(&dir)?;
+        check_images_dir(&dir)?;
         let removed_temps = remove_temps(&dir)?;
-        let bytes = read_capped(&file)?;
+        let bytes = read_capped(&dir)?;
         let mut conv = from_json(&bytes, &file)?;
         Provenance::installation().drop_foreign_remotes(&mut conv);
         let store = ImageStore::open(dir.join(IMAGES_DIR))
@@ -133,6 +143,7 @@ impl ConvFolder {
         let lock = take_lock(&dir)?;
         // Another process may have created it between the check and the lock.
         check_creatable(&dir)?;
+        check_images_dir(&dir)?;
         remove_temps(&dir)?;
         let images = dir.join(IMAGES_DIR);
         let store =
@@ -150,7 +161,8 @@ impl ConvFolder {
         now: OffsetDateTime,
     ) -> Result<(ConvFolder, Loaded), ConvFileError> {
         let dir = dir.as_ref();
-        if dir.join(CONVERSATION_FILE).exists() {
+        // Not `exists()`: that follows a link (a link is refused by `open`).
+        if fs::symlink_metadata(dir.join(CONVERSATION_FILE)).is_ok() {
             return Self::open(dir);
         }
         let title = dir
@@ -182,7 +194,9 @@ impl ConvFolder {
             .map_err(|source| ConvFileError::Save { path, source })
     }
 
-    /// Image files the tree uses that are not in the store (each once).
+    /// Image files the tree uses that are not in the store as regular files
+    /// of the right length (each once), with why. Nothing is followed or
+    /// hashed: this runs on every open.
     pub fn missing_images(&self, conv: &Conversation) -> Vec<String> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
@@ -190,8 +204,10 @@ impl ConvFolder {
             for image in node.images() {
                 for blob in std::iter::once(&image.original).chain(image.upload.as_ref()) {
                     let name = blob.file_name();
-                    if !self.store.contains(blob) && seen.insert(name.clone()) {
-                        out.push(format!("{IMAGES_DIR}/{name} ({})", node.id));
+                    if let Err(e) = self.store.check(blob)
+                        && seen.insert(name.clone())
+                    {
+                        out.push(format!("{IMAGES_DIR}/{name} ({}: {})", node.id, why(&e)));
                     }
                 }
             }
@@ -227,30 +243,46 @@ fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFile
     Ok(json)
 }
 
-/// Reads `conversation.json`, refusing anything but a regular file of at
-/// most [`MAX_CONVERSATION_BYTES`] before reading it (a pipe would block, a huge
-/// file would take the memory).
-fn read_capped(file: &Path) -> Result<Vec<u8>, ConvFileError> {
-    let read_err = |source| io_err("read", file, source);
-    let meta = fs::metadata(file).map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(ConvFileError::NotPixloom {
-            path: file.to_path_buf(),
-            why: "it is not a regular file".into(),
-        });
-    }
+/// Reads `dir/conversation.json`, refusing anything but a regular file
+/// of at most [`MAX_CONVERSATION_BYTES`] before reading it: a link is not
+/// followed, a pipe would block, a huge file would take the memory.
+fn read_capped(dir: &Path) -> Result<Vec<u8>, ConvFileError> {
+    let file = dir.join(CONVERSATION_FILE);
+    let read_err = |source| io_err("read", &file, source);
+    let not_pixloom = |why: &str| ConvFileError::NotPixloom {
+        path: file.clone(),
+        why: why.into(),
+    };
+    let folder = folder_fs::open_dir(dir, true).map_err(|e| folder_error(e, dir))?;
+    let opened = match folder_fs::open_regular(&folder, CONVERSATION_FILE) {
+        Ok(f) => f,
+        Err(OpenError::Not(Found::Missing)) => {
+            return Err(ConvFileError::NoConversationFile {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Err(OpenError::Not(Found::Link)) => {
+            return Err(not_pixloom(
+                "it is a symbolic link, which pixloom does not follow inside a conversation folder: replace it with a copy of the file it points to",
+            ));
+        }
+        Err(OpenError::Not(_)) => return Err(not_pixloom("it is not a regular file")),
+        Err(OpenError::Io(e)) => return Err(read_err(e)),
+    };
+    let len = opened.metadata().map_err(read_err)?.len();
     let too_large = |size| ConvFileError::TooLarge {
-        path: file.to_path_buf(),
+        path: file.clone(),
         size,
         cap: MAX_CONVERSATION_BYTES,
     };
-    if meta.len() > MAX_CONVERSATION_BYTES {
-        return Err(too_large(meta.len()));
+    if len > MAX_CONVERSATION_BYTES {
+        return Err(too_large(len));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     // `take`: the file may have grown since it was measured.
-    File::open(file)
-        .and_then(|f| f.take(MAX_CONVERSATION_BYTES + 1).read_to_end(&mut bytes))
+    opened
+        .take(MAX_CONVERSATION_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(read_err)?;
     if bytes.len() as u64 > MAX_CONVERSATION_BYTES {
         return Err(too_large(bytes.len() as u64));
@@ -258,10 +290,53 @@ fn read_capped(file: &Path) -> Result<Vec<u8>, ConvFileError> {
     Ok(bytes)
 }
 
+/// `images/` must be a real folder (or not there yet): a link would make
+/// results land in, and stray temporary files be deleted from, elsewhere.
+fn check_images_dir(dir: &Path) -> Result<(), ConvFileError> {
+    let images = dir.join(IMAGES_DIR);
+    let what = match fs::symlink_metadata(&images) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(m) if m.file_type().is_symlink() => Found::Link,
+        Ok(m) => {
+            use std::os::unix::fs::FileTypeExt;
+            let t = m.file_type();
+            if t.is_fifo() {
+                Found::Fifo
+            } else if t.is_socket() {
+                Found::Socket
+            } else if t.is_file() {
+                Found::File
+            } else {
+                Found::Device
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(io_err("open", &images, source)),
+    };
+    Err(ConvFileError::ImagesNotAFolder {
+        path: images,
+        what: what.describe(),
+    })
+}
+
+/// The short reason an image is listed by [`ConvFolder::missing_images`].
+fn why(e: &ImageError) -> String {
+    match e {
+        ImageError::MissingBlob { .. } => "missing".into(),
+        ImageError::NotAStoredFile { what, .. } => (*what).into(),
+        ImageError::DamagedBlob {
+            expected, actual, ..
+        } => format!("{actual} bytes, {expected} expected"),
+        ImageError::BlobTooLarge { size, .. } => format!("claims {size} bytes, too large"),
+        ImageError::BadBlobName { .. } => "not a valid image file name".into(),
+        other => other.to_string(),
+    }
+}
+
 /// A folder may be created unless it holds a conversation or anything
 /// other than what an interrupted create leaves (lock, empty images/, temps).
 fn check_creatable(dir: &Path) -> Result<(), ConvFileError> {
-    if dir.join(CONVERSATION_FILE).exists() {
+    if fs::symlink_metadata(dir.join(CONVERSATION_FILE)).is_ok() {
         return Err(ConvFileError::AlreadyExists {
             dir: dir.to_path_buf(),
         });
@@ -283,6 +358,7 @@ fn check_creatable(dir: &Path) -> Result<(), ConvFileError> {
         let leftover = name == LOCK_FILE
             || name.starts_with(durable::TEMP_PREFIX)
             || (name == IMAGES_DIR
+                && entry.file_type().is_ok_and(|t| t.is_dir())
                 && fs::read_dir(entry.path()).is_ok_and(|mut d| d.next().is_none()));
         if !leftover {
             return Err(ConvFileError::FolderNotEmpty {
@@ -294,44 +370,44 @@ fn check_creatable(dir: &Path) -> Result<(), ConvFileError> {
 }
 
 /// Takes the folder's exclusive advisory lock, or says who holds it.
+///
+/// The lock is on the folder itself (`flock` on its descriptor), so
+/// deleting or replacing `.lock` cannot let a second process in. `.lock`
+/// only carries the pid for the "open in another process" message: written
+/// without following a link or opening a FIFO or device (such a name is
+/// replaced), read back at most a few bytes.
 fn take_lock(dir: &Path) -> Result<File, ConvFileError> {
-    let path = dir.join(LOCK_FILE);
-    let mut writable = true;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .or_else(|e| {
-            // A read-only folder (or lock file) can still be locked for reading.
-            writable = false;
-            File::open(&path).map_err(|_| e)
-        })
-        .map_err(|source| io_err("open the lock file", &path, source))?;
-    let locked = file.try_lock();
-    match locked {
+    let folder = File::from(folder_fs::open_dir(dir, true).map_err(|e| folder_error(e, dir))?);
+    match folder.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
             return Err(ConvFileError::Locked {
                 dir: dir.to_path_buf(),
-                holder: text.trim().parse().ok(),
+                holder: folder_fs::read_note(&folder, LOCK_FILE, 16)
+                    .and_then(|t| t.trim().parse().ok()),
             });
         }
-        Err(fs::TryLockError::Error(source)) => {
-            return Err(io_err("lock", &path, source));
-        }
+        Err(fs::TryLockError::Error(source)) => return Err(io_err("lock", dir, source)),
     }
-    if writable {
-        // For the message another process shows; best effort.
-        let _ = file
-            .set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| write!(file, "{}", std::process::id()));
+    // For the message another process shows; best effort (a read-only
+    // folder can still be locked and read).
+    if let Err(e) = folder_fs::write_note(&folder, LOCK_FILE, &std::process::id().to_string()) {
+        tracing::debug!("{}: {e}", dir.join(LOCK_FILE).display());
     }
-    Ok(file)
+    Ok(folder)
+}
+
+/// The error for a conversation folder that could not be opened as one.
+fn folder_error(e: OpenError, dir: &Path) -> ConvFileError {
+    match e {
+        OpenError::Not(Found::Missing) => ConvFileError::NotFound {
+            dir: dir.to_path_buf(),
+        },
+        OpenError::Not(_) => ConvFileError::NotAFolder {
+            dir: dir.to_path_buf(),
+        },
+        OpenError::Io(source) => io_err("open", dir, source),
+    }
 }
 
 /// Removes temporary files a crash left in the folder and in `images/`.
@@ -357,7 +433,8 @@ fn io_err(action: &'static str, path: &Path, source: io::Error) -> ConvFileError
 pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), ConvFileError> {
     let dir = dir.as_ref().to_path_buf();
     let file = conversation_file(&dir)?;
-    let bytes = read_capped(&file)?;
+    check_images_dir(&dir)?;
+    let bytes = read_capped(&dir)?;
     let mut conv = from_json(&bytes, &file)?;
     Provenance::installation().drop_foreign_remotes(&mut conv);
     if !held_by_another(&dir) {
@@ -385,7 +462,8 @@ fn conversation_file(dir: &Path) -> Result<PathBuf, ConvFileError> {
         Err(source) => return Err(io_err("open", dir, source)),
     }
     let file = dir.join(CONVERSATION_FILE);
-    if !file.exists() {
+    // Not `exists()`: a link there is refused when read, not called missing.
+    if fs::symlink_metadata(&file).is_err() {
         return Err(ConvFileError::NoConversationFile {
             dir: dir.to_path_buf(),
         });
@@ -393,12 +471,13 @@ fn conversation_file(dir: &Path) -> Result<PathBuf, ConvFileError> {
     Ok(file)
 }
 
-/// Whether a running pixloom holds the folder's lock.
+/// Whether a running pixloom holds the folder's lock (a shared probe on
+/// the folder itself: `.lock` is never opened).
 fn held_by_another(dir: &Path) -> bool {
-    let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
+    let Ok(folder) = folder_fs::open_dir(dir, true) else {
         return false;
     };
-    let probe = file.try_lock_shared();
+    let probe = File::from(folder).try_lock_shared();
     matches!(probe, Err(fs::TryLockError::WouldBlock))
 }
 

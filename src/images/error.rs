@@ -155,6 +155,19 @@ pub enum ImageError {
         expected: u64,
         actual: u64,
     },
+    /// A name in `images/` that is a link, FIFO, device or folder: never
+    /// followed or read.
+    #[error("image {} is {what}, not a regular file; pixloom does not follow links or read special files in a conversation folder, so it was not read. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    NotAStoredFile { path: PathBuf, what: &'static str },
+    /// The bytes do not hash to the name: changed, or a file planted under
+    /// another image's name.
+    #[error("image {} does not hold the picture its name says (its bytes do not match the sha256 in its name): it was changed or replaced, so pixloom will not show, send or export it. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    WrongContent { path: PathBuf },
+    #[error("image {} claims to be {} bytes, more than any image pixloom stores ({}); it was not read. Restore the folder from a backup, or delete the turns that use it.", path.display(), size, cap)]
+    BlobTooLarge { path: PathBuf, size: u64, cap: u64 },
+    /// `images/` itself is a link or not a folder.
+    #[error("{} is {what}, not a folder; pixloom keeps a conversation's images in a real folder inside it and does not follow links there, so nothing was read or written through it. Replace it with a real folder (a copy of what it points to), or open another conversation.", path.display())]
+    StoreNotAFolder { path: PathBuf, what: &'static str },
     #[error(
         "the conversation names an image {name:?}, which is not a valid image file name. The file was edited by hand: fix or remove that entry."
     )]

@@ -24,8 +24,8 @@ pub use import::{
     MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_url, import_url_with_cap,
 };
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
-pub use shrink::{shrink, shrink_file};
-pub use store::ImageStore;
+pub use shrink::{shrink, shrink_file, shrink_open};
+pub use store::{ImageStore, MAX_STORED_BYTES, VerifiedImage};
 
 /// What one prepared reference image may weigh.
 pub const UPLOAD_BUDGET_BYTES: usize = 1_500_000;

@@ -23,17 +23,27 @@ const READ_BUFFER: usize = 256 * 1024;
 /// keeps the aspect ratio). Slow for big images (tens of ms): call off the
 /// UI task.
 pub fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    shrink_open(file, path, width, height)
+}
+
+/// [`shrink_file`] for a file already open (and verified: see
+/// [`super::ImageStore::open_verified`]), read from its start; `shown`
+/// names it in errors.
+pub fn shrink_open(file: File, shown: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
     let (width, height) = (width.max(1), height.max(1));
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let mut file = BufReader::with_capacity(READ_BUFFER, File::open(path).map_err(|e| fail(&e))?);
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", shown.display());
+    // The same open file (never the name again) for the whole-decode path.
+    let mut again = file.try_clone().map_err(|e| fail(&e))?;
+    let mut file = BufReader::with_capacity(READ_BUFFER, file);
     let mut magic = [0u8; 8];
     let is_png = file.read_exact(&mut magic).is_ok() && magic == *b"\x89PNG\r\n\x1a\n";
     file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
     if is_png && let Some(small) = shrink_png(file, width, height).map_err(|e| fail(&e))? {
         return Ok(small);
     }
-    let img = image::ImageReader::open(path)
-        .map_err(|e| fail(&e))?
+    again.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
+    let img = image::ImageReader::new(BufReader::with_capacity(READ_BUFFER, again))
         .with_guessed_format()
         .map_err(|e| fail(&e))?
         .decode()

@@ -222,7 +222,8 @@ pub enum Event {
     /// A thumbnail decoded and scaled for `cols`×`rows` cells. Dropped when
     /// the view wants another size by now.
     ThumbnailReady {
-        sha256: String,
+        /// The image's file name, `<sha256>.<ext>`.
+        file_name: String,
         cols: u16,
         rows: u16,
         thumb: Result<Arc<Thumb>, String>,

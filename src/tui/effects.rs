@@ -29,13 +29,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{NodeId, Outcome, Received, TurnError};
+use crate::core::tree::{Blob, NodeId, Outcome, Received, TurnError};
 use crate::engine::{self, Engine, TurnReport, TurnResult};
-use crate::images::{self, ImageStore};
+use crate::images::{self, ImageStore, VerifiedImage};
 
 use super::action::{Event, Msg};
 use super::state::App;
-use super::thumbs::{Thumb, ThumbWant};
+use super::thumbs::ThumbWant;
 use super::update::{Effect, NO_KEY};
 
 /// Thumbnails decoded at once.
@@ -147,12 +147,21 @@ impl Effects {
                 Effect::Save => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
                 Effect::ImportAttachment { source } => self.import(source),
-                Effect::OpenImage(blob) => tools::open(self.store.path(&blob), self.tx.clone()),
+                Effect::OpenImage(blob) => {
+                    self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
+                }
                 Effect::SaveImage { blob, dest } => {
-                    tools::save_copy(self.store.path(&blob), blob, dest, self.tx.clone());
+                    self.when_verified(blob, move |image, blob, tx| {
+                        tools::save_copy(image, &blob, &dest, &tx);
+                    });
                 }
                 Effect::CopyPath(blob) => {
-                    let note = tools::copy_path(&self.store.path(&blob), &mut self.terminal_out);
+                    // Inline (the terminal is ours): verified already when
+                    // its thumbnail was shown, so no hashing here.
+                    let note = match self.store.verified_path(&blob) {
+                        Ok(path) => tools::copy_path(&path, &mut self.terminal_out),
+                        Err(e) => Err(e.to_string()),
+                    };
                     self.send(Event::Notice(note));
                 }
                 Effect::ListDir { input } => tools::list_dir(input, self.tx.clone()),
@@ -271,21 +280,40 @@ impl Effects {
         }
     }
 
+    /// Runs `then` on the blocking pool once the blob's file is verified
+    /// (its bytes hash to its name): a viewer, a copy, the clipboard only
+    /// ever get a file that is the image the tree names. A file that does
+    /// not verify is a notice naming it.
+    fn when_verified(
+        &self,
+        blob: Blob,
+        then: impl FnOnce(VerifiedImage, Blob, UnboundedSender<Msg>) + Send + 'static,
+    ) {
+        let store = self.store.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || match store.open_verified(&blob) {
+            Ok(image) => then(image, blob, tx),
+            Err(e) => {
+                let _ = tx.send(Msg::Event(Event::Notice(Err(e.to_string()))));
+            }
+        });
+    }
+
     fn decode(&self, want: ThumbWant) {
-        let path = self.store.path(&want.blob);
+        let store = self.store.clone();
         let tx = self.tx.clone();
         let decoders = Arc::clone(&self.decoders);
         tokio::spawn(async move {
             let _permit = decoders.acquire_owned().await;
             let (cols, rows) = (want.cols, want.rows);
-            let sha = want.blob.sha256.clone();
+            let blob = want.blob.clone();
             let thumb = tokio::task::spawn_blocking(move || {
-                super::thumbs::load(&path, &sha, cols, rows, &super::graphics::thumb_spec())
+                super::thumbs::load(&store, &blob, cols, rows, &super::graphics::thumb_spec())
             })
             .await
             .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
             let _ = tx.send(Msg::Event(Event::ThumbnailReady {
-                sha256: want.blob.sha256,
+                file_name: want.blob.file_name(),
                 cols,
                 rows,
                 thumb: thumb.map(Arc::new),
@@ -342,9 +370,4 @@ fn expand_home(source: &str) -> PathBuf {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => PathBuf::from(source),
     }
-}
-
-/// Reads, decodes and scales one image to `cols`×`rows` cells.
-pub fn decode_thumb(path: &std::path::Path, cols: u16, rows: u16) -> Result<Thumb, String> {
-    super::thumbs::load(path, "", cols, rows, &super::graphics::ThumbSpec::default())
 }

@@ -98,7 +98,7 @@ impl TuiArgs {
             let _ = app.conv.select(first);
         } else if !self.missing_images.is_empty() {
             app.error(format!(
-                "{} image file(s) are missing from the folder: {}",
+                "{} image file(s) are missing or unusable (links, special files and damaged files are not read): {}",
                 self.missing_images.len(),
                 self.missing_images.join(", ")
             ));

@@ -17,7 +17,7 @@
 //! cells skipped and prints the picture over them.
 //!
 //! Scaled thumbnails are kept on disk under the cache directory as
-//! `<sha256>-<W>x<H>.png` (the picture at the size it is drawn), so a
+//! `v2-<sha256>-<W>x<H>.png` (the picture at the size it is drawn), so a
 //! conversation opens without decoding its 4K originals again; the
 //! originals are never kept in memory.
 //!
@@ -38,6 +38,9 @@ use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
+use crate::core::tree::Blob;
+use crate::folder_fs::FileKey;
+use crate::images::ImageStore;
 
 /// A picture scaled to `cols`×`rows` cells: per cell the upper and lower
 /// pixel, row-major; for a pixel protocol also the picture itself.
@@ -259,7 +262,9 @@ fn encode_png(img: &RgbImage) -> Vec<u8> {
 
 /// The on-disk cache file of a thumbnail.
 pub fn cache_file(dir: &Path, sha256: &str, (w, h): (u32, u32)) -> PathBuf {
-    dir.join(format!("{sha256}-{w}x{h}.png"))
+    // `v2-`: written only for verified content; files of earlier versions
+    // (cached under the hash a file claimed) are never read.
+    dir.join(format!("v2-{sha256}-{w}x{h}.png"))
 }
 
 /// `$XDG_CACHE_HOME/pixloom/thumbs`, else `~/.cache/pixloom/thumbs`.
@@ -275,18 +280,46 @@ pub fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf
     Some(base.join("pixloom").join("thumbs"))
 }
 
-/// Makes the thumbnail of the image at `path` (content `sha256`): from the
-/// disk cache if there, else scaled once (see [`crate::images::shrink_file`])
-/// and stored. Slow (tens of ms for a 4K PNG): call off the UI task.
+/// Makes the thumbnail of `blob` in `store`: the file is verified first
+/// (its bytes hash to its name, see [`ImageStore::open_verified`]), then
+/// taken from the disk cache if there, else scaled once from the same open
+/// file (see [`crate::images::shrink_open`]) and stored. The disk cache is
+/// keyed by the sha256, so it is only ever read or written for content that
+/// hashed to it: a received folder cannot put its picture, or show a
+/// cached one, under another image's name. Slow (tens of ms for a 4K PNG):
+/// call off the UI task.
 pub fn load(
-    path: &Path,
-    sha256: &str,
+    store: &ImageStore,
+    blob: &Blob,
     cols: u16,
     rows: u16,
     spec: &ThumbSpec,
 ) -> Result<Thumb, String> {
+    // A file verified in an earlier run is known by its identity (device,
+    // inode, length, change times): a different or rewritten file has
+    // another, so it is hashed again.
+    let marker = |key: &FileKey| {
+        spec.cache_dir
+            .as_ref()
+            .map(|d| d.join(format!("v2-verified-{}", key.name())))
+    };
+    let image = store
+        .open_verified_or_known(blob, |key| {
+            marker(key)
+                .and_then(|m| std::fs::read_to_string(m).ok())
+                .is_some_and(|sha| sha == blob.sha256)
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(m) = marker(&image.key)
+        && !m.exists()
+    {
+        store_file(&m, blob.sha256.as_bytes());
+    }
     let size = small_size(cols, rows, spec);
-    let cached = spec.cache_dir.as_ref().map(|d| cache_file(d, sha256, size));
+    let cached = spec
+        .cache_dir
+        .as_ref()
+        .map(|d| cache_file(d, &blob.sha256, size));
     if let Some(file) = &cached
         && let Ok(png) = std::fs::read(file)
         && let Ok(img) = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
@@ -300,16 +333,17 @@ pub fn load(
             spec,
         ));
     }
-    let small = crate::images::shrink_file(path, size.0, size.1)?;
+    let small = crate::images::shrink_open(image.file, &image.path, size.0, size.1)?;
     let png = encode_png(&small);
     if let Some(file) = &cached {
-        store(file, &png);
+        store_file(file, &png);
     }
     Ok(Thumb::from_small(small, Some(png), cols, rows, spec))
 }
 
-/// Best effort: a cache that cannot be written only costs a decode later.
-fn store(file: &Path, png: &[u8]) {
+/// Best effort: a cache that cannot be written only costs a decode (or a
+/// hash) later.
+fn store_file(file: &Path, png: &[u8]) {
     let Some(dir) = file.parent() else {
         return;
     };
@@ -351,6 +385,9 @@ pub struct ThumbWant {
     pub rows: u16,
 }
 
+/// By the image's file name (`<sha256>.<ext>`, what the tree names) and
+/// size: a thumbnail only gets here once that file verified (see [`load`]),
+/// so an entry never stands for another file claiming the same hash.
 type ThumbKey = (String, u16, u16);
 
 /// Decoded thumbnails, at most `capacity`, least recently wanted dropped.
@@ -360,8 +397,8 @@ pub struct ThumbCache {
     ready: HashMap<ThumbKey, (Arc<Thumb>, u64)>,
     failed: HashMap<ThumbKey, String>,
     decoding: HashSet<ThumbKey>,
-    /// The latest size wanted per blob: a late result of another size is
-    /// stale.
+    /// The latest size wanted per image file: a late result of another
+    /// size is stale.
     wanted: HashMap<String, (u16, u16)>,
     uses: u64,
 }
@@ -392,8 +429,9 @@ impl ThumbCache {
         }
     }
 
-    pub fn get(&self, sha256: &str, cols: u16, rows: u16) -> ThumbState<'_> {
-        let key = (sha256.to_owned(), cols, rows);
+    /// The thumbnail of the image file `file_name` (`<sha256>.<ext>`).
+    pub fn get(&self, file_name: &str, cols: u16, rows: u16) -> ThumbState<'_> {
+        let key = (file_name.to_owned(), cols, rows);
         if let Some((t, _)) = self.ready.get(&key) {
             ThumbState::Ready(t)
         } else if let Some(e) = self.failed.get(&key) {
@@ -409,8 +447,8 @@ impl ThumbCache {
         let mut out = Vec::new();
         for w in wants {
             self.uses += 1;
-            let key = (w.blob.sha256.clone(), w.cols, w.rows);
-            self.wanted.insert(w.blob.sha256.clone(), (w.cols, w.rows));
+            let key = (w.blob.file_name(), w.cols, w.rows);
+            self.wanted.insert(w.blob.file_name(), (w.cols, w.rows));
             if let Some(entry) = self.ready.get_mut(&key) {
                 entry.1 = self.uses;
             } else if !self.failed.contains_key(&key) && self.decoding.insert(key) {
@@ -423,12 +461,12 @@ impl ThumbCache {
     /// Files a decoded thumbnail; `false` when it was dropped as stale.
     pub fn insert(
         &mut self,
-        sha256: String,
+        file_name: String,
         cols: u16,
         rows: u16,
         thumb: Result<Arc<Thumb>, String>,
     ) -> bool {
-        let key = (sha256, cols, rows);
+        let key = (file_name, cols, rows);
         self.decoding.remove(&key);
         if self.wanted.get(&key.0) != Some(&(cols, rows)) {
             return false;
@@ -545,9 +583,9 @@ mod tests {
                 vec![([0; 3], [0; 3]); usize::from(cols * rows)],
             )))
         };
-        assert!(!c.insert("a".into(), 4, 2, t(4, 2)));
-        assert!(c.insert("a".into(), 6, 3, t(6, 3)));
-        assert!(matches!(c.get("a", 6, 3), ThumbState::Ready(_)));
+        assert!(!c.insert("a.png".into(), 4, 2, t(4, 2)));
+        assert!(c.insert("a.png".into(), 6, 3, t(6, 3)));
+        assert!(matches!(c.get("a.png", 6, 3), ThumbState::Ready(_)));
         for s in ["b", "c"] {
             let w = ThumbWant {
                 blob: blob(s),
@@ -555,10 +593,17 @@ mod tests {
                 rows: 1,
             };
             c.want(std::slice::from_ref(&w));
-            assert!(c.insert(s.into(), 1, 1, t(1, 1)));
+            assert!(c.insert(format!("{s}.png"), 1, 1, t(1, 1)));
         }
         assert_eq!(c.len(), 2);
-        assert_eq!(c.get("a", 6, 3), ThumbState::Decoding, "the oldest went");
-        assert!(!c.insert("z".into(), 1, 1, Err("x".into())), "never wanted");
+        assert_eq!(
+            c.get("a.png", 6, 3),
+            ThumbState::Decoding,
+            "the oldest went"
+        );
+        assert!(
+            !c.insert("z.png".into(), 1, 1, Err("x".into())),
+            "never wanted"
+        );
     }
 }

@@ -108,12 +108,12 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
         Event::Tick => play::tick(app),
         Event::TurnFinished(report) => finished(app, &report),
         Event::ThumbnailReady {
-            sha256,
+            file_name,
             cols,
             rows,
             thumb,
         } => {
-            app.thumbs.insert(sha256, cols, rows, thumb);
+            app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
         Event::AttachmentReady { source, result } => {

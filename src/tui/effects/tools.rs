@@ -3,7 +3,7 @@
 //! to the clipboard (OSC 52), listing a folder for Tab completion. Each
 //! reports back with `Event::Notice` or `Event::Completions`.
 
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -11,6 +11,7 @@ use base64::Engine as _;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::core::tree::Blob;
+use crate::images::VerifiedImage;
 
 use super::super::action::{Event, Msg};
 use super::super::complete;
@@ -91,20 +92,23 @@ pub fn save_target(dest: &Path, typed: &str, blob: &Blob) -> PathBuf {
     }
 }
 
-/// Copies the stored image to what the user typed; never overwrites.
-pub(super) fn save_copy(src: PathBuf, blob: Blob, dest: String, tx: UnboundedSender<Msg>) {
-    tokio::task::spawn_blocking(move || {
-        let target = save_target(&expand_home(&dest), &dest, &blob);
-        let shown = target.display().to_string();
-        let note = if target.exists() {
-            Err(format!("{shown} exists: choose another name"))
-        } else {
-            std::fs::copy(&src, &target)
-                .map(|_| format!("saved {shown}"))
-                .map_err(|e| format!("could not save {shown}: {e}"))
-        };
-        notify(&tx, note);
+/// Copies the stored image (verified, read from the open file, never by
+/// its name again) to what the user typed; never overwrites. Blocking.
+pub(super) fn save_copy(image: VerifiedImage, blob: &Blob, dest: &str, tx: &UnboundedSender<Msg>) {
+    let target = save_target(&expand_home(dest), dest, blob);
+    let shown = target.display().to_string();
+    let copied = std::fs::File::create_new(&target).and_then(|mut out| {
+        std::io::copy(&mut image.file.take(image.len), &mut out)?;
+        out.sync_all()
     });
+    let note = match copied {
+        Ok(()) => Ok(format!("saved {shown}")),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(format!("{shown} exists: choose another name"))
+        }
+        Err(e) => Err(format!("could not save {shown}: {e}")),
+    };
+    notify(tx, note);
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard.

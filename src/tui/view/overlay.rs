@@ -622,7 +622,7 @@ pub(super) fn fitted_image(
             cols,
             rows,
         });
-        if let ThumbState::Ready(t) = app.thumbs.get(&blob.sha256, cols, rows) {
+        if let ThumbState::Ready(t) = app.thumbs.get(&blob.file_name(), cols, rows) {
             t.render(0, at, frame.buffer_mut());
             return;
         }

@@ -167,7 +167,7 @@ fn decoded_thumbnails_are_drawn_as_half_blocks() {
         let thumb = Thumb::from_cells(w.cols, w.rows, cells);
         assert!(
             app.thumbs
-                .insert(w.blob.sha256.clone(), w.cols, w.rows, Ok(Arc::new(thumb)))
+                .insert(w.blob.file_name(), w.cols, w.rows, Ok(Arc::new(thumb)))
         );
     }
     let (text, _) = screen(&app, 100, 30);

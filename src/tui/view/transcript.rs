@@ -55,12 +55,12 @@ fn image_rows(
             cols,
             rows,
         });
-        app.thumbs.get(&blob.sha256, cols, rows)
+        app.thumbs.get(&blob.file_name(), cols, rows)
     };
     if let ThumbState::Ready(_) = state {
         return (0..rows)
             .map(|row| Row::Image {
-                blob: blob.sha256.clone(),
+                blob: blob.file_name(),
                 cols,
                 rows,
                 row,
