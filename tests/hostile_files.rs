@@ -1430,8 +1430,11 @@ fn a_planted_image_is_never_uploaded() {
             })
             .await
             .unwrap();
-            let client =
-                Client::new(Settings::new(gw.base_url(), ApiKey::new(common::key()).unwrap())).unwrap();
+            let client = Client::new(Settings::new(
+                gw.base_url(),
+                ApiKey::new(common::key()).unwrap(),
+            ))
+            .unwrap();
             let engine = Engine::new(client, ImageBudget { max_images: 4 });
             let req = engine.plan(&conv, pending).unwrap();
             let report = engine.run(folder.store.clone(), req).await;
