@@ -344,6 +344,7 @@ fn received_of(payload: ImagePayload, now: OffsetDateTime) -> (Received, Option<
                 expires_at: Some(now + RESULT_URL_LIFETIME),
                 sha256: None,
                 spare_copy: None,
+                seal: None,
             },
             None,
         ),
@@ -353,6 +354,7 @@ fn received_of(payload: ImagePayload, now: OffsetDateTime) -> (Received, Option<
                 expires_at: None,
                 sha256: None,
                 spare_copy: None,
+                seal: None,
             },
             Some(Bytes::from(bytes)),
         ),
@@ -554,6 +556,7 @@ mod tests {
             expires_at: Some(OffsetDateTime::now_utc() + RESULT_URL_LIFETIME),
             sha256: None,
             spare_copy: None,
+            seal: None,
         }
     }
 
@@ -624,6 +627,7 @@ mod tests {
         let try_with = |path: &str, sha: String| {
             let mut r = Received {
                 spare_copy: Some(path.to_owned()),
+                seal: None,
                 sha256: Some(sha),
                 ..link()
             };

@@ -9,10 +9,16 @@
 //! (`$XDG_STATE_HOME/pixloom/remote-key`, mode 0600), over the image's
 //! sha256, the URL and its expiry. On load, a remote copy whose seal does
 //! not verify is dropped and the local copy is sent instead.
+//!
+//! The same holds for the record of a paid picture not stored yet
+//! ([`Received`]: a link to fetch it from, a spare copy's path outside the
+//! folder): sealed on every save, and on load its link and path are
+//! dropped unless the seal verifies, so a received folder can make pixloom
+//! neither fetch a URL nor read a file outside the folder.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -20,12 +26,15 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::core::tree::{Conversation, Part, RemoteCopy};
+use std::borrow::Cow;
+
+use crate::core::tree::{Conversation, Part, Received, RemoteCopy};
 
 /// The secret's length in bytes.
 const KEY_BYTES: usize = 32;
 /// Separates the fields sealed; bumped if what is sealed changes.
 const DOMAIN: &[u8] = b"pixloom-remote-seal/1\0";
+const RECEIVED_DOMAIN: &[u8] = b"pixloom-received-seal/1\0";
 
 /// The installation's sealing secret.
 pub struct Provenance {
@@ -65,20 +74,72 @@ impl Provenance {
     }
 
     fn mac(&self, image_sha256: &str, url: &str, expires_at: &str) -> Hmac<Sha256> {
-        // `new_from_slice` takes keys of any length: this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        for field in [
+        self.mac_of(&[
             DOMAIN,
             image_sha256.as_bytes(),
             url.as_bytes(),
             expires_at.as_bytes(),
-        ] {
+        ])
+    }
+
+    fn mac_of(&self, fields: &[&[u8]]) -> Hmac<Sha256> {
+        // `new_from_slice` takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        for field in fields {
             // Length-prefixed, so no two field lists seal the same bytes.
             mac.update(&(field.len() as u64).to_le_bytes());
             mac.update(field);
         }
         mac
+    }
+
+    /// The MAC over what a [`Received`] record lets pixloom do: fetch its
+    /// link, read its spare copy, expect its hash.
+    fn received_mac(&self, r: &Received) -> Hmac<Sha256> {
+        let expires = r.expires_at.map(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        });
+        // Absent and empty must differ: a marker no field can hold.
+        fn field(v: Option<&str>) -> &[u8] {
+            v.map_or(b"\0none", str::as_bytes)
+        }
+        self.mac_of(&[
+            RECEIVED_DOMAIN,
+            field(r.url.as_deref()),
+            field(expires.as_deref()),
+            field(r.sha256.as_deref()),
+            field(r.spare_copy.as_deref()),
+        ])
+    }
+
+    /// Whether this installation wrote `r` as it is.
+    pub fn vouches_for_received(&self, r: &Received) -> bool {
+        let Some(tag) = r.seal.as_deref().and_then(|s| hex::decode(s).ok()) else {
+            return false;
+        };
+        self.received_mac(r).verify_slice(&tag).is_ok()
+    }
+
+    /// `conv` as it is saved: every [`Received`] record sealed (they are
+    /// in memory only when this process made them or they verified on
+    /// load). Borrowed as is when there is none, the usual case.
+    pub fn sealed<'a>(&self, conv: &'a Conversation) -> Cow<'a, Conversation> {
+        let has_received = conv
+            .nodes
+            .values()
+            .any(|n| n.turn.as_ref().is_some_and(|t| t.received.is_some()));
+        if !has_received {
+            return Cow::Borrowed(conv);
+        }
+        let mut conv = conv.clone();
+        for turn in conv.nodes.values_mut().filter_map(|n| n.turn.as_mut()) {
+            if let Some(r) = turn.received.as_mut() {
+                r.seal = Some(hex::encode(self.received_mac(r).finalize().into_bytes()));
+            }
+        }
+        Cow::Owned(conv)
     }
 
     /// A remote copy of the image `image_sha256`, sealed as received here.
@@ -112,11 +173,20 @@ impl Provenance {
             .is_ok()
     }
 
-    /// Drops every remote copy in `conv` this installation did not receive
-    /// (its local copy is sent instead); returns how many were dropped.
-    pub fn drop_foreign_remotes(&self, conv: &mut Conversation) -> usize {
+    /// Drops every link in `conv` this installation did not record: remote
+    /// copies (the local copy is sent instead), and the link and spare
+    /// copy of an unstored picture's record. Returns how many were dropped.
+    pub fn drop_foreign_links(&self, conv: &mut Conversation) -> usize {
         let mut dropped = 0;
         for node in conv.nodes.values_mut() {
+            if let Some(r) = node.turn.as_mut().and_then(|t| t.received.as_mut())
+                && !self.vouches_for_received(r)
+                && (r.url.is_some() || r.spare_copy.is_some())
+            {
+                r.url = None;
+                r.spare_copy = None;
+                dropped += 1;
+            }
             for part in &mut node.parts {
                 let Part::Image { image } = part else {
                     continue;
@@ -171,18 +241,18 @@ fn load_or_create(path: &Path) -> io::Result<[u8; KEY_BYTES]> {
         fs::create_dir_all(dir)?;
     }
     let key = random_key();
-    // `create_new` never follows a link; a racing process may win: read its.
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(mut file) => {
-            file.write_all(hex::encode(key).as_bytes())?;
-            file.sync_all()?;
-            Ok(key)
-        }
+    // Written whole to a private temporary file, then linked in place:
+    // `hard_link` never replaces, so a racing process either wins (its key
+    // is read) or finds nothing half-written.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(crate::durable::TEMP_PREFIX)
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    tmp.write_all(hex::encode(key).as_bytes())?;
+    tmp.as_file().sync_all()?;
+    match fs::hard_link(tmp.path(), path) {
+        Ok(()) => Ok(key),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_key(open_existing()?),
         Err(e) => Err(e),
     }
@@ -255,7 +325,7 @@ mod tests {
             testkit::now(),
         )
         .unwrap();
-        assert_eq!(here.drop_foreign_remotes(&mut conv), 1);
+        assert_eq!(here.drop_foreign_links(&mut conv), 1);
         let kept: Vec<_> = conv
             .nodes
             .values()
@@ -263,7 +333,55 @@ mod tests {
             .filter_map(|i| i.remote.as_ref())
             .collect();
         assert_eq!(kept, vec![own.remote.as_ref().unwrap()]);
-        assert_eq!(here.drop_foreign_remotes(&mut conv), 0);
+        assert_eq!(here.drop_foreign_links(&mut conv), 0);
+    }
+
+    #[test]
+    fn an_unstored_pictures_record_is_trusted_only_as_this_installation_saved_it() {
+        let here = Provenance::with_key([3; KEY_BYTES]);
+        let there = Provenance::with_key([4; KEY_BYTES]);
+        let mut conv = crate::core::testkit::build("reply a; pend n1 1");
+        let record = Received {
+            url: Some("https://gw.test/files/x.png".into()),
+            expires_at: Some(testkit::now()),
+            sha256: Some("ab".repeat(32)),
+            spare_copy: Some("/tmp/x.png".into()),
+            seal: None,
+        };
+        let n2 = crate::core::tree::NodeId(2);
+        conv.note_received(n2, record.clone(), None).unwrap();
+        let received = |c: &Conversation| {
+            let t = c.node(n2).unwrap().turn.clone().unwrap();
+            t.received.unwrap()
+        };
+        let saved = here.sealed(&conv).into_owned();
+        assert!(here.vouches_for_received(&received(&saved)));
+        assert!(!there.vouches_for_received(&received(&saved)));
+        // As loaded here: kept whole.
+        let mut loaded = saved.clone();
+        assert_eq!(here.drop_foreign_links(&mut loaded), 0);
+        assert_eq!(received(&loaded).url, record.url);
+        // Each field edited, or loaded by another installation: the link
+        // and the path go, the rest stays.
+        let edits: [fn(&mut Received); 4] = [
+            |r| r.url = Some("https://evil.test/beacon".into()),
+            |r| r.spare_copy = Some("/home/u/.ssh/id_ed25519".into()),
+            |r| r.sha256 = Some("cd".repeat(32)),
+            |r| r.expires_at = None,
+        ];
+        for edit in edits {
+            let mut forged = saved.clone();
+            let t = forged.nodes.get_mut(&n2).unwrap().turn.as_mut().unwrap();
+            edit(t.received.as_mut().unwrap());
+            assert_eq!(here.drop_foreign_links(&mut forged), 1);
+            let r = received(&forged);
+            assert_eq!((r.url, r.spare_copy), (None, None));
+        }
+        let mut elsewhere = saved.clone();
+        assert_eq!(there.drop_foreign_links(&mut elsewhere), 1);
+        // Nothing to seal: the conversation is not copied.
+        let plain = Conversation::new("t", testkit::now());
+        assert!(matches!(here.sealed(&plain), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -308,6 +308,86 @@ async fn after_a_restart_the_picture_is_fetched_from_its_link() {
     assert_eq!(gw.billed(), 1);
 }
 
+/// The record of an unstored picture lets pixloom fetch a link and read a
+/// spare copy outside the folder. In a folder from someone else it is the
+/// sender's text: a forged link (a beacon) is never fetched, and a spare
+/// copy pointing at one of the user's own files (its hash written next to
+/// it) is never read into the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_record_of_an_unstored_picture_fetches_and_reads_nothing() {
+    let Held {
+        gw,
+        _home,
+        dir,
+        s,
+        id,
+    } = held().await;
+    drop(s);
+    mend_store(&dir);
+    let private = _home.path().join("private.png");
+    common::png_file(_home.path(), "private.png", 9, 9, [1, 2, 3]);
+    let private_sha = hex::encode(Sha256::digest(fs::read(&private).unwrap()));
+    let file = dir.join("conversation.json");
+    let honest: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+    let beacon = format!("{}/files/beacon.png", gw.base_url());
+    let forge = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = honest.clone();
+        let node = v["nodes"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|n| n["id"] == serde_json::json!(id.to_string()))
+            .unwrap();
+        edit(&mut node["turn"]["received"]);
+        fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+    let spare = private.to_string_lossy().into_owned();
+    let forgeries: [&dyn Fn(&mut serde_json::Value); 2] =
+        [&|r| r["url"] = beacon.clone().into(), &|r| {
+            r["spare_copy"] = spare.clone().into();
+            r["sha256"] = private_sha.clone().into();
+        }];
+    for edit in forgeries {
+        forge(edit);
+        let mut s = Tui::open(&dir, &gw.base_url());
+        let r = s
+            .app
+            .conv
+            .node(id)
+            .unwrap()
+            .turn
+            .clone()
+            .unwrap()
+            .received
+            .unwrap();
+        assert_eq!(
+            (r.url, r.spare_copy),
+            (None, None),
+            "unproven: dropped on load"
+        );
+        let downloads = gw.download_log().len();
+        s.act(&[Action::StoreResult]);
+        s.until("the try to come back", |a| {
+            a.status
+                .as_ref()
+                .is_some_and(|l| l.text.contains("not stored"))
+        })
+        .await;
+        assert_eq!(gw.download_log().len(), downloads, "nothing was fetched");
+        assert_eq!(
+            s.app.conv.node(id).unwrap().status(),
+            Some(Status::Unstored)
+        );
+        let imported = dir.join("images").join(format!("{private_sha}.png"));
+        assert!(
+            !imported.exists(),
+            "the user's file was read into the folder"
+        );
+        drop(s);
+    }
+    assert_eq!(gw.billed(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_after_the_picture_arrived_leaves_its_link_in_the_file() {
     let gw = fake().await;
@@ -380,9 +460,13 @@ async fn a_full_disk_at_result_time_holds_the_picture_until_space_is_back() {
 /// `pixloom send` against a fake gateway process, its temp dir `tmp`.
 fn send(fake: &common::FakeProcess, home: &Path, dir: &Path, tmp: &Path, prompt: &str) -> Command {
     let mut c = common::bin();
+    // The state directory of this test process: the folder is opened here
+    // afterwards, and only the installation that wrote a record of an
+    // unstored picture trusts its link and spare copy (docs/security.md).
+    let state = pixloom::logging::state_dir().unwrap();
     c.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_STATE_HOME", state.parent().unwrap())
         .env("TMPDIR", tmp)
         .args(["--base-url", &fake.base_url, "--api-key", &common::key()])
         .arg("send")

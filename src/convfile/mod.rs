@@ -112,7 +112,7 @@ impl ConvFolder {
         let removed_temps = remove_temps(&dir)?;
         let bytes = read_capped(&dir)?;
         let mut conv = from_json(&bytes, &file)?;
-        Provenance::installation().drop_foreign_remotes(&mut conv);
+        Provenance::installation().drop_foreign_links(&mut conv);
         let store = ImageStore::open(dir.join(IMAGES_DIR))
             .map_err(|source| io_err("open", &dir.join(IMAGES_DIR), source))?;
         let folder = ConvFolder { dir, store, lock };
@@ -189,7 +189,8 @@ impl ConvFolder {
     /// one, never a mix; on failure the old version is intact.
     pub fn save(&self, conv: &Conversation) -> Result<(), ConvFileError> {
         let path = self.file();
-        let json = encode(conv, &path, MAX_CONVERSATION_BYTES)?;
+        let conv = Provenance::installation().sealed(conv);
+        let json = encode(&conv, &path, MAX_CONVERSATION_BYTES)?;
         durable::write_atomic(&path, json.as_bytes())
             .map_err(|source| ConvFileError::Save { path, source })
     }
@@ -436,7 +437,7 @@ pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), Co
     check_images_dir(&dir)?;
     let bytes = read_capped(&dir)?;
     let mut conv = from_json(&bytes, &file)?;
-    Provenance::installation().drop_foreign_remotes(&mut conv);
+    Provenance::installation().drop_foreign_links(&mut conv);
     if !held_by_another(&dir) {
         conv.interrupt_pending();
     }

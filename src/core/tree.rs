@@ -292,6 +292,11 @@ pub struct Received {
     /// when the folder's disk was full).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spare_copy: Option<String>,
+    /// Proof that this installation wrote the record (see `provenance.rs`):
+    /// without it, the link and the spare copy's path are not used — a
+    /// received folder cannot make pixloom fetch a URL or read a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl Received {

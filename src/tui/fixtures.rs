@@ -181,6 +181,7 @@ pub fn received() -> Received {
         expires_at: Some(datetime!(2026-11-24 12:00 UTC)),
         sha256: None,
         spare_copy: None,
+        seal: None,
     }
 }
 

@@ -210,6 +210,7 @@ fn a_received_picture_is_unstored_until_stored_and_never_resent() {
         expires_at: Some(now()),
         sha256: None,
         spare_copy: None,
+        seal: None,
     };
     let mut conv = build("reply a; pend n1 1");
     let n2 = NodeId(2);
