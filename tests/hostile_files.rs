@@ -1079,8 +1079,9 @@ impl Planted {
 
 /// Each planted image: the folder still opens and names it; the store
 /// refuses to read it (in bounded time and memory); `show` does not print
-/// where a link points; `export` in both formats refuses, naming node and
-/// file, and never embeds the private bytes; the thumbnail is refused.
+/// where a link points; `export` in both formats leaves the image out,
+/// naming node and file, exports the rest and never embeds or copies the
+/// private bytes; the thumbnail is refused.
 #[test]
 fn planted_images_are_never_followed_read_or_shown() {
     let _serial = one_at_a_time();
@@ -1167,15 +1168,33 @@ fn planted_images_are_never_followed_read_or_shown() {
                     target.to_str().unwrap(),
                 ],
             );
+            // The rest is exported; the image is left out, said in its
+            // place and on stderr, naming node and file.
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let must_refuse = format == "html" || !matches!(planted, Planted::WrongBytes);
-            if must_refuse {
-                assert!(!out.status.success(), "{context} {format}: exported");
+            assert!(out.status.success(), "{context} {format}: {stderr}");
+            assert!(
+                stderr.contains("not exported")
+                    && stderr.contains(&blob.file_name())
+                    && stderr.contains(&node.to_string()),
+                "{context} {format}: {stderr}"
+            );
+            let text = fs::read_to_string(&target).unwrap();
+            assert!(text.contains("image left out"), "{context} {format}");
+            assert!(
+                text.contains("make it bluer"),
+                "{context} {format}: the rest"
+            );
+            if format == "markdown" {
+                let copies = home.path().join("out_files");
+                let planted_copy = copies.join(blob.file_name());
                 assert!(
-                    stderr.contains(&blob.file_name()) && stderr.contains(&node.to_string()),
-                    "{context} {format}: {stderr}"
+                    !planted_copy.exists(),
+                    "{context}: the planted file was copied"
                 );
-                assert!(!target.exists(), "{context} {format}: written");
+                assert!(
+                    fs::read_dir(&copies).unwrap().count() > 0,
+                    "{context}: the rest"
+                );
             }
             if let (Ok(text), Some(private)) = (fs::read(&target), &private) {
                 let b64 = base64_of(private);

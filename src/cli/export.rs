@@ -4,7 +4,7 @@
 //! conversation file is untrusted, and an export is opened in browsers and
 //! Markdown viewers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -44,16 +44,27 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let dir = convfile::conversation_dir(&args.conv);
     let (conv, store) = convfile::read_only(&dir)?;
     let target = Target::check(&args.out, &dir, args.force)?;
+    let mut skipped = Vec::new();
     let text = match args.format {
-        Format::Html => html(&conv, &store)?,
-        Format::Markdown => markdown(&conv, &store, &target)?,
+        Format::Html => html(&conv, &store, &mut skipped)?,
+        Format::Markdown => markdown(&conv, &store, &target, &mut skipped)?,
     };
     // The error names the file already.
     durable::write_atomic(&args.out, text.as_bytes()).map_err(|e| {
         eyre!("{e}. Check that the folder exists and is writable, or pick another --out.")
     })?;
+    // An image the folder does not hold as it claims (a link, a special
+    // file, other bytes) is left out, said in its place and here: the rest
+    // of the conversation is still exported.
+    for why in &skipped {
+        eprintln!("pixloom: not exported: {}", crate::sanitize::line(why));
+    }
+    let note = match skipped.len() {
+        0 => String::new(),
+        n => format!(" ({n} image(s) left out, see above)"),
+    };
     output::print_text(&format!(
-        "wrote {}\n",
+        "wrote {}{note}\n",
         crate::sanitize::line(&args.out.display().to_string())
     ))
 }
@@ -228,7 +239,7 @@ fn params(n: &Node) -> String {
     s
 }
 
-fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
+fn html(conv: &Conversation, store: &ImageStore, skipped: &mut Vec<String>) -> Result<String> {
     let mut out = String::new();
     let title = esc(&conv.title);
     let _ = write!(
@@ -296,13 +307,24 @@ fn html(conv: &Conversation, store: &ImageStore) -> Result<String> {
             let _ = write!(out, "<div class=\"text\">{}</div>", esc(&text));
         }
         for img in n.images() {
-            let _ = write!(
-                out,
-                "<img alt=\"{id} {}x{}\" src=\"{}\">",
-                img.original.width,
-                img.original.height,
-                embedded(store, id, img)?
-            );
+            match embedded(store, id, img) {
+                Ok(data) => {
+                    let _ = write!(
+                        out,
+                        "<img alt=\"{id} {}x{}\" src=\"{data}\">",
+                        img.original.width, img.original.height,
+                    );
+                }
+                Err(why) => {
+                    let why = why.to_string();
+                    let _ = write!(
+                        out,
+                        "<div class=\"text\">[image left out: {}]</div>",
+                        esc(&why)
+                    );
+                    skipped.push(why);
+                }
+            }
         }
         out.push_str("</div>");
         if n.children.is_empty() {
@@ -349,10 +371,15 @@ fn md(s: &str) -> String {
 /// Markdown with every image copied next to the file (`STEM_files/`) and
 /// linked relative to it, so the export is self-contained wherever --out
 /// points.
-fn markdown(conv: &Conversation, store: &ImageStore, target: &Target) -> Result<String> {
+fn markdown(
+    conv: &Conversation,
+    store: &ImageStore,
+    target: &Target,
+    skipped: &mut Vec<String>,
+) -> Result<String> {
     let mut out = format!("# {}\n\n", md(&crate::sanitize::line(&conv.title)));
     let mut images: Option<(PathBuf, String)> = None;
-    let mut copied = HashSet::new();
+    let mut copied = HashMap::new();
     // (node, depth), depth-first in display order; iterative.
     let mut stack: Vec<(NodeId, usize)> = conv.roots.iter().rev().map(|&r| (r, 1)).collect();
     let mut budget = conv.len();
@@ -388,31 +415,46 @@ fn markdown(conv: &Conversation, store: &ImageStore, target: &Target) -> Result<
                 Some(made) => made,
                 None => images.insert(target.images_folder()?),
             };
-            let name = copy_image(store, &img.original, folder, &mut copied)
-                .map_err(|e| eyre!("{id}: {e}"))?;
-            let _ = writeln!(out, "{indent}  ![{id}]({link}/{})", percent_encode(&name));
+            match copy_image(store, &img.original, folder, &mut copied)? {
+                Ok(name) => {
+                    let _ = writeln!(out, "{indent}  ![{id}]({link}/{})", percent_encode(&name));
+                }
+                Err(why) => {
+                    let why = format!("{id}: {why}");
+                    let _ = writeln!(out, "{indent}  \\[image left out: {}\\]", md(&why));
+                    skipped.push(why);
+                }
+            }
         }
     }
     Ok(out)
 }
 
 /// Copies the blob into `folder` once (under its store name: hex and a
-/// known extension) and returns that name.
+/// known extension) and returns that name, or why the folder cannot give
+/// it (the export goes on without it). Failing to write is an error.
 fn copy_image(
     store: &ImageStore,
     blob: &Blob,
     folder: &Path,
-    copied: &mut HashSet<String>,
-) -> Result<String> {
+    copied: &mut HashMap<String, Result<(), String>>,
+) -> Result<Result<String, String>> {
     let path = store.path(blob);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| eyre!("{} has no file name", path.display()))?;
-    if copied.insert(name.clone()) {
-        let bytes = store.read(blob)?;
-        durable::write_atomic(&folder.join(&name), &bytes)
-            .map_err(|e| eyre!("{e}. Check that the folder is writable, or pick another --out."))?;
+    if !copied.contains_key(&name) {
+        let read = store.read(blob).map_err(|e| e.to_string());
+        if let Ok(bytes) = &read {
+            durable::write_atomic(&folder.join(&name), bytes).map_err(|e| {
+                eyre!("{e}. Check that the folder is writable, or pick another --out.")
+            })?;
+        }
+        copied.insert(name.clone(), read.map(drop));
     }
-    Ok(name)
+    Ok(match &copied[&name] {
+        Ok(()) => Ok(name),
+        Err(why) => Err(why.clone()),
+    })
 }
