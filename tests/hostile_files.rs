@@ -1155,6 +1155,18 @@ fn planted_images_are_never_followed_read_or_shown() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(!stdout.contains("private.key"), "{context}: {stdout}");
         assert!(!stdout.contains("/dev/zero"), "{context}: {stdout}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap();
+        // Said on stderr, naming node and file (wrong bytes of the right
+        // length are found only when read: show hashes nothing).
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !matches!(planted, Planted::WrongBytes) {
+            assert!(
+                stderr.contains("cannot use")
+                    && stderr.contains(&blob.file_name())
+                    && stderr.contains(&node.to_string()),
+                "{context}: {stderr}"
+            );
+        }
         for format in ["html", "markdown"] {
             let target = home.path().join(format!("out.{format}"));
             let out = pixloom_bounded(

@@ -99,6 +99,11 @@ fn node_json(n: &Node, store: &ImageStore) -> NodeJson {
 pub fn run(args: &ShowArgs) -> Result<()> {
     let dir = convfile::conversation_dir(&args.conv);
     let (conv, store) = convfile::read_only(&dir)?;
+    // On stderr, so `--json` stays one document; nothing is followed or
+    // hashed to find these.
+    for unusable in convfile::missing_images(&store, &conv) {
+        eprintln!("pixloom: cannot use {}", crate::sanitize::line(&unusable));
+    }
     if args.json {
         let out = ShowOutput {
             title: conv.title.clone(),

@@ -199,22 +199,28 @@ impl ConvFolder {
     /// of the right length (each once), with why. Nothing is followed or
     /// hashed: this runs on every open.
     pub fn missing_images(&self, conv: &Conversation) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for node in conv.nodes.values() {
-            for image in node.images() {
-                for blob in std::iter::once(&image.original).chain(image.upload.as_ref()) {
-                    let name = blob.file_name();
-                    if let Err(e) = self.store.check(blob)
-                        && seen.insert(name.clone())
-                    {
-                        out.push(format!("{IMAGES_DIR}/{name} ({}: {})", node.id, why(&e)));
-                    }
+        missing_images(&self.store, conv)
+    }
+}
+
+/// [`ConvFolder::missing_images`] for a store opened read-only (`show`,
+/// `export`).
+pub fn missing_images(store: &ImageStore, conv: &Conversation) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for node in conv.nodes.values() {
+        for image in node.images() {
+            for blob in std::iter::once(&image.original).chain(image.upload.as_ref()) {
+                let name = blob.file_name();
+                if let Err(e) = store.check(blob)
+                    && seen.insert(name.clone())
+                {
+                    out.push(format!("{IMAGES_DIR}/{name} ({}: {})", node.id, why(&e)));
                 }
             }
         }
-        out
     }
+    out
 }
 
 /// The file's text for `conv`, refused when over `cap` bytes: a file
