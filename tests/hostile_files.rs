@@ -862,6 +862,12 @@ fn bounded<T: Send + 'static>(what: &str, secs: u64, f: impl FnOnce() -> T + Sen
 
 /// The real binary on `args`, bounded in time: killed (and the test
 /// failed) if it does not finish.
+/// `pixloom export DIR --format FORMAT --out TARGET`, bounded.
+fn export_bounded(home: &Path, dir: &str, format: &str, target: &Path) -> std::process::Output {
+    let target = target.to_str().unwrap();
+    pixloom_bounded(home, &["export", dir, "--format", format, "--out", target])
+}
+
 fn pixloom_bounded(home: &Path, args: &[&str]) -> std::process::Output {
     let child = common::bin()
         .current_dir(home)
@@ -956,17 +962,7 @@ fn a_fifo_lock_file_blocks_nothing() {
     );
     for format in ["html", "markdown"] {
         let target = home.path().join(format!("out.{format}"));
-        let out = pixloom_bounded(
-            home.path(),
-            &[
-                "export",
-                &dir_s,
-                "--format",
-                format,
-                "--out",
-                target.to_str().unwrap(),
-            ],
-        );
+        let out = export_bounded(home.path(), &dir_s, format, &target);
         assert!(
             out.status.success(),
             "{}",
@@ -1169,17 +1165,7 @@ fn planted_images_are_never_followed_read_or_shown() {
         }
         for format in ["html", "markdown"] {
             let target = home.path().join(format!("out.{format}"));
-            let out = pixloom_bounded(
-                home.path(),
-                &[
-                    "export",
-                    &dir_s,
-                    "--format",
-                    format,
-                    "--out",
-                    target.to_str().unwrap(),
-                ],
-            );
+            let out = export_bounded(home.path(), &dir_s, format, &target);
             // The rest is exported; the image is left out, said in its
             // place and on stderr, naming node and file.
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1306,17 +1292,7 @@ fn a_linked_images_folder_is_refused_and_its_target_untouched() {
     let out = pixloom_bounded(home.path(), &["show", &dir_s]);
     assert!(!out.status.success());
     let target = home.path().join("out.html");
-    let out = pixloom_bounded(
-        home.path(),
-        &[
-            "export",
-            &dir_s,
-            "--format",
-            "html",
-            "--out",
-            target.to_str().unwrap(),
-        ],
-    );
+    let out = export_bounded(home.path(), &dir_s, "html", &target);
     assert!(!out.status.success());
     assert_eq!(listing(&elsewhere), before, "the link's target changed");
     assert_eq!(
@@ -1429,9 +1405,7 @@ fn files_are_written_with_the_users_umask() {
 /// private bytes are in no request.
 #[test]
 fn a_planted_image_is_never_uploaded() {
-    use pixloom::core::history::ImageBudget;
-    use pixloom::engine::{Engine, TurnResult};
-    use pixloom::fake::{FakeConfig, FakeGateway};
+    use pixloom::engine::TurnResult;
     let _serial = one_at_a_time();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -1455,18 +1429,7 @@ fn a_planted_image_is_never_uploaded() {
         let pending = conv.add_pending(user, &params, 1, now).unwrap()[0];
         folder.save(&conv).unwrap();
         let (gw, report) = rt.block_on(async {
-            let gw = FakeGateway::start(FakeConfig {
-                api_key: Some(common::key()),
-                ..FakeConfig::default()
-            })
-            .await
-            .unwrap();
-            let client = Client::new(Settings::new(
-                gw.base_url(),
-                ApiKey::new(common::key()).unwrap(),
-            ))
-            .unwrap();
-            let engine = Engine::new(client, ImageBudget { max_images: 4 });
+            let (gw, engine) = common::fake_with_engine(4).await;
             let req = engine.plan(&conv, pending).unwrap();
             let report = engine.run(folder.store.clone(), req).await;
             (gw, report)

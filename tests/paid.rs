@@ -120,6 +120,14 @@ impl Tui {
         id
     }
 
+    /// Runs the loop until the status line says `words` (a try came back).
+    async fn until_status(&mut self, words: &str) {
+        self.until(&format!("the status to say {words:?}"), |a| {
+            a.status.as_ref().is_some_and(|l| l.text.contains(words))
+        })
+        .await;
+    }
+
     fn status(&self) -> String {
         self.app
             .status
@@ -237,12 +245,7 @@ async fn a_picture_that_cannot_be_stored_is_kept_told_and_stored_by_the_key() {
 
     // The key while the store is still broken: told, still held.
     s.act(&[Action::StoreResult]);
-    s.until("the try to come back", |a| {
-        a.status
-            .as_ref()
-            .is_some_and(|l| l.text.contains("still not stored"))
-    })
-    .await;
+    s.until_status("still not stored").await;
     assert!(s.app.unstored_bytes.contains_key(&id));
 
     // Space is back: the key stores it, from memory (no new download).
@@ -367,12 +370,7 @@ async fn a_forged_record_of_an_unstored_picture_fetches_and_reads_nothing() {
         );
         let downloads = gw.download_log().len();
         s.act(&[Action::StoreResult]);
-        s.until("the try to come back", |a| {
-            a.status
-                .as_ref()
-                .is_some_and(|l| l.text.contains("not stored"))
-        })
-        .await;
+        s.until_status("not stored").await;
         assert_eq!(gw.download_log().len(), downloads, "nothing was fetched");
         assert_eq!(
             s.app.conv.node(id).unwrap().status(),

@@ -6,12 +6,10 @@
 mod common;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::core::history::ImageBudget;
 use pixloom::core::size::{SIZES, SizeSpec};
 use pixloom::core::tree::{Conversation, Endpoint, NodeId, Part, RequestParams, Status};
 use pixloom::engine::Engine;
-use pixloom::fake::{FakeConfig, FakeGateway};
-use pixloom::gateway::{ApiKey, Client, Settings};
+use pixloom::fake::FakeGateway;
 use pixloom::images;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -25,18 +23,7 @@ struct Rig {
 }
 
 async fn rig(budget: usize) -> Rig {
-    let gw = FakeGateway::start(FakeConfig {
-        api_key: Some(common::key()),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
-    let client = Client::new(Settings::new(
-        gw.base_url(),
-        ApiKey::new(common::key()).unwrap(),
-    ))
-    .unwrap();
-    let engine = Engine::new(client, ImageBudget { max_images: budget });
+    let (gw, engine) = common::fake_with_engine(budget).await;
     let dir = tempfile::tempdir().unwrap();
     let (folder, conv) =
         ConvFolder::create(dir.path().join("t.pixloom"), "t", OffsetDateTime::now_utc()).unwrap();

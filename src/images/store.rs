@@ -107,6 +107,24 @@ impl ImageStore {
 
     /// `images/` opened without following a link; `Ok(None)` when it does
     /// not exist (yet).
+    /// The images folder, open, and the blob's path, once its name and
+    /// claimed size are acceptable (nothing of the file is looked at yet).
+    fn folder_for(&self, blob: &Blob) -> Result<(OwnedFd, PathBuf), ImageError> {
+        check_name(blob)?;
+        let path = self.path(blob);
+        if blob.bytes > MAX_STORED_BYTES {
+            return Err(ImageError::BlobTooLarge {
+                path,
+                size: blob.bytes,
+                cap: MAX_STORED_BYTES,
+            });
+        }
+        match self.dir_fd_if_any()? {
+            Some(dir) => Ok((dir, path)),
+            None => Err(ImageError::MissingBlob { path }),
+        }
+    }
+
     fn dir_fd_if_any(&self) -> Result<Option<OwnedFd>, ImageError> {
         match folder_fs::open_dir(&self.dir, false) {
             Ok(fd) => Ok(Some(fd)),
@@ -201,18 +219,7 @@ impl ImageStore {
     /// The blob's file, open, when it is a regular file of the blob's
     /// length (within [`MAX_STORED_BYTES`]); not yet hashed.
     fn open_checked(&self, blob: &Blob) -> Result<(File, fs::Metadata), ImageError> {
-        check_name(blob)?;
-        let path = self.path(blob);
-        if blob.bytes > MAX_STORED_BYTES {
-            return Err(ImageError::BlobTooLarge {
-                path,
-                size: blob.bytes,
-                cap: MAX_STORED_BYTES,
-            });
-        }
-        let Some(dir) = self.dir_fd_if_any()? else {
-            return Err(ImageError::MissingBlob { path });
-        };
+        let (dir, path) = self.folder_for(blob)?;
         let file =
             folder_fs::open_regular(&dir, &blob.file_name()).map_err(|e| not_readable(e, &path))?;
         let meta = file
@@ -303,18 +310,7 @@ impl ImageStore {
     /// length (not followed, not hashed): the cheap check for listing
     /// what is missing when a conversation opens.
     pub fn check(&self, blob: &Blob) -> Result<(), ImageError> {
-        check_name(blob)?;
-        let path = self.path(blob);
-        if blob.bytes > MAX_STORED_BYTES {
-            return Err(ImageError::BlobTooLarge {
-                path,
-                size: blob.bytes,
-                cap: MAX_STORED_BYTES,
-            });
-        }
-        let Some(dir) = self.dir_fd_if_any()? else {
-            return Err(ImageError::MissingBlob { path });
-        };
+        let (dir, path) = self.folder_for(blob)?;
         let len =
             folder_fs::regular_size(&dir, &blob.file_name()).map_err(|e| not_readable(e, &path))?;
         check_len(len, blob, &path)

@@ -271,3 +271,20 @@ pub fn chain(turns: usize) -> pixloom::core::tree::Conversation {
     c.check().unwrap();
     c
 }
+
+/// The fake gateway on loopback, expecting the test key, and an engine
+/// pointed at it.
+pub async fn fake_with_engine(
+    max_images: usize,
+) -> (pixloom::fake::FakeGateway, pixloom::engine::Engine) {
+    use pixloom::gateway::{ApiKey, Client, Settings};
+    let gw = pixloom::fake::FakeGateway::start(pixloom::fake::FakeConfig {
+        api_key: Some(key()),
+        ..pixloom::fake::FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(Settings::new(gw.base_url(), ApiKey::new(key()).unwrap())).unwrap();
+    let budget = pixloom::core::history::ImageBudget { max_images };
+    (gw, pixloom::engine::Engine::new(client, budget))
+}
