@@ -14,7 +14,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::term::{Sshd, Tmux, clean_env, release_bin, shell_quote, show_json};
+use common::term::{Sshd, Tmux, clean_env, release_bin, run_pixloom, shell_quote, show_json};
 use serde_json::Value;
 
 /// Long enough for a loaded 2-core CI machine; a working app takes well
@@ -309,4 +309,88 @@ fn exits_when_the_terminal_hangs_up() {
     );
     // It ended: its pid may be reused, so nothing is killed.
     std::mem::forget(guard);
+}
+
+/// A conversation folder from someone else, opened in a real terminal: its
+/// first result image is a link to one of the user's private files (of the
+/// right length), its second a FIFO, its `.lock` a FIFO. `replay` and the
+/// app both open it, show each image as refused with its reason (inside
+/// the thumbnail's box), step through it, and quit at once; the private
+/// file is never shown, changed or followed.
+#[test]
+fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
+    let bin = release_bin();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let env = clean_env(home);
+    for prompt in ["a red fox", "make it night"] {
+        run_pixloom(home, &env, &["--demo", "send", "fox", "--prompt", prompt]);
+    }
+    let shown = show_json(home, &env, "fox");
+    let images: Vec<std::path::PathBuf> = shown["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["images"][0].as_str())
+        .map(std::path::PathBuf::from)
+        .collect();
+    assert_eq!(images.len(), 2, "{shown}");
+    let private = home.join("private.key");
+    let secret: Vec<u8> = (0..std::fs::metadata(&images[0]).unwrap().len())
+        .map(|i| b"PRIVATE-"[i as usize % 8])
+        .collect();
+    std::fs::write(&private, &secret).unwrap();
+    std::fs::remove_file(&images[0]).unwrap();
+    std::os::unix::fs::symlink(&private, &images[0]).unwrap();
+    let fifo = |p: &Path| {
+        let _ = std::fs::remove_file(p);
+        let made = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    };
+    fifo(&images[1]);
+    let folder = home.join("fox.pixloom");
+    fifo(&folder.join(".lock"));
+
+    for command in ["replay fox", "--demo fox"] {
+        let script = pane_script(
+            home,
+            &format!(
+                "env -u COLORTERM TERM=xterm-256color {} {command}",
+                shell_quote(&bin.display().to_string())
+            ),
+        );
+        let t = Tmux::start(&script, home, &env);
+        if command.starts_with("replay") {
+            t.wait_text("turn 1 of 4", STEP);
+            t.keys(&["Space"]);
+        } else {
+            t.wait_text("missing or unusable", STEP);
+            t.keys(&["g"]);
+        }
+        let s = t.wait_text("symbolic link", STEP);
+        assert!(
+            !s.contains("PRIVATE-"),
+            "{command}: the private file shown:\n{s}"
+        );
+        t.keys(&["G"]);
+        t.wait_text("special file", STEP);
+        t.keys(&["q"]);
+        let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
+        assert!(s.contains("__PIXLOOM_EXIT=0"), "{command}:\n{s}");
+    }
+    assert_eq!(
+        std::fs::read(&private).unwrap(),
+        secret,
+        "the private file changed"
+    );
+    assert!(
+        std::fs::symlink_metadata(&images[0])
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the planted link is left as it was"
+    );
 }

@@ -77,20 +77,27 @@ fn image_rows(
     placeholder(cols.max(12), rows.max(3), &note)
 }
 
-/// A box the thumbnail's size with `note` in the middle.
+/// A box the thumbnail's size with `note` in the middle, wrapped at word
+/// boundaries over the box's rows (a refusal's reason is long: cut on one
+/// line, it lost what the user needs to read).
 fn placeholder(cols: u16, rows: u16, note: &str) -> Vec<Row> {
     let inner = usize::from(cols).saturating_sub(2);
-    let note: String = note.chars().take(inner).collect();
-    let pad = inner.saturating_sub(super::width(&note));
-    (0..rows)
+    let room = usize::from(rows).saturating_sub(2).max(1);
+    let mut lines = wrap(note, inner);
+    lines.truncate(room);
+    let first = (usize::from(rows) / 2)
+        .saturating_sub((lines.len() - 1) / 2)
+        .max(1);
+    (0..usize::from(rows))
         .map(|r| {
             let text = if r == 0 {
                 format!("┌{}┐", "─".repeat(inner))
-            } else if r + 1 == rows {
+            } else if r + 1 == usize::from(rows) {
                 format!("└{}┘", "─".repeat(inner))
-            } else if r == rows / 2 {
+            } else if let Some(line) = r.checked_sub(first).and_then(|i| lines.get(i)) {
+                let pad = inner.saturating_sub(super::width(line));
                 format!(
-                    "│{}{note}{}│",
+                    "│{}{line}{}│",
                     " ".repeat(pad / 2),
                     " ".repeat(pad - pad / 2)
                 )
@@ -414,5 +421,42 @@ fn mark(rows: &mut [Row], selected: bool) {
             }
             Row::Image { marked, .. } => *marked = selected,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match r {
+                Row::Text(line) => line.spans.iter().map(|s| s.content.as_ref()).collect(),
+                Row::Image { .. } => String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_thumbnail_says_its_whole_reason_inside_the_box() {
+        let reason = "no preview: image fox.pixloom/images/abba365e522eecc37d9c35fe44f8eb7f50d77b4ab149492b2c20a6893a3246e0.png is a symbolic link, not a regular file";
+        let rows = text_of(&placeholder(21, 12, reason));
+        assert_eq!(rows.len(), 12);
+        assert!(
+            rows.iter().all(|r| super::super::width(r) == 21),
+            "{rows:#?}"
+        );
+        let inside: String = rows[1..11]
+            .iter()
+            .map(|r| r.trim_matches(|c| c == '│' || c == ' ').to_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            inside.contains("is a symbolic link, not a regular"),
+            "{rows:#?}"
+        );
+        // A short note stays one line in the middle, as before.
+        let rows = text_of(&placeholder(21, 12, "1536×2048"));
+        assert!(rows[6].contains("1536×2048"), "{rows:#?}");
     }
 }
