@@ -3,6 +3,43 @@
 
 use clap::Parser as _;
 
+/// The system allocator, watched for failure: an allocation that fails
+/// aborts the process without a panic hook or any drop running, which
+/// left the terminal raw and in the alternate screen. The terminal is
+/// restored first, without allocating (the report then lands readable).
+#[allow(unsafe_code)] // a GlobalAlloc is unsafe by definition; this one only forwards
+mod watched_alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    pub struct Watched;
+
+    fn check(p: *mut u8) -> *mut u8 {
+        if p.is_null() {
+            pixloom::tui::terminal::restore_after_fatal();
+        }
+        p
+    }
+
+    // SAFETY: every call forwards to `System` with the same arguments.
+    unsafe impl GlobalAlloc for Watched {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            check(unsafe { System.alloc(layout) })
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            check(unsafe { System.alloc_zeroed(layout) })
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            check(unsafe { System.realloc(ptr, layout, new_size) })
+        }
+    }
+
+    #[global_allocator]
+    static WATCHED: Watched = Watched;
+}
+
 fn main() -> std::process::ExitCode {
     // Installed first so a panic report (and, in the app, the terminal
     // restore) goes through it.

@@ -570,3 +570,45 @@ fn terminal_restored_after_a_panic() {
     );
     assert_no_key(&out, dir);
 }
+
+/// An allocation that fails (made on purpose: 64 TiB, after the first
+/// frame) aborts the process: no panic hook, no drop runs. A 4 GB reply
+/// did this once and left the terminal raw in the alternate screen. The
+/// allocator now restores the terminal first, without allocating, so the
+/// abort's own report lands on the normal screen.
+#[test]
+fn terminal_restored_after_an_allocation_fails() {
+    use pixloom::tui::{DEBUG_OOM_VALUE, DEBUG_PANIC_VAR};
+    use std::os::unix::process::ExitStatusExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    fox(dir);
+    let mut env = env(dir);
+    env.push(("PIXLOOM_API_KEY".into(), common::key()));
+    env.push((DEBUG_PANIC_VAR.into(), DEBUG_OOM_VALUE.into()));
+    let mut app = PtyApp::spawn_stderr_on_tty(&release_bin(), &["fox"], dir, &env, SIZE);
+    let status = app.wait_end(STEP);
+    assert_eq!(
+        status.signal(),
+        Some(6),
+        "an allocation failure aborts: {status:?}"
+    );
+    let report = "memory allocation of";
+    app.wait_output("the abort's report", STEP, |out| {
+        count(out, report.as_bytes()) > 0
+    });
+    assert_eq!(
+        app.stty(),
+        app.stty_before,
+        "the tty modes were not restored after the abort"
+    );
+    let out = app.output();
+    assert_screen_restored(&out);
+    let left = common::term::rfind(&out, b"\x1b[?1049l").unwrap();
+    let reported = common::term::rfind(&out, report.as_bytes()).unwrap();
+    assert!(
+        reported > left,
+        "the report was printed inside the alternate screen"
+    );
+    assert_no_key(&out, dir);
+}

@@ -150,7 +150,13 @@ pub(crate) async fn in_terminal(
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
-        panic_after_frame: std::env::var(DEBUG_PANIC_VAR).is_ok_and(|v| v == DEBUG_PANIC_VALUE),
+        panic_after_frame: std::env::var(DEBUG_PANIC_VAR)
+            .ok()
+            .and_then(|v| match v.as_str() {
+                DEBUG_PANIC_VALUE => Some(DebugFailure::Panic),
+                DEBUG_OOM_VALUE => Some(DebugFailure::OutOfMemory),
+                _ => None,
+            }),
     };
     let result = drive(app, &mut effects, &mut rx, &mut screen, Clock::now).await;
     effects.shutdown();
@@ -172,13 +178,24 @@ pub trait Screen {
 pub const DEBUG_PANIC_VAR: &str = "PIXLOOM_DEBUG_PANIC";
 /// The one value of [`DEBUG_PANIC_VAR`] that panics.
 pub const DEBUG_PANIC_VALUE: &str = "after-first-frame";
+/// The value of [`DEBUG_PANIC_VAR`] that makes an allocation fail instead
+/// (an abort, no panic hook): the terminal must still be restored.
+pub const DEBUG_OOM_VALUE: &str = "out-of-memory-after-first-frame";
 
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
 pub struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
     pub presenter: graphics::Presenter,
-    /// Panic once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
-    pub panic_after_frame: bool,
+    /// Fail on purpose once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
+    pub panic_after_frame: Option<DebugFailure>,
+}
+
+/// How the app fails on purpose for the terminal-restore tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugFailure {
+    Panic,
+    /// An allocation of 64 TiB: it fails and the process aborts.
+    OutOfMemory,
 }
 
 impl Screen for TermScreen<'_> {
@@ -201,10 +218,15 @@ impl Screen for TermScreen<'_> {
                 tracing::warn!("printing thumbnails failed: {e}");
             }
         }
-        if self.panic_after_frame {
-            panic!(
+        match self.panic_after_frame {
+            Some(DebugFailure::Panic) => panic!(
                 "{DEBUG_PANIC_VAR}={DEBUG_PANIC_VALUE}: a deliberate panic after the first frame"
-            );
+            ),
+            Some(DebugFailure::OutOfMemory) => {
+                let huge: Vec<u8> = Vec::with_capacity(1 << 46);
+                std::hint::black_box(huge);
+            }
+            None => {}
         }
         Ok(wants)
     }

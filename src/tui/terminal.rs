@@ -14,7 +14,7 @@
 
 use std::io::{self, Stdout, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
@@ -33,6 +33,9 @@ use super::action::{Event, Msg};
 
 /// Whether the terminal is in the app's mode (raw, alternate screen).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The tty modes before the app changed them, for [`restore_after_fatal`]
+/// (crossterm keeps its own copy behind a lock it may be holding).
+static MODES_BEFORE: OnceLock<rustix::termios::Termios> = OnceLock::new();
 /// The thread that draws: only its panics restore the terminal.
 static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
 static HOOK: Once = Once::new();
@@ -50,6 +53,24 @@ pub fn restore() -> io::Result<()> {
         raw?;
     }
     Ok(())
+}
+
+/// Restores the terminal on a path where nothing may allocate or lock: an
+/// allocation failure, which aborts the process without running a panic
+/// hook or any drop. Writes the leaving sequences and sets the saved tty
+/// modes back with plain system calls; safe to call twice.
+pub fn restore_after_fatal() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        // Bracketed paste off, the main screen, the cursor shown.
+        let _ = rustix::io::write(rustix::stdio::stdout(), b"\x1b[?2004l\x1b[?1049l\x1b[?25h");
+        if let Some(modes) = MODES_BEFORE.get() {
+            let _ = rustix::termios::tcsetattr(
+                rustix::stdio::stdin(),
+                rustix::termios::OptionalActions::Now,
+                modes,
+            );
+        }
+    }
 }
 
 fn install_panic_hook() {
@@ -78,6 +99,9 @@ impl TerminalGuard {
         install_panic_hook();
         if let Ok(mut t) = UI_THREAD.lock() {
             *t = Some(std::thread::current().id());
+        }
+        if let Ok(modes) = rustix::termios::tcgetattr(rustix::stdio::stdin()) {
+            let _ = MODES_BEFORE.set(modes);
         }
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);

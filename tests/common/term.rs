@@ -677,15 +677,20 @@ impl PtyApp {
         rustix::process::kill_process(pid, sig).unwrap();
     }
 
-    /// Waits for the app to exit.
-    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+    /// Waits for the app to end, by exiting or by a signal.
+    pub fn wait_end(&mut self, timeout: Duration) -> ExitStatus {
         let child = &mut self.child;
-        let status = poll_until(
-            "the app to exit",
+        poll_until(
+            "the app to end",
             timeout,
             || child.try_wait().unwrap(),
             String::new,
-        );
+        )
+    }
+
+    /// Waits for the app to exit (a signal fails the test).
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let status = self.wait_end(timeout);
         if let Some(sig) = status.signal() {
             panic!(
                 "the app was killed by signal {sig} instead of exiting; stderr: {}",
