@@ -3,7 +3,9 @@
 //! The terminal is ALWAYS restored: by [`TerminalGuard`]'s drop (quit and
 //! error), by the panic hook (a panic on the UI thread restores before the
 //! previous hook — color-eyre's — prints), and SIGTERM / SIGHUP / SIGINT
-//! become an event that quits cleanly. A panic on another thread (a
+//! become an event that quits cleanly; an allocation failure (an abort:
+//! no hook, no drop) by the binary's allocator through
+//! [`restore_after_fatal`]. A panic on another thread (a
 //! request task) is logged, not printed over the screen; the task's turn
 //! is failed by the effects module.
 //!
