@@ -83,7 +83,8 @@ impl TurnReport {
     /// deleted) refuses the report, which is then dropped.
     pub fn apply(&self, conv: &mut Conversation) -> Result<(), TreeError> {
         for (sha, blob) in &self.upload_copies {
-            conv.set_upload_copy(sha, blob);
+            let seal = Provenance::installation().upload_seal(sha, &blob.sha256);
+            conv.set_upload_copy(sha, blob, &seal);
         }
         match &self.result {
             TurnResult::Done { image } => {
@@ -433,6 +434,7 @@ pub async fn keep_received(
             }),
             original,
             upload: None,
+            upload_seal: None,
             origin: ImageOrigin::Result,
         })),
         Err(kept) => {

@@ -10,7 +10,10 @@
 //! sha256, the URL and its expiry. On load, a remote copy whose seal does
 //! not verify is dropped and the local copy is sent instead.
 //!
-//! The same holds for the record of a paid picture not stored yet
+//! The same holds for an image's prepared upload copy (`upload`: a folder
+//! could name any picture as the copy to send; sealed where it is made,
+//! dropped on load unless the seal verifies, then made again from the
+//! original) and for the record of a paid picture not stored yet
 //! ([`Received`]: a link to fetch it from, a spare copy's path outside the
 //! folder): sealed on every save, and on load its link and path are
 //! dropped unless the seal verifies, so a received folder can make pixloom
@@ -35,6 +38,7 @@ const KEY_BYTES: usize = 32;
 /// Separates the fields sealed; bumped if what is sealed changes.
 const DOMAIN: &[u8] = b"pixloom-remote-seal/1\0";
 const RECEIVED_DOMAIN: &[u8] = b"pixloom-received-seal/1\0";
+const UPLOAD_DOMAIN: &[u8] = b"pixloom-upload-seal/1\0";
 
 /// The installation's sealing secret.
 pub struct Provenance {
@@ -114,6 +118,36 @@ impl Provenance {
         ])
     }
 
+    /// The seal saying this installation prepared the upload copy
+    /// `upload_sha256` from the image `original_sha256`.
+    pub fn upload_seal(&self, original_sha256: &str, upload_sha256: &str) -> String {
+        let mac = self.mac_of(&[
+            UPLOAD_DOMAIN,
+            original_sha256.as_bytes(),
+            upload_sha256.as_bytes(),
+        ]);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn vouches_for_upload(&self, image: &crate::core::tree::ImageRef) -> bool {
+        let (Some(upload), Some(tag)) = (
+            &image.upload,
+            image
+                .upload_seal
+                .as_deref()
+                .and_then(|s| hex::decode(s).ok()),
+        ) else {
+            return false;
+        };
+        self.mac_of(&[
+            UPLOAD_DOMAIN,
+            image.original.sha256.as_bytes(),
+            upload.sha256.as_bytes(),
+        ])
+        .verify_slice(&tag)
+        .is_ok()
+    }
+
     /// Whether this installation wrote `r` as it is.
     pub fn vouches_for_received(&self, r: &Received) -> bool {
         let Some(tag) = r.seal.as_deref().and_then(|s| hex::decode(s).ok()) else {
@@ -174,8 +208,9 @@ impl Provenance {
     }
 
     /// Drops every link in `conv` this installation did not record: remote
-    /// copies (the local copy is sent instead), and the link and spare
-    /// copy of an unstored picture's record. Returns how many were dropped.
+    /// copies (the local copy is sent instead), upload copies (made again
+    /// from the original), and the link and spare copy of an unstored
+    /// picture's record. Returns how many were dropped.
     pub fn drop_foreign_links(&self, conv: &mut Conversation) -> usize {
         let mut dropped = 0;
         for node in conv.nodes.values_mut() {
@@ -191,6 +226,12 @@ impl Provenance {
                 let Part::Image { image } = part else {
                     continue;
                 };
+                if image.upload.is_some() && !self.vouches_for_upload(image) {
+                    // Prepared again from the original when next sent.
+                    image.upload = None;
+                    image.upload_seal = None;
+                    dropped += 1;
+                }
                 let foreign = image
                     .remote
                     .as_ref()

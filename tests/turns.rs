@@ -426,3 +426,98 @@ fn find_remote(v: &mut Value) -> Option<&mut Value> {
         _ => None,
     }
 }
+
+/// The image URLs of the user message whose text contains `words`.
+fn image_urls_of_user_message(body: &Value, words: &str) -> Vec<String> {
+    let msgs = body["messages"].as_array().unwrap();
+    let msg = msgs
+        .iter()
+        .find(|m| m["role"] == "user" && m.to_string().contains(words))
+        .unwrap_or_else(|| panic!("no user message with {words:?}: {body}"));
+    image_urls(msg)
+}
+
+#[tokio::test]
+async fn an_upload_copy_named_in_a_received_folder_is_never_sent() {
+    // The attack: a received folder names another picture as the prepared
+    // upload copy of an attached photo. The model would be shown a picture
+    // the user does not see. Unproven copies are dropped on load and made
+    // again from the photo itself.
+    let mut r = rig(4).await;
+    let p = params(Endpoint::Chat, "1280x720");
+    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let photo = common::noisy_jpeg(3000, 2000, 95);
+    let attached = images::import_bytes(
+        &photo,
+        pixloom::core::tree::ImageOrigin::File {
+            path: "photo.jpg".into(),
+        },
+        &r.folder.store,
+    )
+    .unwrap();
+    assert!(attached.upload.is_some(), "a photo this large gets a copy");
+    let mut parts = text("use this photo");
+    parts.push(Part::Image {
+        image: attached.clone(),
+    });
+    let a2 = r.turn(Some(a1), parts, &p).await;
+    let honest = image_urls_of_user_message(&r.last_json(), "use this photo");
+    assert_eq!(honest.len(), 1);
+    assert!(
+        honest[0].starts_with("data:image/jpeg"),
+        "{}",
+        &honest[0][..40]
+    );
+
+    // Honest copies survive a reopen (not prepared again).
+    r.reopen();
+    let photo_node = r.conv.node(a2).unwrap().parent.unwrap();
+    let loaded = r
+        .conv
+        .node(photo_node)
+        .unwrap()
+        .images()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(loaded.upload, attached.upload, "a sealed copy is kept");
+
+    // The forgery: the fox (another picture, in the store) as the copy.
+    let fox = r
+        .conv
+        .node(a1)
+        .unwrap()
+        .images()
+        .next()
+        .unwrap()
+        .original
+        .clone();
+    let file = r.folder.file();
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let mut forged = 0;
+    for node in v["nodes"].as_array_mut().unwrap() {
+        for part in node["parts"].as_array_mut().into_iter().flatten() {
+            if part["image"]["original"]["sha256"] == attached.original.sha256.as_str() {
+                part["image"]["upload"] = serde_json::to_value(&fox).unwrap();
+                forged += 1;
+            }
+        }
+    }
+    assert_eq!(forged, 1);
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    r.reopen();
+    let photo_node = r.conv.node(a2).unwrap().parent.unwrap();
+    let loaded = r
+        .conv
+        .node(photo_node)
+        .unwrap()
+        .images()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(loaded.upload, None, "an unproven copy is dropped on load");
+
+    r.turn(Some(a2), text("once more"), &p).await;
+    let sent = image_urls_of_user_message(&r.last_json(), "use this photo");
+    assert_eq!(sent, honest, "the photo itself, prepared again, was sent");
+}

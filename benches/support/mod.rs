@@ -174,6 +174,7 @@ pub fn big_conversation(dir: &Path) {
             let image = ImageRef {
                 original: blob,
                 upload: None,
+                upload_seal: None,
                 origin: ImageOrigin::Result,
                 remote: None,
             };

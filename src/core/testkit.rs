@@ -59,6 +59,7 @@ pub fn attachment(name: &str) -> ImageRef {
     ImageRef {
         original: blob(name),
         upload: None,
+        upload_seal: None,
         origin: ImageOrigin::File {
             path: format!("{name}.png"),
         },
@@ -71,6 +72,7 @@ pub fn result(name: &str, ttl: Option<Duration>) -> ImageRef {
     ImageRef {
         original: blob(name),
         upload: None,
+        upload_seal: None,
         origin: ImageOrigin::Result,
         remote: ttl.map(|ttl| RemoteCopy {
             url: remote_url(name),
@@ -219,7 +221,7 @@ pub fn run_one(conv: &mut Conversation, line: &str) -> String {
         "delete" => shown(conv.delete_subtree(id(args.first())), ids),
         "upload" => {
             let name = args.first().expect("an image name");
-            conv.set_upload_copy(name, &blob(&format!("{name}-small")));
+            conv.set_upload_copy(name, &blob(&format!("{name}-small")), "seal");
             "ok".to_owned()
         }
         _ => panic!("unknown script command {cmd:?}"),

@@ -151,6 +151,11 @@ pub struct ImageRef {
     pub original: Blob,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload: Option<Blob>,
+    /// Proof that this installation prepared `upload` from `original` (see
+    /// `provenance.rs`): without it the copy is not sent — a folder from
+    /// elsewhere could name any picture as the copy to upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_seal: Option<String>,
     pub origin: ImageOrigin,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteCopy>,
@@ -962,8 +967,8 @@ impl Conversation {
     }
 
     /// Records the prepared upload copy of an image once it has been made,
-    /// so it is not made again.
-    pub fn set_upload_copy(&mut self, original_sha256: &str, upload: &Blob) {
+    /// so it is not made again; `seal` proves who prepared it.
+    pub fn set_upload_copy(&mut self, original_sha256: &str, upload: &Blob, seal: &str) {
         for node in self.nodes.values_mut() {
             for part in &mut node.parts {
                 if let Part::Image { image } = part
@@ -971,6 +976,7 @@ impl Conversation {
                     && image.upload.is_none()
                 {
                     image.upload = Some(upload.clone());
+                    image.upload_seal = Some(seal.to_owned());
                 }
             }
         }

@@ -35,9 +35,13 @@ pub fn import_bytes(
         Some(p) => Some(store.put(&p.bytes, &p.info)?),
         None => None,
     };
+    let upload_seal = upload.as_ref().map(|u| {
+        crate::provenance::Provenance::installation().upload_seal(&original.sha256, &u.sha256)
+    });
     Ok(ImageRef {
         original,
         upload,
+        upload_seal,
         origin,
         remote: None,
     })

@@ -48,6 +48,7 @@ pub fn image(sha: &str, width: u32, height: u32) -> ImageRef {
             height,
         },
         upload: None,
+        upload_seal: None,
         origin: ImageOrigin::Result,
         remote: None,
     }

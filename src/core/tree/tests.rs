@@ -261,6 +261,7 @@ fn a_received_picture_is_unstored_until_stored_and_never_resent() {
     let image = ImageRef {
         original: blob("cd"),
         upload: None,
+        upload_seal: None,
         origin: ImageOrigin::Result,
         remote: None,
     };
@@ -364,7 +365,7 @@ fn upload_copies_are_recorded_once_for_every_use_of_an_image() {
         ]
     );
     // A copy already made is not replaced.
-    conv.set_upload_copy("ref1", &blob("other"));
+    conv.set_upload_copy("ref1", &blob("other"), "seal");
     let first = conv.node(NodeId(1)).unwrap().images().next().unwrap();
     assert_eq!(first.upload_blob().sha256, "ref1-small");
 }
