@@ -168,6 +168,9 @@ impl ImageRef {
     }
 }
 
+// A turn holds a few parts; boxing the image would save a few hundred
+// bytes per text part and cost a pointer chase on every image.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Part {
