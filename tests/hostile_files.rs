@@ -1458,3 +1458,108 @@ fn a_planted_image_is_never_uploaded() {
         }
     }
 }
+
+/// Odd names: `conversation.json` names images with a path (`../`), an
+/// escape sequence, a line break and an unknown extension; `images/` holds
+/// files named with escapes and line breaks that nothing refers to. The
+/// conversation opens and lists each named image as unusable; `show`,
+/// `show --json` and both exports print no control character and read
+/// nothing outside the folder; the store refuses each name.
+#[test]
+fn odd_names_in_a_folder_are_refused_and_never_reach_the_terminal() {
+    let _serial = one_at_a_time();
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    let (blob, _) = first_result(&dir);
+    fs::write(home.path().join("secret.png"), b"private").unwrap();
+    let odd = [
+        ("../../secret", "png"),
+        ("\u{1b}]0;pwned\u{7}\u{1b}[2J", "png"),
+        ("abc\ndef", "png"),
+        (blob.sha256.as_str(), "png\u{1b}[31m"),
+        (blob.sha256.as_str(), "exe"),
+    ];
+    let file = dir.join("conversation.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+    let mut images: Vec<&mut serde_json::Value> = v["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .flat_map(|n| n["parts"].as_array_mut().into_iter().flatten())
+        .filter(|p| p["type"] == "image")
+        .map(|p| &mut p["image"]["original"])
+        .collect();
+    assert!(images.len() >= odd.len(), "{}", images.len());
+    for (image, (sha, ext)) in images.iter_mut().zip(odd) {
+        image["sha256"] = sha.into();
+        image["ext"] = ext.into();
+    }
+    fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    for name in [
+        "\u{1b}[2Jhello.png",
+        "line\nbreak.png",
+        ".tmp-\u{1b}]52;c;aGk=\u{7}",
+    ] {
+        fs::write(dir.join("images").join(name), b"x").unwrap();
+    }
+
+    let (folder, loaded) = ConvFolder::open(&dir).unwrap();
+    assert!(
+        loaded.missing_images.len() >= odd.len(),
+        "{:?}",
+        loaded.missing_images
+    );
+    for image in loaded.conv.nodes.values().flat_map(|n| n.images()) {
+        if odd
+            .iter()
+            .any(|(s, e)| *s == image.original.sha256 && *e == image.original.ext)
+        {
+            let e = folder.store.read(&image.original).unwrap_err();
+            assert!(matches!(e, ImageError::BadBlobName { .. }), "{e:?}");
+        }
+    }
+    drop(folder);
+
+    let dir_s = dir.to_str().unwrap().to_owned();
+    let forbidden = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        text.chars()
+            .find(|&c| (c.is_control() && c != '\n') || ('\u{80}'..='\u{9f}').contains(&c))
+    };
+    for args in [
+        vec!["show", dir_s.as_str()],
+        vec!["show", dir_s.as_str(), "--json"],
+    ] {
+        let out = pixloom_bounded(home.path(), &args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(forbidden(&out.stdout), None, "{args:?} stdout");
+        assert_eq!(forbidden(&out.stderr), None, "{args:?} stderr");
+        // A claimed name is shown cleaned, inside `images/`.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains("../"), "{args:?}: {stdout}");
+    }
+    for format in ["html", "markdown"] {
+        let target = home.path().join(format!("odd.{format}"));
+        let out = export_bounded(home.path(), &dir_s, format, &target);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(forbidden(&out.stderr), None, "{format} stderr");
+        let text = fs::read(&target).unwrap();
+        assert_eq!(forbidden(&text), None, "{format} export");
+        assert!(
+            !String::from_utf8_lossy(&text).contains("private"),
+            "{format}"
+        );
+    }
+    assert_eq!(
+        fs::read(home.path().join("secret.png")).unwrap(),
+        b"private"
+    );
+}
