@@ -23,6 +23,7 @@
 pub mod action;
 pub mod complete;
 pub mod diff;
+pub mod dropped;
 pub mod effects;
 pub mod graphics;
 pub mod keymap;

@@ -216,14 +216,28 @@ fn edit_line(input: &mut String, key: Key) {
     }
 }
 
+/// Focuses the composer; an empty one continues from the selection.
+fn compose(app: &mut App) {
+    if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
+        app.composer.mode = ComposeMode::Continue;
+    }
+    app.focus = Focus::Composer;
+}
+
 fn paste(app: &mut App, s: &str) {
+    let s = crate::tui::dropped::line_breaks(s);
     match &mut app.overlay {
         Overlay::Input(b) => {
-            b.text.push_str(sanitize::line(s).trim());
+            b.text.push_str(sanitize::line(&s).trim());
             tools::search_as_typed(app);
         }
-        Overlay::None if app.focus == Focus::Composer => {
-            app.composer.text.insert_str(sanitize::text(s));
+        // A paste while browsing is meant for the composer: it opens with
+        // it (a paste was dropped silently before). Replay never writes.
+        Overlay::None if app.focus == Focus::Composer || (app.can_send && app.replay.is_none()) => {
+            if app.focus != Focus::Composer {
+                compose(app);
+            }
+            app.composer.text.insert_str(sanitize::text(&s));
         }
         _ => {}
     }
@@ -326,12 +340,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 Focus::Composer => Focus::Transcript,
             };
         }
-        Action::Compose => {
-            if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
-                app.composer.mode = ComposeMode::Continue;
-            }
-            app.focus = Focus::Composer;
-        }
+        Action::Compose => compose(app),
         Action::Send => return send(app),
         Action::Newline => app.composer.text.insert_newline(),
         Action::Edit => edit(app),

@@ -197,6 +197,46 @@ fn paste_goes_to_the_focused_input_sanitized() {
 }
 
 #[test]
+fn a_paste_with_cr_line_breaks_keeps_its_lines_and_one_while_browsing_opens_the_composer() {
+    // tmux delivers a bracketed paste's line breaks as CR.
+    let mut a = branched();
+    assert_ne!(a.focus, Focus::Composer);
+    update(&mut a, Msg::Event(Event::Paste("one\rtwo\r\nthree".into())));
+    assert_eq!(a.focus, Focus::Composer, "the paste opened the composer");
+    assert_eq!(a.composer.text.lines(), ["one", "two", "three"]);
+    // A replay never takes a paste.
+    let mut r = crate::tui::replay::app(
+        fixtures::branched_conv(),
+        crate::tui::Clock::now(),
+        None,
+        false,
+    );
+    update(&mut r, Msg::Event(Event::Paste("text".into())));
+    assert!(r.composer.text.is_empty() && r.focus != Focus::Composer);
+}
+
+#[test]
+fn a_dragged_path_is_attached_however_the_terminal_quoted_it() {
+    for pasted in [
+        "'/x/my photos/beach shot.png'",
+        "/x/my\\ photos/beach\\ shot.png",
+        "file:///x/my%20photos/beach%20shot.png",
+    ] {
+        let mut a = branched();
+        run(&mut a, acts(&[A::Compose, A::Attach]));
+        update(&mut a, Msg::Event(Event::Paste(pasted.into())));
+        let fx = update(&mut a, Msg::Action(A::Confirm));
+        assert_eq!(
+            fx,
+            vec![E::ImportAttachment {
+                source: "/x/my photos/beach shot.png".into()
+            }],
+            "{pasted:?}"
+        );
+    }
+}
+
+#[test]
 fn thumbnails_are_asked_for_once() {
     let mut a = branched();
     let want = ThumbWant {

@@ -185,6 +185,7 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
     let text = b.text.trim().to_owned();
     match b.kind {
         InputKind::Attach => {
+            let text = crate::tui::dropped::dropped_path(&text);
             if !text.is_empty() {
                 app.focus = Focus::Composer;
                 app.info(format!("attaching {}…", sanitize::line(&text)));
