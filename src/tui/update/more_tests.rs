@@ -237,6 +237,23 @@ fn a_dragged_path_is_attached_however_the_terminal_quoted_it() {
 }
 
 #[test]
+fn the_marked_line_goes_when_the_compare_view_opens_and_closes() {
+    let mut a = branched_at(2);
+    run(&mut a, acts(&[A::Compare]));
+    assert!(
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("n2 marked"))
+    );
+    run(
+        &mut a,
+        acts(&[A::MoveDown, A::MoveDown, A::Compare, A::Dismiss]),
+    );
+    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.status, None, "a used mark is not announced");
+}
+
+#[test]
 fn thumbnails_are_asked_for_once() {
     let mut a = branched();
     let want = ThumbWant {

@@ -340,6 +340,8 @@ fn compare(app: &mut App, id: NodeId) {
         }
         Some(m) if app.conv.node(m).is_ok() => {
             app.compare_mark = None;
+            // The mark is used: its "marked…" line would outlive the view.
+            app.status = None;
             app.overlay = Overlay::Compare { left: m, right: id };
         }
         _ => {

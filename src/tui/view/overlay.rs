@@ -499,7 +499,10 @@ fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
             ),
         ));
     }
-    lines.push(kv("created", node.created_at.to_string()));
+    lines.push(kv(
+        "created",
+        crate::tui::state::utc_minute(node.created_at),
+    ));
     if let Some(label) = &node.label {
         lines.push(kv("label", label.clone()));
     }

@@ -144,6 +144,14 @@ fn other_overlays_draw_without_panicking() {
 }
 
 #[test]
+fn the_info_view_says_when_a_turn_was_made_in_plain_words() {
+    let app = with(branched(), &[Action::Info]);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(text.contains("2025-03-01 12:00 UTC"), "{text}");
+    assert!(!text.contains("+00:00:00"), "{text}");
+}
+
+#[test]
 fn tiny_and_tree_less_screens_draw() {
     for app in [
         empty(),
