@@ -142,7 +142,7 @@ impl Key {
     }
 }
 
-const NAMED: [(&str, KeyCode); 14] = [
+const NAMED: [(&str, KeyCode); 15] = [
     ("enter", KeyCode::Enter),
     ("esc", KeyCode::Esc),
     ("tab", KeyCode::Tab),
@@ -157,6 +157,7 @@ const NAMED: [(&str, KeyCode); 14] = [
     ("end", KeyCode::End),
     ("pageup", KeyCode::PageUp),
     ("pagedown", KeyCode::PageDown),
+    ("f1", KeyCode::F(1)),
 ];
 
 impl FromStr for Key {
@@ -215,6 +216,7 @@ impl fmt::Display for Key {
 /// The default bindings. Order matters for help: first key listed first.
 pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Global, "ctrl-c", Action::Quit),
+    (Context::Global, "f1", Action::Help),
     // Browsing the tree and the transcript.
     (Context::Browse, "j", Action::MoveDown),
     (Context::Browse, "down", Action::MoveDown),
@@ -275,6 +277,8 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Composer, "alt-a", Action::Attach),
     (Context::Composer, "alt-s", Action::SizePicker),
     (Context::Composer, "alt-m", Action::ModelPicker),
+    // `?` in an empty composer also opens help (handled in `update`).
+    (Context::Composer, "f1", Action::Help),
     // Pickers.
     (Context::Picker, "k", Action::MoveUp),
     (Context::Picker, "up", Action::MoveUp),

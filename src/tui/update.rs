@@ -176,6 +176,15 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         return act(app, a);
     }
     match &mut app.overlay {
+        // `?` in an empty composer asks for help (as in Codex CLI): a user
+        // who just sent a prompt is here and may not know Esc.
+        Overlay::None
+            if ctx == Context::Composer
+                && key == Key::normalized(KeyCode::Char('?'), KeyModifiers::NONE)
+                && app.composer.text.is_empty() =>
+        {
+            return act(app, Action::Help);
+        }
         Overlay::None if ctx == Context::Composer => {
             app.composer.text.input(k);
         }

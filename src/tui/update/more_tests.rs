@@ -254,6 +254,31 @@ fn the_marked_line_goes_when_the_compare_view_opens_and_closes() {
 }
 
 #[test]
+fn question_mark_in_an_empty_composer_and_f1_anywhere_open_help() {
+    let f1 = || Msg::Event(Event::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+    let is_help = |a: &App| matches!(a.overlay, Overlay::Help { .. });
+    // `?` right after sending (the composer is empty and focused): help.
+    let mut a = branched();
+    run(&mut a, acts(&[A::Compose]));
+    run(&mut a, vec![key('?')]);
+    assert!(is_help(&a), "{:?}", a.overlay);
+    // With text, `?` is text.
+    let mut a = branched();
+    run(&mut a, acts(&[A::Compose]));
+    run(&mut a, typed("why?"));
+    assert!(!is_help(&a));
+    assert_eq!(a.composer.text.lines(), ["why?"]);
+    // F1 in the composer (its text kept), and while browsing.
+    run(&mut a, vec![f1()]);
+    assert!(is_help(&a));
+    run(&mut a, acts(&[A::Dismiss]));
+    assert_eq!(a.composer.text.lines(), ["why?"]);
+    let mut a = branched();
+    run(&mut a, vec![f1()]);
+    assert!(is_help(&a));
+}
+
+#[test]
 fn thumbnails_are_asked_for_once() {
     let mut a = branched();
     let want = ThumbWant {
