@@ -121,8 +121,13 @@ pub fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
             .is_some_and(|n| n.starts_with(TEMP_PREFIX));
         if is_temp && entry.file_type().is_ok_and(|t| t.is_file()) {
             let p = entry.path();
-            fs::remove_file(&p).map_err(|e| named(e, "cannot remove", &p))?;
-            removed += 1;
+            match fs::remove_file(&p) {
+                Ok(()) => removed += 1,
+                // Gone since it was listed (renamed or removed by whoever
+                // wrote it): nothing is left to clean.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(named(e, "cannot remove", &p)),
+            }
         }
     }
     if removed > 0 {

@@ -942,3 +942,39 @@ fn export_never_writes_into_a_conversation_or_over_a_file_without_force() {
     .ok();
     assert!(h.join("m.md").is_file());
 }
+
+/// `pixloom show CONV | head -1` (and `| true`): the reader closes the
+/// pipe while pixloom still has output to write. It used to panic with
+/// "Broken pipe" (exit 101). The output (2,000 turns, far over a pipe's
+/// 64 KB buffer) cannot all fit, so the write that meets the closed pipe
+/// happens whatever the timing.
+#[test]
+fn show_ends_quietly_when_its_output_is_closed() {
+    use std::io::{BufRead as _, BufReader};
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    write_conversation(h, "long", &chain(2_000));
+    for args in [vec!["show", "long"], vec!["show", "long", "--json"]] {
+        let mut child = bin()
+            .current_dir(h)
+            .env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_STATE_HOME", h.join("state"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line (as `head -1`), then close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!first.is_empty(), "{args:?}: no output at all");
+    }
+}
