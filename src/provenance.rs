@@ -31,7 +31,7 @@ use sha2::Sha256;
 
 use std::borrow::Cow;
 
-use crate::core::tree::{Conversation, Part, Received, RemoteCopy};
+use crate::core::tree::{Conversation, ImageRef, Part, Received, RemoteCopy};
 
 /// The secret's length in bytes.
 const KEY_BYTES: usize = 32;
@@ -77,15 +77,6 @@ impl Provenance {
         Provenance { key }
     }
 
-    fn mac(&self, image_sha256: &str, url: &str, expires_at: &str) -> Hmac<Sha256> {
-        self.mac_of(&[
-            DOMAIN,
-            image_sha256.as_bytes(),
-            url.as_bytes(),
-            expires_at.as_bytes(),
-        ])
-    }
-
     fn mac_of(&self, fields: &[&[u8]]) -> Hmac<Sha256> {
         // `new_from_slice` takes keys of any length: this cannot fail.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
@@ -98,62 +89,70 @@ impl Provenance {
         mac
     }
 
-    /// The MAC over what a [`Received`] record lets pixloom do: fetch its
-    /// link, read its spare copy, expect its hash.
-    fn received_mac(&self, r: &Received) -> Hmac<Sha256> {
-        let expires = r.expires_at.map(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        });
-        // Absent and empty must differ: a marker no field can hold.
-        fn field(v: Option<&str>) -> &[u8] {
-            v.map_or(b"\0none", str::as_bytes)
-        }
-        self.mac_of(&[
-            RECEIVED_DOMAIN,
-            field(r.url.as_deref()),
-            field(expires.as_deref()),
-            field(r.sha256.as_deref()),
-            field(r.spare_copy.as_deref()),
-        ])
+    /// The seal over `fields`, as hex.
+    fn seal(&self, fields: &[&[u8]]) -> String {
+        hex::encode(self.mac_of(fields).finalize().into_bytes())
+    }
+
+    /// Whether `seal` is this installation's over `fields` (compared in
+    /// constant time); no seal, or one that is not hex, is not.
+    fn verifies(&self, fields: &[&[u8]], seal: Option<&str>) -> bool {
+        seal.and_then(|s| hex::decode(s).ok())
+            .is_some_and(|tag| self.mac_of(fields).verify_slice(&tag).is_ok())
+    }
+
+    /// A remote copy of the image `image_sha256`, sealed as received here.
+    pub fn remote(
+        &self,
+        image_sha256: &str,
+        url: String,
+        expires_at: time::OffsetDateTime,
+    ) -> RemoteCopy {
+        let mut remote = RemoteCopy {
+            url,
+            expires_at,
+            seal: None,
+        };
+        let expiry = expiry_text(remote.expires_at);
+        remote.seal = Some(self.seal(&remote_fields(image_sha256, &remote, &expiry)));
+        remote
+    }
+
+    /// Whether `remote`, recorded for image `image_sha256`, was received by
+    /// this installation.
+    pub fn vouches_for(&self, image_sha256: &str, remote: &RemoteCopy) -> bool {
+        let expiry = expiry_text(remote.expires_at);
+        self.verifies(
+            &remote_fields(image_sha256, remote, &expiry),
+            remote.seal.as_deref(),
+        )
     }
 
     /// The seal saying this installation prepared the upload copy
     /// `upload_sha256` from the image `original_sha256`.
     pub fn upload_seal(&self, original_sha256: &str, upload_sha256: &str) -> String {
-        let mac = self.mac_of(&[
+        self.seal(&[
             UPLOAD_DOMAIN,
             original_sha256.as_bytes(),
             upload_sha256.as_bytes(),
-        ]);
-        hex::encode(mac.finalize().into_bytes())
+        ])
     }
 
-    fn vouches_for_upload(&self, image: &crate::core::tree::ImageRef) -> bool {
-        let (Some(upload), Some(tag)) = (
-            &image.upload,
-            image
-                .upload_seal
-                .as_deref()
-                .and_then(|s| hex::decode(s).ok()),
-        ) else {
-            return false;
-        };
-        self.mac_of(&[
-            UPLOAD_DOMAIN,
-            image.original.sha256.as_bytes(),
-            upload.sha256.as_bytes(),
-        ])
-        .verify_slice(&tag)
-        .is_ok()
+    fn vouches_for_upload(&self, image: &ImageRef) -> bool {
+        image.upload.as_ref().is_some_and(|upload| {
+            let fields = [
+                UPLOAD_DOMAIN,
+                image.original.sha256.as_bytes(),
+                upload.sha256.as_bytes(),
+            ];
+            self.verifies(&fields, image.upload_seal.as_deref())
+        })
     }
 
     /// Whether this installation wrote `r` as it is.
     pub fn vouches_for_received(&self, r: &Received) -> bool {
-        let Some(tag) = r.seal.as_deref().and_then(|s| hex::decode(s).ok()) else {
-            return false;
-        };
-        self.received_mac(r).verify_slice(&tag).is_ok()
+        let expiry = r.expires_at.map(expiry_text);
+        self.verifies(&received_fields(r, expiry.as_deref()), r.seal.as_deref())
     }
 
     /// `conv` as it is saved: every [`Received`] record sealed (they are
@@ -170,41 +169,11 @@ impl Provenance {
         let mut conv = conv.clone();
         for turn in conv.nodes.values_mut().filter_map(|n| n.turn.as_mut()) {
             if let Some(r) = turn.received.as_mut() {
-                r.seal = Some(hex::encode(self.received_mac(r).finalize().into_bytes()));
+                let expiry = r.expires_at.map(expiry_text);
+                r.seal = Some(self.seal(&received_fields(r, expiry.as_deref())));
             }
         }
         Cow::Owned(conv)
-    }
-
-    /// A remote copy of the image `image_sha256`, sealed as received here.
-    pub fn remote(
-        &self,
-        image_sha256: &str,
-        url: String,
-        expires_at: time::OffsetDateTime,
-    ) -> RemoteCopy {
-        let mut remote = RemoteCopy {
-            url,
-            expires_at,
-            seal: None,
-        };
-        let tag = self
-            .mac(image_sha256, &remote.url, &expiry_text(&remote))
-            .finalize()
-            .into_bytes();
-        remote.seal = Some(hex::encode(tag));
-        remote
-    }
-
-    /// Whether `remote`, recorded for image `image_sha256`, was received by
-    /// this installation (compared in constant time).
-    pub fn vouches_for(&self, image_sha256: &str, remote: &RemoteCopy) -> bool {
-        let Some(tag) = remote.seal.as_deref().and_then(|s| hex::decode(s).ok()) else {
-            return false;
-        };
-        self.mac(image_sha256, &remote.url, &expiry_text(remote))
-            .verify_slice(&tag)
-            .is_ok()
     }
 
     /// Drops every link in `conv` this installation did not record: remote
@@ -246,12 +215,36 @@ impl Provenance {
     }
 }
 
-/// The expiry as sealed: RFC 3339, as the file stores it.
-fn expiry_text(remote: &RemoteCopy) -> String {
-    remote
-        .expires_at
-        .format(&time::format_description::well_known::Rfc3339)
+/// A time as sealed: RFC 3339, as the file stores it.
+fn expiry_text(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// What a remote copy's seal covers.
+fn remote_fields<'a>(image_sha256: &'a str, r: &'a RemoteCopy, expiry: &'a str) -> [&'a [u8]; 4] {
+    [
+        DOMAIN,
+        image_sha256.as_bytes(),
+        r.url.as_bytes(),
+        expiry.as_bytes(),
+    ]
+}
+
+/// What an unstored picture's record lets pixloom do, which its seal
+/// covers: fetch its link, read its spare copy, expect its hash.
+fn received_fields<'a>(r: &'a Received, expiry: Option<&'a str>) -> [&'a [u8]; 5] {
+    // Absent and empty must differ: a marker no field can hold.
+    fn field(v: Option<&str>) -> &[u8] {
+        v.map_or(b"\0none", str::as_bytes)
+    }
+    [
+        RECEIVED_DOMAIN,
+        field(r.url.as_deref()),
+        field(expiry),
+        field(r.sha256.as_deref()),
+        field(r.spare_copy.as_deref()),
+    ]
 }
 
 fn random_key() -> [u8; KEY_BYTES] {
