@@ -320,15 +320,15 @@ async fn after_a_restart_the_picture_is_fetched_from_its_link() {
 async fn a_forged_record_of_an_unstored_picture_fetches_and_reads_nothing() {
     let Held {
         gw,
-        _home,
+        _home: home,
         dir,
         s,
         id,
     } = held().await;
     drop(s);
     mend_store(&dir);
-    let private = _home.path().join("private.png");
-    common::png_file(_home.path(), "private.png", 9, 9, [1, 2, 3]);
+    let private = home.path().join("private.png");
+    common::png_file(home.path(), "private.png", 9, 9, [1, 2, 3]);
     let private_sha = hex::encode(Sha256::digest(fs::read(&private).unwrap()));
     let file = dir.join("conversation.json");
     let honest: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();

@@ -7,7 +7,7 @@ mod common;
 
 use pixloom::convfile::ConvFolder;
 use pixloom::core::size::{SIZES, SizeSpec};
-use pixloom::core::tree::{Conversation, Endpoint, NodeId, Part, RequestParams, Status};
+use pixloom::core::tree::{Conversation, Endpoint, ImageRef, NodeId, Part, RequestParams, Status};
 use pixloom::engine::Engine;
 use pixloom::fake::FakeGateway;
 use pixloom::images;
@@ -63,10 +63,14 @@ impl Rig {
         id
     }
 
+    /// The first image of a turn.
+    fn image(&self, id: NodeId) -> ImageRef {
+        self.conv.node(id).unwrap().images().next().unwrap().clone()
+    }
+
     /// The gateway URL of a finished turn's image.
     fn result_url(&self, id: NodeId) -> String {
-        let node = self.conv.node(id).unwrap();
-        node.images().next().unwrap().remote.clone().unwrap().url
+        self.image(id).remote.unwrap().url
     }
 
     fn last_json(&self) -> Value {
@@ -379,14 +383,7 @@ async fn a_url_written_into_a_received_folder_is_never_sent() {
         std::fs::write(&file, forged).unwrap();
         r.reopen();
         assert!(
-            r.conv
-                .node(a1)
-                .unwrap()
-                .images()
-                .next()
-                .unwrap()
-                .remote
-                .is_none(),
+            r.image(a1).remote.is_none(),
             "an unproven remote copy is dropped on load"
         );
         let before = r.gw.requests().len();
@@ -472,26 +469,11 @@ async fn an_upload_copy_named_in_a_received_folder_is_never_sent() {
     // Honest copies survive a reopen (not prepared again).
     r.reopen();
     let photo_node = r.conv.node(a2).unwrap().parent.unwrap();
-    let loaded = r
-        .conv
-        .node(photo_node)
-        .unwrap()
-        .images()
-        .next()
-        .unwrap()
-        .clone();
+    let loaded = r.image(photo_node);
     assert_eq!(loaded.upload, attached.upload, "a sealed copy is kept");
 
     // The forgery: the fox (another picture, in the store) as the copy.
-    let fox = r
-        .conv
-        .node(a1)
-        .unwrap()
-        .images()
-        .next()
-        .unwrap()
-        .original
-        .clone();
+    let fox = r.image(a1).original;
     let file = r.folder.file();
     let mut v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let mut forged = 0;
@@ -507,14 +489,7 @@ async fn an_upload_copy_named_in_a_received_folder_is_never_sent() {
     std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
     r.reopen();
     let photo_node = r.conv.node(a2).unwrap().parent.unwrap();
-    let loaded = r
-        .conv
-        .node(photo_node)
-        .unwrap()
-        .images()
-        .next()
-        .unwrap()
-        .clone();
+    let loaded = r.image(photo_node);
     assert_eq!(loaded.upload, None, "an unproven copy is dropped on load");
 
     r.turn(Some(a2), text("once more"), &p).await;
