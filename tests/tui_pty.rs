@@ -523,33 +523,30 @@ fn terminal_restored_after_sighup() {
     restored_after(Stop::Hup);
 }
 
-/// A panic on the UI thread (made on purpose with `PIXLOOM_DEBUG_PANIC`,
-/// right after the first frame): the tty modes are restored, the
-/// alternate screen left and the cursor shown *before* the panic report
-/// is printed, so the report lands on the normal screen where it stays
-/// readable. Neither the report nor anything saved carries the API key.
-#[test]
-fn terminal_restored_after_a_panic() {
-    use pixloom::tui::{DEBUG_PANIC_VALUE, DEBUG_PANIC_VAR};
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
+/// Runs the app in the fox conversation, failing on purpose with
+/// `PIXLOOM_DEBUG_PANIC=value` right after its first frame, stderr on the
+/// same pty (as in a shell: the order of the restore and the report is
+/// then the order of the bytes). Waits for it to end and for `report`;
+/// checks the tty modes, the screen and that the report came after the
+/// alternate screen was left. Returns the app, its bytes, the report's
+/// offset and its home (the bytes and files are checked for the key).
+fn fails_on_purpose(value: &str, report: &str) -> (PtyApp, Vec<u8>, usize, tempfile::TempDir) {
+    use pixloom::tui::DEBUG_PANIC_VAR;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
     fox(dir);
     let mut env = env(dir);
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
-    env.push((DEBUG_PANIC_VAR.into(), DEBUG_PANIC_VALUE.into()));
-    // stderr on the terminal too, as in a shell: the order of the restore
-    // and the report is then the order of the bytes.
+    env.push((DEBUG_PANIC_VAR.into(), value.into()));
     let mut app = PtyApp::spawn_stderr_on_tty(&release_bin(), &["fox"], dir, &env, SIZE);
-    let status = app.wait_exit(STEP);
-    assert_eq!(status.code(), Some(101), "a panic exits with 101");
-    let report = "a deliberate panic after the first frame";
-    app.wait_output("the panic report", STEP, |out| {
+    app.wait_end(STEP);
+    app.wait_output("the failure's report", STEP, |out| {
         count(out, report.as_bytes()) > 0
     });
     assert_eq!(
         app.stty(),
         app.stty_before,
-        "the tty modes were not restored after the panic"
+        "the tty modes were not restored after {value}"
     );
     let out = app.output();
     assert_screen_restored(&out);
@@ -557,7 +554,26 @@ fn terminal_restored_after_a_panic() {
     let reported = common::term::rfind(&out, report.as_bytes()).unwrap();
     assert!(
         reported > left,
-        "the panic report was printed before the alternate screen was left"
+        "the report was printed before the alternate screen was left"
+    );
+    assert_no_key(&out, dir);
+    (app, out, reported, home)
+}
+
+/// A panic on the UI thread (made on purpose with `PIXLOOM_DEBUG_PANIC`,
+/// right after the first frame): the tty modes are restored, the
+/// alternate screen left and the cursor shown *before* the panic report
+/// is printed, so the report lands on the normal screen where it stays
+/// readable. Neither the report nor anything saved carries the API key.
+#[test]
+fn terminal_restored_after_a_panic() {
+    use pixloom::tui::DEBUG_PANIC_VALUE;
+    let report = "a deliberate panic after the first frame";
+    let (mut app, out, reported, _home) = fails_on_purpose(DEBUG_PANIC_VALUE, report);
+    assert_eq!(
+        app.wait_exit(STEP).code(),
+        Some(101),
+        "a panic exits with 101"
     );
     // Before the report, the cursor was shown after it was last hidden.
     let before = &out[..reported];
@@ -566,9 +582,8 @@ fn terminal_restored_after_a_panic() {
     assert!(
         shown > hidden,
         "the report came before the cursor was shown: {:?}",
-        String::from_utf8_lossy(&out[left.saturating_sub(200)..])
+        String::from_utf8_lossy(&out[reported.saturating_sub(400)..])
     );
-    assert_no_key(&out, dir);
 }
 
 /// An allocation that fails (made on purpose: 64 TiB, after the first
@@ -578,37 +593,13 @@ fn terminal_restored_after_a_panic() {
 /// abort's own report lands on the normal screen.
 #[test]
 fn terminal_restored_after_an_allocation_fails() {
-    use pixloom::tui::{DEBUG_OOM_VALUE, DEBUG_PANIC_VAR};
+    use pixloom::tui::DEBUG_OOM_VALUE;
     use std::os::unix::process::ExitStatusExt as _;
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    fox(dir);
-    let mut env = env(dir);
-    env.push(("PIXLOOM_API_KEY".into(), common::key()));
-    env.push((DEBUG_PANIC_VAR.into(), DEBUG_OOM_VALUE.into()));
-    let mut app = PtyApp::spawn_stderr_on_tty(&release_bin(), &["fox"], dir, &env, SIZE);
+    let (mut app, ..) = fails_on_purpose(DEBUG_OOM_VALUE, "memory allocation of");
     let status = app.wait_end(STEP);
     assert_eq!(
         status.signal(),
         Some(6),
         "an allocation failure aborts: {status:?}"
     );
-    let report = "memory allocation of";
-    app.wait_output("the abort's report", STEP, |out| {
-        count(out, report.as_bytes()) > 0
-    });
-    assert_eq!(
-        app.stty(),
-        app.stty_before,
-        "the tty modes were not restored after the abort"
-    );
-    let out = app.output();
-    assert_screen_restored(&out);
-    let left = common::term::rfind(&out, b"\x1b[?1049l").unwrap();
-    let reported = common::term::rfind(&out, report.as_bytes()).unwrap();
-    assert!(
-        reported > left,
-        "the report was printed inside the alternate screen"
-    );
-    assert_no_key(&out, dir);
 }
