@@ -19,5 +19,7 @@ pub mod gateway;
 pub mod images;
 pub mod logging;
 pub mod provenance;
+/// The conversations opened lately (the start screen's list).
+pub mod recent;
 pub mod sanitize;
 pub mod tui;

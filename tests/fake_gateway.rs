@@ -1097,21 +1097,37 @@ async fn a_directive_leaves_the_queue_for_the_next_request() {
 
 // ----- pictures and sizes ------------------------------------------------------
 
+/// Three calls (fox, lighthouse, fox again) to a fake with `seed`.
+async fn three_pictures(seed: u64) -> Vec<RgbImage> {
+    let fake = start(FakeConfig {
+        seed,
+        ..FakeConfig::default()
+    })
+    .await;
+    let mut out = Vec::new();
+    for p in [
+        "a red fox in the snow",
+        "a lighthouse at dusk",
+        "a red fox in the snow",
+    ] {
+        let a = generate(
+            &fake,
+            json!({"model": VIP, "prompt": p, "size": "1280x720"}),
+        )
+        .await;
+        out.push(image_of(&a).await.to_rgb8());
+    }
+    out
+}
+
+/// As the real gateway: every call draws a new picture, the same prompt
+/// included (variants differ), and different prompts look clearly
+/// different; a seed repeats the whole sequence exactly.
 #[tokio::test]
-async fn different_prompts_give_clearly_different_pictures() {
-    let fake = fake().await;
-    let get = |p: &'static str| {
-        let fake = &fake;
-        async move {
-            image_of(&generate(fake, json!({"model": VIP, "prompt": p, "size": "1280x720"})).await)
-                .await
-                .to_rgb8()
-        }
-    };
-    let a = get("a red fox in the snow").await;
-    let b = get("a lighthouse at dusk").await;
-    let a2 = get("a red fox in the snow").await;
-    assert_eq!(a, a2, "the same prompt draws the same picture");
+async fn every_call_draws_a_new_picture_and_a_seed_repeats_the_sequence() {
+    let run = three_pictures(0).await;
+    let (a, b, a2) = (&run[0], &run[1], &run[2]);
+    assert_ne!(a, a2, "the same prompt twice drew the same picture");
     let diff: u64 = a
         .as_raw()
         .iter()
@@ -1120,6 +1136,16 @@ async fn different_prompts_give_clearly_different_pictures() {
         .sum();
     let per_channel = diff / a.as_raw().len() as u64;
     assert!(per_channel > 20, "mean abs difference {per_channel}");
+    assert_eq!(
+        three_pictures(0).await,
+        run,
+        "the same seed, other pictures"
+    );
+    assert_ne!(
+        three_pictures(1).await[0],
+        run[0],
+        "another seed, the same picture"
+    );
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ Settings: docs/config.md (config.toml, environment, flags). Keys: docs/keys.md.
 
 Examples:
   pixloom --demo                      # the app against the built-in fake gateway: no key
+  pixloom                             # pick a conversation (here or opened lately), or start one
   pixloom fox                         # open (or create) fox.pixloom/ in the app
   pixloom send fox --prompt 'a red fox in snow' --size 2048x1152
   pixloom send fox --prompt 'make it dusk' --from n2 --variants 3
@@ -224,21 +225,34 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 /// `pixloom [CONV]`: the terminal app. Without a key it still opens (to
-/// browse and replay) and says how to set one.
+/// browse and replay) and says how to set one. A bare `pixloom` opens the
+/// start screen (the conversations here and opened lately) and creates
+/// nothing until the user names a new one; `--demo` opens `demo.pixloom`.
 async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     let cfg = &session.config;
     let engine = match cfg.api_key {
         Some(_) => Some(session.engine()?),
         None => None,
     };
-    let default_name = if session.demo.is_some() {
-        "demo"
-    } else {
-        "untitled"
-    };
-    let dir = convfile::conversation_dir(conv.unwrap_or(default_name));
-    let (folder, loaded) = ConvFolder::open_or_create(&dir, OffsetDateTime::now_utc())?;
     let keys = cfg.keymap()?;
+    let now = OffsetDateTime::now_utc();
+    let named = conv.or(session.demo.is_some().then_some("demo"));
+    let (folder, loaded) = match named {
+        Some(name) => ConvFolder::open_or_create(convfile::conversation_dir(name), now)?,
+        None => {
+            let recent = crate::recent::default_path()
+                .map(|f| crate::recent::load(&f))
+                .unwrap_or_default();
+            let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            match tui::start::choose(here, recent, keys.clone()).await? {
+                tui::start::Chosen::Open { folder, loaded } => (folder, *loaded),
+                tui::start::Chosen::Quit => return Ok(()),
+            }
+        }
+    };
+    if let Some(list) = crate::recent::default_path() {
+        crate::recent::record(&list, &folder.dir);
+    }
     tui::run_with_keys(
         tui::TuiArgs {
             folder,
@@ -281,6 +295,9 @@ pub struct Session {
     pub demo: Option<FakeGateway>,
 }
 
+/// The demo gateway's picture seed (a number); unset, each run picks one.
+pub const DEMO_SEED_VAR: &str = "PIXLOOM_DEMO_SEED";
+
 /// The key the in-process demo gateway accepts.
 const DEMO_KEY: &str = "sk-pixloom-demo";
 
@@ -308,9 +325,16 @@ impl Session {
                 .and_then(|v| v.parse::<f64>().ok())
                 .filter(|v| v.is_finite() && *v >= 0.0)
                 .unwrap_or(3.0);
+            // A fresh seed per run, as the real gateway never repeats a
+            // picture; tests fix it to repeat a run's pictures.
+            let seed = std::env::var(DEMO_SEED_VAR)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or_else(rand::random);
             let fake = FakeGateway::start(FakeConfig {
                 latency: Duration::from_secs_f64(latency),
                 api_key: Some(DEMO_KEY.to_owned()),
+                seed,
                 ..FakeConfig::default()
             })
             .await

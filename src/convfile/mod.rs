@@ -99,6 +99,19 @@ pub struct Loaded {
     pub missing_images: Vec<String>,
 }
 
+impl Loaded {
+    /// What opening a folder just created finds: its new tree, nothing
+    /// else.
+    pub fn fresh(conv: Conversation) -> Loaded {
+        Loaded {
+            conv,
+            interrupted: Vec::new(),
+            removed_temps: 0,
+            missing_images: Vec::new(),
+        }
+    }
+}
+
 impl ConvFolder {
     /// Opens an existing conversation folder: locks it, removes stray
     /// temporary files, reads and checks the tree, and marks turns left
@@ -113,6 +126,7 @@ impl ConvFolder {
         let bytes = read_capped(&dir)?;
         let mut conv = from_json(&bytes, &file)?;
         Provenance::installation().drop_foreign_links(&mut conv);
+        title_after_folder(&mut conv, &dir);
         let store = ImageStore::open(dir.join(IMAGES_DIR))
             .map_err(|source| io_err("open", &dir.join(IMAGES_DIR), source))?;
         let folder = ConvFolder { dir, store, lock };
@@ -165,19 +179,8 @@ impl ConvFolder {
         if fs::symlink_metadata(dir.join(CONVERSATION_FILE)).is_ok() {
             return Self::open(dir);
         }
-        let title = dir
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .filter(|s| !s.is_empty() && s != "." && s != "..")
-            .unwrap_or_else(|| "untitled".to_string());
-        let (folder, conv) = Self::create(dir, title, now)?;
-        let loaded = Loaded {
-            conv,
-            interrupted: Vec::new(),
-            removed_temps: 0,
-            missing_images: Vec::new(),
-        };
-        Ok((folder, loaded))
+        let (folder, conv) = Self::create(dir, folder_title(dir), now)?;
+        Ok((folder, Loaded::fresh(conv)))
     }
 
     /// The path of `conversation.json`.
@@ -444,12 +447,36 @@ pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), Co
     let bytes = read_capped(&dir)?;
     let mut conv = from_json(&bytes, &file)?;
     Provenance::installation().drop_foreign_links(&mut conv);
+    title_after_folder(&mut conv, &dir);
     if !held_by_another(&dir) {
         conv.interrupt_pending();
     }
     // Not `ImageStore::open`: that creates the folder, and this reads only.
     let store = ImageStore::at(dir.join(IMAGES_DIR));
     Ok((conv, store))
+}
+
+/// A conversation's name from its folder: `cat.pixloom` → `cat`; a folder
+/// named `.` or `..` by its real name.
+pub fn folder_title(dir: &Path) -> String {
+    let stem = |d: &Path| {
+        d.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "." && s != "..")
+    };
+    stem(dir)
+        .or_else(|| fs::canonicalize(dir).ok().as_deref().and_then(stem))
+        .unwrap_or_else(|| "untitled".to_string())
+}
+
+/// The title rule: a title the user chose stays; any other is the
+/// folder's name, so a copied folder (`fox.pixloom` → `cat.pixloom`) is
+/// called by its own name. Files from before `titled` existed never had a
+/// chosen title, so they follow their folder too.
+fn title_after_folder(conv: &mut Conversation, dir: &Path) {
+    if !conv.titled {
+        conv.title = folder_title(dir);
+    }
 }
 
 /// `dir/conversation.json`, once `dir` is known to be a folder holding one.

@@ -242,3 +242,48 @@ fn a_utf8_byte_order_mark_is_accepted() {
     bytes.extend_from_slice(to_json(&sample()).unwrap().as_bytes());
     assert_eq!(from_json(&bytes, Path::new("c")).unwrap(), sample());
 }
+
+/// The title rule, as a table: (title saved, chosen by the user, folder
+/// it is opened from) → the title shown. A copied folder is called by its
+/// own name unless the user titled the conversation; files written before
+/// `titled` existed (no such field) follow their folder.
+#[test]
+fn a_conversation_is_called_by_its_folder_unless_the_user_titled_it() {
+    let cases = [
+        // An untitled conversation copied from fox.pixloom.
+        ("fox", None, "cat.pixloom", "cat"),
+        ("fox", Some(false), "cat.pixloom", "cat"),
+        ("fox", None, "fox.pixloom", "fox"),
+        // A title the user chose travels with the folder.
+        ("Fox at dusk", Some(true), "cat.pixloom", "Fox at dusk"),
+    ];
+    for (saved, titled, folder, shown) in cases {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join(folder);
+        std::fs::create_dir_all(dir.join(IMAGES_DIR)).unwrap();
+        let mut file: serde_json::Value =
+            serde_json::from_str(&to_json(&Conversation::new(saved, now())).unwrap()).unwrap();
+        if let Some(t) = titled {
+            file["titled"] = t.into();
+        }
+        std::fs::write(dir.join(CONVERSATION_FILE), file.to_string()).unwrap();
+        let case = format!("{saved:?} titled {titled:?} in {folder}");
+        assert_eq!(read_only(&dir).unwrap().0.title, shown, "read-only: {case}");
+        let (folder, loaded) = ConvFolder::open(&dir).unwrap();
+        assert_eq!(loaded.conv.title, shown, "open: {case}");
+        // Saving keeps the choice: an untitled one stays untitled.
+        folder.save(&loaded.conv).unwrap();
+        drop(folder);
+        let again = read_only(&dir).unwrap().0;
+        assert_eq!(again.titled, titled == Some(true), "saved: {case}");
+    }
+    // A new conversation is named after its folder, `.` by its real name.
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("owl.pixloom");
+    let (_f, loaded) = ConvFolder::open_or_create(&dir, now()).unwrap();
+    assert_eq!(
+        (loaded.conv.title.as_str(), loaded.conv.titled),
+        ("owl", false)
+    );
+    assert_eq!(folder_title(&dir.join(".")), "owl");
+}

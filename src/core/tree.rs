@@ -427,7 +427,13 @@ pub struct Outcome {
 /// A whole conversation: the tree and the cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
+    /// What the interface calls the conversation. Unless [`Self::titled`],
+    /// the folder's name, set again at every load (so a copied folder
+    /// shows its own name); still written, for older readers.
     pub title: String,
+    /// The user chose [`Self::title`]; a load keeps it (absent: `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub titled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub next_id: u32,
@@ -468,6 +474,7 @@ impl Conversation {
     pub fn new(title: impl Into<String>, now: OffsetDateTime) -> Self {
         Conversation {
             title: title.into(),
+            titled: false,
             created_at: now,
             next_id: 1,
             roots: Vec::new(),

@@ -36,6 +36,10 @@ pub struct FakeArgs {
     /// Seconds a `hang` fault waits before answering 504.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     pub hang_for: f64,
+    /// Seed of the pictures: the same seed and requests give the same
+    /// pictures (default: a fresh seed per start).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 fn seconds(name: &str, v: f64) -> color_eyre::Result<Duration> {
@@ -52,6 +56,7 @@ impl FakeArgs {
             api_key: self.api_key.clone(),
             url_ttl: seconds("url-ttl", self.url_ttl)?,
             hang_for: seconds("hang-for", self.hang_for)?,
+            seed: self.seed.unwrap_or_else(rand::random),
         })
     }
 }
@@ -118,6 +123,8 @@ mod tests {
             "sk-test",
             "--url-ttl",
             "2",
+            "--seed",
+            "7",
         ])
         .expect("parse");
         let cfg = cmd.args.config().expect("config");
@@ -135,6 +142,7 @@ mod tests {
         assert_eq!(cfg.api_key.as_deref(), Some("sk-test"));
         assert_eq!(cfg.url_ttl, Duration::from_secs(2));
         assert_eq!(cfg.hang_for, Duration::from_secs(600));
+        assert_eq!(cfg.seed, 7);
         assert!(Cmd::try_parse_from(["fake", "--fail", "boom"]).is_err());
         assert!(Cmd::try_parse_from(["fake", "--mode", "nope"]).is_err());
         let neg = Cmd::try_parse_from(["fake", "--latency=-1"]).expect("parses");

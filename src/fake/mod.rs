@@ -71,6 +71,11 @@ pub struct FakeConfig {
     /// How long [`Fault::Hang`] waits before answering 504, so the client's
     /// timeout fires first.
     pub hang_for: Duration,
+    /// Mixed into every picture with the draw's number: the same seed and
+    /// the same sequence of requests give the same pictures; every answer
+    /// is a new picture. `0` by default, so tests are repeatable; the demo
+    /// and `fake-gateway` pick a fresh one unless told (`--seed`).
+    pub seed: u64,
 }
 
 impl Default for FakeConfig {
@@ -82,6 +87,7 @@ impl Default for FakeConfig {
             api_key: None,
             url_ttl: Duration::from_secs(24 * 60 * 60),
             hang_for: Duration::from_secs(600),
+            seed: 0,
         }
     }
 }

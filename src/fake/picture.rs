@@ -1,5 +1,6 @@
-//! Picture synthesis: a deterministic image per prompt (palette and pattern
-//! from a hash of the prompt), or a reference image scaled to the output
+//! Picture synthesis: a deterministic image per prompt and [`Draw`] (the
+//! hue from a hash of the prompt, the palette's spread, pattern and layout
+//! from the prompt and the draw), or a reference image scaled to the output
 //! size and marked with the prompt's colours; fast PNG encoding; and the
 //! size an `auto` request gets.
 //!
@@ -36,12 +37,35 @@ enum Pattern {
     Waves,
 }
 
-/// The look of a prompt: the same prompt always looks the same; two
-/// prompts differ in hue, pattern and layout.
-pub(crate) fn look(prompt: &str) -> Look {
-    let h = Sha256::digest(prompt.trim().as_bytes());
+/// Which picture of a prompt to draw: the real gateway answers every call
+/// with a new picture, so the fake numbers its draws and mixes the number
+/// into the picture; a seed fixes the whole sequence for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Draw {
+    /// The gateway's seed (`--seed`, `FakeConfig::seed`).
+    pub seed: u64,
+    /// The draw's place in the gateway's sequence (0, 1, …).
+    pub number: u64,
+}
+
+/// How far a draw may turn the prompt's hue, in degrees either way: the
+/// variants of one prompt stay one family of colours.
+const HUE_JITTER: f32 = 25.0;
+
+/// The look of a prompt in one draw: the same prompt and draw always look
+/// the same; two draws of a prompt share its hue family and differ in
+/// pattern and layout; two prompts differ in hue too.
+pub(crate) fn look(prompt: &str, draw: Draw) -> Look {
+    let prompt = prompt.trim().as_bytes();
+    let family = Sha256::digest(prompt);
+    let h = Sha256::new()
+        .chain_update(prompt)
+        .chain_update(draw.seed.to_be_bytes())
+        .chain_update(draw.number.to_be_bytes())
+        .finalize();
     let unit = |i: usize| f32::from(h[i]) / 255.0;
-    let hue = f32::from(u16::from_be_bytes([h[0], h[1]])) / 65536.0 * 360.0;
+    let hue = f32::from(u16::from_be_bytes([family[0], family[1]])) / 65536.0 * 360.0
+        + (unit(0) * 2.0 - 1.0) * HUE_JITTER;
     let spread = 35.0 + unit(2) * 110.0;
     let sat = 0.55 + unit(3) * 0.4;
     let pattern = match h[4] % 5 {
@@ -271,9 +295,9 @@ fn no_tint() -> [[u8; 256]; 3] {
 /// far more than the (SIMD) resize.
 const DRAFT_LONG_SIDE: u32 = 480;
 
-/// A fresh picture for `prompt`, exactly `width`×`height`.
-pub(crate) fn generate(prompt: &str, width: u32, height: u32) -> RgbImage {
-    let look = look(prompt);
+/// A fresh picture for `prompt` in `draw`, exactly `width`×`height`.
+pub(crate) fn generate(prompt: &str, draw: Draw, width: u32, height: u32) -> RgbImage {
+    let look = look(prompt, draw);
     let width = width.max(1);
     let height = height.max(1);
     let k = (DRAFT_LONG_SIDE as f32 / width.max(height) as f32).min(1.0);
@@ -306,8 +330,14 @@ const BAND_PERCENT: u32 = 6;
 /// `reference` scaled to `width`×`height`, tinted toward the prompt's
 /// colour, with a band of the prompt's pattern along the bottom: visibly
 /// the same picture (its mean colour stays close), visibly edited.
-pub(crate) fn derive(reference: &DynamicImage, prompt: &str, width: u32, height: u32) -> RgbImage {
-    let look = look(prompt);
+pub(crate) fn derive(
+    reference: &DynamicImage,
+    prompt: &str,
+    draw: Draw,
+    width: u32,
+    height: u32,
+) -> RgbImage {
+    let look = look(prompt, draw);
     // A tint is a byte → byte map per channel; it commutes with the
     // blending, so it is applied while scaling.
     let lut: [[u8; 256]; 3] = std::array::from_fn(|c| {
@@ -316,7 +346,7 @@ pub(crate) fn derive(reference: &DynamicImage, prompt: &str, width: u32, height:
     });
     let mut img = scale(&reference.to_rgb8(), width, height, &lut);
     let band_h = (height * BAND_PERCENT / 100).clamp(1, height.max(1));
-    let band = generate(prompt, width, band_h);
+    let band = generate(prompt, draw, width, band_h);
     let at = (height - band_h) as usize * width as usize * 3;
     let buf: &mut [u8] = &mut img;
     if let Some(dst) = buf.get_mut(at..at + band.as_raw().len()) {
@@ -460,11 +490,12 @@ mod tests {
     }
 
     #[test]
-    fn same_prompt_same_picture_different_prompt_different_picture() {
-        let a = generate("a red fox in snow", 64, 48);
+    fn same_prompt_and_draw_same_picture_different_prompt_different_picture() {
+        let first = Draw::default();
+        let a = generate("a red fox in snow", first, 64, 48);
         assert_eq!(a.dimensions(), (64, 48));
-        assert_eq!(a, generate("a red fox in snow", 64, 48));
-        let b = generate("a lighthouse at dusk", 64, 48);
+        assert_eq!(a, generate("a red fox in snow", first, 64, 48));
+        let b = generate("a lighthouse at dusk", first, 64, 48);
         let diff: u64 = a
             .as_raw()
             .iter()
@@ -477,11 +508,40 @@ mod tests {
         );
     }
 
+    /// Every draw of one prompt is a new picture, as the real gateway's
+    /// are, and a draw is the same in every run with the same seed.
+    #[test]
+    fn every_draw_of_a_prompt_differs_and_a_seed_repeats_them() {
+        let draws: Vec<Draw> = [(0, 0), (0, 1), (0, 2), (0, 3), (9, 0), (9, 1)]
+            .into_iter()
+            .map(|(seed, number)| Draw { seed, number })
+            .collect();
+        let fresh: Vec<RgbImage> = draws
+            .iter()
+            .map(|&d| generate("a red fox in snow", d, 64, 48))
+            .collect();
+        for (i, a) in fresh.iter().enumerate() {
+            for b in &fresh[i + 1..] {
+                assert_ne!(a, b, "two draws gave one picture");
+            }
+        }
+        let reference =
+            DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 30, image::Rgb([9, 90, 200])));
+        let edited = |d| derive(&reference, "at night", d, 80, 60);
+        assert_ne!(
+            edited(draws[0]),
+            edited(draws[1]),
+            "two edits gave one picture"
+        );
+        assert_eq!(edited(draws[4]), edited(draws[4]));
+        assert_eq!(fresh[5], generate("a red fox in snow", draws[5], 64, 48));
+    }
+
     #[test]
     fn derived_keeps_the_reference_colour() {
         let reference =
             DynamicImage::ImageRgb8(RgbImage::from_pixel(50, 30, image::Rgb([200, 40, 30])));
-        let out = derive(&reference, "make it brighter", 128, 96);
+        let out = derive(&reference, "make it brighter", Draw::default(), 128, 96);
         assert_eq!(out.dimensions(), (128, 96));
         let m = mean(&out);
         assert!(
@@ -494,7 +554,7 @@ mod tests {
 
     #[test]
     fn png_round_trips() {
-        let img = generate("x", 33, 17);
+        let img = generate("x", Draw::default(), 33, 17);
         let png = encode_png(&img).expect("encode");
         let back = image::load_from_memory(&png).expect("decode").to_rgb8();
         assert_eq!(back, img);

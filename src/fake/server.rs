@@ -44,6 +44,11 @@ pub(crate) struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     records: Mutex<VecDeque<RecordedRequest>>,
     seen: AtomicU64,
+    /// The seed every picture mixes in ([`FakeConfig::seed`]).
+    seed: u64,
+    /// Pictures drawn so far: each answer draws the next one, so no two
+    /// answers carry the same picture (as with the real gateway).
+    draws: AtomicU64,
     downloads: Mutex<VecDeque<DownloadRecord>>,
     billed: AtomicU64,
     /// Bytes handed out by the oversize faults.
@@ -65,6 +70,8 @@ impl Shared {
             faults: Mutex::new(cfg.faults.into()),
             records: Mutex::new(VecDeque::new()),
             seen: AtomicU64::new(0),
+            seed: cfg.seed,
+            draws: AtomicU64::new(0),
             downloads: Mutex::new(VecDeque::new()),
             billed: AtomicU64::new(0),
             streamed: Arc::new(AtomicU64::new(0)),
@@ -490,10 +497,16 @@ async fn answer(
         .or(job.directives.shape)
         .or(*lock(&sh.shape))
         .unwrap_or_else(|| ep.default_shape(job.format));
+    // Numbered in the order answers are drawn: one client sending in turn
+    // meets the same sequence on every run with the same seed.
+    let draw = picture::Draw {
+        seed: sh.seed,
+        number: sh.draws.fetch_add(1, Ordering::SeqCst),
+    };
     // Drawing, encoding and serialising are CPU work: off the runtime.
     let for_files = Arc::clone(sh);
     let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
-        let (png, size) = render(&job)?;
+        let (png, size) = render(&job, draw)?;
         let url = shape.has_url().then(|| {
             let id = lock(&for_files.files).insert(png.clone(), for_files.now());
             format!(
@@ -523,7 +536,7 @@ async fn answer(
 }
 
 /// Draws the result (CPU-bound: runs on the blocking pool).
-fn render(job: &Job) -> Result<(Bytes, (u32, u32)), ApiError> {
+fn render(job: &Job, draw: picture::Draw) -> Result<(Bytes, (u32, u32)), ApiError> {
     let reference = job
         .reference
         .as_ref()
@@ -539,8 +552,8 @@ fn render(job: &Job) -> Result<(Bytes, (u32, u32)), ApiError> {
         Want::FromPrompt => picture::all_model_size(&job.prompt),
     };
     let img = match &reference {
-        Some(r) => picture::derive(r, &job.prompt, w, h),
-        None => picture::generate(&job.prompt, w, h),
+        Some(r) => picture::derive(r, &job.prompt, draw, w, h),
+        None => picture::generate(&job.prompt, draw, w, h),
     };
     let png = picture::encode_png(&img)
         .map_err(|e| ApiError::new(500, format!("PNG encoding failed: {e}")))?;

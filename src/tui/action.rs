@@ -81,11 +81,13 @@ pub enum Action {
     PlayPause,
     Faster,
     Slower,
+    /// Start a new conversation (the start screen asks its name).
+    NewConversation,
 }
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 52] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -137,6 +139,7 @@ impl Action {
         Action::PlayPause,
         Action::Faster,
         Action::Slower,
+        Action::NewConversation,
     ];
 
     /// The config name, `move-down`.
@@ -203,6 +206,7 @@ impl Action {
             Action::PlayPause => "play / pause",
             Action::Faster => "faster (fewer seconds per turn)",
             Action::Slower => "slower (more seconds per turn)",
+            Action::NewConversation => "start a new conversation (asks its name)",
         }
     }
 }

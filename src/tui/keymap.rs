@@ -43,10 +43,12 @@ pub enum Context {
     Gallery,
     /// `pixloom replay`: read-only playback.
     Replay,
+    /// A bare `pixloom`: the list of conversations to open ([`start`]).
+    Start,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Browse,
         Context::Tree,
         Context::Composer,
@@ -56,6 +58,7 @@ impl Context {
         Context::Dialog,
         Context::Input,
         Context::Replay,
+        Context::Start,
         Context::Global,
     ];
 
@@ -72,6 +75,7 @@ impl Context {
             Context::Input => "input",
             Context::Gallery => "gallery",
             Context::Replay => "replay",
+            Context::Start => "start",
         }
     }
 
@@ -91,10 +95,11 @@ impl Context {
             Context::Picker => "Pickers (size, model, variants)",
             Context::Confirm => "Questions",
             Context::Dialog => "Help, info, error and image views",
-            Context::Input => "Text input (attach, save, label, search)",
+            Context::Input => "Text input (attach, save, label, search, a new name)",
             Context::Tree => "Tree only",
             Context::Gallery => "Gallery",
             Context::Replay => "Replay (pixloom replay)",
+            Context::Start => "Start: the conversations (a bare pixloom)",
         }
     }
 
@@ -365,6 +370,9 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
 /// What `action` does in `ctx`: the action's own words, unless the
 /// context gives it a narrower meaning.
 pub fn describe(ctx: Context, action: Action) -> &'static str {
+    if let Some(said) = start::describe(ctx, action) {
+        return said;
+    }
     match (ctx, action) {
         (Context::Picker, Action::MoveUp) => "cursor up (more variants)",
         (Context::Picker, Action::MoveDown) => "cursor down (fewer variants)",
@@ -375,7 +383,7 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Confirm, Action::Confirm) => "yes",
         (Context::Confirm, Action::Dismiss) => "no",
         (Context::Dialog | Context::Picker | Context::Gallery, Action::Dismiss) => "close",
-        (Context::Input, Action::Confirm) => "accept (attach, save, label, search)",
+        (Context::Input, Action::Confirm) => "accept (attach, save, label, search, a new name)",
         (Context::Input, Action::Dismiss) => "cancel (a search goes back where it started)",
         (Context::Gallery, Action::Confirm) => "select this variant",
         (Context::Gallery, Action::MoveUp | Action::MoveDown) => "row up / down",
@@ -405,8 +413,9 @@ pub struct Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = DEFAULT_BINDINGS
+        let bindings = start::BINDINGS
             .iter()
+            .chain(DEFAULT_BINDINGS)
             .filter_map(|&(context, key, action)| {
                 // A typo in the table is caught by `every_default_key_parses`.
                 key.parse().ok().map(|key| Binding {
@@ -597,5 +606,6 @@ impl Keymap {
     }
 }
 
+mod start;
 #[cfg(test)]
 mod tests;

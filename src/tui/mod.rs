@@ -29,6 +29,7 @@ pub mod graphics;
 pub mod keymap;
 pub mod replay;
 pub mod search;
+pub mod start;
 pub mod state;
 pub mod terminal;
 pub mod thumbs;

@@ -439,6 +439,8 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Step | Action::StepBack | Action::PlayPause | Action::Faster | Action::Slower => {
             play::act(app, a)
         }
+        // The start screen's own (tui/start.rs); nothing in the app.
+        Action::NewConversation => {}
         Action::Quit => {
             if app.replay.is_some() {
                 app.quitting = true;

@@ -8,11 +8,12 @@ fn key(s: &str) -> Key {
 
 #[test]
 fn every_default_key_parses_and_prints_back() {
-    for (_, k, _) in DEFAULT_BINDINGS {
+    let all = || DEFAULT_BINDINGS.iter().chain(start::BINDINGS);
+    for (_, k, _) in all() {
         let parsed: Key = k.parse().unwrap_or_else(|e| panic!("{k}: {e}"));
         assert_eq!(parsed.to_string(), *k);
     }
-    assert_eq!(Keymap::default().bindings().len(), DEFAULT_BINDINGS.len());
+    assert_eq!(Keymap::default().bindings().len(), all().count());
 }
 
 #[test]

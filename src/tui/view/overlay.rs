@@ -206,6 +206,8 @@ fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
 pub(super) fn help_shows(ctx: Context, replay: bool) -> bool {
     match ctx {
         Context::Replay => replay,
+        // Before any conversation is open: docs/keys.md lists it.
+        Context::Start => false,
         Context::Browse
         | Context::Tree
         | Context::Composer

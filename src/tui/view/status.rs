@@ -46,7 +46,7 @@ fn hints(app: &App) -> String {
             (Action::Quit, "quit"),
         ],
         Context::Confirm => &[(Action::Confirm, "yes"), (Action::Dismiss, "no")],
-        Context::Dialog | Context::Input | Context::Global => {
+        Context::Dialog | Context::Input | Context::Global | Context::Start => {
             &[(Action::Confirm, "ok"), (Action::Dismiss, "close")]
         }
     };
