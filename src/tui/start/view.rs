@@ -227,6 +227,7 @@ pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
         s if s < 60 => return "changed just now".to_owned(),
         s if s < 3600 => format!("{} min ago", s / 60),
         s if s < 86_400 => format!("{} h ago", s / 3600),
+        s if s < 2 * 86_400 => "1 day ago".to_owned(),
         s if s < 7 * 86_400 => format!("{} days ago", s / 86_400),
         _ => {
             let d = then.date();
