@@ -591,6 +591,15 @@ fn every_action_as_data() {
             },
         ),
         (
+            "new-conversation is the start screen's; the app ignores it",
+            branched(),
+            acts(&[A::NewConversation]),
+            Expect {
+                selected: Some(5),
+                ..Expect::default()
+            },
+        ),
+        (
             "confirm with nothing open does nothing",
             branched(),
             acts(&[A::Confirm]),
