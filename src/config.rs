@@ -338,11 +338,19 @@ pub fn markdown() -> String {
          - **Thumbnail cache**: `$XDG_CACHE_HOME/pixloom/thumbs/`, else\n  \
          `~/.cache/pixloom/thumbs/`. Safe to delete at any time.\n\
          - **Conversations**: `NAME.pixloom/` folders where you name them (the\n  \
-         current directory for a bare NAME); see [file-format.md](file-format.md).\n\n\
+         current directory for a bare NAME); see [file-format.md](file-format.md).\n  \
+         A bare `pixloom` creates none: it lists the conversations of the current\n  \
+         directory and those opened lately, and `n` makes one by the name you type.\n\
+         - **Recent conversations**: `$XDG_STATE_HOME/pixloom/recent`, else\n  \
+         `~/.local/state/pixloom/recent`: the folders opened in the app lately, one\n  \
+         a line, newest first (at most 50), for that list. Safe to delete.\n\n\
          ## Other environment variables\n\n\
          - `PIXLOOM_LOG`: the log filter when `--log-level` is not given.\n\
          - `PIXLOOM_DEMO_LATENCY`: seconds the `--demo` gateway takes per answer\n  \
          (default 3).\n\
+         - `PIXLOOM_DEMO_SEED`: a number that fixes the `--demo` gateway's pictures\n  \
+         (the same seed and requests give the same pictures); unset, each run\n  \
+         draws new ones.\n\
          - `XDG_CONFIG_HOME`, `XDG_STATE_HOME`, `XDG_CACHE_HOME`, `HOME`: where the\n  \
          files above go.\n",
     );

@@ -1,0 +1,104 @@
+//! A bare `pixloom` in a real terminal (the release binary in tmux): it
+//! lists the conversations of the folder with their pictures and opens the
+//! one chosen; in an empty folder it says so and `n` makes a named one.
+//! Nothing is created by just starting it (issue 10, §5).
+//!
+//! Each step waits for what the screen shows; nothing sleeps a fixed time.
+//! The binary: `PIXLOOM_RELEASE_BIN`, or built once (see `release_bin`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::term::{Tmux, clean_env, release_bin, run_pixloom, shell_quote};
+
+/// Long enough for a loaded 2-core CI machine.
+const STEP: Duration = Duration::from_secs(30);
+
+/// The pane runs a bare `pixloom`, then prints its exit status.
+fn bare_pixloom(dir: &Path, env: &[(String, String)]) -> Tmux {
+    let script = dir.join("pane.sh");
+    let command = format!(
+        "{} \necho \"__PIXLOOM_EXIT=$?\"\nexec sleep 3600\n",
+        shell_quote(&release_bin().display().to_string())
+    );
+    std::fs::write(&script, command).unwrap();
+    Tmux::start(&script, dir, env)
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pixloom"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn quit(t: &Tmux) {
+    t.keys(&["q"]);
+    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
+    assert!(s.contains("__PIXLOOM_EXIT=0"), "pixloom failed:\n{s}");
+}
+
+#[test]
+fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let env = clean_env(dir);
+    let mut demo = env.clone();
+    demo.push(("PIXLOOM_DEMO_LATENCY".into(), "0".into()));
+    let send = |conv: &str, prompt: &str| {
+        run_pixloom(dir, &demo, &["--demo", "send", conv, "--prompt", prompt]);
+    };
+    send("fox", "a red fox in snow");
+    send("fox", "make it dusk");
+    send("owl", "an owl at night");
+    let before = entries(dir);
+    assert_eq!(before, ["fox.pixloom", "owl.pixloom"]);
+
+    let t = bare_pixloom(dir, &env);
+    let s = t.wait_text("2 here · 0 opened lately", STEP);
+    for piece in ["fox  here", "4 turns", "owl  here", "2 turns", "enter open · n new"] {
+        assert!(s.contains(piece), "{piece:?} missing:\n{s}");
+    }
+    // Both pictures, as half-blocks (3 rows each).
+    let rows = t.wait_thumbnail(6, STEP);
+    assert!(rows >= 6, "{rows}");
+    // The newest change comes first (owl); one down is fox: open it.
+    t.keys(&["j"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_text("fox · 4 turns", STEP);
+    assert!(s.contains("make it dusk"), "{s}");
+    quit(&t);
+    drop(t);
+    assert_eq!(entries(dir), before, "starting created a conversation");
+    let recent = std::fs::read_to_string(dir.join("state/pixloom/recent")).unwrap();
+    let fox = std::fs::canonicalize(dir.join("fox.pixloom")).unwrap();
+    assert_eq!(recent, format!("{}\n", fox.display()));
+}
+
+#[test]
+fn in_an_empty_folder_it_says_so_and_n_makes_a_named_one() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let env = clean_env(dir);
+    let t = bare_pixloom(dir, &env);
+    t.wait_text("No conversations in", STEP);
+    t.wait_text("Press n to start one", STEP);
+    t.keys(&["n"]);
+    t.wait_text("New conversation: its name", STEP);
+    t.type_text("owl/x");
+    t.keys(&["Enter"]);
+    t.wait_text("a name, not a path", STEP);
+    t.keys(&["BSpace", "BSpace"]);
+    t.keys(&["Enter"]);
+    t.wait_text("owl · 0 turns", STEP);
+    quit(&t);
+    drop(t);
+    assert_eq!(entries(dir), ["owl.pixloom"]);
+    assert!(dir.join("owl.pixloom/conversation.json").is_file());
+}
