@@ -666,6 +666,8 @@ fn assert_inert(what: &str, out: &str) {
 fn hostile_conversation() -> Conversation {
     let h = |field: &str| format!("{field} {HOSTILE} {MARKUP}");
     let mut c = Conversation::new(h("title"), T0);
+    // A chosen title travels with the folder, hostile or not.
+    c.titled = true;
     let u = c
         .add_user(
             None,

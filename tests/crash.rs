@@ -62,6 +62,7 @@ fn crash_child() {
         let answer = conv.add_pending(user, &params, 1, now).unwrap()[0];
         conv.complete(answer, image, Outcome::default()).unwrap();
         conv.title = format!("v{k}");
+        conv.titled = true;
         folder.save(&conv).unwrap();
         writeln!(out, "{CHILD_SAYS} saved {k}").unwrap();
         out.flush().unwrap();
@@ -241,7 +242,12 @@ fn killed_mid_save_leaves_the_old_or_new_version() {
 
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("crash.pixloom");
-    drop(ConvFolder::create(&dir, "v0", datetime!(2026-11-23 12:00 UTC)).unwrap());
+    // The version lives in a title the user chose, so loads keep it.
+    let (folder, mut conv) =
+        ConvFolder::create(&dir, "v0", datetime!(2026-11-23 12:00 UTC)).unwrap();
+    conv.titled = true;
+    folder.save(&conv).unwrap();
+    drop(folder);
     let file = dir.join("conversation.json");
     let mut tally = Tally::default();
     let mut verified = 0; // every image up to this turn has had its hash checked

@@ -62,7 +62,13 @@ fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
 
     let t = bare_pixloom(dir, &env);
     let s = t.wait_text("2 here · 0 opened lately", STEP);
-    for piece in ["fox  here", "4 turns", "owl  here", "2 turns", "enter open · n new"] {
+    for piece in [
+        "fox  here",
+        "4 turns",
+        "owl  here",
+        "2 turns",
+        "enter open · n new",
+    ] {
         assert!(s.contains(piece), "{piece:?} missing:\n{s}");
     }
     // Both pictures, as half-blocks (3 rows each).

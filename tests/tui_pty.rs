@@ -331,6 +331,7 @@ fn hostile_text_reaches_the_terminal_without_its_controls() {
     let mut conv: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     conv["title"] = format!("TITLE{hostile}").into();
+    conv["titled"] = true.into();
     let nodes = conv["nodes"].as_array_mut().unwrap();
     assert_eq!(nodes.len(), 2, "{nodes:?}");
     nodes[0]["label"] = format!("LABEL{hostile}").into();
