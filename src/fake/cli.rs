@@ -36,10 +36,11 @@ pub struct FakeArgs {
     /// Seconds a `hang` fault waits before answering 504.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     pub hang_for: f64,
-    /// Seed of the pictures: the same seed and requests give the same
-    /// pictures (default: a fresh seed per start).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// Seed of the pictures: every answer is a new picture, and the same
+    /// seed and requests give the same pictures (tests and benchmarks rely
+    /// on that).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
 }
 
 fn seconds(name: &str, v: f64) -> color_eyre::Result<Duration> {
@@ -56,7 +57,7 @@ impl FakeArgs {
             api_key: self.api_key.clone(),
             url_ttl: seconds("url-ttl", self.url_ttl)?,
             hang_for: seconds("hang-for", self.hang_for)?,
-            seed: self.seed.unwrap_or_else(rand::random),
+            seed: self.seed,
         })
     }
 }

@@ -73,8 +73,8 @@ pub struct FakeConfig {
     pub hang_for: Duration,
     /// Mixed into every picture with the draw's number: the same seed and
     /// the same sequence of requests give the same pictures; every answer
-    /// is a new picture. `0` by default, so tests are repeatable; the demo
-    /// and `fake-gateway` pick a fresh one unless told (`--seed`).
+    /// is a new picture. `0` by default (and in `fake-gateway` without
+    /// `--seed`), so tests are repeatable; `--demo` picks a fresh one.
     pub seed: u64,
 }
 

@@ -53,29 +53,34 @@ pub(crate) struct Draw {
 const HUE_JITTER: f32 = 25.0;
 
 /// The look of a prompt in one draw: the same prompt and draw always look
-/// the same; two draws of a prompt share its hue family and differ in
-/// pattern and layout; two prompts differ in hue too.
+/// the same. The prompt alone sets the composition (pattern, angle,
+/// frequency, the disc's size) and the hue family; the draw sets the
+/// colours within it and where the disc sits. So two draws of a prompt
+/// are visibly variants of one picture, and cost about the same bytes
+/// as PNG (the composition is what decides the size); two prompts differ
+/// in hue and composition.
 pub(crate) fn look(prompt: &str, draw: Draw) -> Look {
     let prompt = prompt.trim().as_bytes();
     let family = Sha256::digest(prompt);
-    let h = Sha256::new()
+    let this = Sha256::new()
         .chain_update(prompt)
         .chain_update(draw.seed.to_be_bytes())
         .chain_update(draw.number.to_be_bytes())
         .finalize();
-    let unit = |i: usize| f32::from(h[i]) / 255.0;
+    let fixed = |i: usize| f32::from(family[i]) / 255.0;
+    let unit = |i: usize| f32::from(this[i]) / 255.0;
     let hue = f32::from(u16::from_be_bytes([family[0], family[1]])) / 65536.0 * 360.0
         + (unit(0) * 2.0 - 1.0) * HUE_JITTER;
     let spread = 35.0 + unit(2) * 110.0;
     let sat = 0.55 + unit(3) * 0.4;
-    let pattern = match h[4] % 5 {
+    let pattern = match family[4] % 5 {
         0 => Pattern::Linear,
         1 => Pattern::Stripes,
         2 => Pattern::Rings,
         3 => Pattern::Checker,
         _ => Pattern::Waves,
     };
-    let angle = unit(5) * PI;
+    let angle = fixed(5) * PI;
     Look {
         stops: [
             hsv(hue, sat, 0.22 + unit(8) * 0.2),
@@ -86,11 +91,11 @@ pub(crate) fn look(prompt: &str, draw: Draw) -> Look {
         pattern,
         cos: angle.cos(),
         sin: angle.sin(),
-        freq: 3.0 + f32::from(h[6] % 9),
+        freq: 3.0 + f32::from(family[6] % 9),
         sun: (
             0.2 + unit(11) * 0.6,
             0.2 + unit(12) * 0.6,
-            0.08 + unit(13) * 0.12,
+            0.08 + fixed(13) * 0.12,
         ),
     }
 }

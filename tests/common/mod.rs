@@ -70,6 +70,8 @@ pub fn bin() -> Command {
     ] {
         c.env_remove(var);
     }
+    // The demo's pictures, repeatable (a user's demo draws a fresh seed).
+    c.env(pixloom::cli::DEMO_SEED_VAR, "0");
     c
 }
 
