@@ -52,7 +52,11 @@ fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
     let mut demo = env.clone();
     demo.push(("PIXLOOM_DEMO_LATENCY".into(), "0".into()));
     let send = |conv: &str, prompt: &str| {
-        run_pixloom(dir, &demo, &["--demo", "send", conv, "--prompt", prompt]);
+        // Landscape: each thumbnail is 11 cells wide, 3 rows high.
+        let args = [
+            "--demo", "send", conv, "--prompt", prompt, "--size", "1280x720",
+        ];
+        run_pixloom(dir, &demo, &args);
     };
     send("fox", "a red fox in snow");
     send("fox", "make it dusk");
@@ -61,16 +65,17 @@ fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
     assert_eq!(before, ["fox.pixloom", "owl.pixloom"]);
 
     let t = bare_pixloom(dir, &env);
-    let s = t.wait_text("2 here · 0 opened lately", STEP);
-    for piece in [
+    let pieces = [
         "fox  here",
         "4 turns",
         "owl  here",
         "2 turns",
+        "2 here · 0 opened lately",
         "enter open · n new",
-    ] {
-        assert!(s.contains(piece), "{piece:?} missing:\n{s}");
-    }
+    ];
+    t.wait_for("both conversations listed", STEP, |s| {
+        pieces.iter().all(|p| s.contains(p))
+    });
     // Both pictures, as half-blocks (3 rows each).
     let rows = t.wait_thumbnail(6, STEP);
     assert!(rows >= 6, "{rows}");

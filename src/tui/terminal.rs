@@ -190,6 +190,11 @@ impl InputThread {
                         Ok(true) => {}
                         Err(_) => break,
                     }
+                    // Stopped while waiting: the key is left for the next
+                    // reader (the app after the start screen), not lost.
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let msg = match event::read() {
                         Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
                         Ok(TermEvent::Paste(s)) => Event::Paste(s),
