@@ -266,8 +266,6 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Browse, "y", Action::CopyPath),
     (Context::Browse, "L", Action::Label),
     (Context::Browse, "q", Action::Quit),
-    // The tree pane only (other keys as in browse).
-    (Context::Tree, "space", Action::Fold),
     // The composer: other keys edit the text.
     (Context::Composer, "enter", Action::Send),
     (Context::Composer, "alt-enter", Action::Newline),
@@ -275,10 +273,12 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Composer, "esc", Action::Dismiss),
     (Context::Composer, "tab", Action::CycleFocus),
     (Context::Composer, "alt-a", Action::Attach),
+    (Context::Composer, "alt-x", Action::Detach),
+    (Context::Composer, "alt-r", Action::NewRoot),
     (Context::Composer, "alt-s", Action::SizePicker),
     (Context::Composer, "alt-m", Action::ModelPicker),
-    // `?` in an empty composer also opens help (handled in `update`).
-    (Context::Composer, "f1", Action::Help),
+    // `?` in an empty composer opens help (handled in `update`); f1
+    // comes from Global, as in every text field.
     // Pickers.
     (Context::Picker, "k", Action::MoveUp),
     (Context::Picker, "up", Action::MoveUp),
@@ -479,7 +479,8 @@ impl Keymap {
     }
 
     /// The action bound to `key` in `context`, else in `Global` (text
-    /// inputs only take Global's ctrl- keys, so typing is never stolen).
+    /// inputs only take Global's ctrl- and function keys, so typing is
+    /// never stolen).
     pub fn lookup(&self, context: Context, key: Key) -> Option<Action> {
         let find = |ctx: Context| {
             self.bindings
@@ -490,7 +491,10 @@ impl Keymap {
         find(context)
             .or_else(|| context.fallback().and_then(find))
             .or_else(|| {
-                let global_ok = !context.takes_text() || key.mods.contains(KeyModifiers::CONTROL);
+                // Function keys never type text, so f1 is help everywhere.
+                let global_ok = !context.takes_text()
+                    || key.mods.contains(KeyModifiers::CONTROL)
+                    || matches!(key.code, KeyCode::F(_));
                 if global_ok {
                     find(Context::Global)
                 } else {
@@ -568,7 +572,8 @@ impl Keymap {
              ```\n\n\
              Keys are written `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`,\n\
              `backspace`, `up`, `pageup`, `ctrl-x`, `alt-enter`. The tree context falls\n\
-             back to browse; in text inputs only `ctrl-` keys reach the global table.\n",
+             back to browse; in text inputs only `ctrl-` and function keys reach the global\n\
+             table.\n",
         );
         for (ctx, rows) in self.help_sections() {
             out.push_str(&format!(

@@ -292,6 +292,7 @@ fn every_action_as_data() {
                 focus: Focus::Composer,
                 effects: vec![E::ImportAttachment {
                     source: "~/ref.png".to_owned(),
+                    pasted: None,
                 }],
                 ..Expect::default()
             },
@@ -397,9 +398,9 @@ fn every_action_as_data() {
             },
         ),
         (
-            "cancel the selected request",
+            "cancel the selected request, once the user says yes",
             in_flight(),
-            acts(&[A::Cancel]),
+            acts(&[A::Cancel, A::Confirm]),
             Expect {
                 selected: Some(8),
                 effects: vec![E::CancelTurn(n(8)), E::Save],

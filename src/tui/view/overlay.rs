@@ -82,7 +82,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             let mut lines = vec![Line::from(text)];
             if running > 0 {
                 lines.push(Line::styled(
-                    format!("{running} running request(s) will be cancelled."),
+                    format!(
+                        "{running} running request(s) will be cancelled (they may already be billed)."
+                    ),
                     Style::new().fg(Color::Yellow),
                 ));
             }
@@ -94,6 +96,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             );
             frame.render_widget(Paragraph::new(lines), inner);
         }
+        Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];

@@ -1,0 +1,42 @@
+//! The question before a running request is cancelled: the call may
+//! already be billed, so Esc alone never throws it away.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::core::tree::NodeId;
+
+use super::super::action::Action;
+use super::super::keymap::Context;
+use super::super::state::{App, seconds};
+use super::overlay::frame_box;
+use super::{centered, dim};
+
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
+    let running = app
+        .elapsed(id)
+        .map(|d| format!(" (running for {})", seconds(d)))
+        .unwrap_or_default();
+    let k = |a| app.keymap.hint(Context::Confirm, a);
+    // Our own words only (ids, times): nothing to sanitise.
+    let lines = vec![
+        Line::from(format!("Cancel {id}'s request{running}?")),
+        Line::styled(
+            "The gateway may already be making the picture: it may be billed even if cancelled, and its picture is then lost.",
+            Style::new().fg(Color::Yellow),
+        ),
+        Line::styled(
+            format!(
+                "{} cancels · {} lets it run",
+                k(Action::Confirm),
+                k(Action::Dismiss)
+            ),
+            dim(),
+        ),
+    ];
+    let inner = frame_box(frame, centered(area, 64, 8), " cancel request ");
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
