@@ -548,59 +548,9 @@ impl Keymap {
             .filter(|(_, rows)| !rows.is_empty())
             .collect()
     }
-
-    /// `docs/keys.md`.
-    pub fn markdown(&self) -> String {
-        let mut out = String::from(
-            "# pixloom keys\n\n\
-             Generated from `src/tui/keymap.rs` by the test `keys_doc_is_current`\n\
-             (`UPDATE_DOCS=1 cargo test --lib keys_doc` rewrites it). The help overlay\n\
-             (`?`) shows the same table with your own bindings merged in.\n\n\
-             ## Rebinding keys\n\n\
-             In `config.toml`, a `[keys.CONTEXT]` table maps keys to action names (the\n\
-             `action` column below). A key bound there replaces its default in that\n\
-             context; `\"none\"` unbinds it. An unknown context, key or action is a\n\
-             config error naming it.\n\n\
-             ```toml\n\
-             [keys.browse]\n\
-             \"ctrl-n\" = \"move-down\"\n\
-             \"ctrl-p\" = \"move-up\"\n\
-             \"x\" = \"delete\"\n\
-             \"d\" = \"none\"\n\n\
-             [keys.composer]\n\
-             \"ctrl-s\" = \"send\"\n\
-             ```\n\n\
-             Keys are written `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`,\n\
-             `backspace`, `up`, `pageup`, `ctrl-x`, `alt-enter`. The tree context falls\n\
-             back to browse; in text inputs only `ctrl-` and function keys reach the global\n\
-             table.\n",
-        );
-        for (ctx, rows) in self.help_sections() {
-            out.push_str(&format!(
-                "\n## {} (`[keys.{}]`)\n\n| keys | action | does |\n| --- | --- | --- |\n",
-                ctx.title(),
-                ctx.config_name()
-            ));
-            for (keys, action) in rows {
-                let keys: Vec<String> = keys
-                    .split(' ')
-                    .map(|k| format!("`{}`", k.replace('|', "\\|")))
-                    .collect();
-                out.push_str(&format!(
-                    "| {} | `{}` | {} |\n",
-                    keys.join(" "),
-                    action.name(),
-                    describe(ctx, action)
-                ));
-            }
-        }
-        out.push_str(
-            "\nIn the composer, other keys edit the text (tui-textarea's emacs-like keys). \
-             In the variants picker, a digit 1-8 starts that many variants at once.\n",
-        );
-        out
-    }
 }
+
+mod markdown;
 
 #[cfg(test)]
 mod tests;

@@ -69,9 +69,7 @@ impl ComposeTarget {
             ComposeTarget::Root => true,
             ComposeTarget::Reply(id) => role(id).is_some(),
             ComposeTarget::Beside(id) => role(id).is_some_and(|(r, _)| r == Role::User),
-            ComposeTarget::Refine(id) => {
-                role(id) == Some((Role::Assistant, Some(Status::Done)))
-            }
+            ComposeTarget::Refine(id) => role(id) == Some((Role::Assistant, Some(Status::Done))),
         }
     }
 
@@ -81,9 +79,7 @@ impl ComposeTarget {
             ComposeTarget::Root if conv.roots.is_empty() => "start the conversation".to_owned(),
             ComposeTarget::Root => "new conversation root (no history)".to_owned(),
             ComposeTarget::Reply(id) => format!("reply under {id}"),
-            ComposeTarget::Beside(id)
-                if conv.node(id).is_ok_and(|n| n.parent.is_none()) =>
-            {
+            ComposeTarget::Beside(id) if conv.node(id).is_ok_and(|n| n.parent.is_none()) => {
                 format!("new branch beside {id} (a new root, no history)")
             }
             ComposeTarget::Beside(id) => format!("new branch beside {id}"),

@@ -557,9 +557,13 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod composer_tests;
+#[cfg(test)]
 mod more_tests;
 #[cfg(test)]
 mod paid_tests;
+#[cfg(test)]
+mod target_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

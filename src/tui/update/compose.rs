@@ -40,11 +40,8 @@ pub(super) fn retarget(app: &mut App) {
         || (left == ComposeTarget::Root && !app.conv.roots.is_empty());
     if chosen && !c.is_empty() {
         let now = follow.describe(&app.conv);
-        let was = left.describe(&app.conv);
         app.composer.draft_from = Some(left);
-        app.info(format!(
-            "left \"{was}\": the draft is kept; sending it now will {now}"
-        ));
+        app.info(format!("draft kept · now: {now}"));
     }
     app.composer.target = follow;
 }
@@ -120,7 +117,7 @@ pub(super) fn toggle_new_root(app: &mut App) {
         ComposeTarget::Root
     };
     let what = c.target.describe(&app.conv);
-    app.info(format!("Enter will {what}"));
+    app.info(format!("now sending: {what}"));
 }
 
 /// alt-x: the last attachment goes (the picture stays in the store).
@@ -164,9 +161,7 @@ pub(super) fn pasted_image_path(pasted: &str) -> Option<String> {
         return None;
     }
     let path = crate::tui::dropped::dropped_path(one_line);
-    let looks_like_path = ["/", "~/", "./", "../"]
-        .iter()
-        .any(|p| path.starts_with(p));
+    let looks_like_path = ["/", "~/", "./", "../"].iter().any(|p| path.starts_with(p));
     let ext = std::path::Path::new(&path)
         .extension()?
         .to_string_lossy()

@@ -298,6 +298,28 @@ fn every_action_as_data() {
             },
         ),
         (
+            "detach with nothing attached says so",
+            branched(),
+            acts(&[A::Compose, A::Detach]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("nothing attached to remove"),
+                ..Expect::default()
+            },
+        ),
+        (
+            "new-root: Enter will start a new conversation root",
+            branched(),
+            acts(&[A::Compose, A::NewRoot]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("now sending: new conversation root"),
+                ..Expect::default()
+            },
+        ),
+        (
             "size-picker opens at the current size",
             branched(),
             acts(&[A::SizePicker]),

@@ -36,9 +36,10 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
     match app.composer.target.add_user(&mut app.conv, parts, now) {
         Ok(user) => {
             app.composer.clear();
+            let fx = start_pending(app, user, 1);
             // The next prompt continues from what was just sent.
             app.composer.target = ComposeTarget::following(&app.conv);
-            start_pending(app, user, 1)
+            fx
         }
         Err(e) => {
             app.error(e.to_string());

@@ -30,7 +30,10 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // What Enter will do, always; and where a kept draft was begun.
     let mut title = format!(" {} ", c.target.describe(&app.conv));
     if let Some(was) = c.draft_from {
-        title.push_str(&format!("· draft kept from \"{}\" ", was.describe(&app.conv)));
+        title.push_str(&format!(
+            "· draft kept from \"{}\" ",
+            was.describe(&app.conv)
+        ));
     }
     let p = &c.params;
     let k = |a| app.keymap.hint(Context::Composer, a);

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use crate::core::tree::NodeId;
 
@@ -22,12 +22,11 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
         .unwrap_or_default();
     let k = |a| app.keymap.hint(Context::Confirm, a);
     // Our own words only (ids, times): nothing to sanitise.
+    let warn = Style::new().fg(Color::Yellow);
     let lines = vec![
         Line::from(format!("Cancel {id}'s request{running}?")),
-        Line::styled(
-            "The gateway may already be making the picture: it may be billed even if cancelled, and its picture is then lost.",
-            Style::new().fg(Color::Yellow),
-        ),
+        Line::styled("It may already be billed even if cancelled,", warn),
+        Line::styled("and the picture it makes is then lost.", warn),
         Line::styled(
             format!(
                 "{} cancels · {} lets it run",
@@ -37,6 +36,6 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
             dim(),
         ),
     ];
-    let inner = frame_box(frame, centered(area, 64, 8), " cancel request ");
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let inner = frame_box(frame, centered(area, 56, 6), " cancel request ");
+    frame.render_widget(Paragraph::new(lines), inner);
 }
