@@ -25,8 +25,18 @@ fn status(app: &App) -> String {
         .unwrap_or_default()
 }
 
-/// Every way a running request can be stopped by a key: (start, keys,
-/// still running afterwards, effects, what the screen asks or says).
+/// A row: name, start, keys, still running afterwards, effects, what the
+/// screen asks or says.
+type CancelRow = (
+    &'static str,
+    App,
+    &'static str,
+    bool,
+    Vec<Effect>,
+    &'static str,
+);
+
+/// Every way a running request can be stopped by a key.
 #[test]
 fn cancelling_a_running_request_asks_first_and_says_it_may_be_billed() {
     let sent = || {
@@ -34,7 +44,7 @@ fn cancelling_a_running_request_asks_first_and_says_it_may_be_billed() {
         run(&mut a, keys("ia moon<enter>"));
         a
     };
-    let rows: Vec<(&str, App, &str, bool, Vec<Effect>, &str)> = vec![
+    let rows: Vec<CancelRow> = vec![
         (
             "the issue: Esc twice after Enter asks, cancels nothing",
             sent(),
