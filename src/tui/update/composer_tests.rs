@@ -4,7 +4,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::target_tests::{composer_title, keys};
+use super::target_tests::{composer_title, keys, screen};
 use super::*;
 use crate::tui::fixtures::{self, branched, done_report, in_flight, n};
 
@@ -99,15 +99,7 @@ fn cancelling_a_running_request_asks_first_and_says_it_may_be_billed() {
         let id = *app.in_flight.keys().next().unwrap_or(&n(0));
         assert_eq!(!app.in_flight.is_empty(), running, "{name}: running ({id})");
         assert_eq!(fx, effects, "{name}: effects");
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30))
-            .expect("a test terminal");
-        t.draw(|f| {
-            crate::tui::view::draw(f, &app);
-        })
-        .expect("draws");
-        let screen: String = t
-            .backend()
-            .to_string()
+        let screen: String = screen(&app, 160)
             .lines()
             .map(|l| l.trim_matches('"').trim_matches('│').trim())
             .collect::<Vec<_>>()
@@ -123,6 +115,11 @@ fn a_request_that_finished_while_the_question_was_open_is_not_cancelled() {
     update(
         &mut app,
         Msg::Event(Event::TurnFinished(done_report(n(8), "dd"))),
+    );
+    let screen = screen(&app, 100);
+    assert!(
+        screen.contains("n8 finished meanwhile: nothing to cancel."),
+        "{screen}"
     );
     let fx = run(&mut app, keys("y"));
     assert!(fx.is_empty(), "{fx:?}");

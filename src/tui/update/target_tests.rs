@@ -48,14 +48,19 @@ pub(super) fn keys(s: &str) -> Vec<Msg> {
     out
 }
 
-/// The composer's title as drawn: the last top border on the screen.
-pub(super) fn composer_title(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(160, 30)).expect("a test terminal");
+/// The whole screen as drawn, `w` columns by 30 rows.
+pub(super) fn screen(app: &App, w: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, 30)).expect("a test terminal");
     t.draw(|f| {
         crate::tui::view::draw(f, app);
     })
     .expect("draws");
-    let screen = t.backend().to_string();
+    t.backend().to_string()
+}
+
+/// The composer's title as drawn: the last top border on the screen.
+pub(super) fn composer_title(app: &App) -> String {
+    let screen = screen(app, 160);
     let line = screen
         .lines()
         .map(|l| l.trim_matches('"'))

@@ -16,11 +16,21 @@ use super::overlay::frame_box;
 use super::{centered, dim};
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
-    let running = app
-        .elapsed(id)
-        .map(|d| format!(" (running for {})", seconds(d)))
-        .unwrap_or_default();
     let k = |a| app.keymap.hint(Context::Confirm, a);
+    let Some(running) = app.elapsed(id) else {
+        // It finished while the question was open: the answer changes nothing.
+        let lines = vec![
+            Line::from(format!("{id} finished meanwhile: nothing to cancel.")),
+            Line::styled(
+                format!("{} or {} closes", k(Action::Confirm), k(Action::Dismiss)),
+                dim(),
+            ),
+        ];
+        let inner = frame_box(frame, centered(area, 56, 4), " cancel request ");
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let running = format!(" (running for {})", seconds(running));
     // Our own words only (ids, times): nothing to sanitise.
     let warn = Style::new().fg(Color::Yellow);
     let lines = vec![
