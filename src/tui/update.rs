@@ -124,10 +124,11 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
         } => {
             match result {
                 Ok(image) => {
+                    let name = attachment_name(&image);
                     app.composer.attachments.push(*image);
                     let remove = app.keymap.hint(Context::Composer, Action::Detach);
                     app.info(format!(
-                        "attached {} ({remove} removes it)",
+                        "attached {name} ({remove} removes it): {}",
                         sanitize::line(&source)
                     ));
                 }

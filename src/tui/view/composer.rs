@@ -29,7 +29,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let c = &app.composer;
     // What Enter will do, always; and where a kept draft was begun.
     let mut title = format!(" {} ", c.target.describe(&app.conv));
-    if let Some(was) = c.draft_from {
+    if let Some(was) = c.draft_from.filter(|_| !c.is_empty()) {
         title.push_str(&format!(
             "· draft kept from \"{}\" ",
             was.describe(&app.conv)
