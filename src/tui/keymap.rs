@@ -538,8 +538,8 @@ impl Keymap {
                     }
                     let keys: Vec<String> = self
                         .keys_for(ctx, b.action)
-                        .iter()
-                        .map(ToString::to_string)
+                        .into_iter()
+                        .map(|k| self.key_label(ctx, k))
                         .collect();
                     rows.push((keys.join(" "), b.action));
                 }
@@ -547,6 +547,24 @@ impl Keymap {
             })
             .filter(|(_, rows)| !rows.is_empty())
             .collect()
+    }
+
+    /// A key as help lists it under `ctx`: `space (not in tree)` where a
+    /// context falling back to `ctx` gives it another meaning (a config
+    /// binding `[keys.tree]` over browse), so help never claims a key
+    /// does there what it does not.
+    fn key_label(&self, ctx: Context, key: Key) -> String {
+        let own = self.lookup(ctx, key);
+        let elsewhere: Vec<&str> = Context::ALL
+            .into_iter()
+            .filter(|d| d.fallback() == Some(ctx) && self.lookup(*d, key) != own)
+            .map(Context::config_name)
+            .collect();
+        if elsewhere.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key} (not in {})", elsewhere.join(", "))
+        }
     }
 }
 
