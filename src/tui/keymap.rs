@@ -371,7 +371,9 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Picker, Action::Confirm) => "choose",
         (Context::Dialog, Action::MoveDown) => "scroll down (help)",
         (Context::Dialog, Action::MoveUp) => "scroll up (help)",
-        (Context::Composer, Action::Dismiss) => "back to the tree (the text stays)",
+        (Context::Composer, Action::Dismiss) => {
+            "back to the tree (the text stays; an edit or refine ends)"
+        }
         (Context::Confirm, Action::Confirm) => "yes",
         (Context::Confirm, Action::Dismiss) => "no",
         (Context::Dialog | Context::Picker | Context::Gallery, Action::Dismiss) => "close",
