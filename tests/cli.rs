@@ -544,6 +544,7 @@ fn ctrl_c_during_send_saves_the_turn_as_cancelled() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cancelled"), "{err}");
+    assert!(err.contains("may still be billed"), "{err}");
     let show = pixloom(home.path(), &["show", "c", "--json"]).ok().json();
     assert_eq!(show["nodes"][1]["status"], "cancelled");
     assert_eq!(fake.billed(), 0);

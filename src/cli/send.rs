@@ -159,7 +159,7 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
                     let _ = conv.cancel(id);
                 }
                 folder.save(&conv)?;
-                return Err(eyre!("cancelled; the turns are saved as cancelled and can be retried"));
+                return Err(eyre!("cancelled (a request already sent may still be billed); the turns are saved as cancelled and can be retried"));
             }
         }
     }

@@ -36,6 +36,10 @@ pub enum Action {
     Refine,
     Variants,
     Attach,
+    /// Remove the last attached image from the composer before sending.
+    Detach,
+    /// Send the composer's prompt as the first turn of a new tree (no history).
+    NewRoot,
     SizePicker,
     ModelPicker,
     Star,
@@ -85,7 +89,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 53] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -103,6 +107,8 @@ impl Action {
         Action::Refine,
         Action::Variants,
         Action::Attach,
+        Action::Detach,
+        Action::NewRoot,
         Action::SizePicker,
         Action::ModelPicker,
         Action::Star,
@@ -159,7 +165,7 @@ impl Action {
             Action::MoveLeft => "cursor left",
             Action::MoveRight => "cursor right",
             Action::CycleFocus => "cycle focus: tree, transcript, composer",
-            Action::Compose => "write a prompt (continues the selected branch)",
+            Action::Compose => "write a prompt (a reply under the selected branch's end)",
             Action::Send => "send the prompt",
             Action::Newline => "new line in the prompt",
             Action::Edit => "edit a user turn as a new branch",
@@ -167,11 +173,13 @@ impl Action {
             Action::Refine => "refine the selected image with a new prompt",
             Action::Variants => "several images for the same prompt",
             Action::Attach => "attach a reference image (path)",
+            Action::Detach => "remove the last attached image",
+            Action::NewRoot => "send as a new conversation root, no history (again: back)",
             Action::SizePicker => "pick the output size",
             Action::ModelPicker => "pick the model and endpoint",
             Action::Star => "star / unstar the turn",
             Action::Delete => "delete the turn and its branch",
-            Action::Cancel => "cancel the selected request",
+            Action::Cancel => "cancel the selected request (asks: it may be billed)",
             Action::Retry => "retry a failed or interrupted turn",
             Action::RetryLowerTier => "retry one size tier down (4K to 2K)",
             Action::StoreResult => {
@@ -232,6 +240,9 @@ pub enum Event {
     AttachmentReady {
         source: String,
         result: Result<Box<ImageRef>, String>,
+        /// The paste it came from, when a pasted path was taken for an
+        /// image (put in as text if it was not one).
+        pasted: Option<String>,
     },
     /// A turn's picture arrived (billed): where it is, to record and save
     /// before it is downloaded and stored.

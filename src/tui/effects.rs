@@ -146,7 +146,7 @@ impl Effects {
                 }
                 Effect::Save => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
-                Effect::ImportAttachment { source } => self.import(source),
+                Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
                 }
@@ -321,7 +321,7 @@ impl Effects {
         });
     }
 
-    fn import(&self, source: String) {
+    fn import(&self, source: String, pasted: Option<String>) {
         let store = self.store.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -348,7 +348,11 @@ impl Effects {
                 .await
                 .unwrap_or_else(|e| Err(format!("import crashed: {e}")))
             };
-            let _ = tx.send(Msg::Event(Event::AttachmentReady { source, result }));
+            let _ = tx.send(Msg::Event(Event::AttachmentReady {
+                source,
+                result,
+                pasted,
+            }));
         });
     }
 }

@@ -30,6 +30,7 @@ pub mod keymap;
 pub mod replay;
 pub mod search;
 pub mod state;
+pub mod target;
 pub mod terminal;
 pub mod thumbs;
 pub mod update;

@@ -19,6 +19,7 @@ use crate::core::tree::{
 
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
+pub use super::target::ComposeTarget;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -115,6 +116,8 @@ pub enum Overlay {
         right: NodeId,
     },
     ConfirmDelete(NodeId),
+    /// Cancel this running request? (It may already be billed.)
+    ConfirmCancel(NodeId),
     ConfirmQuit,
     ErrorDetail(NodeId),
     ImageView(NodeId),
@@ -158,25 +161,17 @@ impl InputBox {
     }
 }
 
-/// What sending the composer's text will do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ComposeMode {
-    /// A new user turn at the end of the selected branch.
-    #[default]
-    Continue,
-    /// A new sibling of this user turn (the original stays).
-    Edit(NodeId),
-    /// A new user turn under this assistant turn (a new branch from it).
-    Refine(NodeId),
-}
-
-/// The prompt being written and how it will be sent.
+/// The prompt being written and where it will be sent.
 #[derive(Debug, Clone)]
 pub struct Composer {
     pub text: TextArea<'static>,
     pub attachments: Vec<ImageRef>,
     pub params: RequestParams,
-    pub mode: ComposeMode,
+    /// What Enter does (see `target.rs`).
+    pub target: ComposeTarget,
+    /// The edit or refine this draft was written for, when the user left it
+    /// with text in it: the draft is kept, and the title says so.
+    pub draft_from: Option<ComposeTarget>,
 }
 
 impl Composer {
@@ -185,7 +180,8 @@ impl Composer {
             text: TextArea::default(),
             attachments: Vec::new(),
             params,
-            mode: ComposeMode::Continue,
+            target: ComposeTarget::Root,
+            draft_from: None,
         }
     }
 
@@ -194,10 +190,15 @@ impl Composer {
         self.text.lines().join("\n")
     }
 
+    /// Nothing typed and nothing attached.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.attachments.is_empty()
+    }
+
     pub fn clear(&mut self) {
         self.text = TextArea::default();
         self.attachments.clear();
-        self.mode = ComposeMode::Continue;
+        self.draft_from = None;
     }
 }
 
@@ -276,11 +277,13 @@ pub struct App {
 impl App {
     pub fn new(conv: Conversation, defaults: RequestParams, clock: Clock) -> Self {
         let title = conv.title.clone();
+        let mut composer = Composer::new(defaults);
+        composer.target = ComposeTarget::following(&conv);
         App {
             conv,
             focus: Focus::Tree,
             overlay: Overlay::None,
-            composer: Composer::new(defaults),
+            composer,
             in_flight: BTreeMap::new(),
             session_cost_micro_usd: 0,
             status: None,
@@ -310,7 +313,7 @@ impl App {
         let mut out = Vec::new();
         if !self.in_flight.is_empty() {
             out.push(format!(
-                "{} request(s) still running: saved as interrupted, R retries them next time.",
+                "{} request(s) still running (they may already be billed): saved as interrupted, R retries them next time.",
                 self.in_flight.len()
             ));
         }
@@ -366,7 +369,9 @@ impl App {
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
                 Context::Picker
             }
-            Overlay::ConfirmDelete(_) | Overlay::ConfirmQuit => Context::Confirm,
+            Overlay::ConfirmDelete(_) | Overlay::ConfirmCancel(_) | Overlay::ConfirmQuit => {
+                Context::Confirm
+            }
             Overlay::Input(_) => Context::Input,
         }
     }
@@ -575,28 +580,4 @@ pub fn seconds(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn size_cursor_round_trips_every_size() {
-        for s in crate::core::size::SIZES {
-            let spec = SizeSpec::Exact(s);
-            assert_eq!(SizeCursor::of(spec).size(), spec);
-        }
-        assert_eq!(SizeCursor::of(SizeSpec::Auto).size(), SizeSpec::Auto);
-    }
-
-    #[test]
-    fn money_and_time_read_well() {
-        assert_eq!(dollars(90_000), "$0.09");
-        assert_eq!(dollars(0), "$0.00");
-        assert_eq!(dollars(1_230_000), "$1.23");
-        assert_eq!(seconds(Duration::from_secs(12)), "12s");
-        assert_eq!(seconds(Duration::from_secs(125)), "2m05s");
-        assert_eq!(
-            first_words("a  red\nfox\x1b[31m in snow", 12),
-            "a red fox[31…"
-        );
-    }
-}
+mod tests;

@@ -18,17 +18,18 @@ use crate::sanitize;
 
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{
-    App, ComposeMode, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices,
-};
+use super::state::{App, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
 use super::thumbs::{GraphicsBackend, ThumbWant};
 
+mod compose;
 mod play;
 mod tools;
 mod turns;
 
+pub use compose::attachment_name;
+use compose::{compose, detach, edit, refine, toggle_new_root};
 use turns::{
-    cancel, delete, edit, finished, received, refine, regenerate, retry, send, start_pending,
+    cancel, cancel_now, delete, finished, received, regenerate, retry, send, start_pending,
     store_finished, store_results,
 };
 
@@ -43,9 +44,11 @@ pub enum Effect {
     Save,
     /// Decode and scale a thumbnail off the UI task.
     DecodeThumbnail(ThumbWant),
-    /// Import a reference image from a path.
+    /// Import a reference image from a path or URL; `pasted` is the
+    /// paste it came from (put in as text if it is not an image).
     ImportAttachment {
         source: String,
+        pasted: Option<String>,
     },
     /// Open the image with the system viewer (`xdg-open` / `open`),
     /// detached; `Event::Notice` says how it went.
@@ -82,6 +85,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Event(e) => event(app, e),
     };
     tools::reveal_selection(app);
+    compose::retarget(app);
     fx
 }
 
@@ -100,10 +104,7 @@ pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
 fn event(app: &mut App, e: Event) -> Vec<Effect> {
     match e {
         Event::Key(k) => key(app, k),
-        Event::Paste(s) => {
-            paste(app, &s);
-            Vec::new()
-        }
+        Event::Paste(s) => paste(app, &s),
         Event::Resize(..) => Vec::new(),
         Event::Tick => play::tick(app),
         Event::TurnFinished(report) => finished(app, &report),
@@ -116,14 +117,22 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
-        Event::AttachmentReady { source, result } => {
-            let source = sanitize::line(&source).into_owned();
+        Event::AttachmentReady {
+            source,
+            result,
+            pasted,
+        } => {
             match result {
                 Ok(image) => {
+                    let name = attachment_name(&image);
                     app.composer.attachments.push(*image);
-                    app.info(format!("attached {source}"));
+                    let remove = app.keymap.hint(Context::Composer, Action::Detach);
+                    app.info(format!(
+                        "attached {name} ({remove} removes it): {}",
+                        sanitize::line(&source)
+                    ));
                 }
-                Err(e) => app.error(format!("could not attach {source}: {}", sanitize::line(&e))),
+                Err(e) => compose::attach_failed(app, &source, &e, pasted),
             }
             Vec::new()
         }
@@ -225,15 +234,7 @@ fn edit_line(input: &mut String, key: Key) {
     }
 }
 
-/// Focuses the composer; an empty one continues from the selection.
-fn compose(app: &mut App) {
-    if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
-        app.composer.mode = ComposeMode::Continue;
-    }
-    app.focus = Focus::Composer;
-}
-
-fn paste(app: &mut App, s: &str) {
+fn paste(app: &mut App, s: &str) -> Vec<Effect> {
     let s = crate::tui::dropped::line_breaks(s);
     match &mut app.overlay {
         Overlay::Input(b) => {
@@ -246,10 +247,11 @@ fn paste(app: &mut App, s: &str) {
             if app.focus != Focus::Composer {
                 compose(app);
             }
-            app.composer.text.insert_str(sanitize::text(&s));
+            return compose::paste_into_composer(app, &s);
         }
         _ => {}
     }
+    Vec::new()
 }
 
 /// What a replay may not do: anything that changes the conversation or
@@ -265,6 +267,8 @@ fn writes(a: Action) -> bool {
             | Action::Refine
             | Action::Variants
             | Action::Attach
+            | Action::Detach
+            | Action::NewRoot
             | Action::SizePicker
             | Action::ModelPicker
             | Action::Star
@@ -360,6 +364,8 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             None => app.error("variants need a prompt: select a user turn or one of its images"),
         },
         Action::Attach => app.overlay = Overlay::Input(InputBox::new(InputKind::Attach, "")),
+        Action::Detach => detach(app),
+        Action::NewRoot => toggle_new_root(app),
         Action::SizePicker => {
             app.overlay = Overlay::SizePicker {
                 cursor: SizeCursor::of(app.composer.params.size),
@@ -538,6 +544,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         Overlay::Input(b) => return tools::confirm_input(app, b),
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
+        Overlay::ConfirmCancel(id) => return cancel_now(app, id),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None
@@ -551,9 +558,13 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod composer_tests;
+#[cfg(test)]
 mod more_tests;
 #[cfg(test)]
 mod paid_tests;
+#[cfg(test)]
+mod target_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

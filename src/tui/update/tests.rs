@@ -292,7 +292,30 @@ fn every_action_as_data() {
                 focus: Focus::Composer,
                 effects: vec![E::ImportAttachment {
                     source: "~/ref.png".to_owned(),
+                    pasted: None,
                 }],
+                ..Expect::default()
+            },
+        ),
+        (
+            "detach with nothing attached says so",
+            branched(),
+            acts(&[A::Compose, A::Detach]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("nothing attached to remove"),
+                ..Expect::default()
+            },
+        ),
+        (
+            "new-root: Enter will start a new conversation root",
+            branched(),
+            acts(&[A::Compose, A::NewRoot]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("now sending: new conversation root"),
                 ..Expect::default()
             },
         ),
@@ -397,9 +420,9 @@ fn every_action_as_data() {
             },
         ),
         (
-            "cancel the selected request",
+            "cancel the selected request, once the user says yes",
             in_flight(),
-            acts(&[A::Cancel]),
+            acts(&[A::Cancel, A::Confirm]),
             Expect {
                 selected: Some(8),
                 effects: vec![E::CancelTurn(n(8)), E::Save],

@@ -189,7 +189,10 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
             if !text.is_empty() {
                 app.focus = Focus::Composer;
                 app.info(format!("attaching {}…", sanitize::line(&text)));
-                return vec![Effect::ImportAttachment { source: text }];
+                return vec![Effect::ImportAttachment {
+                    source: text,
+                    pasted: None,
+                }];
             }
         }
         InputKind::SaveImage(id) => {

@@ -9,6 +9,7 @@
 //! All text from the network or from files goes through `sanitize` here.
 
 mod composer;
+mod confirm_cancel;
 mod gallery;
 mod overlay;
 mod status;

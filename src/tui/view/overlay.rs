@@ -81,10 +81,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             text.push('?');
             let mut lines = vec![Line::from(text)];
             if running > 0 {
-                lines.push(Line::styled(
-                    format!("{running} running request(s) will be cancelled."),
-                    Style::new().fg(Color::Yellow),
-                ));
+                for text in [
+                    format!("{running} running request(s) will be cancelled;"),
+                    "they may already be billed.".to_owned(),
+                ] {
+                    lines.push(Line::styled(text, Style::new().fg(Color::Yellow)));
+                }
             }
             lines.push(Line::styled("y deletes · n keeps", dim()));
             let inner = frame_box(
@@ -94,6 +96,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             );
             frame.render_widget(Paragraph::new(lines), inner);
         }
+        Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];

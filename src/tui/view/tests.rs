@@ -336,3 +336,29 @@ fn the_quit_question_says_which_paid_picture_would_be_lost() {
     }
     snap("quit_unstored", &app);
 }
+
+#[test]
+fn the_cancel_question_says_the_call_may_be_billed() {
+    let app = with(in_flight(), &[Action::Cancel]);
+    let (text, _) = screen(&app, 100, 30);
+    for piece in [
+        "Cancel n8's request (running for 12s)?",
+        "It may already be billed even if cancelled,",
+        "y cancels · n lets it run",
+    ] {
+        assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
+    }
+    snap("cancel_question", &app);
+}
+
+#[test]
+fn a_draft_left_by_an_edit_is_kept_and_the_title_says_where_it_goes() {
+    let app = with(branched_at(4), &[Action::Edit, Action::Dismiss]);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(
+        text.contains("┌ reply under n5 · draft kept from \"new branch beside n4\" ─"),
+        "{text}"
+    );
+    assert!(text.contains("make it dusk"));
+    snap("draft_kept", &app);
+}
