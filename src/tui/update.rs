@@ -510,8 +510,11 @@ fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
 fn confirm_overlay(app: &mut App) -> Vec<Effect> {
     let overlay = std::mem::take(&mut app.overlay);
     match overlay {
+        // A pick is the conversation's from now on: saved with it, so
+        // reopening it starts with the same (core::settings).
         Overlay::SizePicker { cursor } => {
             app.composer.params.size = cursor.size();
+            app.conv.settings.pick_size(cursor.size());
             let note = match (
                 cursor.size(),
                 crate::core::model::takes_size(&app.composer.params.model),
@@ -523,6 +526,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
                 (SizeSpec::Auto, _) => "size auto: the model decides".to_owned(),
             };
             app.info(note);
+            return vec![Effect::Save];
         }
         Overlay::ModelPicker { cursor } => {
             let choices = model_choices(&app.composer.params);
@@ -531,7 +535,9 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             {
                 app.composer.params.model.clone_from(model);
                 app.composer.params.endpoint = *endpoint;
+                app.conv.settings.pick_model(model, *endpoint);
                 app.info(format!("model {model} via {endpoint}"));
+                return vec![Effect::Save];
             }
         }
         Overlay::Variants { user, count } => return start_pending(app, user, count),
