@@ -28,6 +28,7 @@ pub mod effects;
 pub mod graphics;
 pub mod keymap;
 pub mod replay;
+pub mod scroll;
 pub mod search;
 pub mod state;
 pub mod terminal;

@@ -19,6 +19,7 @@ use crate::core::tree::{
 
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
+use super::scroll::ScrollRoom;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -116,9 +117,17 @@ pub enum Overlay {
     },
     ConfirmDelete(NodeId),
     ConfirmQuit,
-    ErrorDetail(NodeId),
+    /// The full error of a turn, scrolled by `scroll` rows.
+    ErrorDetail {
+        id: NodeId,
+        scroll: usize,
+    },
     ImageView(NodeId),
-    NodeInfo(NodeId),
+    /// The turn's details, scrolled by `scroll` rows.
+    NodeInfo {
+        id: NodeId,
+        scroll: usize,
+    },
 }
 
 /// What a one-line input is for.
@@ -271,6 +280,8 @@ pub struct App {
     pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
     /// The last save failed: the tree's latest changes are only in memory.
     pub save_failed: bool,
+    /// How far the scrolled dialog last drawn can go (set by the view).
+    pub scroll_room: std::cell::Cell<ScrollRoom>,
 }
 
 impl App {
@@ -301,6 +312,7 @@ impl App {
             transcript_offset: std::cell::Cell::new(0),
             unstored_bytes: BTreeMap::new(),
             save_failed: false,
+            scroll_room: std::cell::Cell::default(),
         }
     }
 
@@ -358,9 +370,9 @@ impl App {
                 Focus::Transcript => Context::Browse,
             },
             Overlay::Help { .. }
-            | Overlay::ErrorDetail(_)
+            | Overlay::ErrorDetail { .. }
             | Overlay::ImageView(_)
-            | Overlay::NodeInfo(_)
+            | Overlay::NodeInfo { .. }
             | Overlay::Compare { .. } => Context::Dialog,
             Overlay::Gallery { .. } => Context::Gallery,
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
@@ -557,11 +569,9 @@ pub fn first_words(text: &str, max_chars: usize) -> String {
 
 /// `$0.09`.
 pub fn dollars(micro_usd: u64) -> String {
-    format!(
-        "${}.{:02}",
-        micro_usd / 1_000_000,
-        (micro_usd % 1_000_000 + 5_000) / 10_000
-    )
+    // Rounded as a whole: $0.995 is $1.00, not $0.100.
+    let cents = micro_usd.saturating_add(5_000) / 10_000;
+    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 /// `12s`, `2m05s`.
@@ -592,6 +602,8 @@ mod tests {
         assert_eq!(dollars(90_000), "$0.09");
         assert_eq!(dollars(0), "$0.00");
         assert_eq!(dollars(1_230_000), "$1.23");
+        assert_eq!(dollars(995_000), "$1.00", "rounded as a whole");
+        assert_eq!(dollars(1_994_999), "$1.99");
         assert_eq!(seconds(Duration::from_secs(12)), "12s");
         assert_eq!(seconds(Duration::from_secs(125)), "2m05s");
         assert_eq!(

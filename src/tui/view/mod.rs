@@ -9,6 +9,7 @@
 //! All text from the network or from files goes through `sanitize` here.
 
 mod composer;
+mod details;
 mod gallery;
 mod overlay;
 mod status;
@@ -60,6 +61,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
         composer::draw(frame, app, composer_area);
     }
     status::draw(frame, app, status_area);
+    // Unknown until a dialog that scrolls is drawn (it sets its own).
+    app.scroll_room.set(super::scroll::ScrollRoom::default());
     // Overlays stay off the status line too.
     overlay::draw(
         frame,
