@@ -168,4 +168,6 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 #[cfg(test)]
+mod reopen_tests;
+#[cfg(test)]
 mod tests;
