@@ -240,21 +240,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     let dir = convfile::conversation_dir(conv.unwrap_or(default_name));
     let (folder, loaded) = ConvFolder::open_or_create(&dir, OffsetDateTime::now_utc())?;
     let keys = cfg.keymap()?;
-    let defaults = session.params_for(&loaded.conv);
-    tui::run_with_keys(
-        tui::TuiArgs {
-            folder,
-            conv: loaded.conv,
-            interrupted: loaded.interrupted,
-            missing_images: loaded.missing_images,
-            engine,
-            defaults,
-            demo: session.demo.is_some(),
-            graphics: cfg.graphics,
-        },
-        keys,
-    )
-    .await
+    tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
 }
 
 /// A stored image's path as printed for scripts: absolute, so it works
@@ -332,6 +318,25 @@ impl Session {
             flags,
             demo,
         })
+    }
+
+    /// What the app starts from for an opened folder (`pixloom CONV`).
+    pub fn app_args(
+        &self,
+        folder: ConvFolder,
+        loaded: convfile::Loaded,
+        engine: Option<Engine>,
+    ) -> tui::TuiArgs {
+        tui::TuiArgs {
+            defaults: self.params_for(&loaded.conv),
+            folder,
+            conv: loaded.conv,
+            interrupted: loaded.interrupted,
+            missing_images: loaded.missing_images,
+            engine,
+            demo: self.demo.is_some(),
+            graphics: self.config.graphics,
+        }
     }
 
     /// The size, model and endpoint new turns in `conv` are sent with:

@@ -10,7 +10,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::core::tree::{NodeId, Role};
+use crate::core::tree::{ImageRef, NodeId, Role};
 use crate::sanitize;
 
 use super::super::action::Action;
@@ -119,6 +119,12 @@ fn scrolled(
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
+/// `2048x1152 <sha>.png`.
+fn picture(img: &ImageRef) -> String {
+    let o = &img.original;
+    format!("{}x{} {}", o.width, o.height, o.file_name())
+}
+
 pub(super) fn error_detail(
     frame: &mut Frame<'_>,
     app: &App,
@@ -223,13 +229,7 @@ pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId
     for (i, img) in node.images().enumerate() {
         items.push(kv(
             &format!("image {}", i + 1),
-            format!(
-                "{}x{} {} · {} bytes",
-                img.original.width,
-                img.original.height,
-                img.original.file_name(),
-                img.original.bytes
-            ),
+            format!("{} · {} bytes", picture(img), img.original.bytes),
         ));
     }
     items.push(kv("created", utc_minute(node.created_at)));
@@ -245,13 +245,7 @@ pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId
         for (i, img) in p.images().enumerate() {
             items.push(kv(
                 &format!("reference {}", i + 1),
-                format!(
-                    "{}x{} {} ({})",
-                    img.original.width,
-                    img.original.height,
-                    img.original.file_name(),
-                    p.id
-                ),
+                format!("{} ({})", picture(img), p.id),
             ));
         }
         if let Some(prev) = p.parent.and_then(|g| app.conv.node(g).ok())

@@ -14,7 +14,6 @@ use crate::core::settings::TurnSettings;
 use crate::tui::action::Action;
 use crate::tui::fixtures::{T0, branched, empty, replaying, size};
 use crate::tui::state::{App, Clock};
-use crate::tui::{GraphicsChoice, TuiArgs};
 
 /// Opens the folder as `open_app` does, with `flags` on the command line.
 fn reopen(dir: &std::path::Path, flags: TurnSettings) -> App {
@@ -24,17 +23,7 @@ fn reopen(dir: &std::path::Path, flags: TurnSettings) -> App {
         flags,
         demo: None,
     };
-    let defaults = session.params_for(&loaded.conv);
-    let args = TuiArgs {
-        folder,
-        conv: loaded.conv,
-        interrupted: loaded.interrupted,
-        missing_images: loaded.missing_images,
-        engine: None,
-        defaults,
-        demo: false,
-        graphics: GraphicsChoice::Auto,
-    };
+    let args = session.app_args(folder, loaded, None);
     let (app, _folder, _) = args.into_parts(Clock {
         mono: Instant::now(),
         wall: T0,
