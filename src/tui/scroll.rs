@@ -52,7 +52,7 @@ impl ScrollRoom {
     /// The title's note on where the view is: `rows 1–20 of 34`, or
     /// nothing when everything fits.
     pub fn position(self, scroll: usize) -> Option<String> {
-        (self.max > 0 && self.max < usize::MAX).then(|| {
+        (self.max > 0 && self.max < usize::MAX && self.page > 0).then(|| {
             let first = scroll.min(self.max) + 1;
             let total = self.max + self.page;
             format!("rows {first}–{} of {total}", first + self.page - 1)
@@ -85,5 +85,7 @@ mod tests {
         assert_eq!(ScrollRoom::of(5, 20).step(0, Action::PageDown), 0);
         assert_eq!(room.position(14).as_deref(), Some("rows 15–34 of 34"));
         assert_eq!(ScrollRoom::of(5, 20).position(0), None);
+        assert_eq!(ScrollRoom::of(5, 0).position(0), None, "no rows shown");
+        assert_eq!(ScrollRoom::default().position(3), None, "not drawn yet");
     }
 }

@@ -115,3 +115,10 @@ fn a_dialog_that_fits_shows_no_scrolling() {
         "{text}"
     );
 }
+
+#[test]
+fn the_error_view_at_80x24() {
+    let app = with(branched_at(7), &[Action::ErrorDetail]);
+    let (text, _) = screen(&app, 80, 24);
+    insta::assert_snapshot!("error_80x24", text);
+}
