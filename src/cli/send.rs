@@ -10,8 +10,7 @@ use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
-    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, RequestParams, Role,
-    Status, TurnError,
+    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
 };
 use crate::engine::{self, TurnResult};
 use crate::images::{self, ImageStore};
@@ -58,7 +57,6 @@ struct NodeOut {
 }
 
 pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
-    let cfg = &session.config;
     // Everything a user can get wrong is checked before the file changes.
     let engine = session.engine()?;
     if args.prompt.trim().is_empty() {
@@ -90,11 +88,18 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
 
     let parent = args.from.or(conv.selected);
     let user = conv.add_user(parent, parts, now)?;
-    let params = RequestParams {
-        endpoint: cfg.endpoint,
-        model: cfg.model.clone(),
-        size: cfg.size,
-    };
+    // Flags, then what was last picked in this conversation, then config.
+    let params = session.params_for(&conv);
+    for refused in &conv.settings.refused {
+        eprintln!(
+            "pixloom: not used from {}: {} — using {} · {} · {} instead",
+            dir.display(),
+            crate::sanitize::line(refused),
+            params.size,
+            crate::sanitize::line(&params.model),
+            params.endpoint
+        );
+    }
     let pending = conv.add_pending(user, &params, usize::from(args.variants), now)?;
     // Saved before any request goes out: a crash leaves `interrupted` turns.
     folder.save(&conv)?;

@@ -27,6 +27,9 @@ pub enum Action {
     /// Cursor left/right in a grid (the size picker).
     MoveLeft,
     MoveRight,
+    /// A page up / down in a dialog that scrolls (help, info, error).
+    PageUp,
+    PageDown,
     CycleFocus,
     Compose,
     Send,
@@ -89,7 +92,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 55] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -98,6 +101,8 @@ impl Action {
         Action::Last,
         Action::MoveLeft,
         Action::MoveRight,
+        Action::PageUp,
+        Action::PageDown,
         Action::CycleFocus,
         Action::Compose,
         Action::Send,
@@ -164,6 +169,8 @@ impl Action {
             Action::Last => "last turn of the branch",
             Action::MoveLeft => "cursor left",
             Action::MoveRight => "cursor right",
+            Action::PageUp => "a page up",
+            Action::PageDown => "a page down",
             Action::CycleFocus => "cycle focus: tree, transcript, composer",
             Action::Compose => "write a prompt (a reply under the selected branch's end)",
             Action::Send => "send the prompt",

@@ -320,6 +320,8 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Dialog, "down", Action::MoveDown),
     (Context::Dialog, "k", Action::MoveUp),
     (Context::Dialog, "up", Action::MoveUp),
+    (Context::Dialog, "pagedown", Action::PageDown),
+    (Context::Dialog, "pageup", Action::PageUp),
     (Context::Dialog, "R", Action::Retry),
     (Context::Dialog, "T", Action::RetryLowerTier),
     (Context::Dialog, "S", Action::StoreResult),
@@ -369,8 +371,8 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Picker, Action::MoveUp) => "cursor up (more variants)",
         (Context::Picker, Action::MoveDown) => "cursor down (fewer variants)",
         (Context::Picker, Action::Confirm) => "choose",
-        (Context::Dialog, Action::MoveDown) => "scroll down (help)",
-        (Context::Dialog, Action::MoveUp) => "scroll up (help)",
+        (Context::Dialog, Action::MoveDown) => "scroll down (help, info, error)",
+        (Context::Dialog, Action::MoveUp) => "scroll up (help, info, error)",
         (Context::Composer, Action::Dismiss) => {
             "back to the tree (the text stays; an edit or refine ends)"
         }

@@ -28,6 +28,7 @@ pub mod effects;
 pub mod graphics;
 pub mod keymap;
 pub mod replay;
+pub mod scroll;
 pub mod search;
 pub mod state;
 pub mod target;
@@ -68,7 +69,8 @@ pub struct TuiArgs {
     /// `None` when no key is configured: the app opens, explains how to set
     /// one, and refuses to send.
     pub engine: Option<Engine>,
-    /// Size, model and endpoint for new turns (from the config).
+    /// Size, model and endpoint new turns start with: the flags over the
+    /// conversation's saved choice over the config (`core::settings`).
     pub defaults: RequestParams,
     /// Running against the in-process fake gateway.
     pub demo: bool,
@@ -79,6 +81,7 @@ pub struct TuiArgs {
 impl TuiArgs {
     /// The state the app starts in, and what the effects need.
     pub fn into_parts(self, clock: Clock) -> (App, ConvFolder, Option<Engine>) {
+        let refused_settings = self.conv.settings.refused.clone();
         let mut app = App::new(self.conv, self.defaults, clock);
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
@@ -103,6 +106,13 @@ impl TuiArgs {
                 "{} image file(s) are missing or unusable (links, special files and damaged files are not read): {}",
                 self.missing_images.len(),
                 self.missing_images.join(", ")
+            ));
+        } else if !refused_settings.is_empty() {
+            app.error(format!(
+                "not used from this conversation's file: {} — new turns take the command line's or the config's settings; pick again with {} / {}",
+                refused_settings.join("; "),
+                app.keymap.hint(keymap::Context::Browse, Action::SizePicker),
+                app.keymap.hint(keymap::Context::Browse, Action::ModelPicker),
             ));
         } else if let Some(&first) = self.interrupted.first() {
             let retry = app.keymap.hint(keymap::Context::Browse, Action::Retry);

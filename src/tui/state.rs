@@ -20,6 +20,7 @@ use crate::core::tree::{
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
 pub use super::target::ComposeTarget;
+use super::scroll::ScrollRoom;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -119,9 +120,17 @@ pub enum Overlay {
     /// Cancel this running request? (It may already be billed.)
     ConfirmCancel(NodeId),
     ConfirmQuit,
-    ErrorDetail(NodeId),
+    /// The full error of a turn, scrolled by `scroll` rows.
+    ErrorDetail {
+        id: NodeId,
+        scroll: usize,
+    },
     ImageView(NodeId),
-    NodeInfo(NodeId),
+    /// The turn's details, scrolled by `scroll` rows.
+    NodeInfo {
+        id: NodeId,
+        scroll: usize,
+    },
 }
 
 /// What a one-line input is for.
@@ -272,6 +281,8 @@ pub struct App {
     pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
     /// The last save failed: the tree's latest changes are only in memory.
     pub save_failed: bool,
+    /// How far the scrolled dialog last drawn can go (set by the view).
+    pub scroll_room: std::cell::Cell<ScrollRoom>,
 }
 
 impl App {
@@ -304,6 +315,7 @@ impl App {
             transcript_offset: std::cell::Cell::new(0),
             unstored_bytes: BTreeMap::new(),
             save_failed: false,
+            scroll_room: std::cell::Cell::default(),
         }
     }
 
@@ -361,9 +373,9 @@ impl App {
                 Focus::Transcript => Context::Browse,
             },
             Overlay::Help { .. }
-            | Overlay::ErrorDetail(_)
+            | Overlay::ErrorDetail { .. }
             | Overlay::ImageView(_)
-            | Overlay::NodeInfo(_)
+            | Overlay::NodeInfo { .. }
             | Overlay::Compare { .. } => Context::Dialog,
             Overlay::Gallery { .. } => Context::Gallery,
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
@@ -562,11 +574,9 @@ pub fn first_words(text: &str, max_chars: usize) -> String {
 
 /// `$0.09`.
 pub fn dollars(micro_usd: u64) -> String {
-    format!(
-        "${}.{:02}",
-        micro_usd / 1_000_000,
-        (micro_usd % 1_000_000 + 5_000) / 10_000
-    )
+    // Rounded as a whole: $0.995 is $1.00, not $0.100.
+    let cents = micro_usd.saturating_add(5_000) / 10_000;
+    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 /// `12s`, `2m05s`.

@@ -309,7 +309,11 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             }
             Action::MoveUp | Action::MoveDown | Action::MoveLeft | Action::MoveRight => {
                 let models = model_choices(&app.composer.params).len();
-                move_cursor(&mut app.overlay, a, models);
+                move_cursor(app, a, models);
+                return Vec::new();
+            }
+            Action::PageUp | Action::PageDown => {
+                move_cursor(app, a, 0);
                 return Vec::new();
             }
             Action::Help if matches!(app.overlay, Overlay::Help { .. }) => {
@@ -403,7 +407,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Help => app.overlay = Overlay::Help { scroll: 0 },
         Action::Info => {
             if let Some(id) = app.conv.selected {
-                app.overlay = Overlay::NodeInfo(id);
+                app.overlay = Overlay::NodeInfo { id, scroll: 0 };
             }
         }
         Action::ErrorDetail => match app.selected_node() {
@@ -411,7 +415,10 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 if n.status()
                     .is_some_and(|s| s != Status::Done && s != Status::Pending) =>
             {
-                app.overlay = Overlay::ErrorDetail(n.id);
+                app.overlay = Overlay::ErrorDetail {
+                    id: n.id,
+                    scroll: 0,
+                };
             }
             Some(n) => {
                 let id = n.id;
@@ -457,7 +464,8 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             }
             app.overlay = Overlay::ConfirmQuit;
         }
-        Action::Confirm => {}
+        // Pages scroll dialogs only (above).
+        Action::Confirm | Action::PageUp | Action::PageDown => {}
         Action::Dismiss => {
             if app.focus == Focus::Composer {
                 app.focus = if app.show_tree {
@@ -489,12 +497,15 @@ fn quit_now(app: &mut App) -> Vec<Effect> {
     vec![Effect::Save, Effect::Quit]
 }
 
-fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
+fn move_cursor(app: &mut App, a: Action, models: usize) {
+    let room = app.scroll_room.get();
+    let overlay = &mut app.overlay;
     let (dr, dc): (isize, isize) = match a {
         Action::MoveUp => (-1, 0),
         Action::MoveDown => (1, 0),
         Action::MoveLeft => (0, -1),
-        _ => (0, 1),
+        Action::MoveRight => (0, 1),
+        _ => (0, 0),
     };
     let step =
         |v: usize, d: isize, len: usize| v.saturating_add_signed(d).min(len.saturating_sub(1));
@@ -507,8 +518,10 @@ fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
         Overlay::Variants { count, .. } => {
             *count = step(*count, -dr + dc, crate::core::tree::MAX_VARIANTS + 1).max(1);
         }
-        // The view clamps the far end: only it knows the screen's height.
-        Overlay::Help { scroll } => *scroll = step(*scroll, dr, usize::MAX),
+        // Within what the view last drew: only it knows the screen's height.
+        Overlay::Help { scroll }
+        | Overlay::NodeInfo { scroll, .. }
+        | Overlay::ErrorDetail { scroll, .. } => *scroll = room.step(*scroll, a),
         _ => {}
     }
 }
@@ -516,8 +529,11 @@ fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
 fn confirm_overlay(app: &mut App) -> Vec<Effect> {
     let overlay = std::mem::take(&mut app.overlay);
     match overlay {
+        // A pick is the conversation's from now on: saved with it, so
+        // reopening it starts with the same (core::settings).
         Overlay::SizePicker { cursor } => {
             app.composer.params.size = cursor.size();
+            app.conv.settings.pick_size(cursor.size());
             let note = match (
                 cursor.size(),
                 crate::core::model::takes_size(&app.composer.params.model),
@@ -529,6 +545,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
                 (SizeSpec::Auto, _) => "size auto: the model decides".to_owned(),
             };
             app.info(note);
+            return vec![Effect::Save];
         }
         Overlay::ModelPicker { cursor } => {
             let choices = model_choices(&app.composer.params);
@@ -537,7 +554,9 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             {
                 app.composer.params.model.clone_from(model);
                 app.composer.params.endpoint = *endpoint;
+                app.conv.settings.pick_model(model, *endpoint);
                 app.info(format!("model {model} via {endpoint}"));
+                return vec![Effect::Save];
             }
         }
         Overlay::Variants { user, count } => return start_pending(app, user, count),
@@ -549,9 +568,9 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         // Read-only overlays just close.
         Overlay::None
         | Overlay::Help { .. }
-        | Overlay::ErrorDetail(_)
+        | Overlay::ErrorDetail { .. }
         | Overlay::ImageView(_)
-        | Overlay::NodeInfo(_)
+        | Overlay::NodeInfo { .. }
         | Overlay::Compare { .. } => {}
     }
     Vec::new()

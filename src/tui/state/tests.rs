@@ -16,6 +16,8 @@ fn money_and_time_read_well() {
     assert_eq!(dollars(90_000), "$0.09");
     assert_eq!(dollars(0), "$0.00");
     assert_eq!(dollars(1_230_000), "$1.23");
+    assert_eq!(dollars(995_000), "$1.00", "rounded as a whole");
+    assert_eq!(dollars(1_994_999), "$1.99");
     assert_eq!(seconds(Duration::from_secs(12)), "12s");
     assert_eq!(seconds(Duration::from_secs(125)), "2m05s");
     assert_eq!(

@@ -332,11 +332,12 @@ fn every_action_as_data() {
             },
         ),
         (
-            "size-picker: right then confirm picks 4K",
+            "size-picker: right then confirm picks 4K, saved with the conversation",
             branched(),
             acts(&[A::SizePicker, A::MoveRight, A::Confirm]),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("3840x2160"),
                 ..Expect::default()
             },
@@ -352,16 +353,18 @@ fn every_action_as_data() {
             .concat(),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("size auto"),
                 ..Expect::default()
             },
         ),
         (
-            "model-picker: down picks the images endpoint",
+            "model-picker: down picks the images endpoint, saved with the conversation",
             branched(),
             acts(&[A::ModelPicker, A::MoveDown, A::Confirm]),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("via images"),
                 ..Expect::default()
             },
@@ -518,7 +521,33 @@ fn every_action_as_data() {
             acts(&[A::Info]),
             Expect {
                 selected: Some(5),
-                overlay: Overlay::NodeInfo(n(5)),
+                overlay: Overlay::NodeInfo {
+                    id: n(5),
+                    scroll: 0,
+                },
+                ..Expect::default()
+            },
+        ),
+        (
+            // Before a frame the room is unknown: a page is a row.
+            "info scrolls by pages",
+            branched(),
+            acts(&[A::Info, A::PageDown, A::PageDown, A::PageUp]),
+            Expect {
+                selected: Some(5),
+                overlay: Overlay::NodeInfo {
+                    id: n(5),
+                    scroll: 1,
+                },
+                ..Expect::default()
+            },
+        ),
+        (
+            "page keys outside a dialog do nothing",
+            branched(),
+            acts(&[A::PageDown, A::PageUp]),
+            Expect {
+                selected: Some(5),
                 ..Expect::default()
             },
         ),
@@ -528,7 +557,10 @@ fn every_action_as_data() {
             acts(&[A::ErrorDetail]),
             Expect {
                 selected: Some(7),
-                overlay: Overlay::ErrorDetail(n(7)),
+                overlay: Overlay::ErrorDetail {
+                    id: n(7),
+                    scroll: 0,
+                },
                 ..Expect::default()
             },
         ),

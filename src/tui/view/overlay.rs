@@ -9,22 +9,34 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
-use crate::core::tree::{Node, NodeId, Role};
+use crate::core::tree::{Node, NodeId};
 use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::{self, Context};
-use super::super::state::{
-    App, InputBox, InputKind, Overlay, SizeCursor, dollars, fix_hint, model_choices,
-};
+use super::super::scroll::ScrollRoom;
+use super::super::state::{App, InputBox, InputKind, Overlay, SizeCursor, model_choices};
 use super::super::thumbs::{ThumbState, ThumbWant};
 use super::{bold, centered, dim};
 
 pub(super) fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
+    frame_box_titled(frame, area, title, None)
+}
+
+/// [`frame_box`] with a note on the bottom border, on the right.
+pub(super) fn frame_box_titled<'a>(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: impl Into<Line<'a>>,
+    bottom: Option<String>,
+) -> Rect {
     frame.render_widget(Clear, area);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(title)
         .border_style(Style::new().fg(Color::Cyan));
+    if let Some(b) = bottom {
+        block = block.title_bottom(Line::from(b).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
@@ -115,8 +127,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             let inner = frame_box(frame, centered(area, 72, height), " quit ");
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
-        Overlay::ErrorDetail(id) => error_detail(frame, app, area, *id),
-        Overlay::NodeInfo(id) => node_info(frame, app, area, *id),
+        Overlay::ErrorDetail { id, scroll } => {
+            super::details::error_detail(frame, app, area, *id, *scroll);
+        }
+        Overlay::NodeInfo { id, scroll } => {
+            super::details::node_info(frame, app, area, *id, *scroll)
+        }
         Overlay::ImageView(id) => image_view(frame, app, area, *id, wants),
     }
 }
@@ -257,14 +273,15 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
     };
     let cols = (usize::from(outer.width.saturating_sub(2)) / col_w).max(1);
     let per_col = lines.len().div_ceil(cols).max(1);
-    let height = usize::from(outer.height.saturating_sub(2));
-    let scroll = scroll.min(per_col.saturating_sub(height));
-    let title = if per_col > height {
-        " keys · j/k scroll · esc closes "
-    } else {
-        " keys · esc closes "
+    let room = ScrollRoom::of(per_col, usize::from(outer.height.saturating_sub(2)));
+    app.scroll_room.set(room);
+    let scroll = scroll.min(room.max);
+    let title = match room.position(scroll) {
+        Some(at) => format!(" keys · {at} · esc closes "),
+        None => " keys · esc closes ".to_owned(),
     };
-    let inner = frame_box(frame, outer, title);
+    let bottom = super::details::scroll_keys(app, room, scroll);
+    let inner = frame_box_titled(frame, outer, title, bottom);
     for (c, chunk) in lines.chunks(per_col).enumerate().take(cols) {
         let x = inner.x + u16::try_from(c * col_w).unwrap_or(u16::MAX);
         let w = (inner.x + inner.width)
@@ -365,210 +382,6 @@ fn model_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: usize) {
     lines.push(Line::default());
     lines.push(Line::styled("j/k move · enter picks", dim()));
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn kv(key: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{key:<14}"), dim()),
-        Span::raw(sanitize::line(&value.into()).into_owned()),
-    ])
-}
-
-fn error_detail(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let mut lines = Vec::new();
-    if let Some(t) = &node.turn {
-        lines.push(kv("status", t.status.to_string()));
-        lines.push(kv(
-            "request",
-            format!(
-                "{} · {} · {}",
-                t.request.size, t.request.model, t.request.endpoint
-            ),
-        ));
-        if let Some(e) = &t.error {
-            lines.push(kv(
-                "http status",
-                e.http_status
-                    .map_or_else(|| "none (no answer)".to_owned(), |s| s.to_string()),
-            ));
-            lines.push(kv(
-                "billed",
-                if e.may_have_been_billed {
-                    "maybe: the request went out"
-                } else {
-                    "no"
-                },
-            ));
-        }
-        lines.push(kv(
-            "request id",
-            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
-        ));
-        lines.push(kv("attempts", t.attempts.to_string()));
-        lines.push(Line::default());
-        let message = if node.text().is_empty() {
-            t.error
-                .as_ref()
-                .map(|e| e.message.clone())
-                .unwrap_or_default()
-        } else {
-            node.text()
-        };
-        lines.push(Line::styled(
-            sanitize::text(&message).into_owned(),
-            Style::new().fg(Color::Red),
-        ));
-        if let Some(fix) = fix_hint(node, &app.keymap) {
-            lines.push(Line::styled(
-                format!("→ {fix}"),
-                Style::new().fg(Color::Yellow),
-            ));
-        }
-        if let Some(raw) = t.error.as_ref().and_then(|e| e.raw_body.as_ref()) {
-            lines.push(Line::default());
-            lines.push(Line::styled("the gateway said:", dim()));
-            lines.push(Line::styled(
-                sanitize::truncate(&sanitize::text(raw), 1500).into_owned(),
-                dim(),
-            ));
-        }
-    }
-    let outer = Rect {
-        x: area.x + 2,
-        y: area.y + 1,
-        width: area.width.saturating_sub(4),
-        height: area.height.saturating_sub(2),
-    };
-    let inner = frame_box(
-        frame,
-        outer,
-        format!(" {id}: what went wrong · esc closes "),
-    );
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let mut lines = vec![
-        kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
-        kv(
-            "parent",
-            node.parent
-                .map_or_else(|| "none (a root)".to_owned(), |p| p.to_string()),
-        ),
-        kv("children", node.children.len().to_string()),
-    ];
-    if let Ok((at, of)) = app.conv.sibling_position(id) {
-        lines.push(kv("branch", format!("{at} of {of}")));
-    }
-    if let Some(t) = &node.turn {
-        lines.push(kv("status", t.status.to_string()));
-        lines.push(kv(
-            "request",
-            format!(
-                "{} · {} · {}",
-                t.request.size, t.request.model, t.request.endpoint
-            ),
-        ));
-        if let Some(ms) = t.latency_ms {
-            lines.push(kv("latency", format!("{ms} ms")));
-        }
-        if let Some(est) = app.estimate(id) {
-            lines.push(kv(
-                "usually",
-                format!(
-                    "{} (median of this model and tier)",
-                    super::super::state::seconds(est)
-                ),
-            ));
-        }
-        lines.push(kv("attempts", t.attempts.to_string()));
-        lines.push(kv("cost", dollars(t.cost_micro_usd)));
-        lines.push(kv(
-            "request id",
-            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
-        ));
-    }
-    for (i, img) in node.images().enumerate() {
-        lines.push(kv(
-            &format!("image {}", i + 1),
-            format!(
-                "{}x{} {} · {} bytes",
-                img.original.width,
-                img.original.height,
-                img.original.file_name(),
-                img.original.bytes
-            ),
-        ));
-    }
-    lines.push(kv(
-        "created",
-        crate::tui::state::utc_minute(node.created_at),
-    ));
-    if let Some(label) = &node.label {
-        lines.push(kv("label", label.clone()));
-    }
-    // The prompt and images that led to an assistant turn: its parent's.
-    let parent = node
-        .parent
-        .and_then(|p| app.conv.node(p).ok())
-        .filter(|_| node.role == Role::Assistant);
-    if let Some(p) = parent {
-        for (i, img) in p.images().enumerate() {
-            lines.push(kv(
-                &format!("reference {}", i + 1),
-                format!(
-                    "{}x{} {} ({})",
-                    img.original.width,
-                    img.original.height,
-                    img.original.file_name(),
-                    p.id
-                ),
-            ));
-        }
-        if let Some(prev) = p.parent.and_then(|g| app.conv.node(g).ok())
-            && let Some(img) = prev.images().next()
-        {
-            lines.push(kv(
-                "refines",
-                format!("{}'s image {}", prev.id, img.original.file_name()),
-            ));
-        }
-    }
-    let prompt = match parent {
-        Some(p) => p.text(),
-        None => node.text(),
-    };
-    if !prompt.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::styled(
-            if node.role == Role::Assistant {
-                format!(
-                    "prompt ({})",
-                    parent.map(|p| p.id.to_string()).unwrap_or_default()
-                )
-            } else {
-                "prompt".to_owned()
-            },
-            dim(),
-        ));
-        lines.push(Line::raw(sanitize::text(&prompt).into_owned()));
-    }
-    let w = lines
-        .iter()
-        .map(Line::width)
-        .max()
-        .unwrap_or(40)
-        .max(40)
-        .min(usize::from(area.width.saturating_sub(4)));
-    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
-    let inner = frame_box(
-        frame,
-        centered(area, u16::try_from(w + 2).unwrap_or(60), h),
-        format!(" {id} "),
-    );
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 fn image_view(

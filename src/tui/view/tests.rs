@@ -14,14 +14,14 @@ use crate::tui::state::App;
 use crate::tui::thumbs::{Thumb, ThumbWant};
 use crate::tui::update::update;
 
-fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
+pub(super) fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
     let mut wants = Vec::new();
     t.draw(|f| wants = super::draw(f, app)).expect("draws");
     (t.backend().to_string(), wants)
 }
 
-fn with(mut app: App, actions: &[Action]) -> App {
+pub(super) fn with(mut app: App, actions: &[Action]) -> App {
     for &a in actions {
         update(&mut app, Msg::Action(a));
     }
