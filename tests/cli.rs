@@ -981,3 +981,6 @@ fn show_ends_quietly_when_its_output_is_closed() {
 
 #[path = "cli/export_depth.rs"]
 mod export_depth;
+
+#[path = "cli/send_progress.rs"]
+mod send_progress;
