@@ -17,7 +17,8 @@ use crate::core::tree::{Conversation, NodeId};
 /// One line of turns, top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    /// 1 for the main line, then in the order the branches are met.
+    /// 1 for the main line, then depth-first: the order of a table of
+    /// contents.
     pub number: usize,
     /// The turn this line branches from (`None` for a root).
     pub from: Option<NodeId>,
@@ -48,16 +49,19 @@ impl Layout {
             .or_else(|| conv.roots.first().copied());
         let mut layout = Layout::default();
         let mut seen = HashSet::new();
-        // Starts waiting to become lines: (first turn, fork, parent line).
-        let mut starts: std::collections::VecDeque<(NodeId, Option<NodeId>, Option<usize>)> =
-            main_root.map(|r| (r, None, None)).into_iter().collect();
-        starts.extend(
-            conv.roots
-                .iter()
-                .filter(|&&r| Some(r) != main_root)
-                .map(|&r| (r, None, None)),
-        );
-        while let Some((first, from, parent_line)) = starts.pop_front() {
+        // Lines waiting to be laid out, as (first turn, fork, parent line),
+        // taken from the end: depth-first, so lines are numbered in the
+        // order of a table of contents (a branch right after its parent
+        // line's earlier branches and their own) and other roots come last.
+        let mut starts: Vec<(NodeId, Option<NodeId>, Option<usize>)> = conv
+            .roots
+            .iter()
+            .rev()
+            .filter(|&&r| Some(r) != main_root)
+            .map(|&r| (r, None, None))
+            .collect();
+        starts.extend(main_root.map(|r| (r, None, None)));
+        while let Some((first, from, parent_line)) = starts.pop() {
             if !seen.insert(first) {
                 continue; // a node reached twice in an unchecked tree
             }
@@ -67,6 +71,7 @@ impl Layout {
             }
             let level = parent_line.map_or(0, |p| layout.lines[p - 1].level + 1);
             let mut turns = Vec::new();
+            let mut branches = Vec::new();
             let mut cur = Some(first);
             while let Some(id) = cur {
                 let Some(n) = conv.nodes.get(&id) else { break };
@@ -74,11 +79,12 @@ impl Layout {
                 let next = main_child(n.children.as_slice(), n.last_child, &on_path);
                 for &c in &n.children {
                     if Some(c) != next {
-                        starts.push_back((c, Some(id), Some(number)));
+                        branches.push((c, Some(id), Some(number)));
                     }
                 }
                 cur = next.filter(|&c| seen.insert(c));
             }
+            starts.extend(branches.into_iter().rev());
             layout.lines.push(Line {
                 number,
                 from,
@@ -142,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn a_single_path_is_one_line_and_branches_are_lines_that_fork() {
+    fn a_path_is_one_line_and_branches_are_lines_in_tree_order() {
         let mut c = Conversation::new("t", T0);
         let a1 = turn(&mut c, None, "one"); // n1 n2
         let a2 = turn(&mut c, Some(a1), "two"); // n3 n4
@@ -158,10 +164,38 @@ mod tests {
         assert_eq!(l.lines[1].parent_line, Some(1));
         assert_eq!(l.lines[1].level, 1);
         assert_eq!(l.forks(a1), &[2]);
-        // Selecting the side branch makes it the main line.
+        // A branch of a branch is numbered right after its parent line,
+        // before the next branch of the main line: the table of contents
+        // reads in tree order.
+        turn(&mut c, Some(NodeId(6)), "side of side"); // n9 n10
+        turn(&mut c, Some(a2), "on"); // n11 n12
+        turn(&mut c, Some(a1), "other"); // n13 n14
+        c.select(NodeId(12)).expect("select");
+        let l = Layout::of(&c);
+        let lines: Vec<_> = l.lines.iter().map(|l| (l.turns.clone(), l.level)).collect();
+        assert_eq!(
+            lines,
+            [
+                (ids(&[1, 2, 3, 4, 11, 12]), 0),
+                (ids(&[5, 6, 9, 10]), 1), // n6 remembers n9, made last
+                (ids(&[7, 8]), 2),
+                (ids(&[13, 14]), 1),
+            ]
+        );
+        assert_eq!(l.forks(a1), &[2, 4]);
+        assert_eq!(l.forks(NodeId(6)), &[3]);
+        // Selecting a turn in a branch makes its path the main line.
         c.select(NodeId(8)).expect("select");
         let l = Layout::of(&c);
-        assert_eq!(l.lines[0].turns, ids(&[1, 2, 5, 6, 7, 8]));
-        assert_eq!(l.lines[1].turns, ids(&[3, 4]));
+        let lines: Vec<_> = l.lines.iter().map(|l| l.turns.clone()).collect();
+        assert_eq!(
+            lines,
+            [
+                ids(&[1, 2, 5, 6, 7, 8]),
+                ids(&[3, 4, 11, 12]),
+                ids(&[13, 14]),
+                ids(&[9, 10]),
+            ]
+        );
     }
 }
