@@ -138,3 +138,29 @@ fn exports_of_any_depth_keep_text_at_the_margin_and_the_whole_tree() {
     assert!(depths.iter().all(|&d| d == depths[0]), "{depths:?}");
     assert!(depths[0] <= 12, "{depths:?}");
 }
+
+/// Branches of branches hundreds deep (a hostile or very patient tree):
+/// exported on a 2 MB stack, each turn once, nesting still the constant.
+#[test]
+fn a_ladder_of_hundreds_of_nested_branches_exports_flat() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // 800 levels: building it through the tree's API is quadratic.
+    let conv = branchy(20, 800);
+    write_conversation(h, "ladder", &conv);
+    let short = branchy(20, 4);
+    write_conversation(h, "short", &short);
+    for format in ["html", "markdown"] {
+        for name in ["ladder", "short"] {
+            let out = format!("{name}.{format}");
+            pixloom_small_stack(h, &["export", name, "--format", format, "--out", &out]).ok();
+        }
+    }
+    let page = std::fs::read_to_string(h.join("ladder.html")).unwrap();
+    let md = std::fs::read_to_string(h.join("ladder.markdown")).unwrap();
+    assert_eq!(page.matches("<div class=\"turn ").count(), conv.len());
+    assert_eq!(md.matches("<a id=\"n").count(), conv.len());
+    let short_page = std::fs::read_to_string(h.join("short.html")).unwrap();
+    assert_eq!(html_depths(&page), (0, html_depths(&short_page).1));
+    assert!(md_indent(&md) <= 6, "{}", md_indent(&md));
+}
