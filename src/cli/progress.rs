@@ -57,7 +57,10 @@ impl Progress {
         nodes: &[NodeId],
         now: Instant,
     ) -> Progress {
-        let width = ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+        // Asked only when drawing (crossterm may run `tput` to find out).
+        let width = out.as_ref().map_or(80, |_| {
+            ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))
+        });
         Progress {
             requests: nodes
                 .iter()
