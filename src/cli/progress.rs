@@ -59,7 +59,11 @@ impl Progress {
     ) -> Progress {
         // Asked only when drawing (crossterm may run `tput` to find out).
         let width = out.as_ref().map_or(80, |_| {
-            ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))
+            // A pty nobody sized says 0 columns: take the usual 80.
+            ratatui::crossterm::terminal::size()
+                .ok()
+                .filter(|&(w, _)| w > 0)
+                .map_or(80, |(w, _)| usize::from(w))
         });
         Progress {
             requests: nodes
