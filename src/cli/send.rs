@@ -35,7 +35,8 @@ pub struct SendArgs {
     /// How many variants to make in parallel (each is a billed call).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
     pub variants: u8,
-    /// Print the result as JSON.
+    /// Print the result as JSON (and no progress lines on stderr, which a
+    /// terminal otherwise gets while the gateway works).
     #[arg(long)]
     pub json: bool,
 }
