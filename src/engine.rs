@@ -164,6 +164,17 @@ impl Engine {
         req: TurnRequest,
         on_received: OnReceived<'_>,
     ) -> TurnReport {
+        self.run_watched(store, req, on_received, &|_, _| {}).await
+    }
+
+    /// [`Engine::run_noting`], also telling `on_retry` before each retry.
+    pub async fn run_watched(
+        &self,
+        store: ImageStore,
+        req: TurnRequest,
+        on_received: OnReceived<'_>,
+        on_retry: &(dyn Fn(NodeId, &gateway::RetryNote) + Send + Sync),
+    ) -> TurnReport {
         let node = req.node;
         let mut report = TurnReport {
             node,
@@ -181,7 +192,8 @@ impl Engine {
             }
         };
         tracing::info!(%node, path = outbound.path(), model = %req.params.model, size = %req.params.size, "sending");
-        match self.client.send(&outbound).await {
+        let on_retry = |note: &gateway::RetryNote| on_retry(node, note);
+        match self.client.send_observed(&outbound, &on_retry).await {
             Ok(ok) => {
                 report.outcome = Outcome {
                     request_id: ok.request_id.clone(),

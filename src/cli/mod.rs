@@ -3,6 +3,7 @@
 
 mod export;
 mod output;
+mod progress;
 mod replay;
 mod send;
 mod show;
