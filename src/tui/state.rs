@@ -19,8 +19,8 @@ use crate::core::tree::{
 
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
-pub use super::target::ComposeTarget;
 use super::scroll::ScrollRoom;
+pub use super::target::ComposeTarget;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
