@@ -21,12 +21,14 @@
 //! an idle screen writes nothing.
 
 pub mod action;
+pub mod cells;
 pub mod complete;
 pub mod diff;
 pub mod dropped;
 pub mod effects;
 pub mod graphics;
 pub mod keymap;
+pub mod redraw;
 pub mod replay;
 pub mod search;
 pub mod state;
@@ -171,6 +173,12 @@ pub(crate) async fn in_terminal(
 pub trait Screen {
     /// Draws the app; returns the thumbnails the frame showed.
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
+
+    /// The terminal may have lost what it showed (see [`redraw`]): the
+    /// next [`show`](Screen::show) draws every cell and picture again.
+    fn lost(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `PIXLOOM_DEBUG_PANIC=after-first-frame` makes the app panic on purpose
@@ -207,6 +215,7 @@ impl Screen for TermScreen<'_> {
         let frame = self.terminal.draw(|f| {
             let (w, p) = thumbs::recording(|| view::draw(f, app));
             wants = w;
+            cells::agree_on_widths(f.buffer_mut());
             if pixels {
                 placed = graphics::visible(p, f.buffer_mut());
                 let shown: Vec<graphics::Shown> = placed.iter().map(|p| p.shown).collect();
@@ -231,13 +240,27 @@ impl Screen for TermScreen<'_> {
         }
         Ok(wants)
     }
+
+    fn lost(&mut self) -> io::Result<()> {
+        // Clearing also makes ratatui forget its last frame, so the draw
+        // writes every cell; the hole of a picture is blank until printed.
+        self.presenter.invalidate();
+        self.terminal.clear()
+    }
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
         let mut wants = Vec::new();
-        self.draw(|f| wants = view::draw(f, app))?;
+        self.draw(|f| {
+            wants = view::draw(f, app);
+            cells::agree_on_widths(f.buffer_mut());
+        })?;
         Ok(wants)
+    }
+
+    fn lost(&mut self) -> io::Result<()> {
+        self.clear()
     }
 }
 
@@ -265,12 +288,17 @@ pub async fn drive(
             _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
         };
         app.clock = clock();
+        let mut repaint = redraw::after(&first);
         let mut fx = update::update(app, first);
         while let Ok(m) = rx.try_recv() {
+            repaint = repaint.max(redraw::after(&m));
             fx.extend(update::update(app, m));
         }
         if effects.run(fx, app) {
             return Ok(());
+        }
+        if repaint == redraw::Repaint::Everything {
+            screen.lost()?;
         }
         let wants = screen.show(app)?;
         let fx = update::wanted_thumbnails(app, &wants);

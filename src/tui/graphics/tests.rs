@@ -335,12 +335,17 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     out.clear();
     pr.present(&[], buf.area, &mut out).expect("present");
     assert!(String::from_utf8_lossy(&out).contains("a=d,d=i,i=1,p=3"));
-    // A resize deletes every placement and prints again.
+    // A resize deletes every placement and image and sends it again
+    // (kitty 0.26 drops its images when the screen is cleared).
     out.clear();
     pr.present(&placed, Rect::new(0, 0, 30, 10), &mut out)
         .expect("present");
     let s = String::from_utf8_lossy(&out);
-    assert!(s.contains("a=d,d=a") && s.contains("a=p,i=1"), "{s}");
+    assert!(s.contains("a=d,d=a") && s.contains("a=d,d=I,i=1"), "{s}");
+    assert!(
+        s.contains("a=t,f=100,t=d,i=4") && s.contains("a=p,i=4"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -364,5 +369,83 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
         assert!(s.contains("\x1b[3;3H    \x1b[4;3H    "), "{s}");
         assert!(s.contains("1337;File=inline=1;size="), "{s}");
         assert!(s.contains("width=4;height=2"), "{s}");
+    }
+}
+
+/// What the kitty presenter sends after each event: the table of which
+/// events send the picture again (the terminal may have dropped it) and
+/// which only place it by id.
+#[test]
+fn kitty_sends_pictures_again_after_whatever_may_have_dropped_them() {
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// The same frame again (a key, a tick).
+        Same,
+        /// The picture scrolled to row `y`.
+        Move(u16),
+        /// An overlay covers it.
+        Hidden,
+        /// The screen changed size (columns).
+        Resize(u16),
+        /// The loop said the terminal may have lost everything (a resize
+        /// event, also one back to the same size).
+        Lost,
+    }
+    use Step::*;
+    // (step, picture data sent, placed, every placement deleted)
+    let table: &[(Step, bool, bool, bool)] = &[
+        (Same, true, true, true), // the first frame
+        (Same, false, false, false),
+        (Move(3), false, true, false),
+        (Hidden, false, false, false),
+        (Move(3), false, true, false), // the overlay closed
+        (Resize(30), true, true, true),
+        (Resize(20), true, true, true), // and back
+        (Same, false, false, false),
+        (Lost, true, true, true),
+        (Lost, true, true, true),
+        (Move(2), false, true, false),
+    ];
+    let t = pixel_thumb(4, 2, [9, 8, 7]);
+    let d = detect::Detected {
+        backend: GraphicsBackend::Kitty,
+        truecolor: true,
+        cell_px: Some((2, 4)),
+        viuer_sixel: false,
+        why: String::new(),
+    };
+    let mut pr = Presenter::new(&d);
+    let (mut width, mut y) = (20, 2);
+    for (i, &(step, sent, placed, cleared)) in table.iter().enumerate() {
+        let mut show = true;
+        match step {
+            Same => {}
+            Move(to) => y = to,
+            Hidden => show = false,
+            Resize(w) => width = w,
+            Lost => pr.invalidate(),
+        }
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, 10));
+        let ((), rec) = recording(|| {
+            if show {
+                t.render(0, Rect::new(2, y, 4, 2), &mut buf);
+            }
+        });
+        let mut out = Vec::new();
+        pr.present(&visible(rec, &buf), buf.area, &mut out)
+            .expect("present");
+        let s = String::from_utf8_lossy(&out);
+        let got = (
+            s.contains("a=t,f=100"),
+            s.contains("_Ga=p,"),
+            s.contains("a=d,d=a"),
+        );
+        assert_eq!(got, (sent, placed, cleared), "step {i} {step:?}: {s:?}");
+        if placed {
+            // The hole is blanked before the picture goes in: no stale
+            // text shows, even if the terminal dropped the picture.
+            let blank = format!("\x1b[{};3H    ", y + 1);
+            assert!(s.contains(&blank), "step {i}: {s:?}");
+        }
     }
 }
