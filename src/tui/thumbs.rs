@@ -37,6 +37,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
+pub use super::graphics::geometry::fit;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
 use crate::folder_fs::FileKey;
@@ -359,23 +360,6 @@ fn store_file(file: &Path, png: &[u8]) {
     }
 }
 
-/// The largest `cols`×`rows` cell box with the image's aspect ratio inside
-/// `max_cols`×`max_rows`, assuming square half-block pixels (a cell is
-/// one pixel wide, two high).
-pub fn fit(width: u32, height: u32, max_cols: u16, max_rows: u16) -> (u16, u16) {
-    if width == 0 || height == 0 || max_cols == 0 || max_rows == 0 {
-        return (0, 0);
-    }
-    let (w, h) = (f64::from(width), f64::from(height));
-    let scale = (f64::from(max_cols) / w).min(f64::from(max_rows) * 2.0 / h);
-    // Rounded and clamped: the result always fits and is never empty.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let cols = ((w * scale).round() as u16).clamp(1, max_cols);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let rows = ((h * scale / 2.0).round() as u16).clamp(1, max_rows);
-    (cols, rows)
-}
-
 /// Which thumbnail a drawn frame wanted: the view reports these; the loop
 /// turns the missing ones into decode effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -515,18 +499,6 @@ mod tests {
             width: 16,
             height: 9,
         }
-    }
-
-    #[test]
-    fn fit_keeps_the_aspect_ratio_within_the_box() {
-        // 16:9 into 40x12 cells = 40x24 pixels: width-bound.
-        assert_eq!(fit(3840, 2160, 40, 12), (40, 11));
-        // Into 80x12 cells = 80x24 pixels: height-bound.
-        assert_eq!(fit(3840, 2160, 80, 12), (43, 12));
-        // Wide box, tall image.
-        assert_eq!(fit(720, 1280, 80, 10), (11, 10));
-        assert_eq!(fit(1000, 1000, 10, 100), (10, 5));
-        assert_eq!(fit(0, 10, 10, 10), (0, 0));
     }
 
     #[test]

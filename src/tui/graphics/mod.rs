@@ -19,6 +19,7 @@
 //! `docs/graphics.md`.
 
 pub mod detect;
+pub mod geometry;
 pub mod kitty;
 pub mod print;
 
@@ -30,6 +31,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde::Deserialize;
 
+pub use geometry::picture_cell;
 pub use print::Presenter;
 
 /// How images reach the screen.
@@ -132,6 +134,11 @@ pub struct ThumbSpec {
     pub truecolor: bool,
     /// Pixels per cell of the picture made for a pixel protocol.
     pub cell_px: (u16, u16),
+    /// The terminal's cell in screen pixels (width, height), as it told:
+    /// its shape decides how many cells a picture spans, for pixels and
+    /// half-blocks alike (a cell is rarely exactly twice as high as wide:
+    /// 8×17, 10×22, 9×18…). 8×16 when the terminal did not tell.
+    pub cell_shape: (u16, u16),
     /// Where scaled thumbnails are kept between runs (`None`: not kept).
     pub cache_dir: Option<std::path::PathBuf>,
 }
@@ -142,12 +149,22 @@ impl Default for ThumbSpec {
             backend: GraphicsBackend::Blocks,
             truecolor: true,
             cell_px: (8, 16),
+            cell_shape: DEFAULT_CELL,
             cache_dir: None,
         }
     }
 }
 
+/// The cell assumed when the terminal does not tell its size: 1:2, the
+/// shape half-blocks would need for square pixels.
+pub const DEFAULT_CELL: (u16, u16) = (8, 16);
+
 static SPEC: std::sync::OnceLock<ThumbSpec> = std::sync::OnceLock::new();
+
+/// The terminal's cell in pixels (see [`ThumbSpec::cell_shape`]).
+pub fn cell_shape() -> (u16, u16) {
+    SPEC.get().map_or(DEFAULT_CELL, |s| s.cell_shape)
+}
 
 /// Fixes, once per process, what thumbnails are made for (after
 /// detection, before the first decode). Later calls are ignored: the

@@ -48,6 +48,34 @@ fn replies_are_parsed_whatever_their_order_and_noise() {
 }
 
 #[test]
+fn the_cell_size_comes_from_the_best_answer_there_is() {
+    use super::detect::{WinSize, cell_size};
+    let ws = |cells, pixels| Some(WinSize { cells, pixels });
+    // (replies, TIOCGWINSZ, cell size)
+    type Case = (&'static [u8], Option<WinSize>, Option<(u16, u16)>);
+    let cases: Vec<Case> = vec![
+        // kitty answers CSI 16 t: that wins.
+        (KITTY, ws((100, 40), Some((800, 680))), Some((9, 18))),
+        // xterm ignores it but fills TIOCGWINSZ's pixels.
+        (XTERM_VT340, ws((130, 40), Some((1040, 680))), Some((8, 17))),
+        // No pixels from the kernel (some SSH servers, mosh): CSI 14 t.
+        (
+            b"\x1b[4;680;1040t\x1b[?62;4c",
+            ws((130, 40), None),
+            Some((8, 17)),
+        ),
+        (b"\x1b[4;680;1040t\x1b[?62;4c", None, None),
+        (XTERM_PLAIN, ws((80, 24), None), None),
+        // Nonsense is ignored.
+        (b"\x1b[4;0;0t\x1b[6;0;9t", ws((80, 24), None), None),
+        (b"\x1b[4;10;10t", ws((80, 24), None), None),
+    ];
+    for (i, (bytes, size, want)) in cases.iter().enumerate() {
+        assert_eq!(cell_size(&parse_replies(bytes), *size), *want, "case {i}");
+    }
+}
+
+#[test]
 fn decision_table() {
     use GraphicsBackend::{Blocks, Iterm, Kitty, None as Off, Sixel};
     // (environment, replies, backend, truecolor)
