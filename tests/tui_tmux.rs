@@ -394,3 +394,58 @@ fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
         "the planted link is left as it was"
     );
 }
+
+/// A prompt full of emoji with a variation selector (`❄️`: two cells to
+/// ratatui, one to tmux) and other sequences measured differently whole
+/// and per code point (`1️⃣`, `👍🏽`). Moving the tree border rewraps and
+/// shifts them on every step; what tmux shows after each step must be
+/// exactly what a full repaint at the same size shows: no cell keeps a
+/// glyph of an earlier frame.
+#[test]
+fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
+    let bin = release_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let fake = common::FakeProcess::start(&["--port", "0", "--latency", "0"]);
+    let mut env = clean_env(dir);
+    env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
+    env.push(("PIXLOOM_API_KEY".into(), common::key()));
+    let prompt = "❄️ snow ❄️❄️ fox 1️⃣ 👍🏽 ".repeat(8);
+    run_pixloom(dir, &env, &["send", "snow", "--prompt", &prompt]);
+    let script = pane_script(
+        dir,
+        &format!(
+            // No thumbnails: a decode finishing between two captures
+            // would change the screen for another reason.
+            "env -u COLORTERM TERM=xterm-256color {} --graphics none snow",
+            shell_quote(&bin.display().to_string())
+        ),
+    );
+    let t = Tmux::start(&script, dir, &env);
+    t.wait_text("❄", STEP);
+    t.wait_text(BROWSING, STEP);
+    for key in ["<", "<", "<", ">", ">", ">", ">", ">", "<"] {
+        let before = t.screen();
+        t.keys(&[key]);
+        let after = t.wait_for("the border to move", STEP, |s| s != before);
+        let now = after;
+        // A full repaint at the same size as the oracle: a resize away
+        // and back repaints every cell.
+        t.run(&["resize-window", "-t", "main", "-x", "119"]);
+        t.wait_for("the narrower frame", STEP, |s| s != now);
+        t.run(&["resize-window", "-t", "main", "-x", "120"]);
+        common::term::poll_until(
+            "the repainted screen to equal the incremental one",
+            STEP,
+            || (t.screen() == now).then_some(()),
+            || {
+                format!(
+                    "after {key:?}, incremental:\n{now}\nrepainted:\n{}",
+                    t.screen()
+                )
+            },
+        );
+    }
+    t.keys(&["q"]);
+    t.wait_text("__PIXLOOM_EXIT=0", STEP);
+}
