@@ -28,6 +28,43 @@ pub const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1
 /// returns as soon as its DA reply is in.
 pub const TIMEOUT: Duration = Duration::from_millis(500);
 
+/// The wait for a terminal whose environment names it (see [`timeout`]).
+pub const TIMEOUT_NAMED: Duration = Duration::from_secs(2);
+
+/// How long to wait for the replies. A terminal that names itself in the
+/// environment is one that answers: a slow start (kitty on a software
+/// renderer answered after more than 500 ms) must not cost it its
+/// graphics, nor turn its late replies into keys typed into the app
+/// (seen: `=31;OK>|kitty(0.26.5)` in the composer). Waiting longer costs
+/// it nothing, since the wait ends with its DA reply. Anything else keeps
+/// the short wait, so a silent terminal costs little.
+pub fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+    let term = env("TERM").unwrap_or_default();
+    let named = [
+        "KITTY_WINDOW_ID",
+        "KONSOLE_VERSION",
+        "WEZTERM_PANE",
+        "XTERM_VERSION",
+        "MLTERM",
+        "VTE_VERSION",
+        "TERM_PROGRAM",
+        "WT_SESSION",
+    ]
+    .iter()
+    .any(|k| has(env, k))
+        || [
+            "xterm-kitty",
+            "xterm-ghostty",
+            "foot",
+            "wezterm",
+            "alacritty",
+            "mlterm",
+        ]
+        .iter()
+        .any(|t| term.starts_with(t));
+    if named { TIMEOUT_NAMED } else { TIMEOUT }
+}
+
 /// What the terminal answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replies {
@@ -279,7 +316,7 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
         GraphicsChoice::Force(b) => b.is_pixels(),
     };
     let replies = if tty && wants_probe {
-        probe(&mut io::stdout(), TIMEOUT).unwrap_or_else(|e| {
+        probe(&mut io::stdout(), timeout(env)).unwrap_or_else(|e| {
             tracing::warn!("graphics probe failed: {e}");
             Replies::default()
         })

@@ -76,6 +76,38 @@ fn the_cell_size_comes_from_the_best_answer_there_is() {
 }
 
 #[test]
+fn terminals_that_name_themselves_get_time_to_answer() {
+    use super::detect::{TIMEOUT, TIMEOUT_NAMED, timeout};
+    let cases: &[(&[(&str, &str)], std::time::Duration)] = &[
+        (
+            &[("TERM", "xterm-kitty"), ("KITTY_WINDOW_ID", "1")],
+            TIMEOUT_NAMED,
+        ),
+        // Over SSH kitty's TERM is often kept (terminfo installed).
+        (&[("TERM", "xterm-kitty")], TIMEOUT_NAMED),
+        (
+            &[("TERM", "xterm-256color"), ("XTERM_VERSION", "XTerm(379)")],
+            TIMEOUT_NAMED,
+        ),
+        (&[("TERM", "xterm"), ("MLTERM", "3.9.3")], TIMEOUT_NAMED),
+        (
+            &[("TERM", "xterm-256color"), ("KONSOLE_VERSION", "221203")],
+            TIMEOUT_NAMED,
+        ),
+        (&[("TERM", "xterm-256color")], TIMEOUT),
+        (&[("TERM", "vt220")], TIMEOUT),
+        (&[], TIMEOUT),
+        (
+            &[("TERM", "xterm-256color"), ("KITTY_WINDOW_ID", "")],
+            TIMEOUT,
+        ),
+    ];
+    for (env, want) in cases {
+        assert_eq!(timeout(&env_of(env)), *want, "{env:?}");
+    }
+}
+
+#[test]
 fn decision_table() {
     use GraphicsBackend::{Blocks, Iterm, Kitty, None as Off, Sixel};
     // (environment, replies, backend, truecolor)
