@@ -395,6 +395,23 @@ fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
     );
 }
 
+/// The screen once it differs from `before` and two captures in a row
+/// agree (a capture can fall in the middle of a frame being written).
+fn settled(t: &Tmux, before: &str) -> String {
+    let mut last = String::new();
+    common::term::poll_until(
+        "a new frame, complete",
+        STEP,
+        || {
+            let s = t.screen();
+            let done = s != before && s == last;
+            last = s.clone();
+            done.then_some(s)
+        },
+        || t.screen(),
+    )
+}
+
 /// A prompt full of emoji with a variation selector (`❄️`: two cells to
 /// ratatui, one to tmux) and other sequences measured differently whole
 /// and per code point (`1️⃣`, `👍🏽`). Moving the tree border rewraps and
@@ -427,12 +444,11 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
     for key in ["<", "<", "<", ">", ">", ">", ">", ">", "<"] {
         let before = t.screen();
         t.keys(&[key]);
-        let after = t.wait_for("the border to move", STEP, |s| s != before);
-        let now = after;
+        let now = settled(&t, &before);
         // A full repaint at the same size as the oracle: a resize away
         // and back repaints every cell.
         t.run(&["resize-window", "-t", "main", "-x", "119"]);
-        t.wait_for("the narrower frame", STEP, |s| s != now);
+        settled(&t, &now);
         t.run(&["resize-window", "-t", "main", "-x", "120"]);
         common::term::poll_until(
             "the repainted screen to equal the incremental one",
