@@ -40,6 +40,17 @@ fn pane_script(dir: &Path, command: &str) -> std::path::PathBuf {
     script
 }
 
+/// The pane's script for `pixloom ARGS` with no colour hint, as xterm.
+fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
+    pane_script(
+        dir,
+        &format!(
+            "env -u COLORTERM TERM=xterm-256color {} {args}",
+            shell_quote(&bin.display().to_string())
+        ),
+    )
+}
+
 /// Leaves the composer and waits until browsing (so the next key is not
 /// read together with the Escape as an Alt chord).
 fn to_browse(t: &Tmux) {
@@ -179,13 +190,7 @@ fn in_tmux_send_refine_branch_siblings_quit() {
     env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
     // In the server's environment, not on a command line.
     env.push(("PIXLOOM_API_KEY".into(), key.clone()));
-    let script = pane_script(
-        dir,
-        &format!(
-            "env -u COLORTERM TERM=xterm-256color {} fox",
-            shell_quote(&bin.display().to_string())
-        ),
-    );
+    let script = app_pane(dir, &bin, "fox");
     let t = Tmux::start(&script, dir, &env);
     session(&t, dir, Some(&key));
     drop(t);
@@ -355,13 +360,7 @@ fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
     fifo(&folder.join(".lock"));
 
     for command in ["replay fox", "--demo fox"] {
-        let script = pane_script(
-            home,
-            &format!(
-                "env -u COLORTERM TERM=xterm-256color {} {command}",
-                shell_quote(&bin.display().to_string())
-            ),
-        );
+        let script = app_pane(home, &bin, command);
         let t = Tmux::start(&script, home, &env);
         if command.starts_with("replay") {
             t.wait_text("turn 1 of 4", STEP);
@@ -429,15 +428,9 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
     let prompt = "❄️ snow ❄️❄️ fox 1️⃣ 👍🏽 ".repeat(8);
     run_pixloom(dir, &env, &["send", "snow", "--prompt", &prompt]);
-    let script = pane_script(
-        dir,
-        &format!(
-            // No thumbnails: a decode finishing between two captures
-            // would change the screen for another reason.
-            "env -u COLORTERM TERM=xterm-256color {} --graphics none snow",
-            shell_quote(&bin.display().to_string())
-        ),
-    );
+    // No thumbnails: a decode finishing between two captures would change
+    // the screen for another reason.
+    let script = app_pane(dir, &bin, "--graphics none snow");
     let t = Tmux::start(&script, dir, &env);
     t.wait_text("❄", STEP);
     t.wait_text(BROWSING, STEP);

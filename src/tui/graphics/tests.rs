@@ -353,6 +353,17 @@ fn recorded_placements_drop_covered_and_last_row_ones() {
     assert!(none.is_empty());
 }
 
+/// A kitty presenter for pictures made at 2×4 pixels per cell.
+fn kitty_presenter() -> Presenter {
+    Presenter::new(&detect::Detected {
+        backend: GraphicsBackend::Kitty,
+        truecolor: true,
+        cell_px: Some((2, 4)),
+        viuer_sixel: false,
+        why: String::new(),
+    })
+}
+
 #[test]
 fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     let t = pixel_thumb(4, 2, [1, 2, 3]);
@@ -362,14 +373,7 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
         let ((), placed) = recording(|| t.render(0, Rect::new(2, y, 4, 2), buf));
         visible(placed, buf)
     };
-    let d = detect::Detected {
-        backend: GraphicsBackend::Kitty,
-        truecolor: true,
-        cell_px: Some((2, 4)),
-        viuer_sixel: false,
-        why: String::new(),
-    };
-    let mut pr = Presenter::new(&d);
+    let mut pr = kitty_presenter();
     let mut out = Vec::new();
     let placed = frame(&mut buf, 2);
     pr.present(&placed, buf.area, &mut out).expect("present");
@@ -467,14 +471,7 @@ fn kitty_sends_pictures_again_after_whatever_may_have_dropped_them() {
         (Move(2), false, true, false),
     ];
     let t = pixel_thumb(4, 2, [9, 8, 7]);
-    let d = detect::Detected {
-        backend: GraphicsBackend::Kitty,
-        truecolor: true,
-        cell_px: Some((2, 4)),
-        viuer_sixel: false,
-        why: String::new(),
-    };
-    let mut pr = Presenter::new(&d);
+    let mut pr = kitty_presenter();
     let (mut width, mut y) = (20, 2);
     for (i, &(step, sent, placed, cleared)) in table.iter().enumerate() {
         let mut show = true;
