@@ -128,7 +128,12 @@ fn session(t: &Tmux, dir: &Path, secret: Option<&str>) {
     common::term::poll_until(
         "the pane to record its tty modes",
         STEP,
-        || stty_after.is_file().then_some(()),
+        // Not empty: the shell creates the file before stty writes it.
+        || {
+            std::fs::metadata(&stty_after)
+                .is_ok_and(|m| m.len() > 0)
+                .then_some(())
+        },
         || t.screen(),
     );
     let before = std::fs::read_to_string(dir.join("stty.before")).unwrap();
