@@ -153,6 +153,10 @@ pub(crate) async fn in_terminal(
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
+        kernel_cell: graphics::detect::cell_size(
+            &graphics::detect::Replies::default(),
+            graphics::detect::winsize(),
+        ),
         panic_after_frame: std::env::var(DEBUG_PANIC_VAR)
             .ok()
             .and_then(|v| match v.as_str() {
@@ -176,8 +180,10 @@ pub trait Screen {
 
     /// The terminal may have lost what it showed (see [`redraw`]): the
     /// next [`show`](Screen::show) draws every cell and picture again.
-    fn lost(&mut self) -> io::Result<()> {
-        Ok(())
+    /// Returns whether its cell size changed (a font zoom), so thumbnails
+    /// must be made again.
+    fn lost(&mut self) -> io::Result<bool> {
+        Ok(false)
     }
 }
 
@@ -197,6 +203,8 @@ pub struct TermScreen<'a> {
     pub presenter: graphics::Presenter,
     /// Fail on purpose once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
     pub panic_after_frame: Option<DebugFailure>,
+    /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
+    pub kernel_cell: Option<(u16, u16)>,
 }
 
 /// How the app fails on purpose for the terminal-restore tests.
@@ -241,11 +249,24 @@ impl Screen for TermScreen<'_> {
         Ok(wants)
     }
 
-    fn lost(&mut self) -> io::Result<()> {
+    fn lost(&mut self) -> io::Result<bool> {
         // Clearing also makes ratatui forget its last frame, so the draw
         // writes every cell; the hole of a picture is blank until printed.
         self.presenter.invalidate();
-        self.terminal.clear()
+        self.terminal.clear()?;
+        // The kernel's idea of the cell, compared with its own earlier
+        // one (the first may have come from the terminal's answer).
+        let now = graphics::detect::cell_size(
+            &graphics::detect::Replies::default(),
+            graphics::detect::winsize(),
+        );
+        Ok(match now {
+            Some(cell) if Some(cell) != self.kernel_cell => {
+                self.kernel_cell = Some(cell);
+                graphics::cells_resized(cell)
+            }
+            _ => false,
+        })
     }
 }
 
@@ -259,8 +280,9 @@ impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
         Ok(wants)
     }
 
-    fn lost(&mut self) -> io::Result<()> {
-        self.clear()
+    fn lost(&mut self) -> io::Result<bool> {
+        self.clear()?;
+        Ok(false)
     }
 }
 
@@ -297,8 +319,8 @@ pub async fn drive(
         if effects.run(fx, app) {
             return Ok(());
         }
-        if repaint == redraw::Repaint::Everything {
-            screen.lost()?;
+        if repaint == redraw::Repaint::Everything && screen.lost()? {
+            app.thumbs.forget_all();
         }
         let wants = screen.show(app)?;
         let fx = update::wanted_thumbnails(app, &wants);

@@ -332,15 +332,7 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
     // now (no other reader yet) and only if the terminal just answered DA.
     let viuer_sixel =
         backend == GraphicsBackend::Sixel && replies.sixel() && tty && viuer::is_sixel_supported();
-    let cell_px = cell_size(
-        &replies,
-        ratatui::crossterm::terminal::window_size()
-            .ok()
-            .map(|ws| WinSize {
-                cells: (ws.columns, ws.rows),
-                pixels: Some((ws.width, ws.height)).filter(|&(w, h)| w > 0 && h > 0),
-            }),
-    );
+    let cell_px = cell_size(&replies, winsize());
     let d = Detected {
         backend,
         truecolor: auto.truecolor,
@@ -359,6 +351,17 @@ pub struct WinSize {
     pub cells: (u16, u16),
     /// Width and height in pixels, when the terminal set them.
     pub pixels: Option<(u16, u16)>,
+}
+
+/// The window size the kernel knows now (no query: safe while the key
+/// reader runs).
+pub fn winsize() -> Option<WinSize> {
+    ratatui::crossterm::terminal::window_size()
+        .ok()
+        .map(|ws| WinSize {
+            cells: (ws.columns, ws.rows),
+            pixels: Some((ws.width, ws.height)).filter(|&(w, h)| w > 0 && h > 0),
+        })
 }
 
 /// The cell size in pixels: as the terminal answered `CSI 16 t`, else

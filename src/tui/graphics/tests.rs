@@ -108,6 +108,36 @@ fn terminals_that_name_themselves_get_time_to_answer() {
 }
 
 #[test]
+fn a_new_cell_size_remakes_the_spec_only_when_it_changed() {
+    let kitty = ThumbSpec {
+        backend: GraphicsBackend::Kitty,
+        cell_px: (8, 17),
+        cell_shape: (8, 17),
+        ..ThumbSpec::default()
+    };
+    let sixel = ThumbSpec {
+        backend: GraphicsBackend::Sixel,
+        ..kitty.clone()
+    };
+    // (spec, new cell, new (cell_shape, cell_px) or unchanged)
+    type Case = (ThumbSpec, (u16, u16), Option<((u16, u16), (u16, u16))>);
+    let cases: Vec<Case> = vec![
+        (kitty.clone(), (8, 17), None),
+        (kitty.clone(), (0, 17), None),
+        // A font zoom: kitty's picture keeps the shape within 10×20.
+        (kitty.clone(), (10, 22), Some(((10, 22), (9, 20)))),
+        (kitty.clone(), (6, 13), Some(((6, 13), (6, 13)))),
+        // Sixel pixels are screen pixels: the real cell.
+        (sixel.clone(), (10, 22), Some(((10, 22), (10, 22)))),
+        (sixel, (8, 17), None),
+    ];
+    for (i, (spec, cell, want)) in cases.into_iter().enumerate() {
+        let got = spec.with_cell(cell).map(|s| (s.cell_shape, s.cell_px));
+        assert_eq!(got, want, "case {i}");
+    }
+}
+
+#[test]
 fn decision_table() {
     use GraphicsBackend::{Blocks, Iterm, Kitty, None as Off, Sixel};
     // (environment, replies, backend, truecolor)
