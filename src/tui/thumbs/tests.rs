@@ -38,14 +38,18 @@ fn half_blocks_carry_upper_and_lower_pixels() {
     );
 }
 
+fn want(sha: &str, cols: u16, rows: u16) -> ThumbWant {
+    ThumbWant {
+        blob: blob(sha),
+        cols,
+        rows,
+    }
+}
+
 #[test]
 fn after_the_cell_size_changed_every_thumbnail_is_asked_again() {
     let mut c = ThumbCache::new(4);
-    let a = ThumbWant {
-        blob: blob("a"),
-        cols: 2,
-        rows: 1,
-    };
+    let a = want("a", 2, 1);
     c.want(std::slice::from_ref(&a));
     let t = Thumb::from_cells(2, 1, vec![([0; 3], [0; 3]); 2]);
     assert!(c.insert("a.png".into(), 2, 1, Ok(Arc::new(t))));
@@ -59,11 +63,7 @@ fn after_the_cell_size_changed_every_thumbnail_is_asked_again() {
 #[test]
 fn cache_asks_once_drops_stale_and_evicts_least_recent() {
     let mut c = ThumbCache::new(2);
-    let a = ThumbWant {
-        blob: blob("a"),
-        cols: 4,
-        rows: 2,
-    };
+    let a = want("a", 4, 2);
     assert_eq!(c.want(std::slice::from_ref(&a)), vec![a.clone()]);
     assert!(
         c.want(std::slice::from_ref(&a)).is_empty(),
