@@ -13,7 +13,8 @@
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
 //! (the only module that spawns), [`view`] (draws from `&App`), [`thumbs`]
 //! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
-//! input, signals).
+//! input, signals), [`redraw`] (which messages repaint everything),
+//! [`cells`] (cell widths every terminal agrees on).
 //!
 //! Invariants: `update` does no I/O; only `effects` spawns; everything the
 //! screen shows from the network or a file passes through `sanitize`; the
@@ -153,10 +154,7 @@ pub(crate) async fn in_terminal(
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
-        kernel_cell: graphics::detect::cell_size(
-            &graphics::detect::Replies::default(),
-            graphics::detect::winsize(),
-        ),
+        kernel_cell: graphics::detect::kernel_cell_size(),
         panic_after_frame: std::env::var(DEBUG_PANIC_VAR)
             .ok()
             .and_then(|v| match v.as_str() {
@@ -256,10 +254,7 @@ impl Screen for TermScreen<'_> {
         self.terminal.clear()?;
         // The kernel's idea of the cell, compared with its own earlier
         // one (the first may have come from the terminal's answer).
-        let now = graphics::detect::cell_size(
-            &graphics::detect::Replies::default(),
-            graphics::detect::winsize(),
-        );
+        let now = graphics::detect::kernel_cell_size();
         Ok(match now {
             Some(cell) if Some(cell) != self.kernel_cell => {
                 self.kernel_cell = Some(cell);

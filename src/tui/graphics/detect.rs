@@ -364,6 +364,12 @@ pub fn winsize() -> Option<WinSize> {
         })
 }
 
+/// The cell size from the kernel's window size alone (no query: safe while
+/// the key reader runs).
+pub fn kernel_cell_size() -> Option<(u16, u16)> {
+    cell_size(&Replies::default(), winsize())
+}
+
 /// The cell size in pixels: as the terminal answered `CSI 16 t`, else
 /// from the window size the kernel knows (`TIOCGWINSZ`: `(columns, rows)`
 /// and, when set, the pixels; xterm fills them but ignores the query),
