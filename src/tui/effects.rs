@@ -15,7 +15,7 @@
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
 //!   back with the blob and size it was made for.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
-//! - `OpenImage`, `SaveImage`, `CopyPath`, `ListDir`: see [`tools`].
+//! - `SaveImage`: see [`save_copy`]; `OpenImage`, `CopyPath`, `ListDir`: see [`tools`].
 //!
 //! Built with [`Effects::read_only`] (for `pixloom replay`) there is no
 //! folder and no engine: `Save` does nothing and no turn can start.
@@ -51,6 +51,7 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+pub mod save_copy;
 mod tools;
 
 /// Owns what effects need: the engine, the folder, the way back.
@@ -150,9 +151,20 @@ impl Effects {
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
                 }
-                Effect::SaveImage { blob, dest } => {
-                    self.when_verified(blob, move |image, blob, tx| {
-                        tools::save_copy(image, &blob, &dest, &tx);
+                Effect::SaveImage {
+                    blob,
+                    dest,
+                    name,
+                    recipe,
+                } => {
+                    self.when_verified(blob, move |image, _, tx| {
+                        let copy = save_copy::CopyRequest {
+                            dest: &dest,
+                            name: &name,
+                            recipe: &recipe,
+                        };
+                        let note = save_copy::save_verified(image, copy, &expand_home(&dest));
+                        let _ = tx.send(Msg::Event(Event::Notice(note)));
                     });
                 }
                 Effect::CopyPath(blob) => {

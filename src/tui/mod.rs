@@ -26,6 +26,7 @@ pub mod diff;
 pub mod dropped;
 pub mod effects;
 pub mod graphics;
+pub mod input_line;
 pub mod keymap;
 pub mod replay;
 pub mod search;

@@ -50,10 +50,13 @@ pub enum Effect {
     /// Open the image with the system viewer (`xdg-open` / `open`),
     /// detached; `Event::Notice` says how it went.
     OpenImage(Blob),
-    /// Copy the image to `dest` (a file, or a folder to put it in).
+    /// Copy the image to `dest` (a file, or a folder to put it in under
+    /// `name`), `recipe` inside a PNG; never over an existing file.
     SaveImage {
         blob: Blob,
         dest: String,
+        name: String,
+        recipe: crate::images::Recipe,
     },
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
@@ -189,9 +192,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             app.composer.text.input(k);
         }
         Overlay::Input(b) => {
-            let before = b.text.clone();
-            edit_line(&mut b.text, key);
-            if b.text != before {
+            if b.edit(key) {
                 b.completions.clear();
                 tools::search_as_typed(app);
             }
@@ -208,23 +209,6 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-fn edit_line(input: &mut String, key: Key) {
-    match key.code {
-        KeyCode::Char('u') if key.mods.contains(KeyModifiers::CONTROL) => input.clear(),
-        KeyCode::Char(c)
-            if !key
-                .mods
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            input.push(c)
-        }
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        _ => {}
-    }
-}
-
 /// Focuses the composer; an empty one continues from the selection.
 fn compose(app: &mut App) {
     if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
@@ -237,7 +221,7 @@ fn paste(app: &mut App, s: &str) {
     let s = crate::tui::dropped::line_breaks(s);
     match &mut app.overlay {
         Overlay::Input(b) => {
-            b.text.push_str(sanitize::line(&s).trim());
+            b.insert_str(sanitize::line(&s).trim());
             tools::search_as_typed(app);
         }
         // A paste while browsing is meant for the composer: it opens with

@@ -39,14 +39,14 @@ pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Action::SaveImage => {
             if let Some((id, blob)) = selected_image(app) {
-                let name = format!("{id}-{}x{}.{}", blob.width, blob.height, blob.ext);
-                app.overlay = Overlay::Input(InputBox::new(InputKind::SaveImage(id), name));
+                let name = copy_name(id, &blob);
+                app.overlay = Overlay::Input(InputBox::suggesting(InputKind::SaveImage(id), name));
             }
         }
         Action::Label => {
             if let Some(n) = app.selected_node() {
                 let text = n.label.clone().unwrap_or_default();
-                app.overlay = Overlay::Input(InputBox::new(InputKind::Label(n.id), text));
+                app.overlay = Overlay::Input(InputBox::suggesting(InputKind::Label(n.id), text));
             }
         }
         Action::TreeNarrower | Action::TreeWider => {
@@ -68,6 +68,11 @@ pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// The name a copy is offered under, and takes inside a folder.
+fn copy_name(id: NodeId, blob: &crate::core::tree::Blob) -> String {
+    format!("{id}-{}x{}.{}", blob.width, blob.height, blob.ext)
 }
 
 /// The selected turn's first image, or why there is none.
@@ -200,7 +205,12 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
                 .and_then(|n| n.images().next().map(|i| i.original.clone()));
             if let (Some(blob), false) = (blob, text.is_empty()) {
                 app.info(format!("saving {id} to {}…", sanitize::line(&text)));
-                return vec![Effect::SaveImage { blob, dest: text }];
+                return vec![Effect::SaveImage {
+                    name: copy_name(id, &blob),
+                    dest: text,
+                    recipe: crate::images::recipe(&app.conv, id),
+                    blob,
+                }];
             }
         }
         InputKind::Label(id) => {
@@ -255,7 +265,7 @@ pub(super) fn completions(app: &mut App, input: &str, result: Result<Vec<String>
             app.info("nothing there starts like that");
         }
         Ok(found) => {
-            b.text = complete::apply(input, &found);
+            b.set_text(complete::apply(input, &found));
             b.completions = if found.len() > 1 { found } else { Vec::new() };
         }
         Err(e) => app.error(format!("cannot list that folder: {}", sanitize::line(&e))),

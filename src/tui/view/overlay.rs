@@ -118,17 +118,32 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
     }
 }
 
+/// An input's text: a selected suggestion highlighted whole, else the
+/// cursor as a reversed cell.
+fn input_spans(b: &InputBox) -> Vec<Span<'static>> {
+    let (before, after) = b.split();
+    let (before, after) = (sanitize::line(before), sanitize::line(after));
+    if b.selected {
+        return vec![Span::styled(before.into_owned(), picked()), Span::raw(" ")];
+    }
+    let mut rest = after.chars();
+    let under = rest.next().map_or_else(|| " ".to_owned(), String::from);
+    vec![
+        Span::raw(before.into_owned()),
+        Span::styled(under, picked()),
+        Span::raw(rest.as_str().to_owned()),
+    ]
+}
+
 /// The one-line inputs. A search is a bar at the bottom (the tree and
 /// transcript stay visible and follow the matches); the others a box,
 /// with Tab's completions listed under the path.
 fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
-    let text = sanitize::line(&b.text).into_owned();
+    let text = input_spans(b);
     let field = |label: &str| {
-        Line::from(vec![
-            Span::styled(label.to_owned(), dim()),
-            Span::raw(text.clone()),
-            Span::styled(" ", picked()),
-        ])
+        let mut spans = vec![Span::styled(label.to_owned(), dim())];
+        spans.extend(text.iter().cloned());
+        Line::from(spans)
     };
     let k = |a| app.keymap.hint(Context::Input, a);
     let (title, label, note) = match &b.kind {
@@ -139,20 +154,17 @@ fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
                 ..area
             };
             frame.render_widget(Clear, bar);
-            let line = Line::from(vec![
-                Span::styled("/", bold().fg(Color::Cyan)),
-                Span::raw(text.clone()),
-                Span::styled(" ", picked()),
-                Span::styled(
-                    format!(
-                        "   {} keeps the match · {} goes back",
-                        k(Action::Confirm),
-                        k(Action::Dismiss)
-                    ),
-                    dim(),
+            let mut spans = vec![Span::styled("/", bold().fg(Color::Cyan))];
+            spans.extend(text);
+            spans.push(Span::styled(
+                format!(
+                    "   {} keeps the match · {} goes back",
+                    k(Action::Confirm),
+                    k(Action::Dismiss)
                 ),
-            ]);
-            frame.render_widget(Paragraph::new(line), bar);
+                dim(),
+            ));
+            frame.render_widget(Paragraph::new(Line::from(spans)), bar);
             return;
         }
         InputKind::Attach => (
@@ -169,7 +181,7 @@ fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
             format!(" save a copy of {id}'s image "),
             "to: ",
             format!(
-                "a file name, or a folder to put it in · {} completes · {} saves",
+                "typing replaces it · ← → edit it · {} completes · {} saves",
                 k(Action::Complete),
                 k(Action::Confirm)
             ),
