@@ -15,6 +15,7 @@
 
 mod error;
 mod format;
+mod orphans;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -25,6 +26,7 @@ use time::OffsetDateTime;
 
 pub use error::ConvFileError;
 pub use format::{FORMAT, from_json, to_json};
+pub use orphans::{Orphans, orphaned_by_delete};
 
 use crate::core::tree::{Conversation, NodeId};
 use crate::durable;

@@ -151,10 +151,18 @@ mod tests {
     }
 
     /// (what, start selected?, keys, text after, cursor split after)
+    type Case = (
+        &'static str,
+        bool,
+        &'static [KeyCode],
+        &'static str,
+        (&'static str, &'static str),
+    );
+
     #[test]
     fn a_suggestion_is_replaced_by_typing_and_kept_by_moving_first() {
         use KeyCode::{Backspace, Char, Delete, End, Home, Left, Right};
-        let cases: &[(&str, bool, &[KeyCode], &str, (&str, &str))] = &[
+        let cases: &[Case] = &[
             (
                 "typing replaces a suggestion",
                 true,

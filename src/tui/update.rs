@@ -26,6 +26,7 @@ use super::thumbs::{GraphicsBackend, ThumbWant};
 mod play;
 mod tools;
 mod turns;
+pub use turns::turns_below;
 
 use turns::{
     cancel, delete, edit, finished, received, refine, regenerate, retry, send, start_pending,
@@ -58,6 +59,9 @@ pub enum Effect {
         name: String,
         recipe: crate::images::Recipe,
     },
+    /// After the save of this batch succeeded (the tree no longer points at
+    /// them), remove these image files, each only if still unused.
+    DropImages(crate::convfile::Orphans),
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
     CopyPath(Blob),
@@ -192,7 +196,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             app.composer.text.input(k);
         }
         Overlay::Input(b) => {
-            if b.edit(key) {
+            let changed = b.edit(key);
+            if changed {
                 b.completions.clear();
                 tools::search_as_typed(app);
             }

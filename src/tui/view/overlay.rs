@@ -76,10 +76,17 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             });
             let mut text = format!("Delete {id}");
             if below > 0 {
-                text.push_str(&format!(" and the {below} turns below it"));
+                text.push_str(&format!(" and {}", crate::tui::update::turns_below(below)));
             }
             text.push('?');
             let mut lines = vec![Line::from(text)];
+            let orphans = crate::convfile::orphaned_by_delete(&app.conv, *id);
+            if !orphans.blobs.is_empty() {
+                lines.push(Line::from(format!(
+                    "It also deletes {} no other turn uses.",
+                    orphans.describe()
+                )));
+            }
             if running > 0 {
                 lines.push(Line::styled(
                     format!("{running} running request(s) will be cancelled."),
@@ -89,7 +96,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             lines.push(Line::styled("y deletes · n keeps", dim()));
             let inner = frame_box(
                 frame,
-                centered(area, 56, 2 + u16::try_from(lines.len()).unwrap_or(3)),
+                centered(area, 64, 2 + u16::try_from(lines.len()).unwrap_or(3)),
                 " delete ",
             );
             frame.render_widget(Paragraph::new(lines), inner);
