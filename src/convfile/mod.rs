@@ -233,17 +233,13 @@ fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFile
         source,
     };
     let json = to_json(conv).map_err(|e| {
-        failed(io::Error::other(format!(
-            "cannot encode {}: {e}",
-            path.display()
-        )))
+        failed(io::Error::other(format!("cannot encode the conversation: {e}")))
     })?;
     if json.len() as u64 > cap {
         return Err(failed(io::Error::new(
             io::ErrorKind::FileTooLarge,
             format!(
-                "{} would be {} MB, more than pixloom reads back ({} MB)",
-                path.display(),
+                "the conversation would be {} MB, more than pixloom reads back ({} MB)",
                 json.len() / 1_000_000,
                 cap / 1_000_000
             ),

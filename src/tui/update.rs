@@ -130,7 +130,11 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
                     app.composer.attachments.push(*image);
                     app.info(format!("attached {source}"));
                 }
-                Err(e) => app.error(format!("could not attach {source}: {}", sanitize::line(&e))),
+                Err(e) => app.error(crate::errline::prefixed(
+                    "could not attach",
+                    sanitize::line(&e),
+                    source,
+                )),
             }
             Vec::new()
         }
