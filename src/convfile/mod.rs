@@ -233,7 +233,9 @@ fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFile
         source,
     };
     let json = to_json(conv).map_err(|e| {
-        failed(io::Error::other(format!("cannot encode the conversation: {e}")))
+        failed(io::Error::other(format!(
+            "cannot encode the conversation: {e}"
+        )))
     })?;
     if json.len() as u64 > cap {
         return Err(failed(io::Error::new(

@@ -212,10 +212,7 @@ fn a_conversation_too_large_to_read_back_is_not_written() {
     };
     assert_eq!(source.kind(), io::ErrorKind::FileTooLarge);
     let msg = e.to_string();
-    assert!(
-        msg.starts_with("the conversation would be"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("the conversation would be"), "{msg}");
     assert!(
         msg.ends_with(
             "The previous version is intact. Delete some branches, then save again — \

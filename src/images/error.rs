@@ -45,7 +45,7 @@ impl Subject {
     pub fn tail(&self) -> String {
         match self {
             Subject::File(p) => tail(p),
-            Subject::Url(u) => tail(&short(u)),
+            Subject::Url(u) => tail(short(u)),
             Subject::Result | Subject::Data => ".".to_owned(),
         }
     }
@@ -169,20 +169,20 @@ pub enum ImageError {
     WrongResultFormat { kind: ImageKind },
     #[error(
         "the link cannot be attached: {reason}. Use an http:// or https:// link, or a file path{}",
-        tail(&short(url))
+        tail(short(url))
     )]
     BadUrl { url: String, reason: String },
     #[error(
         "the link answered HTTP {status}. Check that it opens in a browser{}",
-        tail(&short(url))
+        tail(short(url))
     )]
     Http { url: String, status: u16 },
     #[error(
         "downloading failed: {detail}. Check the link and your connection{}",
-        tail(&short(url))
+        tail(short(url))
     )]
     Download { url: String, detail: String },
-    #[error("the link sends more than {}; pixloom stops there. Save the image, shrink it and attach the file{}", mb(*cap), tail(&short(url)))]
+    #[error("the link sends more than {}; pixloom stops there. Save the image, shrink it and attach the file{}", mb(*cap), tail(short(url)))]
     DownloadTooLarge { url: String, cap: u64 },
     #[error("an image is missing from the conversation folder. Restore the folder from a backup, or delete the turns that use it{}", tail(path.display()))]
     MissingBlob { path: PathBuf },
