@@ -548,6 +548,8 @@ mod more_tests;
 #[cfg(test)]
 mod paid_tests;
 #[cfg(test)]
+mod save_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tool_tests;

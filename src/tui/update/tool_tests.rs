@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use ratatui::crossterm::event::KeyCode;
-
 use super::tests::{Expect, acts, key, run, typed};
 use super::*;
 use crate::tui::fixtures::{self, branched, branched_at, in_flight, n, replaying};
@@ -16,23 +14,6 @@ use Effect as E;
 
 fn blob(sha: &str) -> crate::core::tree::Blob {
     fixtures::image(sha, 2048, 1152).original
-}
-
-/// The save of n5's image in `branched` to `dest`.
-fn saved_as(dest: &str) -> Effect {
-    E::SaveImage {
-        blob: blob("cc"),
-        dest: dest.into(),
-        name: "n5-2048x1152.png".into(),
-        recipe: crate::images::recipe(&branched().conv, n(5)),
-    }
-}
-
-fn special(code: KeyCode) -> Msg {
-    Msg::Event(Event::Key(ratatui::crossterm::event::KeyEvent::new(
-        code,
-        ratatui::crossterm::event::KeyModifiers::NONE,
-    )))
 }
 
 fn searched(q: &str) -> App {
@@ -51,7 +32,7 @@ fn search_box(origin: u32, text: &str) -> Overlay {
 }
 
 pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
-    vec![
+    let mut cases = vec![
         (
             "search selects the first match as it is typed",
             branched(),
@@ -146,60 +127,6 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
             Expect {
                 selected: Some(5),
                 effects: vec![E::CopyPath(blob("cc"))],
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image offers a name, enter saves",
-            branched(),
-            acts(&[A::SaveImage, A::Confirm]),
-            Expect {
-                selected: Some(5),
-                effects: vec![saved_as("n5-2048x1152.png")],
-                status: Some("saving n5"),
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image: the first key typed replaces the suggested name",
-            branched(),
-            [
-                acts(&[A::SaveImage]),
-                typed("~/fox.png"),
-                acts(&[A::Confirm]),
-            ]
-            .concat(),
-            Expect {
-                selected: Some(5),
-                effects: vec![saved_as("~/fox.png")],
-                status: Some("saving n5"),
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image: moving the cursor first keeps the name to edit",
-            branched(),
-            [
-                acts(&[A::SaveImage]),
-                vec![special(KeyCode::Home)],
-                typed("~/"),
-                acts(&[A::Confirm]),
-            ]
-            .concat(),
-            Expect {
-                selected: Some(5),
-                effects: vec![saved_as("~/n5-2048x1152.png")],
-                status: Some("saving n5"),
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image: backspace clears the suggestion",
-            branched(),
-            [acts(&[A::SaveImage]), vec![special(KeyCode::Backspace)]].concat(),
-            Expect {
-                selected: Some(5),
-                overlay: Overlay::Input(InputBox::new(InputKind::SaveImage(n(5)), "")),
                 ..Expect::default()
             },
         ),
@@ -430,7 +357,9 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
                 ..Expect::default()
             },
         ),
-    ]
+    ];
+    cases.extend(super::save_tests::cases());
+    cases
 }
 
 trait Tap: Sized {
@@ -613,35 +542,5 @@ fn the_estimate_is_the_median_of_the_same_model_and_tier() {
         b.estimate(n9),
         Some(Duration::from_millis((38_900 + 41_200) / 2)),
         "an even count takes the middle two"
-    );
-}
-
-/// A label being changed is offered selected, as a rename in any GUI:
-/// typing replaces it, → first edits it.
-#[test]
-fn a_label_is_replaced_by_typing_or_edited_after_moving() {
-    let mut a = branched();
-    run(
-        &mut a,
-        [acts(&[A::Label]), typed("best"), acts(&[A::Confirm])].concat(),
-    );
-    run(
-        &mut a,
-        [acts(&[A::Label]), typed("top"), acts(&[A::Confirm])].concat(),
-    );
-    assert_eq!(a.conv.node(n(5)).unwrap().label.as_deref(), Some("top"));
-    run(
-        &mut a,
-        [
-            acts(&[A::Label]),
-            vec![special(KeyCode::End)],
-            typed(" pick"),
-            acts(&[A::Confirm]),
-        ]
-        .concat(),
-    );
-    assert_eq!(
-        a.conv.node(n(5)).unwrap().label.as_deref(),
-        Some("top pick")
     );
 }

@@ -10,6 +10,7 @@
 
 mod composer;
 mod gallery;
+mod input;
 mod overlay;
 mod status;
 mod transcript;
