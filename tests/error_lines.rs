@@ -4,6 +4,8 @@
 //! path, some made by real failures on disk.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -216,6 +218,31 @@ fn the_reason_comes_first_and_the_path_once_last() {
         assert!(
             shown.contains(reason),
             "{kind}: {reason:?} within 160 columns of {message}"
+        );
+    }
+}
+
+/// The commands say a missing conversation the same way: the reason, the
+/// folder once, last (`replay` used to add its own "could not read PATH").
+#[test]
+fn commands_name_a_missing_conversation_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let conv = dir.path().join("my photos/".repeat(12)).join("fox");
+    for cmd in ["show", "export", "replay"] {
+        let mut c = common::bin();
+        c.arg(cmd).arg(&conv).env("HOME", dir.path());
+        if cmd == "export" {
+            c.args(["--format", "html", "--out"])
+                .arg(dir.path().join("x.html"));
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let shown = format!("{}.pixloom", conv.display());
+        assert!(!out.status.success(), "{cmd}");
+        assert_eq!(err.matches(&shown).count(), 1, "{cmd}: {err}");
+        assert!(
+            err.starts_with("pixloom: the conversation does not exist. Check the name"),
+            "{cmd}: {err}"
         );
     }
 }

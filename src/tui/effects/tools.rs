@@ -67,10 +67,22 @@ pub(super) fn open(path: PathBuf, tx: UnboundedSender<Msg>) {
             ),
             Err(e) => notify(&tx, Err(format!("could not start {cmd}: {e}"))),
             Ok(mut child) => {
-                notify(&tx, Ok(format!("opened {shown} with {cmd}")));
+                notify(
+                    &tx,
+                    Ok(crate::errline::with_path(
+                        format!("opened with {cmd}"),
+                        &shown,
+                    )),
+                );
                 match child.wait().await {
                     Ok(s) if s.success() => {}
-                    Ok(s) => notify(&tx, Err(format!("{cmd} could not open {shown} ({s})"))),
+                    Ok(s) => notify(
+                        &tx,
+                        Err(crate::errline::with_path(
+                            format!("{cmd} could not open the image ({s})"),
+                            &shown,
+                        )),
+                    ),
                     Err(e) => notify(&tx, Err(format!("{cmd}: {e}"))),
                 }
             }
@@ -120,7 +132,7 @@ pub(super) fn list_dir(input: String, tx: UnboundedSender<Msg>) {
                     });
                 complete::candidates(&input, entries)
             })
-            .map_err(|e| format!("{}: {e}", dir.display()));
+            .map_err(|e| crate::errline::with_path(e, dir.display()));
         let _ = tx.send(Msg::Event(Event::Completions { input, result }));
     });
 }
