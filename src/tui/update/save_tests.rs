@@ -36,6 +36,19 @@ fn special(code: KeyCode) -> Msg {
 pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
     vec![
         (
+            "save-image: tab on the suggestion browses from here",
+            branched(),
+            acts(&[A::SaveImage, A::Complete]),
+            Expect {
+                selected: Some(5),
+                overlay: Overlay::Input(InputBox::new(InputKind::SaveImage(n(5)), "")),
+                effects: vec![E::ListDir {
+                    input: String::new(),
+                }],
+                ..Expect::default()
+            },
+        ),
+        (
             "save-image offers a name, enter saves",
             branched(),
             acts(&[A::SaveImage, A::Confirm]),

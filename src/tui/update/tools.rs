@@ -239,8 +239,16 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Tab in an input: ask for the directory's entries.
+/// Tab in an input: ask for the directory's entries. On a selected
+/// suggestion (a copy's name) Tab browses from here, as typing would
+/// replace it: the name still goes into the folder picked.
 pub(super) fn complete(app: &mut App) -> Vec<Effect> {
+    if let Overlay::Input(b) = &mut app.overlay
+        && b.selected
+        && b.completes_paths()
+    {
+        b.set_text(String::new());
+    }
     match &app.overlay {
         Overlay::Input(b) if b.completes_paths() && complete::completable(&b.text) => {
             vec![Effect::ListDir {
