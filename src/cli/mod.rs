@@ -378,7 +378,12 @@ pub fn error_line(e: &color_eyre::Report) -> String {
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if line.contains(&text) {
+        // A cause shaped `REASON — PATH` (errline) is quoted when both are.
+        let quoted = match text.rsplit_once(crate::errline::SEP) {
+            Some((reason, path)) => line.contains(reason) && line.contains(path),
+            None => line.contains(&text),
+        };
+        if quoted {
             continue;
         }
         if !line.is_empty() {

@@ -28,6 +28,7 @@ pub mod diff;
 pub mod dropped;
 pub mod effects;
 pub mod graphics;
+pub mod input_line;
 pub mod keymap;
 pub mod redraw;
 pub mod replay;

@@ -17,6 +17,7 @@ use crate::core::tree::{
     Conversation, Endpoint, ImageRef, Node, NodeId, RequestParams, Role, Status,
 };
 
+pub use super::input_line::{InputBox, InputKind};
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
 use super::scroll::ScrollRoom;
@@ -131,43 +132,6 @@ pub enum Overlay {
         id: NodeId,
         scroll: usize,
     },
-}
-
-/// What a one-line input is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputKind {
-    /// A reference image: a path (Tab completes) or a URL.
-    Attach,
-    /// Where to save a copy of this node's image (Tab completes).
-    SaveImage(NodeId),
-    /// The label of this node (empty removes it).
-    Label(NodeId),
-    /// Prompts containing the text; `origin` is where the search started
-    /// (esc goes back there).
-    Search { origin: Option<NodeId> },
-}
-
-/// A one-line input and, for paths, the completions Tab last offered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputBox {
-    pub kind: InputKind,
-    pub text: String,
-    pub completions: Vec<String>,
-}
-
-impl InputBox {
-    pub fn new(kind: InputKind, text: impl Into<String>) -> Self {
-        InputBox {
-            kind,
-            text: text.into(),
-            completions: Vec::new(),
-        }
-    }
-
-    /// Whether Tab completes paths here.
-    pub fn completes_paths(&self) -> bool {
-        matches!(self.kind, InputKind::Attach | InputKind::SaveImage(_))
-    }
 }
 
 /// The prompt being written and where it will be sent.

@@ -25,6 +25,7 @@ mod compose;
 mod play;
 mod tools;
 mod turns;
+pub use turns::turns_below;
 
 pub use compose::attachment_name;
 use compose::{compose, detach, edit, refine, toggle_new_root};
@@ -53,11 +54,17 @@ pub enum Effect {
     /// Open the image with the system viewer (`xdg-open` / `open`),
     /// detached; `Event::Notice` says how it went.
     OpenImage(Blob),
-    /// Copy the image to `dest` (a file, or a folder to put it in).
+    /// Copy the image to `dest` (a file, or a folder to put it in under
+    /// `name`), `recipe` inside a PNG; never over an existing file.
     SaveImage {
         blob: Blob,
         dest: String,
+        name: String,
+        recipe: crate::images::Recipe,
     },
+    /// After the save of this batch succeeded (the tree no longer points at
+    /// them), remove these image files, each only if still unused.
+    DropImages(crate::convfile::Orphans),
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
     CopyPath(Blob),
@@ -198,9 +205,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             app.composer.text.input(k);
         }
         Overlay::Input(b) => {
-            let before = b.text.clone();
-            edit_line(&mut b.text, key);
-            if b.text != before {
+            let changed = b.edit(key);
+            if changed {
                 b.completions.clear();
                 tools::search_as_typed(app);
             }
@@ -217,28 +223,11 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-fn edit_line(input: &mut String, key: Key) {
-    match key.code {
-        KeyCode::Char('u') if key.mods.contains(KeyModifiers::CONTROL) => input.clear(),
-        KeyCode::Char(c)
-            if !key
-                .mods
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            input.push(c)
-        }
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        _ => {}
-    }
-}
-
 fn paste(app: &mut App, s: &str) -> Vec<Effect> {
     let s = crate::tui::dropped::line_breaks(s);
     match &mut app.overlay {
         Overlay::Input(b) => {
-            b.text.push_str(sanitize::line(&s).trim());
+            b.insert_str(sanitize::line(&s).trim());
             tools::search_as_typed(app);
         }
         // A paste while browsing is meant for the composer: it opens with
@@ -582,6 +571,8 @@ mod composer_tests;
 mod more_tests;
 #[cfg(test)]
 mod paid_tests;
+#[cfg(test)]
+mod save_tests;
 #[cfg(test)]
 mod target_tests;
 #[cfg(test)]

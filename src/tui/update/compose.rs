@@ -193,10 +193,12 @@ pub(super) fn attach_failed(app: &mut App, source: &str, why: &str, pasted: Opti
     match pasted {
         Some(text) => {
             app.composer.text.insert_str(sanitize::text(&text));
-            app.error(format!(
-                "not attached ({why}): the paste went in as text — {source}"
+            app.error(crate::errline::prefixed(
+                "not attached, the paste went in as text",
+                why,
+                source,
             ));
         }
-        None => app.error(format!("could not attach {source}: {why}")),
+        None => app.error(crate::errline::prefixed("could not attach", why, source)),
     }
 }

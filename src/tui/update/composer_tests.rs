@@ -234,7 +234,13 @@ fn a_pasted_path_that_is_not_an_image_goes_in_as_text() {
     );
     assert_eq!(app.composer.prompt(), "/x/gone.png");
     assert!(app.composer.attachments.is_empty());
-    assert!(status(&app).starts_with("not attached (No such file or directory)"));
+    assert!(
+        status(&app).starts_with(
+            "not attached, the paste went in as text: No such file or directory — /x/gone.png"
+        ),
+        "{}",
+        status(&app)
+    );
 }
 
 #[test]

@@ -319,7 +319,28 @@ fn attachments_arrive_as_events() {
             pasted: None,
         }),
     );
-    assert!(a.status.unwrap().text.contains("could not attach x.pdf"));
+    assert_eq!(
+        a.status.clone().unwrap().text,
+        "could not attach: a PDF, not an image — x.pdf"
+    );
+    // An error that names its path already: the path comes once, last.
+    let long = format!("/home/u/{}/beach shot.png", "my photos/".repeat(12));
+    let e = crate::images::ImageError::NotFound { path: long.clone() };
+    update(
+        &mut a,
+        Msg::Event(Event::AttachmentReady {
+            source: long.clone(),
+            result: Err(e.to_string()),
+            pasted: None,
+        }),
+    );
+    let text = a.status.unwrap().text;
+    assert_eq!(text.matches(&long).count(), 1, "{text}");
+    assert!(
+        text.starts_with("could not attach: the file does not exist. Check the path"),
+        "{text}"
+    );
+    assert!(text.ends_with(&format!(" — {long}")), "{text}");
 }
 
 #[test]

@@ -396,8 +396,17 @@ fn every_action_as_data() {
             acts(&[A::Delete, A::Confirm]),
             Expect {
                 selected: Some(2),
-                effects: vec![E::Save],
+                // n5's picture, which no other turn shows, goes after the save.
+                effects: vec![
+                    E::Save,
+                    E::DropImages(crate::convfile::Orphans {
+                        blobs: vec![crate::tui::fixtures::image("cc", 2048, 1152).original],
+                    }),
+                ],
                 nodes: Some(5),
+                status: Some(
+                    "deleted n4 and the turn below it, and 1 image (0.0 MB) no other turn used",
+                ),
                 ..Expect::default()
             },
         ),

@@ -32,7 +32,7 @@ fn search_box(origin: u32, text: &str) -> Overlay {
 }
 
 pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
-    vec![
+    let mut cases = vec![
         (
             "search selects the first match as it is typed",
             branched(),
@@ -127,20 +127,6 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
             Expect {
                 selected: Some(5),
                 effects: vec![E::CopyPath(blob("cc"))],
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image offers a name, enter saves",
-            branched(),
-            acts(&[A::SaveImage, A::Confirm]),
-            Expect {
-                selected: Some(5),
-                effects: vec![E::SaveImage {
-                    blob: blob("cc"),
-                    dest: "n5-2048x1152.png".into(),
-                }],
-                status: Some("saving n5"),
                 ..Expect::default()
             },
         ),
@@ -371,7 +357,9 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
                 ..Expect::default()
             },
         ),
-    ]
+    ];
+    cases.extend(super::save_tests::cases());
+    cases
 }
 
 trait Tap: Sized {

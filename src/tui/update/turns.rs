@@ -193,7 +193,17 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
     }
 }
 
+/// `the turn below it` / `the 5 turns below it`.
+pub fn turns_below(n: usize) -> String {
+    if n == 1 {
+        "the turn below it".to_owned()
+    } else {
+        format!("the {n} turns below it")
+    }
+}
+
 pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
+    let orphans = crate::convfile::orphaned_by_delete(&app.conv, id);
     match app.conv.delete_subtree(id) {
         Ok(removed) => {
             let mut fx = Vec::new();
@@ -205,12 +215,18 @@ pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
                 }
             }
             let below = removed.len().saturating_sub(1);
-            app.info(if below == 0 {
+            let mut said = if below == 0 {
                 format!("deleted {id}")
             } else {
-                format!("deleted {id} and {below} turns below it")
-            });
+                format!("deleted {id} and {}", turns_below(below))
+            };
             fx.push(Effect::Save);
+            if !orphans.blobs.is_empty() {
+                said.push_str(&format!(", and {} no other turn used", orphans.describe()));
+                // After the save: see `convfile::orphans`.
+                fx.push(Effect::DropImages(orphans));
+            }
+            app.info(said);
             fx
         }
         Err(e) => {

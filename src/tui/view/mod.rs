@@ -12,6 +12,7 @@ mod composer;
 mod confirm_cancel;
 mod details;
 mod gallery;
+mod input;
 mod overlay;
 mod status;
 mod transcript;

@@ -15,7 +15,7 @@ use crate::sanitize;
 use super::super::action::Action;
 use super::super::keymap::{self, Context};
 use super::super::scroll::ScrollRoom;
-use super::super::state::{App, InputBox, InputKind, Overlay, SizeCursor, model_choices};
+use super::super::state::{App, Overlay, SizeCursor, model_choices};
 use super::super::thumbs::{ThumbState, ThumbWant};
 use super::{bold, centered, dim};
 
@@ -42,7 +42,7 @@ pub(super) fn frame_box_titled<'a>(
     inner
 }
 
-fn picked() -> Style {
+pub(super) fn picked() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
 }
 
@@ -71,7 +71,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        Overlay::Input(b) => input_box(frame, app, area, b),
+        Overlay::Input(b) => super::input::input_box(frame, app, area, b),
         Overlay::Gallery { parent, cursor } => {
             super::gallery::gallery(frame, app, area, *parent, *cursor, wants);
         }
@@ -88,10 +88,17 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             });
             let mut text = format!("Delete {id}");
             if below > 0 {
-                text.push_str(&format!(" and the {below} turns below it"));
+                text.push_str(&format!(" and {}", crate::tui::update::turns_below(below)));
             }
             text.push('?');
             let mut lines = vec![Line::from(text)];
+            let orphans = crate::convfile::orphaned_by_delete(&app.conv, *id);
+            if !orphans.blobs.is_empty() {
+                lines.push(Line::from(format!(
+                    "It also deletes {} no other turn uses.",
+                    orphans.describe()
+                )));
+            }
             if running > 0 {
                 for text in [
                     format!("{running} running request(s) will be cancelled;"),
@@ -103,7 +110,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             lines.push(Line::styled("y deletes · n keeps", dim()));
             let inner = frame_box(
                 frame,
-                centered(area, 56, 2 + u16::try_from(lines.len()).unwrap_or(3)),
+                centered(area, 64, 2 + u16::try_from(lines.len()).unwrap_or(3)),
                 " delete ",
             );
             frame.render_widget(Paragraph::new(lines), inner);
@@ -135,90 +142,6 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
         }
         Overlay::ImageView(id) => image_view(frame, app, area, *id, wants),
     }
-}
-
-/// The one-line inputs. A search is a bar at the bottom (the tree and
-/// transcript stay visible and follow the matches); the others a box,
-/// with Tab's completions listed under the path.
-fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
-    let text = sanitize::line(&b.text).into_owned();
-    let field = |label: &str| {
-        Line::from(vec![
-            Span::styled(label.to_owned(), dim()),
-            Span::raw(text.clone()),
-            Span::styled(" ", picked()),
-        ])
-    };
-    let k = |a| app.keymap.hint(Context::Input, a);
-    let (title, label, note) = match &b.kind {
-        InputKind::Search { .. } => {
-            let bar = Rect {
-                y: area.y + area.height.saturating_sub(1),
-                height: area.height.min(1),
-                ..area
-            };
-            frame.render_widget(Clear, bar);
-            let line = Line::from(vec![
-                Span::styled("/", bold().fg(Color::Cyan)),
-                Span::raw(text.clone()),
-                Span::styled(" ", picked()),
-                Span::styled(
-                    format!(
-                        "   {} keeps the match · {} goes back",
-                        k(Action::Confirm),
-                        k(Action::Dismiss)
-                    ),
-                    dim(),
-                ),
-            ]);
-            frame.render_widget(Paragraph::new(line), bar);
-            return;
-        }
-        InputKind::Attach => (
-            " attach a reference image ".to_owned(),
-            "path or URL: ",
-            format!(
-                "png, jpg or webp · {} completes · {} attaches · {} cancels",
-                k(Action::Complete),
-                k(Action::Confirm),
-                k(Action::Dismiss)
-            ),
-        ),
-        InputKind::SaveImage(id) => (
-            format!(" save a copy of {id}'s image "),
-            "to: ",
-            format!(
-                "a file name, or a folder to put it in · {} completes · {} saves",
-                k(Action::Complete),
-                k(Action::Confirm)
-            ),
-        ),
-        InputKind::Label(id) => (
-            format!(" label {id} "),
-            "label: ",
-            format!(
-                "shown in the tree · empty removes it · {} sets",
-                k(Action::Confirm)
-            ),
-        ),
-    };
-    let mut lines = vec![field(label), Line::default(), Line::styled(note, dim())];
-    let shown_max = usize::from(area.height.saturating_sub(8)).min(12);
-    if !b.completions.is_empty() {
-        lines.push(Line::default());
-        for c in b.completions.iter().take(shown_max) {
-            lines.push(Line::raw(format!("  {}", sanitize::line(c))));
-        }
-        if b.completions.len() > shown_max {
-            lines.push(Line::styled(
-                format!("  … {} more", b.completions.len() - shown_max),
-                dim(),
-            ));
-        }
-    }
-    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
-    let inner = frame_box(frame, centered(area, 76, h), title);
-    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// Whether help lists `ctx` in the app (or in a replay).
