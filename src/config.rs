@@ -267,6 +267,12 @@ pub fn markdown() -> String {
          not parse, has an unknown key or a bad value is an error naming the line;\n\
          3. the environment;\n\
          4. flags.\n\n\
+         `size`, `model` and `endpoint` have one more layer, between the\n\
+         environment and flags: what was last picked in the conversation (`s` /\n\
+         `m` in the app; saved in it, see file-format.md). So a conversation\n\
+         reopens as it was left, `pixloom send` continues it the same way, and a\n\
+         flag still wins for that run (it is not saved). Each of the three is\n\
+         decided on its own: picking a size leaves the model to the config.\n\n\
          `--demo` then points `base_url` and `api_key` at the fake gateway it starts\n\
          on loopback, so it needs no key.\n\n\
          ### The API key\n\n",

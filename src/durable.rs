@@ -48,7 +48,7 @@ impl Staged {
     /// Writes and syncs `bytes` to a new temporary file in `dir`.
     pub fn write(dir: &Path, bytes: &[u8]) -> io::Result<Staged> {
         Staged::write_via(dir, bytes, |file, bytes| file.write_all(bytes))
-            .map_err(|e| named(e, "cannot write in", dir))
+            .map_err(|e| named(e, "cannot write in the folder", dir))
     }
 
     fn write_via(
@@ -87,7 +87,7 @@ impl Staged {
             .tmp
             .persist(path)
             .map_err(|e| named(e.error, "cannot replace", path))?;
-        sync_dir(parent_dir(path)).map_err(|e| named(e, "cannot sync the folder of", path))?;
+        sync_dir(parent_dir(path)).map_err(|e| named(e, "cannot sync the folder", path))?;
         Ok(file)
     }
 }
@@ -110,11 +110,11 @@ pub fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(named(e, "cannot list", dir)),
+        Err(e) => return Err(named(e, "cannot list the folder", dir)),
     };
     let mut removed = 0;
     for entry in entries {
-        let entry = entry.map_err(|e| named(e, "cannot list", dir))?;
+        let entry = entry.map_err(|e| named(e, "cannot list the folder", dir))?;
         let is_temp = entry
             .file_name()
             .to_str()
@@ -131,7 +131,7 @@ pub fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
         }
     }
     if removed > 0 {
-        sync_dir(dir).map_err(|e| named(e, "cannot sync", dir))?;
+        sync_dir(dir).map_err(|e| named(e, "cannot sync the folder", dir))?;
     }
     Ok(removed)
 }
@@ -158,7 +158,16 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 
 /// The same error kind, with a message that says what failed on which path.
 fn named(e: io::Error, what: &str, path: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+    // `tempfile` wraps its errors as "… at path \"TEMP\"": the temporary
+    // file's name would be a second, longer path; its cause is the reason.
+    let message = e.to_string();
+    let reason = message
+        .split_once(" at path \"")
+        .map_or(message.as_str(), |(reason, _)| reason);
+    io::Error::new(
+        e.kind(),
+        crate::errline::with_path(format!("{what}: {reason}"), path.display()),
+    )
 }
 
 #[cfg(test)]

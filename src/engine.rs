@@ -164,6 +164,17 @@ impl Engine {
         req: TurnRequest,
         on_received: OnReceived<'_>,
     ) -> TurnReport {
+        self.run_watched(store, req, on_received, &|_, _| {}).await
+    }
+
+    /// [`Engine::run_noting`], also telling `on_retry` before each retry.
+    pub async fn run_watched(
+        &self,
+        store: ImageStore,
+        req: TurnRequest,
+        on_received: OnReceived<'_>,
+        on_retry: &(dyn Fn(NodeId, &gateway::RetryNote) + Send + Sync),
+    ) -> TurnReport {
         let node = req.node;
         let mut report = TurnReport {
             node,
@@ -173,15 +184,34 @@ impl Engine {
             outcome: Outcome::default(),
             upload_copies: Vec::new(),
         };
-        let outbound = match self.outbound(&store, &req, &mut report.upload_copies).await {
-            Ok(o) => o,
-            Err(LocalFailure(message)) => {
-                report.result = failed(message);
-                return report;
+        let on_retry = |note: &gateway::RetryNote| on_retry(node, note);
+        let mut reuse = self.reuse_remote_urls;
+        let sent = loop {
+            let outbound = match self
+                .outbound(&store, &req, reuse, &mut report.upload_copies)
+                .await
+            {
+                Ok(o) => o,
+                Err(LocalFailure(message)) => {
+                    report.result = failed(message);
+                    return report;
+                }
+            };
+            tracing::info!(%node, path = outbound.path(), model = %req.params.model, size = %req.params.size, "sending");
+            let sent = self.client.send_observed(&outbound, &on_retry).await;
+            match &sent {
+                // The gateway may forget a result before the expiry it
+                // gave (a restart, a purge): a refusal of the request
+                // itself, when it carried gateway URLs, is answered once
+                // more with every image from its local copy.
+                Err(e) if reuse && sends_remote_urls(&req) && rejects_request(e) => {
+                    tracing::warn!(%node, status = ?e.status, "the gateway refused a request that reused its URLs; sending local copies instead");
+                    reuse = false;
+                }
+                _ => break sent,
             }
         };
-        tracing::info!(%node, path = outbound.path(), model = %req.params.model, size = %req.params.size, "sending");
-        match self.client.send(&outbound).await {
+        match sent {
             Ok(ok) => {
                 report.outcome = Outcome {
                     request_id: ok.request_id.clone(),
@@ -219,6 +249,7 @@ impl Engine {
         &self,
         store: &ImageStore,
         req: &TurnRequest,
+        reuse_remote_urls: bool,
         copies: &mut Vec<(String, Blob)>,
     ) -> Result<Outbound, LocalFailure> {
         let model = req.params.model.as_str();
@@ -232,7 +263,7 @@ impl Engine {
                             OutPart::Text(text) => ContentPart::Text { text: text.clone() },
                             OutPart::Image(img) => {
                                 let url = match &img.form {
-                                    ImageForm::RemoteUrl(u) if self.reuse_remote_urls => u.clone(),
+                                    ImageForm::RemoteUrl(u) if reuse_remote_urls => u.clone(),
                                     ImageForm::RemoteUrl(_) | ImageForm::LocalCopy => {
                                         let (bytes, info) =
                                             upload_bytes(store, &img.image, copies).await?;
@@ -494,6 +525,30 @@ fn failed(message: String) -> TurnResult {
 }
 
 /// The turn's copy of a gateway error.
+/// Whether the request names any image by a gateway URL.
+fn sends_remote_urls(req: &TurnRequest) -> bool {
+    match &req.body {
+        RequestBody::Chat { messages, .. } => messages.iter().any(|m| {
+            m.parts.iter().any(|p| {
+                matches!(
+                    p,
+                    OutPart::Image(img) if matches!(img.form, ImageForm::RemoteUrl(_))
+                )
+            })
+        }),
+        RequestBody::Generations { .. } | RequestBody::Edits { .. } => false,
+    }
+}
+
+/// A refusal of the request as sent (400, 404, 410, 422): not billed, and
+/// possibly caused by a gateway URL the gateway no longer has.
+fn rejects_request(e: &GatewayError) -> bool {
+    matches!(
+        e.kind,
+        gateway::ErrorKind::BadRequest | gateway::ErrorKind::NotFound
+    ) && !e.may_have_been_billed
+}
+
 pub fn turn_error(e: &GatewayError) -> TurnError {
     TurnError {
         message: e.message.clone(),

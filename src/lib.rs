@@ -11,6 +11,7 @@ pub mod convfile;
 pub mod core;
 pub mod durable;
 pub mod engine;
+pub mod errline;
 pub mod fake;
 pub mod folder_fs;
 /// Entry points shared by cargo-fuzz targets and the stable harness.

@@ -145,7 +145,7 @@ const CASES: &[Case] = &[
             "--image",
             "nope.png",
         ],
-        says: &["nope.png does not exist"],
+        says: &["the file does not exist", "— nope.png"],
         fix: "Check the path",
     },
     Case {
@@ -165,7 +165,7 @@ const CASES: &[Case] = &[
             "--image",
             "notes.txt",
         ],
-        says: &["notes.txt is not an image"],
+        says: &["the file is not an image", "— notes.txt"],
         fix: "Attach a PNG, JPEG or WebP file",
     },
     Case {
@@ -187,7 +187,7 @@ const CASES: &[Case] = &[
             "--image",
             "huge.png",
         ],
-        says: &["huge.png is 201.0 MB"],
+        says: &["the file is 201.0 MB", "— huge.png"],
         fix: "Attach a smaller copy",
     },
     Case {
@@ -263,7 +263,7 @@ const CASES: &[Case] = &[
         setup: nothing,
         env: &[],
         args: &["show", "nowhere"],
-        says: &["nowhere.pixloom does not exist"],
+        says: &["the conversation does not exist", "— nowhere.pixloom"],
         fix: "Check the name",
     },
     Case {
@@ -305,7 +305,10 @@ const CASES: &[Case] = &[
         },
         env: &[],
         args: &["--api-key", "{key}", "send", "c", "--prompt", "x"],
-        says: &["c.pixloom is open in another pixloom process"],
+        says: &[
+            "the conversation is open in another pixloom process",
+            "c.pixloom",
+        ],
         fix: "close it first",
     },
     Case {
@@ -443,7 +446,7 @@ const CASES: &[Case] = &[
         },
         env: &[],
         args: &["export", "c", "--format", "html", "--out", "afile/c.html"],
-        says: &["cannot write afile/c.html"],
+        says: &["cannot write", "— afile/c.html"],
         fix: "Check that the folder exists and is writable",
     },
     Case {
@@ -454,7 +457,7 @@ const CASES: &[Case] = &[
         },
         env: &[],
         args: &["--api-key", "{key}", "send", "afile/c", "--prompt", "x"],
-        says: &["afile/c.pixloom is not a conversation folder"],
+        says: &["that is not a conversation folder", "— afile/c.pixloom"],
         fix: "Pick another name",
     },
 ];
@@ -587,7 +590,7 @@ fn an_export_into_a_read_only_folder_names_the_fix() {
         setup: nothing,
         env: &[],
         args: &[],
-        says: &["cannot write ro/c.html", "ermission denied"],
+        says: &["cannot write: ", "ermission denied", "— ro/c.html"],
         fix: "Check that the folder exists and is writable",
     };
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();

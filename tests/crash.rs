@@ -358,7 +358,7 @@ fn a_full_disk_keeps_the_old_conversation_and_says_what_to_do() {
     for needle in [
         "conversation.json",
         "No space left on device",
-        "the previous version is intact",
+        "The previous version is intact",
         "The disk is full: free some space",
         "copy the conversation folder to a disk with room",
     ] {

@@ -327,7 +327,7 @@ fn import_file_errors_say_what_happened() {
         (dir.path().to_path_buf(), "is a folder"),
         (
             pdf.clone(),
-            "is not an image (looks like a PDF document). Attach a PNG, JPEG or WebP file.",
+            "is not an image (looks like a PDF document). Attach a PNG, JPEG or WebP file — ",
         ),
         (empty, "is empty"),
     ];

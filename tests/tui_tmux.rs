@@ -40,6 +40,17 @@ fn pane_script(dir: &Path, command: &str) -> std::path::PathBuf {
     script
 }
 
+/// The pane's script for `pixloom ARGS` with no colour hint, as xterm.
+fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
+    pane_script(
+        dir,
+        &format!(
+            "env -u COLORTERM TERM=xterm-256color {} {args}",
+            shell_quote(&bin.display().to_string())
+        ),
+    )
+}
+
 /// Leaves the composer and waits until browsing (so the next key is not
 /// read together with the Escape as an Alt chord).
 fn to_browse(t: &Tmux) {
@@ -117,7 +128,12 @@ fn session(t: &Tmux, dir: &Path, secret: Option<&str>) {
     common::term::poll_until(
         "the pane to record its tty modes",
         STEP,
-        || stty_after.is_file().then_some(()),
+        // Not empty: the shell creates the file before stty writes it.
+        || {
+            std::fs::metadata(&stty_after)
+                .is_ok_and(|m| m.len() > 0)
+                .then_some(())
+        },
         || t.screen(),
     );
     let before = std::fs::read_to_string(dir.join("stty.before")).unwrap();
@@ -179,13 +195,7 @@ fn in_tmux_send_refine_branch_siblings_quit() {
     env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
     // In the server's environment, not on a command line.
     env.push(("PIXLOOM_API_KEY".into(), key.clone()));
-    let script = pane_script(
-        dir,
-        &format!(
-            "env -u COLORTERM TERM=xterm-256color {} fox",
-            shell_quote(&bin.display().to_string())
-        ),
-    );
+    let script = app_pane(dir, &bin, "fox");
     let t = Tmux::start(&script, dir, &env);
     session(&t, dir, Some(&key));
     drop(t);
@@ -355,13 +365,7 @@ fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
     fifo(&folder.join(".lock"));
 
     for command in ["replay fox", "--demo fox"] {
-        let script = pane_script(
-            home,
-            &format!(
-                "env -u COLORTERM TERM=xterm-256color {} {command}",
-                shell_quote(&bin.display().to_string())
-            ),
-        );
+        let script = app_pane(home, &bin, command);
         let t = Tmux::start(&script, home, &env);
         if command.starts_with("replay") {
             t.wait_text("turn 1 of 4", STEP);
@@ -393,4 +397,69 @@ fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
             .is_symlink(),
         "the planted link is left as it was"
     );
+}
+
+/// The screen once it differs from `before` and two captures in a row
+/// agree (a capture can fall in the middle of a frame being written).
+fn settled(t: &Tmux, before: &str) -> String {
+    let mut last = String::new();
+    common::term::poll_until(
+        "a new frame, complete",
+        STEP,
+        || {
+            let s = t.screen();
+            let done = s != before && s == last;
+            last = s.clone();
+            done.then_some(s)
+        },
+        || t.screen(),
+    )
+}
+
+/// A prompt full of emoji with a variation selector (`❄️`: two cells to
+/// ratatui, one to tmux) and other sequences measured differently whole
+/// and per code point (`1️⃣`, `👍🏽`). Moving the tree border rewraps and
+/// shifts them on every step; what tmux shows after each step must be
+/// exactly what a full repaint at the same size shows: no cell keeps a
+/// glyph of an earlier frame.
+#[test]
+fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
+    let bin = release_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let fake = common::FakeProcess::start(&["--port", "0", "--latency", "0"]);
+    let mut env = clean_env(dir);
+    env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
+    env.push(("PIXLOOM_API_KEY".into(), common::key()));
+    let prompt = "❄️ snow ❄️❄️ fox 1️⃣ 👍🏽 ".repeat(8);
+    run_pixloom(dir, &env, &["send", "snow", "--prompt", &prompt]);
+    // No thumbnails: a decode finishing between two captures would change
+    // the screen for another reason.
+    let script = app_pane(dir, &bin, "--graphics none snow");
+    let t = Tmux::start(&script, dir, &env);
+    t.wait_text("❄", STEP);
+    t.wait_text(BROWSING, STEP);
+    for key in ["<", "<", "<", ">", ">", ">", ">", ">", "<"] {
+        let before = t.screen();
+        t.keys(&[key]);
+        let now = settled(&t, &before);
+        // A full repaint at the same size as the oracle: a resize away
+        // and back repaints every cell.
+        t.run(&["resize-window", "-t", "main", "-x", "119"]);
+        settled(&t, &now);
+        t.run(&["resize-window", "-t", "main", "-x", "120"]);
+        common::term::poll_until(
+            "the repainted screen to equal the incremental one",
+            STEP,
+            || (t.screen() == now).then_some(()),
+            || {
+                format!(
+                    "after {key:?}, incremental:\n{now}\nrepainted:\n{}",
+                    t.screen()
+                )
+            },
+        );
+    }
+    t.keys(&["q"]);
+    t.wait_text("__PIXLOOM_EXIT=0", STEP);
 }

@@ -349,6 +349,40 @@ async fn a_url_this_installation_received_is_reused_after_reopening() {
 }
 
 #[tokio::test]
+async fn a_url_the_gateway_forgot_early_is_sent_again_as_the_local_copy() {
+    // The gateway lost the result before the expiry it gave (a restart, a
+    // purge): the request that reused its URL is refused, and the turn is
+    // sent once more with the local pixels instead of failing.
+    let mut r = rig(4).await;
+    let p = params(Endpoint::Chat, "1280x720");
+    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let url = r.result_url(a1);
+    let forgotten = format!("{url}-forgotten");
+    for n in r.conv.nodes.values_mut() {
+        for part in &mut n.parts {
+            if let Part::Image { image } = part
+                && let Some(remote) = image.remote.as_mut()
+            {
+                remote.url.clone_from(&forgotten);
+            }
+        }
+    }
+    let before = r.gw.requests().len();
+    let a2 = r.turn(Some(a1), text("make it night"), &p).await;
+    assert_eq!(r.conv.node(a2).unwrap().status(), Some(Status::Done));
+    let requests = r.gw.requests();
+    assert_eq!(requests.len(), before + 2, "one refused, one sent again");
+    let first = requests[before].json.clone().unwrap();
+    assert_eq!(image_urls(&first["messages"][1]), vec![forgotten]);
+    let urls = image_urls(&r.last_json()["messages"][1]);
+    assert_eq!(urls.len(), 1);
+    assert!(
+        urls[0].starts_with("data:image/"),
+        "the local pixels are sent"
+    );
+}
+
+#[tokio::test]
 async fn a_url_written_into_a_received_folder_is_never_sent() {
     // The attack: a folder from a stranger whose result carries a far-future
     // remote URL. Sending it would make the model refine another picture

@@ -4,7 +4,7 @@
 //! conversation file is untrusted, and an export is opened in browsers and
 //! Markdown viewers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +14,14 @@ use color_eyre::eyre::{Result, eyre};
 
 use crate::convfile;
 use crate::core::tree::{Blob, Conversation, ImageRef, Node, NodeId};
+
+mod html;
+mod layout;
+mod markdown;
+
 use crate::durable;
 use crate::images::{self, ImageStore};
+use layout::Line;
 
 use super::output;
 
@@ -46,8 +52,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let target = Target::check(&args.out, &dir, args.force)?;
     let mut skipped = Vec::new();
     let text = match args.format {
-        Format::Html => html(&conv, &store, &mut skipped)?,
-        Format::Markdown => markdown(&conv, &store, &target, &mut skipped)?,
+        Format::Html => html::html(&conv, &store, &mut skipped)?,
+        Format::Markdown => markdown::markdown(&conv, &store, &target, &mut skipped)?,
     };
     // The error names the file already.
     durable::write_atomic(&args.out, text.as_bytes()).map_err(|e| {
@@ -239,117 +245,58 @@ fn params(n: &Node) -> String {
     s
 }
 
-fn html(conv: &Conversation, store: &ImageStore, skipped: &mut Vec<String>) -> Result<String> {
-    let mut out = String::new();
-    let title = esc(&conv.title);
-    let _ = write!(
-        out,
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>\
-         body{{font:15px/1.4 system-ui,sans-serif;margin:2em;background:#111;color:#ddd}}\
-         ul{{list-style:none;border-left:1px solid #444;padding-left:1.2em}}\
-         .node{{margin:.6em 0}}.user .text{{color:#fff;white-space:pre-wrap}}.meta{{color:#888;font-size:12px}}\
-         .sel>.card{{border-left:3px solid #6af;padding-left:.5em}}img{{max-width:480px;max-height:480px;display:block;margin:.3em 0}}\
-         </style></head><body><h1>{title}</h1><p class=\"meta\">{} turns · ${:.2}. Images are embedded previews (≤ 1.5 MB); \
-         the originals are in the conversation's images/ folder.</p>",
-        conv.len(),
-        conv.total_cost_micro_usd() as f64 / 1e6
-    );
-    let on_path: HashSet<NodeId> = conv.selected_path().into_iter().collect();
-    // Iterative, so no depth can overflow the stack. A frame is a list of
-    // siblings being written, the next one's index, the depth, and what
-    // closes the list: `</ul>` and the owner's `</li>`, or nothing for
-    // turns past the drawn depth (written as following items).
-    struct Frame<'a> {
-        ids: &'a [NodeId],
-        at: usize,
-        depth: usize,
-        close: &'static str,
+/// A line's heading, unescaped (each format escapes it): "Main line", or
+/// which branch, where it starts, how long it is and how it begins.
+fn line_title(conv: &Conversation, line: &Line) -> String {
+    let turns = line.turns.len();
+    if line.number == 1 {
+        return format!("Main line · {}", count(turns, "turn"));
     }
-    out.push_str("<ul>");
-    let mut stack = vec![Frame {
-        ids: &conv.roots,
-        at: 0,
-        depth: 1,
-        close: "</ul>",
-    }];
-    let mut budget = conv.len();
-    while let Some(frame) = stack.last_mut() {
-        let Some(&id) = frame.ids.get(frame.at) else {
-            out.push_str(frame.close);
-            stack.pop();
-            continue;
-        };
-        frame.at += 1;
-        let depth = frame.depth;
-        let Some(n) = conv.nodes.get(&id) else {
-            continue;
-        };
-        if budget == 0 {
-            break; // a cycle in an unchecked tree
-        }
-        budget -= 1;
-        let role = n.role.as_str();
-        let sel = if on_path.contains(&id) { " sel" } else { "" };
-        let _ = write!(
-            out,
-            "<li class=\"node {role}{sel}\" id=\"{id}\"><div class=\"card\"><span class=\"meta\">{}{id} {role}",
-            esc(&output::depth_note(depth))
-        );
-        if n.starred {
-            out.push_str(" ★");
-        }
-        if let Some(l) = &n.label {
-            let _ = write!(out, " [{}]", esc(l));
-        }
-        let _ = write!(out, " {}</span>", esc(&params(n)));
-        let text = n.text();
-        if !text.is_empty() {
-            let _ = write!(out, "<div class=\"text\">{}</div>", esc(&text));
-        }
-        for img in n.images() {
-            match embedded(store, id, img) {
-                Ok(data) => {
-                    let _ = write!(
-                        out,
-                        "<img alt=\"{id} {}x{}\" src=\"{data}\">",
-                        img.original.width, img.original.height,
-                    );
-                }
-                Err(why) => {
-                    let why = why.to_string();
-                    let _ = write!(
-                        out,
-                        "<div class=\"text\">[image left out: {}]</div>",
-                        esc(&why)
-                    );
-                    skipped.push(why);
-                }
-            }
-        }
-        out.push_str("</div>");
-        if n.children.is_empty() {
-            out.push_str("</li>");
-        } else if depth < output::DRAWN_DEPTH {
-            out.push_str("<ul>");
-            stack.push(Frame {
-                ids: &n.children,
-                at: 0,
-                depth: depth + 1,
-                close: "</ul></li>",
-            });
+    let start = line
+        .from
+        .map_or_else(|| "a separate start".to_owned(), |f| format!("from {f}"));
+    // How the branch begins: its first words, or what kind of turn it is.
+    let first = line.turns.first().and_then(|id| conv.nodes.get(id));
+    let opening = first.map_or_else(String::new, |n| {
+        let text = crate::sanitize::line(&n.text()).into_owned();
+        let words: String = text.chars().take(BRANCH_WORDS).collect();
+        if words.is_empty() {
+            format!(" · {} {}", n.role.as_str(), n.id)
+        } else if words.len() < text.len() {
+            format!(" · “{words}…”")
         } else {
-            out.push_str("</li>");
-            stack.push(Frame {
-                ids: &n.children,
-                at: 0,
-                depth: depth + 1,
-                close: "",
-            });
+            format!(" · “{words}”")
         }
-    }
-    out.push_str("</body></html>\n");
-    Ok(out)
+    });
+    format!(
+        "Branch {} · {start} · {}{opening}",
+        line.number,
+        count(turns, "turn")
+    )
 }
+
+/// The export's first line: how many turns and branches, and the cost.
+fn summary(conv: &Conversation, layout: &layout::Layout) -> String {
+    format!(
+        "{} · {} · ${:.2}",
+        count(conv.len(), "turn"),
+        count(layout.lines.len().saturating_sub(1), "branch"),
+        conv.total_cost_micro_usd() as f64 / 1e6
+    )
+}
+
+/// `1 turn`, `2 turns`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        let s = if what.ends_with("ch") { "es" } else { "s" };
+        format!("{n} {what}{s}")
+    }
+}
+
+/// How much of a branch's first prompt its title shows, in characters.
+const BRANCH_WORDS: usize = 60;
 
 /// Text for Markdown: Markdown's punctuation backslash-escaped (no link,
 /// image, reference, code or emphasis), then as for HTML (controls
@@ -366,68 +313,6 @@ fn md(s: &str) -> String {
         marked.push(c);
     }
     esc(&marked)
-}
-
-/// Markdown with every image copied next to the file (`STEM_files/`) and
-/// linked relative to it, so the export is self-contained wherever --out
-/// points.
-fn markdown(
-    conv: &Conversation,
-    store: &ImageStore,
-    target: &Target,
-    skipped: &mut Vec<String>,
-) -> Result<String> {
-    let mut out = format!("# {}\n\n", md(&crate::sanitize::line(&conv.title)));
-    let mut images: Option<(PathBuf, String)> = None;
-    let mut copied = HashMap::new();
-    // (node, depth), depth-first in display order; iterative.
-    let mut stack: Vec<(NodeId, usize)> = conv.roots.iter().rev().map(|&r| (r, 1)).collect();
-    let mut budget = conv.len();
-    while let Some((id, depth)) = stack.pop() {
-        let Some(n) = conv.nodes.get(&id) else {
-            continue;
-        };
-        if budget == 0 {
-            break; // a cycle in an unchecked tree
-        }
-        budget -= 1;
-        stack.extend(n.children.iter().rev().map(|&c| (c, depth + 1)));
-        let indent = "  ".repeat(depth.min(output::DRAWN_DEPTH) - 1);
-        let role = n.role.as_str();
-        let _ = write!(
-            out,
-            "{indent}- {}**{id}** {role}",
-            md(&output::depth_note(depth))
-        );
-        let p = params(n);
-        if !p.is_empty() {
-            let _ = write!(out, " — {}", md(&crate::sanitize::line(&p)));
-        }
-        out.push('\n');
-        let text = n.text();
-        if !text.is_empty() {
-            for line in md(&text).lines() {
-                let _ = writeln!(out, "{indent}  > {line}");
-            }
-        }
-        for img in n.images() {
-            let (folder, link) = match &images {
-                Some(made) => made,
-                None => images.insert(target.images_folder()?),
-            };
-            match copy_image(store, &img.original, folder, &mut copied)? {
-                Ok(name) => {
-                    let _ = writeln!(out, "{indent}  ![{id}]({link}/{})", percent_encode(&name));
-                }
-                Err(why) => {
-                    let why = format!("{id}: {why}");
-                    let _ = writeln!(out, "{indent}  \\[image left out: {}\\]", md(&why));
-                    skipped.push(why);
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Copies the blob into `folder` once (under its store name: hex and a

@@ -3,6 +3,7 @@
 
 mod export;
 mod output;
+mod progress;
 mod replay;
 mod send;
 mod show;
@@ -16,9 +17,10 @@ use time::OffsetDateTime;
 
 use crate::config::{self, Config, FlagLayer};
 use crate::convfile::{self, ConvFolder};
+use crate::core::settings::{self, TurnSettings};
 use crate::core::size::SizeSpec;
 use crate::core::tree::Endpoint;
-use crate::core::tree::RequestParams;
+use crate::core::tree::{Conversation, RequestParams};
 use crate::engine::Engine;
 use crate::fake::{FakeArgs, FakeConfig, FakeGateway};
 use crate::{gateway, tui};
@@ -253,24 +255,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     if let Some(list) = crate::recent::default_path() {
         crate::recent::record(&list, &folder.dir);
     }
-    tui::run_with_keys(
-        tui::TuiArgs {
-            folder,
-            conv: loaded.conv,
-            interrupted: loaded.interrupted,
-            missing_images: loaded.missing_images,
-            engine,
-            defaults: RequestParams {
-                endpoint: cfg.endpoint,
-                model: cfg.model.clone(),
-                size: cfg.size,
-            },
-            demo: session.demo.is_some(),
-            graphics: cfg.graphics,
-        },
-        keys,
-    )
-    .await
+    tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
 }
 
 /// A stored image's path as printed for scripts: absolute, so it works
@@ -292,6 +277,9 @@ pub(crate) fn image_path(
 /// Config in force plus, under `--demo`, the fake gateway it points at.
 pub struct Session {
     pub config: Config,
+    /// What `--size`, `--model` and `--endpoint` said: these beat a
+    /// conversation's saved choice, which beats the config.
+    pub flags: TurnSettings,
     pub demo: Option<FakeGateway>,
 }
 
@@ -345,7 +333,47 @@ impl Session {
         } else {
             None
         };
-        Ok(Session { config, demo })
+        let flags = TurnSettings {
+            size: global.size,
+            model: global.model.clone(),
+            endpoint: global.endpoint,
+        };
+        Ok(Session {
+            config,
+            flags,
+            demo,
+        })
+    }
+
+    /// What the app starts from for an opened folder (`pixloom CONV`).
+    pub fn app_args(
+        &self,
+        folder: ConvFolder,
+        loaded: convfile::Loaded,
+        engine: Option<Engine>,
+    ) -> tui::TuiArgs {
+        tui::TuiArgs {
+            defaults: self.params_for(&loaded.conv),
+            folder,
+            conv: loaded.conv,
+            interrupted: loaded.interrupted,
+            missing_images: loaded.missing_images,
+            engine,
+            demo: self.demo.is_some(),
+            graphics: self.config.graphics,
+        }
+    }
+
+    /// The size, model and endpoint new turns in `conv` are sent with:
+    /// the flags, then the conversation's saved choice, then the config.
+    pub fn params_for(&self, conv: &Conversation) -> RequestParams {
+        let cfg = &self.config;
+        let config = RequestParams {
+            endpoint: cfg.endpoint,
+            model: cfg.model.clone(),
+            size: cfg.size,
+        };
+        settings::for_new_turns(&self.flags, &conv.settings, &config)
     }
 
     /// The engine for this session's gateway; fails with directions when
@@ -374,7 +402,12 @@ pub fn error_line(e: &color_eyre::Report) -> String {
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if line.contains(&text) {
+        // A cause shaped `REASON — PATH` (errline) is quoted when both are.
+        let quoted = match text.rsplit_once(crate::errline::SEP) {
+            Some((reason, path)) => line.contains(reason) && line.contains(path),
+            None => line.contains(&text),
+        };
+        if quoted {
             continue;
         }
         if !line.is_empty() {

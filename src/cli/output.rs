@@ -34,8 +34,8 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// How deep the tree is drawn nested (show's box lines, the exports'
-/// lists). A deeper turn is drawn at this depth with its real depth
+/// How deep `show` draws the tree nested (its box lines; exports do not
+/// nest per turn at all, see `export/layout.rs`). A deeper turn is drawn at this depth with its real depth
 /// written out, so the output of a 20,000-turn chain stays linear in its
 /// length instead of indenting 20,000 levels (hundreds of MB of spaces).
 pub const DRAWN_DEPTH: usize = 64;

@@ -6,14 +6,15 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
+use super::progress::{self, Progress};
 use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
 use crate::core::model::PRICE_PER_CALL_MICRO_USD;
 use crate::core::tree::{
-    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, RequestParams, Role,
-    Status, TurnError,
+    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
 };
 use crate::engine::{self, TurnResult};
+use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::sanitize;
 
@@ -33,7 +34,8 @@ pub struct SendArgs {
     /// How many variants to make in parallel (each is a billed call).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
     pub variants: u8,
-    /// Print the result as JSON.
+    /// Print the result as JSON (and no progress lines on stderr, which a
+    /// terminal otherwise gets while the gateway works).
     #[arg(long)]
     pub json: bool,
 }
@@ -58,7 +60,6 @@ struct NodeOut {
 }
 
 pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
-    let cfg = &session.config;
     // Everything a user can get wrong is checked before the file changes.
     let engine = session.engine()?;
     if args.prompt.trim().is_empty() {
@@ -90,11 +91,18 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
 
     let parent = args.from.or(conv.selected);
     let user = conv.add_user(parent, parts, now)?;
-    let params = RequestParams {
-        endpoint: cfg.endpoint,
-        model: cfg.model.clone(),
-        size: cfg.size,
-    };
+    // Flags, then what was last picked in this conversation, then config.
+    let params = session.params_for(&conv);
+    for refused in &conv.settings.refused {
+        eprintln!(
+            "pixloom: not used from {}: {} — using {} · {} · {} instead",
+            dir.display(),
+            crate::sanitize::line(refused),
+            params.size,
+            crate::sanitize::line(&params.model),
+            params.endpoint
+        );
+    }
     let pending = conv.add_pending(user, &params, usize::from(args.variants), now)?;
     // Saved before any request goes out: a crash leaves `interrupted` turns.
     folder.save(&conv)?;
@@ -107,17 +115,24 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     // A picture's link and request id, as soon as it arrives: recorded and
     // saved before it is downloaded and stored.
     let (noted_tx, mut noted) = tokio::sync::mpsc::unbounded_channel();
+    // Each retry as it is made, for the progress lines.
+    let (retry_tx, mut retries) = tokio::sync::mpsc::unbounded_channel();
+    let mut sent = Vec::new();
     for &id in &pending {
         match engine.plan(&conv, id) {
             Ok(req) => {
                 let (engine, store) = (engine.clone(), folder.store.clone());
-                let tx = noted_tx.clone();
+                let (tx, rtx) = (noted_tx.clone(), retry_tx.clone());
                 jobs.spawn(async move {
                     let note = move |node, r: &Received, rid: Option<&str>| {
                         let _ = tx.send((node, r.clone(), rid.map(str::to_owned)));
                     };
-                    engine.run_noting(store, req, &note).await
+                    let retried = move |node, n: &gateway::RetryNote| {
+                        let _ = rtx.send((node, n.clone()));
+                    };
+                    engine.run_watched(store, req, &note, &retried).await
                 });
+                sent.push(id);
             }
             Err(e) => {
                 let error = TurnError {
@@ -128,7 +143,18 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
             }
         }
     }
-    drop(noted_tx);
+    drop((noted_tx, retry_tx));
+    let started = std::time::Instant::now();
+    let mut progress = Progress::new(
+        Progress::on_stderr(args.json),
+        &conv,
+        &params,
+        &sent,
+        started,
+    );
+    progress.draw(started);
+    let mut tick = tokio::time::interval(progress::TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // Requests are out from here: a failed save ends nothing, every answer
     // is still applied and saved when possible, and what could not be
     // written is printed at the end (`tell_unsaved`).
@@ -137,9 +163,13 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
         tokio::select! {
             biased;
             Some((node, received, rid)) = noted.recv() => {
+                progress.received(node);
                 if conv.note_received(node, received, rid).is_ok() {
                     save_error = folder.save(&conv).err();
                 }
+            }
+            Some((node, note)) = retries.recv() => {
+                progress.retry(node, note, std::time::Instant::now());
             }
             joined = jobs.join_next() => match joined {
                 None => break,
@@ -150,19 +180,25 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
                         keep_spare_copy(&mut conv, report.node, received, bytes);
                     }
                     save_error = folder.save(&conv).err();
+                    if let Some(status) = conv.node(report.node).ok().and_then(|n| n.status()) {
+                        progress.finished(report.node, status, std::time::Instant::now());
+                    }
                 }
                 Some(Err(e)) => return Err(eyre!("a request task failed: {e}")),
             },
+            _ = tick.tick() => {}
             _ = interrupt.recv() => {
                 jobs.abort_all();
                 for &id in &pending {
                     let _ = conv.cancel(id);
                 }
                 folder.save(&conv)?;
-                return Err(eyre!("cancelled; the turns are saved as cancelled and can be retried"));
+                return Err(eyre!("cancelled (a request already sent may still be billed); the turns are saved as cancelled and can be retried"));
             }
         }
+        progress.draw(std::time::Instant::now());
     }
+    progress.clear();
 
     let mut ids = vec![user];
     ids.extend(&pending);

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ConvFileError;
+use crate::core::settings::kind_of;
 use crate::core::tree::Conversation;
 
 /// The format this version writes and reads. Readers refuse a newer major
@@ -145,16 +146,5 @@ fn damaged(path: &Path, e: &serde_json::Error) -> ConvFileError {
         line: e.line(),
         column: e.column(),
         detail,
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a JSON array",
-        Value::Object(_) => "an object",
     }
 }

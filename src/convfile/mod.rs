@@ -15,6 +15,7 @@
 
 mod error;
 mod format;
+mod orphans;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -25,6 +26,7 @@ use time::OffsetDateTime;
 
 pub use error::ConvFileError;
 pub use format::{FORMAT, from_json, to_json};
+pub use orphans::{Orphans, orphaned_by_delete};
 
 use crate::core::tree::{Conversation, NodeId};
 use crate::durable;
@@ -235,16 +237,14 @@ fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFile
     };
     let json = to_json(conv).map_err(|e| {
         failed(io::Error::other(format!(
-            "cannot encode {}: {e}",
-            path.display()
+            "cannot encode the conversation: {e}"
         )))
     })?;
     if json.len() as u64 > cap {
         return Err(failed(io::Error::new(
             io::ErrorKind::FileTooLarge,
             format!(
-                "{} would be {} MB, more than pixloom reads back ({} MB)",
-                path.display(),
+                "the conversation would be {} MB, more than pixloom reads back ({} MB)",
                 json.len() / 1_000_000,
                 cap / 1_000_000
             ),

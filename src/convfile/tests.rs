@@ -120,8 +120,8 @@ fn each_kind_of_bad_file_has_its_own_error() {
     let e = err_of(&good.replace("pixloom/1", "pixloom/2"));
     assert_eq!(
         e.to_string(),
-        "saved conversation x.pixloom/conversation.json was written by a newer pixloom \
-         (pixloom/2); this version reads pixloom/1 — upgrade pixloom. The file was not changed."
+        "the saved conversation was written by a newer pixloom (pixloom/2); this version \
+         reads pixloom/1: upgrade pixloom. The file was not changed — x.pixloom/conversation.json"
     );
 
     // A field of the wrong type: position and serde's words.
@@ -144,9 +144,9 @@ fn damaged_message_names_file_line_column_and_cause() {
     let e = err_of(&broken);
     assert_eq!(
         e.to_string(),
-        "saved conversation x.pixloom/conversation.json is damaged at line 3, column 3 \
-         (expected `,` or `}`); it was not changed. Restore it from a backup, or open \
-         another conversation."
+        "the saved conversation is damaged at line 3, column 3 (expected `,` or `}`); it was \
+         not changed. Restore it from a backup, or open another conversation — \
+         x.pixloom/conversation.json"
     );
 }
 
@@ -182,7 +182,11 @@ fn lock_names_the_holder() {
         e.to_string().contains("is open in another pixloom process"),
         "{e}"
     );
-    assert!(e.to_string().ends_with("; close it first."), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with(&format!("; close it first — {}", d.path().display())),
+        "{e}"
+    );
 }
 
 /// The example in docs/file-format.md is a real file: it loads, and saving
@@ -208,12 +212,12 @@ fn a_conversation_too_large_to_read_back_is_not_written() {
     };
     assert_eq!(source.kind(), io::ErrorKind::FileTooLarge);
     let msg = e.to_string();
+    assert!(msg.starts_with("the conversation would be"), "{msg}");
     assert!(
-        msg.contains("x.pixloom/conversation.json would be"),
-        "{msg}"
-    );
-    assert!(
-        msg.ends_with("the previous version is intact. Delete some branches, then save again."),
+        msg.ends_with(
+            "The previous version is intact. Delete some branches, then save again — \
+             x.pixloom/conversation.json"
+        ),
         "{msg}"
     );
 }
@@ -228,7 +232,7 @@ fn a_failed_save_says_what_to_do_about_its_cause() {
         .to_string()
     };
     let full = save(io::Error::from_raw_os_error(28)); // ENOSPC, as the kernel says it
-    assert!(full.contains("the previous version is intact"), "{full}");
+    assert!(full.contains("The previous version is intact"), "{full}");
     assert!(full.contains("The disk is full: free some space"), "{full}");
     assert!(full.contains("to a disk with room"), "{full}");
     let denied = save(io::Error::from(io::ErrorKind::PermissionDenied));

@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod model;
+pub mod settings;
 pub mod size;
 #[cfg(test)]
 pub(crate) mod testkit;

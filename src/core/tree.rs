@@ -15,6 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::settings::SavedSettings;
 use super::size::SizeSpec;
 
 /// A node's id: `n1`, `n2`, … unique within one conversation, never reused.
@@ -440,6 +441,10 @@ pub struct Conversation {
     pub roots: Vec<NodeId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected: Option<NodeId>,
+    /// The size, model and endpoint last picked for new turns here
+    /// (`settings.rs`: flags override them, they override the config).
+    #[serde(default, skip_serializing_if = "SavedSettings::is_empty")]
+    pub settings: SavedSettings,
     #[serde(with = "node_list")]
     pub nodes: BTreeMap<NodeId, Node>,
 }
@@ -479,6 +484,7 @@ impl Conversation {
             next_id: 1,
             roots: Vec::new(),
             selected: None,
+            settings: SavedSettings::default(),
             nodes: BTreeMap::new(),
         }
     }

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use reqwest::StatusCode;
 
-pub use retry::RetryPolicy;
+pub use retry::{OnRetry, RetryNote, RetryPolicy};
 pub use untrusted::Untrusted;
 
 use crate::core::wire::{self, EditsFields, MalformedReply, Reply};
@@ -357,6 +357,15 @@ impl Client {
 
     /// Sends `out`, retrying what may be retried.
     pub async fn send(&self, out: &Outbound) -> Result<Success, GatewayError> {
+        self.send_observed(out, &|_| {}).await
+    }
+
+    /// [`Client::send`], telling `on_retry` before each wait for a retry.
+    pub async fn send_observed(
+        &self,
+        out: &Outbound,
+        on_retry: OnRetry<'_>,
+    ) -> Result<Success, GatewayError> {
         let started = Instant::now();
         let mut attempts = 0u32;
         loop {
@@ -393,6 +402,12 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying"
             );
+            on_retry(&RetryNote {
+                retry: attempts,
+                max_retries: self.settings.retry.max_retries,
+                reason: retry::retry_reason(error.kind, error.status),
+                wait,
+            });
             tokio::time::sleep(wait).await;
         }
     }

@@ -78,6 +78,36 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     )
 }
 
+/// A retry about to be made, told to whoever shows progress (`pixloom
+/// send` on a terminal): which one, why, and how long until it goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryNote {
+    /// 1 for the first retry.
+    pub retry: u32,
+    pub max_retries: u32,
+    /// Why, in a few words: `HTTP 429 (rate limited)`.
+    pub reason: String,
+    pub wait: Duration,
+}
+
+/// Called before each wait for a retry.
+pub type OnRetry<'a> = &'a (dyn Fn(&RetryNote) + Send + Sync);
+
+/// The few words a [`RetryNote`] gives for a failure that is retried.
+pub fn retry_reason(kind: super::ErrorKind, status: Option<u16>) -> String {
+    use super::ErrorKind;
+    let what = match kind {
+        ErrorKind::RateLimited => "rate limited",
+        ErrorKind::Server => "gateway error",
+        ErrorKind::Unreachable => "could not connect",
+        _ => "failed",
+    };
+    match status {
+        Some(s) => format!("HTTP {s} ({what})"),
+        None => what.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

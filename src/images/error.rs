@@ -23,10 +23,37 @@ impl Subject {
     /// The second sentence of most messages: what to do.
     pub fn advice(&self) -> &'static str {
         match self {
-            Subject::Result => "Retry the turn.",
-            _ => "Attach a PNG, JPEG or WebP file.",
+            Subject::Result => "Retry the turn",
+            _ => "Attach a PNG, JPEG or WebP file",
         }
     }
+}
+
+impl Subject {
+    /// What the message calls it: `the file`, `the link`, …
+    pub fn noun(&self) -> &'static str {
+        match self {
+            Subject::File(_) => "the file",
+            Subject::Url(_) => "the link",
+            Subject::Result => "the gateway's image",
+            Subject::Data => "the image data",
+        }
+    }
+
+    /// The end of the message: ` — PATH` (or link) when there is one,
+    /// else the full stop.
+    pub fn tail(&self) -> String {
+        match self {
+            Subject::File(p) => tail(p),
+            Subject::Url(u) => tail(short(u)),
+            Subject::Result | Subject::Data => ".".to_owned(),
+        }
+    }
+}
+
+/// The end of a message about a file (`errline`'s shape).
+fn tail(path: impl fmt::Display) -> String {
+    crate::errline::tail(path)
 }
 
 impl fmt::Display for Subject {
@@ -69,40 +96,50 @@ fn looks(what: &Option<&'static str>) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error(
-        "{path} does not exist. Check the path (dragging the file into the terminal pastes it)."
+        "the file does not exist. Check the path (dragging the file into the terminal pastes it){}",
+        tail(path)
     )]
     NotFound { path: String },
-    #[error("{path} is a folder, not an image. Attach a PNG, JPEG or WebP file from inside it.")]
+    #[error(
+        "that is a folder, not an image. Attach a PNG, JPEG or WebP file from inside it{}",
+        tail(path)
+    )]
     IsDirectory { path: String },
-    #[error("{path} is not a regular file (a device or a pipe?). Attach a PNG, JPEG or WebP file.")]
+    #[error(
+        "that is not a regular file (a device or a pipe?). Attach a PNG, JPEG or WebP file{}",
+        tail(path)
+    )]
     NotAFile { path: String },
-    #[error("cannot read {path}: {source}. Check that the file is readable.")]
+    #[error(
+        "cannot read the file ({source}). Check that it is readable{}",
+        tail(path)
+    )]
     Unreadable {
         path: String,
         #[source]
         source: io::Error,
     },
-    #[error("{subject} is {}; pixloom reads images up to {}. Attach a smaller copy.", mb(*size), mb(*limit))]
+    #[error("{} is {}; pixloom reads images up to {}. Attach a smaller copy{}", subject.noun(), mb(*size), mb(*limit), subject.tail())]
     TooLarge {
         subject: Subject,
         size: u64,
         limit: u64,
     },
-    #[error("{subject} is empty (0 bytes). {}", subject.advice())]
+    #[error("{} is empty (0 bytes). {}{}", subject.noun(), subject.advice(), subject.tail())]
     Empty { subject: Subject },
-    #[error("{subject} is not an image{}. {}", looks(looks_like), subject.advice())]
+    #[error("{} is not an image{}. {}{}", subject.noun(), looks(looks_like), subject.advice(), subject.tail())]
     NotAnImage {
         subject: Subject,
         looks_like: Option<&'static str>,
     },
     /// An image, but in a format pixloom does not read (SVG, HEIC, AVIF…).
-    #[error("{subject} is {format}, which pixloom cannot read. {fix}")]
+    #[error("{} is {format}, which pixloom cannot read. {}{}", subject.noun(), fix.trim_end_matches('.'), subject.tail())]
     Unsupported {
         subject: Subject,
         format: &'static str,
         fix: &'static str,
     },
-    #[error("{subject} is {width}×{height} pixels ({} megapixels); pixloom reads at most 100 megapixels. Scale it down and try again.", mp(*width, *height))]
+    #[error("{} is {width}×{height} pixels ({} megapixels); pixloom reads at most 100 megapixels. Scale it down and try again{}", subject.noun(), mp(*width, *height), subject.tail())]
     TooManyPixels {
         subject: Subject,
         width: u32,
@@ -111,7 +148,7 @@ pub enum ImageError {
     /// A GIF, BMP or TIFF whose header claims far more pixels than its
     /// bytes could hold ([`super::MAX_PIXELS_PER_BYTE`]).
     #[error(
-        "{subject} says it is {width}×{height} pixels but is only {bytes} bytes, far too small to hold that: it is damaged, or made to use up memory. Open it in an image viewer and export it as PNG or JPEG."
+        "{} says it is {width}×{height} pixels but is only {bytes} bytes, far too small to hold that: it is damaged, or made to use up memory. Open it in an image viewer and export it as PNG or JPEG{}", subject.noun(), subject.tail()
     )]
     TooSmallForItsSize {
         subject: Subject,
@@ -119,37 +156,37 @@ pub enum ImageError {
         height: u32,
         bytes: u64,
     },
-    #[error("{subject} ({width}×{height}) would need {} of memory to decode, more than pixloom allows. Save it as an 8-bit JPEG or PNG and try again.", mb(*needed))]
+    #[error("{} ({width}×{height}) would need {} of memory to decode, more than pixloom allows. Save it as an 8-bit JPEG or PNG and try again{}", subject.noun(), mb(*needed), subject.tail())]
     TooMuchMemory {
         subject: Subject,
         width: u32,
         height: u32,
         needed: u64,
     },
-    #[error("{subject} is damaged or cut short ({detail}). {}", if matches!(subject, Subject::Result) { "Retry the turn." } else { "Download or export it again." })]
+    #[error("{} is damaged or cut short ({detail}). {}{}", subject.noun(), if matches!(subject, Subject::Result) { "Retry the turn" } else { "Download or export it again" }, subject.tail())]
     Damaged { subject: Subject, detail: String },
     #[error("the gateway returned a {} image; pixloom expects PNG, JPEG or WebP. Retry the turn.", kind.name())]
     WrongResultFormat { kind: ImageKind },
     #[error(
-        "{} cannot be attached: {reason}. Use an http:// or https:// link, or a file path.",
-        short(url)
+        "the link cannot be attached: {reason}. Use an http:// or https:// link, or a file path{}",
+        tail(short(url))
     )]
     BadUrl { url: String, reason: String },
     #[error(
-        "{} answered HTTP {status}. Check that the link opens in a browser.",
-        short(url)
+        "the link answered HTTP {status}. Check that it opens in a browser{}",
+        tail(short(url))
     )]
     Http { url: String, status: u16 },
     #[error(
-        "downloading {} failed: {detail}. Check the link and your connection.",
-        short(url)
+        "downloading failed: {detail}. Check the link and your connection{}",
+        tail(short(url))
     )]
     Download { url: String, detail: String },
-    #[error("{} sends more than {}; pixloom stops there. Save the image, shrink it and attach the file.", short(url), mb(*cap))]
+    #[error("the link sends more than {}; pixloom stops there. Save the image, shrink it and attach the file{}", mb(*cap), tail(short(url)))]
     DownloadTooLarge { url: String, cap: u64 },
-    #[error("image {} is missing from the conversation folder. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    #[error("an image is missing from the conversation folder. Restore the folder from a backup, or delete the turns that use it{}", tail(path.display()))]
     MissingBlob { path: PathBuf },
-    #[error("image {} is damaged ({actual} bytes, {expected} expected). Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    #[error("an image is damaged ({actual} bytes, {expected} expected). Restore the folder from a backup, or delete the turns that use it{}", tail(path.display()))]
     DamagedBlob {
         path: PathBuf,
         expected: u64,
@@ -157,30 +194,30 @@ pub enum ImageError {
     },
     /// A name in `images/` that is a link, FIFO, device or folder: never
     /// followed or read.
-    #[error("image {} is {what}, not a regular file; pixloom does not follow links or read special files in a conversation folder, so it was not read. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    #[error("an image is {what}, not a regular file; pixloom does not follow links or read special files in a conversation folder, so it was not read. Restore the folder from a backup, or delete the turns that use it{}", tail(path.display()))]
     NotAStoredFile { path: PathBuf, what: &'static str },
     /// The bytes do not hash to the name: changed, or a file planted under
     /// another image's name.
-    #[error("image {} does not hold the picture its name says (its bytes do not match the sha256 in its name): it was changed or replaced, so pixloom will not show, send or export it. Restore the folder from a backup, or delete the turns that use it.", path.display())]
+    #[error("an image does not hold the picture its name says (its bytes do not match the sha256 in its name): it was changed or replaced, so pixloom will not show, send or export it. Restore the folder from a backup, or delete the turns that use it{}", tail(path.display()))]
     WrongContent { path: PathBuf },
-    #[error("image {} claims to be {} bytes, more than any image pixloom stores ({}); it was not read. Restore the folder from a backup, or delete the turns that use it.", path.display(), size, cap)]
+    #[error("an image claims to be {} bytes, more than any image pixloom stores ({}); it was not read. Restore the folder from a backup, or delete the turns that use it{}", size, cap, tail(path.display()))]
     BlobTooLarge { path: PathBuf, size: u64, cap: u64 },
     /// `images/` itself is a link or not a folder.
-    #[error("{} is {what}, not a folder; pixloom keeps a conversation's images in a real folder inside it and does not follow links there, so nothing was read or written through it. Replace it with a real folder (a copy of what it points to), or open another conversation.", path.display())]
+    #[error("the images folder is {what}, not a folder; pixloom keeps a conversation's images in a real folder inside it and does not follow links there, so nothing was read or written through it. Replace it with a real folder (a copy of what it points to), or open another conversation{}", tail(path.display()))]
     StoreNotAFolder { path: PathBuf, what: &'static str },
     #[error(
         "the conversation names an image {name:?}, which is not a valid image file name. The file was edited by hand: fix or remove that entry."
     )]
     BadBlobName { name: String },
-    /// `source` names the file.
-    #[error("{source}. Check free disk space and the folder's permissions.")]
+    /// `source` names the file (`durable`'s shape: reason — path).
+    #[error("{}", crate::errline::line(source, "Check free disk space and the folder's permissions.", path.display()))]
     Store {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     #[error(
-        "could not convert {subject} for upload ({detail}). Convert it to JPEG yourself and attach that."
+        "could not convert {} for upload ({detail}). Convert it to JPEG yourself and attach that{}", subject.noun(), subject.tail()
     )]
     Encode { subject: Subject, detail: String },
 }
@@ -218,7 +255,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "~/x.pdf is not an image (looks like a PDF document). Attach a PNG, JPEG or WebP file."
+            "the file is not an image (looks like a PDF document). Attach a PNG, JPEG or WebP file — ~/x.pdf"
         );
         let e = ImageError::Empty {
             subject: Subject::Result,
@@ -249,6 +286,9 @@ mod tests {
             subject: Subject::Data,
         }
         .about(Subject::Url("https://x.test/a.png".into()));
-        assert!(e.to_string().starts_with("https://x.test/a.png is empty"));
+        assert_eq!(
+            e.to_string(),
+            "the link is empty (0 bytes). Attach a PNG, JPEG or WebP file — https://x.test/a.png"
+        );
     }
 }

@@ -10,7 +10,9 @@
 
 mod error;
 mod import;
+mod pngtext;
 mod prepare;
+mod recipe;
 mod shrink;
 mod sniff;
 mod store;
@@ -23,7 +25,9 @@ pub use error::{ImageError, Subject};
 pub use import::{
     MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_url, import_url_with_cap,
 };
+pub use pngtext::{NotPng, with_text};
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
+pub use recipe::{MAX_PATH_TURNS, MAX_PROMPT_CHARS, Recipe, recipe};
 pub use shrink::{shrink, shrink_file, shrink_open};
 pub use store::{ImageStore, MAX_STORED_BYTES, VerifiedImage};
 

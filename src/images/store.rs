@@ -74,7 +74,10 @@ impl ImageStore {
         let dir = dir.into();
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot create {}: {e}", parent.display()))
+                io::Error::new(
+                    e.kind(),
+                    crate::errline::with_path(format!("cannot create: {e}"), parent.display()),
+                )
             })?;
         }
         // Not `create_dir_all`: that follows a link named like the folder.
@@ -84,7 +87,7 @@ impl ImageStore {
             Err(e) => {
                 return Err(io::Error::new(
                     e.kind(),
-                    format!("cannot create {}: {e}", dir.display()),
+                    crate::errline::with_path(format!("cannot create: {e}"), dir.display()),
                 ));
             }
         }
@@ -135,10 +138,7 @@ impl ImageStore {
             }),
             Err(OpenError::Io(source)) => Err(ImageError::Store {
                 path: self.dir.clone(),
-                source: io::Error::new(
-                    source.kind(),
-                    format!("cannot open {}: {source}", self.dir.display()),
-                ),
+                source: io::Error::new(source.kind(), format!("cannot open: {source}")),
             }),
         }
     }
@@ -350,10 +350,7 @@ fn not_readable(e: OpenError, path: &Path) -> ImageError {
 
 fn unreadable(source: io::Error, path: &Path) -> ImageError {
     ImageError::Store {
-        source: io::Error::new(
-            source.kind(),
-            format!("cannot read {}: {source}", path.display()),
-        ),
+        source: io::Error::new(source.kind(), format!("cannot read: {source}")),
         path: path.to_path_buf(),
     }
 }

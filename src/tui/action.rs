@@ -27,6 +27,9 @@ pub enum Action {
     /// Cursor left/right in a grid (the size picker).
     MoveLeft,
     MoveRight,
+    /// A page up / down in a dialog that scrolls (help, info, error).
+    PageUp,
+    PageDown,
     CycleFocus,
     Compose,
     Send,
@@ -36,6 +39,10 @@ pub enum Action {
     Refine,
     Variants,
     Attach,
+    /// Remove the last attached image from the composer before sending.
+    Detach,
+    /// Send the composer's prompt as the first turn of a new tree (no history).
+    NewRoot,
     SizePicker,
     ModelPicker,
     Star,
@@ -87,7 +94,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the help screen and the table tests.
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 56] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::PrevSibling,
@@ -96,6 +103,8 @@ impl Action {
         Action::Last,
         Action::MoveLeft,
         Action::MoveRight,
+        Action::PageUp,
+        Action::PageDown,
         Action::CycleFocus,
         Action::Compose,
         Action::Send,
@@ -105,6 +114,8 @@ impl Action {
         Action::Refine,
         Action::Variants,
         Action::Attach,
+        Action::Detach,
+        Action::NewRoot,
         Action::SizePicker,
         Action::ModelPicker,
         Action::Star,
@@ -161,8 +172,10 @@ impl Action {
             Action::Last => "last turn of the branch",
             Action::MoveLeft => "cursor left",
             Action::MoveRight => "cursor right",
+            Action::PageUp => "a page up",
+            Action::PageDown => "a page down",
             Action::CycleFocus => "cycle focus: tree, transcript, composer",
-            Action::Compose => "write a prompt (continues the selected branch)",
+            Action::Compose => "write a prompt (a reply under the selected branch's end)",
             Action::Send => "send the prompt",
             Action::Newline => "new line in the prompt",
             Action::Edit => "edit a user turn as a new branch",
@@ -170,11 +183,13 @@ impl Action {
             Action::Refine => "refine the selected image with a new prompt",
             Action::Variants => "several images for the same prompt",
             Action::Attach => "attach a reference image (path)",
+            Action::Detach => "remove the last attached image",
+            Action::NewRoot => "send as a new conversation root, no history (again: back)",
             Action::SizePicker => "pick the output size",
             Action::ModelPicker => "pick the model and endpoint",
             Action::Star => "star / unstar the turn",
-            Action::Delete => "delete the turn and its branch",
-            Action::Cancel => "cancel the selected request",
+            Action::Delete => "delete the turn, its branch and the images only they use",
+            Action::Cancel => "cancel the selected request (asks: it may be billed)",
             Action::Retry => "retry a failed or interrupted turn",
             Action::RetryLowerTier => "retry one size tier down (4K to 2K)",
             Action::StoreResult => {
@@ -192,7 +207,7 @@ impl Action {
             Action::SearchNext => "next search match",
             Action::SearchPrev => "previous search match",
             Action::OpenImage => "open the image with the system viewer",
-            Action::SaveImage => "save a copy of the image elsewhere",
+            Action::SaveImage => "save a copy of the image (a PNG carries its prompt inside)",
             Action::CopyPath => "copy the image's path (OSC 52, works over SSH)",
             Action::Label => "label the turn (shown in the tree)",
             Action::TreeNarrower => "narrower tree pane",
@@ -236,6 +251,9 @@ pub enum Event {
     AttachmentReady {
         source: String,
         result: Result<Box<ImageRef>, String>,
+        /// The paste it came from, when a pasted path was taken for an
+        /// image (put in as text if it was not one).
+        pasted: Option<String>,
     },
     /// A turn's picture arrived (billed): where it is, to record and save
     /// before it is downloaded and stored.

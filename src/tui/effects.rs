@@ -10,12 +10,15 @@
 //!   After a successful save, every paid picture held in memory because
 //!   storing it failed is tried again (`StoreResult`), so freeing space and
 //!   doing anything stores it.
+//! - `DropImages`: after this batch's save succeeded (saving first if the
+//!   batch has not), removes the image files a delete left unused
+//!   (`convfile::orphans`).
 //! - `StoreResult`: `engine::keep_received` on a task; `Event::StoreFinished`.
 //! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
 //!   back with the blob and size it was made for.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
-//! - `OpenImage`, `SaveImage`, `CopyPath`, `ListDir`: see [`tools`].
+//! - `SaveImage`: see [`save_copy`]; `OpenImage`, `CopyPath`, `ListDir`: see [`tools`].
 //!
 //! Built with [`Effects::read_only`] (for `pixloom replay`) there is no
 //! folder and no engine: `Save` does nothing and no turn can start.
@@ -51,6 +54,9 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+#[cfg(test)]
+mod drop_tests;
+pub mod save_copy;
 mod tools;
 
 /// Owns what effects need: the engine, the folder, the way back.
@@ -112,7 +118,8 @@ impl Effects {
     /// Returns true when the app must quit.
     pub fn run(&mut self, effects: Vec<Effect>, app: &App) -> bool {
         let mut quit = false;
-        let mut saved = false;
+        // This batch's save: not yet, or whether it succeeded.
+        let mut saved: Option<bool> = None;
         for effect in effects {
             match effect {
                 Effect::StartTurn(id) => self.start_turn(id, app),
@@ -122,37 +129,40 @@ impl Effects {
                     }
                 }
                 // The state is the batch's final one: one save covers all.
-                Effect::Save if !saved => {
-                    saved = true;
-                    let Some(folder) = &self.folder else { continue };
-                    match folder.save(&app.conv) {
-                        Ok(()) => {
-                            if app.save_failed {
-                                self.send(Event::Saved);
-                            }
-                            // There is room again (or still): try the held
-                            // pictures too.
-                            for (&node, bytes) in &app.unstored_bytes {
-                                if let Some(received) = received_of(app, node) {
-                                    self.store_result(node, received, Some(bytes.clone()));
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!("save failed: {e}");
-                            self.send(Event::SaveFailed(e.to_string()));
-                        }
+                Effect::Save => {
+                    saved.get_or_insert_with(|| self.save(app));
+                }
+                Effect::DropImages(orphans) => {
+                    // Only once the tree without them is on disk.
+                    if *saved.get_or_insert_with(|| self.save(app))
+                        && let Some(folder) = &self.folder
+                        && let Err(e) = folder.remove_unused(&app.conv, &orphans)
+                    {
+                        tracing::warn!("removing unused images: {e}");
+                        self.send(Event::Notice(Err(format!(
+                            "could not remove some unused images ({e}); they stay in the folder's images/, harmless"
+                        ))));
                     }
                 }
-                Effect::Save => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
-                Effect::ImportAttachment { source } => self.import(source),
+                Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
                 }
-                Effect::SaveImage { blob, dest } => {
-                    self.when_verified(blob, move |image, blob, tx| {
-                        tools::save_copy(image, &blob, &dest, &tx);
+                Effect::SaveImage {
+                    blob,
+                    dest,
+                    name,
+                    recipe,
+                } => {
+                    self.when_verified(blob, move |image, _, tx| {
+                        let copy = save_copy::CopyRequest {
+                            dest: &dest,
+                            name: &name,
+                            recipe: &recipe,
+                        };
+                        let note = save_copy::save_verified(image, copy, &expand_home(&dest));
+                        let _ = tx.send(Msg::Event(Event::Notice(note)));
                     });
                 }
                 Effect::CopyPath(blob) => {
@@ -175,6 +185,34 @@ impl Effects {
         }
         self.turns.retain(|_, h| !h.is_finished());
         quit
+    }
+
+    /// Saves the tree; true when it is on disk (read-only: nothing to
+    /// save, so false). After a successful save every paid picture held
+    /// in memory is tried again.
+    fn save(&mut self, app: &App) -> bool {
+        let Some(folder) = &self.folder else {
+            return false;
+        };
+        match folder.save(&app.conv) {
+            Ok(()) => {
+                if app.save_failed {
+                    self.send(Event::Saved);
+                }
+                // There is room again (or still): try the held pictures too.
+                for (&node, bytes) in &app.unstored_bytes {
+                    if let Some(received) = received_of(app, node) {
+                        self.store_result(node, received, Some(bytes.clone()));
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!("save failed: {e}");
+                self.send(Event::SaveFailed(e.to_string()));
+                false
+            }
+        }
     }
 
     /// Aborts every request (on quit; the tree already says interrupted).
@@ -321,7 +359,7 @@ impl Effects {
         });
     }
 
-    fn import(&self, source: String) {
+    fn import(&self, source: String, pasted: Option<String>) {
         let store = self.store.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -348,7 +386,11 @@ impl Effects {
                 .await
                 .unwrap_or_else(|e| Err(format!("import crashed: {e}")))
             };
-            let _ = tx.send(Msg::Event(Event::AttachmentReady { source, result }));
+            let _ = tx.send(Msg::Event(Event::AttachmentReady {
+                source,
+                result,
+                pasted,
+            }));
         });
     }
 }

@@ -271,8 +271,6 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Browse, "y", Action::CopyPath),
     (Context::Browse, "L", Action::Label),
     (Context::Browse, "q", Action::Quit),
-    // The tree pane only (other keys as in browse).
-    (Context::Tree, "space", Action::Fold),
     // The composer: other keys edit the text.
     (Context::Composer, "enter", Action::Send),
     (Context::Composer, "alt-enter", Action::Newline),
@@ -280,10 +278,12 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Composer, "esc", Action::Dismiss),
     (Context::Composer, "tab", Action::CycleFocus),
     (Context::Composer, "alt-a", Action::Attach),
+    (Context::Composer, "alt-x", Action::Detach),
+    (Context::Composer, "alt-r", Action::NewRoot),
     (Context::Composer, "alt-s", Action::SizePicker),
     (Context::Composer, "alt-m", Action::ModelPicker),
-    // `?` in an empty composer also opens help (handled in `update`).
-    (Context::Composer, "f1", Action::Help),
+    // `?` in an empty composer opens help (handled in `update`); f1
+    // comes from Global, as in every text field.
     // Pickers.
     (Context::Picker, "k", Action::MoveUp),
     (Context::Picker, "up", Action::MoveUp),
@@ -325,6 +325,8 @@ pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Dialog, "down", Action::MoveDown),
     (Context::Dialog, "k", Action::MoveUp),
     (Context::Dialog, "up", Action::MoveUp),
+    (Context::Dialog, "pagedown", Action::PageDown),
+    (Context::Dialog, "pageup", Action::PageUp),
     (Context::Dialog, "R", Action::Retry),
     (Context::Dialog, "T", Action::RetryLowerTier),
     (Context::Dialog, "S", Action::StoreResult),
@@ -377,9 +379,11 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Picker, Action::MoveUp) => "cursor up (more variants)",
         (Context::Picker, Action::MoveDown) => "cursor down (fewer variants)",
         (Context::Picker, Action::Confirm) => "choose",
-        (Context::Dialog, Action::MoveDown) => "scroll down (help)",
-        (Context::Dialog, Action::MoveUp) => "scroll up (help)",
-        (Context::Composer, Action::Dismiss) => "back to the tree (the text stays)",
+        (Context::Dialog, Action::MoveDown) => "scroll down (help, info, error)",
+        (Context::Dialog, Action::MoveUp) => "scroll up (help, info, error)",
+        (Context::Composer, Action::Dismiss) => {
+            "back to the tree (the text stays; an edit or refine ends)"
+        }
         (Context::Confirm, Action::Confirm) => "yes",
         (Context::Confirm, Action::Dismiss) => "no",
         (Context::Dialog | Context::Picker | Context::Gallery, Action::Dismiss) => "close",
@@ -488,7 +492,8 @@ impl Keymap {
     }
 
     /// The action bound to `key` in `context`, else in `Global` (text
-    /// inputs only take Global's ctrl- keys, so typing is never stolen).
+    /// inputs only take Global's ctrl- and function keys, so typing is
+    /// never stolen).
     pub fn lookup(&self, context: Context, key: Key) -> Option<Action> {
         let find = |ctx: Context| {
             self.bindings
@@ -499,7 +504,10 @@ impl Keymap {
         find(context)
             .or_else(|| context.fallback().and_then(find))
             .or_else(|| {
-                let global_ok = !context.takes_text() || key.mods.contains(KeyModifiers::CONTROL);
+                // Function keys never type text, so f1 is help everywhere.
+                let global_ok = !context.takes_text()
+                    || key.mods.contains(KeyModifiers::CONTROL)
+                    || matches!(key.code, KeyCode::F(_));
                 if global_ok {
                     find(Context::Global)
                 } else {
@@ -543,8 +551,8 @@ impl Keymap {
                     }
                     let keys: Vec<String> = self
                         .keys_for(ctx, b.action)
-                        .iter()
-                        .map(ToString::to_string)
+                        .into_iter()
+                        .map(|k| self.key_label(ctx, k))
                         .collect();
                     rows.push((keys.join(" "), b.action));
                 }
@@ -554,58 +562,27 @@ impl Keymap {
             .collect()
     }
 
-    /// `docs/keys.md`.
-    pub fn markdown(&self) -> String {
-        let mut out = String::from(
-            "# pixloom keys\n\n\
-             Generated from `src/tui/keymap.rs` by the test `keys_doc_is_current`\n\
-             (`UPDATE_DOCS=1 cargo test --lib keys_doc` rewrites it). The help overlay\n\
-             (`?`) shows the same table with your own bindings merged in.\n\n\
-             ## Rebinding keys\n\n\
-             In `config.toml`, a `[keys.CONTEXT]` table maps keys to action names (the\n\
-             `action` column below). A key bound there replaces its default in that\n\
-             context; `\"none\"` unbinds it. An unknown context, key or action is a\n\
-             config error naming it.\n\n\
-             ```toml\n\
-             [keys.browse]\n\
-             \"ctrl-n\" = \"move-down\"\n\
-             \"ctrl-p\" = \"move-up\"\n\
-             \"x\" = \"delete\"\n\
-             \"d\" = \"none\"\n\n\
-             [keys.composer]\n\
-             \"ctrl-s\" = \"send\"\n\
-             ```\n\n\
-             Keys are written `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`,\n\
-             `backspace`, `up`, `pageup`, `ctrl-x`, `alt-enter`. The tree context falls\n\
-             back to browse; in text inputs only `ctrl-` keys reach the global table.\n",
-        );
-        for (ctx, rows) in self.help_sections() {
-            out.push_str(&format!(
-                "\n## {} (`[keys.{}]`)\n\n| keys | action | does |\n| --- | --- | --- |\n",
-                ctx.title(),
-                ctx.config_name()
-            ));
-            for (keys, action) in rows {
-                let keys: Vec<String> = keys
-                    .split(' ')
-                    .map(|k| format!("`{}`", k.replace('|', "\\|")))
-                    .collect();
-                out.push_str(&format!(
-                    "| {} | `{}` | {} |\n",
-                    keys.join(" "),
-                    action.name(),
-                    describe(ctx, action)
-                ));
-            }
+    /// A key as help lists it under `ctx`: `space (not in tree)` where a
+    /// context falling back to `ctx` gives it another meaning (a config
+    /// binding `[keys.tree]` over browse), so help never claims a key
+    /// does there what it does not.
+    fn key_label(&self, ctx: Context, key: Key) -> String {
+        let own = self.lookup(ctx, key);
+        let elsewhere: Vec<&str> = Context::ALL
+            .into_iter()
+            .filter(|d| d.fallback() == Some(ctx) && self.lookup(*d, key) != own)
+            .map(Context::config_name)
+            .collect();
+        if elsewhere.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key} (not in {})", elsewhere.join(", "))
         }
-        out.push_str(
-            "\nIn the composer, other keys edit the text (tui-textarea's emacs-like keys). \
-             In the variants picker, a digit 1-8 starts that many variants at once.\n",
-        );
-        out
     }
 }
 
+mod markdown;
 mod start;
+
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,8 @@
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
 //! (the only module that spawns), [`view`] (draws from `&App`), [`thumbs`]
 //! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
-//! input, signals).
+//! input, signals), [`redraw`] (which messages repaint everything),
+//! [`cells`] (cell widths every terminal agrees on).
 //!
 //! Invariants: `update` does no I/O; only `effects` spawns; everything the
 //! screen shows from the network or a file passes through `sanitize`; the
@@ -21,16 +22,21 @@
 //! an idle screen writes nothing.
 
 pub mod action;
+pub mod cells;
 pub mod complete;
 pub mod diff;
 pub mod dropped;
 pub mod effects;
 pub mod graphics;
+pub mod input_line;
 pub mod keymap;
+pub mod redraw;
 pub mod replay;
+pub mod scroll;
 pub mod search;
 pub mod start;
 pub mod state;
+pub mod target;
 pub mod terminal;
 pub mod thumbs;
 pub mod update;
@@ -68,7 +74,8 @@ pub struct TuiArgs {
     /// `None` when no key is configured: the app opens, explains how to set
     /// one, and refuses to send.
     pub engine: Option<Engine>,
-    /// Size, model and endpoint for new turns (from the config).
+    /// Size, model and endpoint new turns start with: the flags over the
+    /// conversation's saved choice over the config (`core::settings`).
     pub defaults: RequestParams,
     /// Running against the in-process fake gateway.
     pub demo: bool,
@@ -79,6 +86,7 @@ pub struct TuiArgs {
 impl TuiArgs {
     /// The state the app starts in, and what the effects need.
     pub fn into_parts(self, clock: Clock) -> (App, ConvFolder, Option<Engine>) {
+        let refused_settings = self.conv.settings.refused.clone();
         let mut app = App::new(self.conv, self.defaults, clock);
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
@@ -103,6 +111,13 @@ impl TuiArgs {
                 "{} image file(s) are missing or unusable (links, special files and damaged files are not read): {}",
                 self.missing_images.len(),
                 self.missing_images.join(", ")
+            ));
+        } else if !refused_settings.is_empty() {
+            app.error(format!(
+                "not used from this conversation's file: {} — new turns take the command line's or the config's settings; pick again with {} / {}",
+                refused_settings.join("; "),
+                app.keymap.hint(keymap::Context::Browse, Action::SizePicker),
+                app.keymap.hint(keymap::Context::Browse, Action::ModelPicker),
             ));
         } else if let Some(&first) = self.interrupted.first() {
             let retry = app.keymap.hint(keymap::Context::Browse, Action::Retry);
@@ -152,6 +167,7 @@ pub(crate) async fn in_terminal(
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
+        kernel_cell: graphics::detect::kernel_cell_size(),
         panic_after_frame: std::env::var(DEBUG_PANIC_VAR)
             .ok()
             .and_then(|v| match v.as_str() {
@@ -172,6 +188,14 @@ pub(crate) async fn in_terminal(
 pub trait Screen {
     /// Draws the app; returns the thumbnails the frame showed.
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
+
+    /// The terminal may have lost what it showed (see [`redraw`]): the
+    /// next [`show`](Screen::show) draws every cell and picture again.
+    /// Returns whether its cell size changed (a font zoom), so thumbnails
+    /// must be made again.
+    fn lost(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// `PIXLOOM_DEBUG_PANIC=after-first-frame` makes the app panic on purpose
@@ -190,6 +214,8 @@ pub struct TermScreen<'a> {
     pub presenter: graphics::Presenter,
     /// Fail on purpose once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
     pub panic_after_frame: Option<DebugFailure>,
+    /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
+    pub kernel_cell: Option<(u16, u16)>,
 }
 
 /// How the app fails on purpose for the terminal-restore tests.
@@ -208,6 +234,7 @@ impl Screen for TermScreen<'_> {
         let frame = self.terminal.draw(|f| {
             let (w, p) = thumbs::recording(|| view::draw(f, app));
             wants = w;
+            cells::agree_on_widths(f.buffer_mut());
             if pixels {
                 placed = graphics::visible(p, f.buffer_mut());
                 let shown: Vec<graphics::Shown> = placed.iter().map(|p| p.shown).collect();
@@ -232,13 +259,38 @@ impl Screen for TermScreen<'_> {
         }
         Ok(wants)
     }
+
+    fn lost(&mut self) -> io::Result<bool> {
+        // Clearing also makes ratatui forget its last frame, so the draw
+        // writes every cell; the hole of a picture is blank until printed.
+        self.presenter.invalidate();
+        self.terminal.clear()?;
+        // The kernel's idea of the cell, compared with its own earlier
+        // one (the first may have come from the terminal's answer).
+        let now = graphics::detect::kernel_cell_size();
+        Ok(match now {
+            Some(cell) if Some(cell) != self.kernel_cell => {
+                self.kernel_cell = Some(cell);
+                graphics::cells_resized(cell)
+            }
+            _ => false,
+        })
+    }
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
     fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
         let mut wants = Vec::new();
-        self.draw(|f| wants = view::draw(f, app))?;
+        self.draw(|f| {
+            wants = view::draw(f, app);
+            cells::agree_on_widths(f.buffer_mut());
+        })?;
         Ok(wants)
+    }
+
+    fn lost(&mut self) -> io::Result<bool> {
+        self.clear()?;
+        Ok(false)
     }
 }
 
@@ -266,12 +318,17 @@ pub async fn drive(
             _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
         };
         app.clock = clock();
+        let mut repaint = redraw::after(&first);
         let mut fx = update::update(app, first);
         while let Ok(m) = rx.try_recv() {
+            repaint = repaint.max(redraw::after(&m));
             fx.extend(update::update(app, m));
         }
         if effects.run(fx, app) {
             return Ok(());
+        }
+        if repaint == redraw::Repaint::Everything && screen.lost()? {
+            app.thumbs.forget_all();
         }
         let wants = screen.show(app)?;
         let fx = update::wanted_thumbnails(app, &wants);

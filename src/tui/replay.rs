@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use color_eyre::eyre::{Result, WrapErr as _};
+use color_eyre::eyre::Result;
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::convfile;
@@ -122,8 +122,8 @@ pub struct ReplayArgs {
 
 /// Runs the replay in the terminal until the user quits.
 pub async fn run(args: ReplayArgs) -> Result<()> {
-    let (conv, store) = convfile::read_only(&args.dir)
-        .wrap_err_with(|| format!("could not read {}", args.dir.display()))?;
+    // The error names the folder itself (last): not said twice.
+    let (conv, store) = convfile::read_only(&args.dir)?;
     let mut app = app(conv, Clock::now(), args.speed_secs, args.play);
     app.keymap = args.keys;
     let (tx, rx) = unbounded_channel();

@@ -17,8 +17,11 @@ use crate::core::tree::{
     Conversation, Endpoint, ImageRef, Node, NodeId, RequestParams, Role, Status,
 };
 
+pub use super::input_line::{InputBox, InputKind};
 use super::keymap::{Context, Keymap};
 use super::replay::Replay;
+use super::scroll::ScrollRoom;
+pub use super::target::ComposeTarget;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -115,68 +118,33 @@ pub enum Overlay {
         right: NodeId,
     },
     ConfirmDelete(NodeId),
+    /// Cancel this running request? (It may already be billed.)
+    ConfirmCancel(NodeId),
     ConfirmQuit,
-    ErrorDetail(NodeId),
+    /// The full error of a turn, scrolled by `scroll` rows.
+    ErrorDetail {
+        id: NodeId,
+        scroll: usize,
+    },
     ImageView(NodeId),
-    NodeInfo(NodeId),
+    /// The turn's details, scrolled by `scroll` rows.
+    NodeInfo {
+        id: NodeId,
+        scroll: usize,
+    },
 }
 
-/// What a one-line input is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputKind {
-    /// A reference image: a path (Tab completes) or a URL.
-    Attach,
-    /// Where to save a copy of this node's image (Tab completes).
-    SaveImage(NodeId),
-    /// The label of this node (empty removes it).
-    Label(NodeId),
-    /// Prompts containing the text; `origin` is where the search started
-    /// (esc goes back there).
-    Search { origin: Option<NodeId> },
-}
-
-/// A one-line input and, for paths, the completions Tab last offered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputBox {
-    pub kind: InputKind,
-    pub text: String,
-    pub completions: Vec<String>,
-}
-
-impl InputBox {
-    pub fn new(kind: InputKind, text: impl Into<String>) -> Self {
-        InputBox {
-            kind,
-            text: text.into(),
-            completions: Vec::new(),
-        }
-    }
-
-    /// Whether Tab completes paths here.
-    pub fn completes_paths(&self) -> bool {
-        matches!(self.kind, InputKind::Attach | InputKind::SaveImage(_))
-    }
-}
-
-/// What sending the composer's text will do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ComposeMode {
-    /// A new user turn at the end of the selected branch.
-    #[default]
-    Continue,
-    /// A new sibling of this user turn (the original stays).
-    Edit(NodeId),
-    /// A new user turn under this assistant turn (a new branch from it).
-    Refine(NodeId),
-}
-
-/// The prompt being written and how it will be sent.
+/// The prompt being written and where it will be sent.
 #[derive(Debug, Clone)]
 pub struct Composer {
     pub text: TextArea<'static>,
     pub attachments: Vec<ImageRef>,
     pub params: RequestParams,
-    pub mode: ComposeMode,
+    /// What Enter does (see `target.rs`).
+    pub target: ComposeTarget,
+    /// The edit or refine this draft was written for, when the user left it
+    /// with text in it: the draft is kept, and the title says so.
+    pub draft_from: Option<ComposeTarget>,
 }
 
 impl Composer {
@@ -185,7 +153,8 @@ impl Composer {
             text: TextArea::default(),
             attachments: Vec::new(),
             params,
-            mode: ComposeMode::Continue,
+            target: ComposeTarget::Root,
+            draft_from: None,
         }
     }
 
@@ -194,10 +163,15 @@ impl Composer {
         self.text.lines().join("\n")
     }
 
+    /// Nothing typed and nothing attached.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.attachments.is_empty()
+    }
+
     pub fn clear(&mut self) {
         self.text = TextArea::default();
         self.attachments.clear();
-        self.mode = ComposeMode::Continue;
+        self.draft_from = None;
     }
 }
 
@@ -271,16 +245,20 @@ pub struct App {
     pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
     /// The last save failed: the tree's latest changes are only in memory.
     pub save_failed: bool,
+    /// How far the scrolled dialog last drawn can go (set by the view).
+    pub scroll_room: std::cell::Cell<ScrollRoom>,
 }
 
 impl App {
     pub fn new(conv: Conversation, defaults: RequestParams, clock: Clock) -> Self {
         let title = conv.title.clone();
+        let mut composer = Composer::new(defaults);
+        composer.target = ComposeTarget::following(&conv);
         App {
             conv,
             focus: Focus::Tree,
             overlay: Overlay::None,
-            composer: Composer::new(defaults),
+            composer,
             in_flight: BTreeMap::new(),
             session_cost_micro_usd: 0,
             status: None,
@@ -301,6 +279,7 @@ impl App {
             transcript_offset: std::cell::Cell::new(0),
             unstored_bytes: BTreeMap::new(),
             save_failed: false,
+            scroll_room: std::cell::Cell::default(),
         }
     }
 
@@ -310,7 +289,7 @@ impl App {
         let mut out = Vec::new();
         if !self.in_flight.is_empty() {
             out.push(format!(
-                "{} request(s) still running: saved as interrupted, R retries them next time.",
+                "{} request(s) still running (they may already be billed): saved as interrupted, R retries them next time.",
                 self.in_flight.len()
             ));
         }
@@ -358,15 +337,17 @@ impl App {
                 Focus::Transcript => Context::Browse,
             },
             Overlay::Help { .. }
-            | Overlay::ErrorDetail(_)
+            | Overlay::ErrorDetail { .. }
             | Overlay::ImageView(_)
-            | Overlay::NodeInfo(_)
+            | Overlay::NodeInfo { .. }
             | Overlay::Compare { .. } => Context::Dialog,
             Overlay::Gallery { .. } => Context::Gallery,
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
                 Context::Picker
             }
-            Overlay::ConfirmDelete(_) | Overlay::ConfirmQuit => Context::Confirm,
+            Overlay::ConfirmDelete(_) | Overlay::ConfirmCancel(_) | Overlay::ConfirmQuit => {
+                Context::Confirm
+            }
             Overlay::Input(_) => Context::Input,
         }
     }
@@ -557,11 +538,9 @@ pub fn first_words(text: &str, max_chars: usize) -> String {
 
 /// `$0.09`.
 pub fn dollars(micro_usd: u64) -> String {
-    format!(
-        "${}.{:02}",
-        micro_usd / 1_000_000,
-        (micro_usd % 1_000_000 + 5_000) / 10_000
-    )
+    // Rounded as a whole: $0.995 is $1.00, not $0.100.
+    let cents = micro_usd.saturating_add(5_000) / 10_000;
+    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 /// `12s`, `2m05s`.
@@ -575,28 +554,4 @@ pub fn seconds(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn size_cursor_round_trips_every_size() {
-        for s in crate::core::size::SIZES {
-            let spec = SizeSpec::Exact(s);
-            assert_eq!(SizeCursor::of(spec).size(), spec);
-        }
-        assert_eq!(SizeCursor::of(SizeSpec::Auto).size(), SizeSpec::Auto);
-    }
-
-    #[test]
-    fn money_and_time_read_well() {
-        assert_eq!(dollars(90_000), "$0.09");
-        assert_eq!(dollars(0), "$0.00");
-        assert_eq!(dollars(1_230_000), "$1.23");
-        assert_eq!(seconds(Duration::from_secs(12)), "12s");
-        assert_eq!(seconds(Duration::from_secs(125)), "2m05s");
-        assert_eq!(
-            first_words("a  red\nfox\x1b[31m in snow", 12),
-            "a red fox[31…"
-        );
-    }
-}
+mod tests;

@@ -138,31 +138,17 @@ pub fn detect_graphics(
     super::graphics::detect::Detected,
     super::graphics::Presenter,
 ) {
-    use super::graphics::{self, GraphicsBackend, ThumbSpec, detect};
+    use super::graphics::{self, ThumbSpec, detect};
     let env = |k: &str| std::env::var(k).ok();
     let detected = detect::detect(choice, &env);
     if let Err(e) = guard.terminal.clear() {
         tracing::warn!("could not clear the screen: {e}");
     }
-    let cell_px = match detected.backend {
-        // Sixel pixels are screen pixels: the picture must be made at the
-        // real cell size (viuer assumes 6×12; the adapter encodes other
-        // sizes itself). Capped so a huge font does not cost megabytes.
-        GraphicsBackend::Sixel => detected
-            .cell_px
-            .map_or(graphics::print::VIUER_SIXEL_CELL, |(w, h)| {
-                (w.clamp(4, 12), h.clamp(8, 24))
-            }),
-        // The terminal scales kitty / iTerm2 pictures to their cells:
-        // more than 10×20 pixels per cell only costs bytes.
-        _ => detected
-            .cell_px
-            .map_or((8, 16), |(w, h)| (w.clamp(4, 10), h.clamp(8, 20))),
-    };
     graphics::set_thumb_spec(ThumbSpec {
         backend: detected.backend,
         truecolor: detected.truecolor,
-        cell_px,
+        cell_px: graphics::picture_cell(detected.backend, detected.cell_px),
+        cell_shape: detected.cell_px.unwrap_or(graphics::DEFAULT_CELL),
         cache_dir: super::thumbs::default_cache_dir(&env),
     });
     let presenter = graphics::Presenter::new(&detected);

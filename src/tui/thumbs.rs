@@ -37,6 +37,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
+pub use super::graphics::geometry::fit;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
 use crate::folder_fs::FileKey;
@@ -359,23 +360,6 @@ fn store_file(file: &Path, png: &[u8]) {
     }
 }
 
-/// The largest `cols`×`rows` cell box with the image's aspect ratio inside
-/// `max_cols`×`max_rows`, assuming square half-block pixels (a cell is
-/// one pixel wide, two high).
-pub fn fit(width: u32, height: u32, max_cols: u16, max_rows: u16) -> (u16, u16) {
-    if width == 0 || height == 0 || max_cols == 0 || max_rows == 0 {
-        return (0, 0);
-    }
-    let (w, h) = (f64::from(width), f64::from(height));
-    let scale = (f64::from(max_cols) / w).min(f64::from(max_rows) * 2.0 / h);
-    // Rounded and clamped: the result always fits and is never empty.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let cols = ((w * scale).round() as u16).clamp(1, max_cols);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let rows = ((h * scale / 2.0).round() as u16).clamp(1, max_rows);
-    (cols, rows)
-}
-
 /// Which thumbnail a drawn frame wanted: the view reports these; the loop
 /// turns the missing ones into decode effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -497,113 +481,21 @@ impl ThumbCache {
         self.ready.len()
     }
 
+    /// Forgets every thumbnail (the cell size changed: each must be made
+    /// again at the new one). A decode still running when this happens
+    /// is kept when it lands if the view still wants its cells (made at
+    /// the old cell size: kitty and iTerm2 scale it to the cells anyway).
+    pub fn forget_all(&mut self) {
+        self.ready.clear();
+        self.failed.clear();
+        self.decoding.clear();
+        self.wanted.clear();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ready.is_empty()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::tree::Blob;
-
-    fn blob(sha: &str) -> Blob {
-        Blob {
-            sha256: sha.into(),
-            ext: "png".into(),
-            bytes: 1,
-            width: 16,
-            height: 9,
-        }
-    }
-
-    #[test]
-    fn fit_keeps_the_aspect_ratio_within_the_box() {
-        // 16:9 into 40x12 cells = 40x24 pixels: width-bound.
-        assert_eq!(fit(3840, 2160, 40, 12), (40, 11));
-        // Into 80x12 cells = 80x24 pixels: height-bound.
-        assert_eq!(fit(3840, 2160, 80, 12), (43, 12));
-        // Wide box, tall image.
-        assert_eq!(fit(720, 1280, 80, 10), (11, 10));
-        assert_eq!(fit(1000, 1000, 10, 100), (10, 5));
-        assert_eq!(fit(0, 10, 10, 10), (0, 0));
-    }
-
-    #[test]
-    fn half_blocks_carry_upper_and_lower_pixels() {
-        let mut img = image::RgbImage::new(2, 4);
-        for (x, y, p) in img.enumerate_pixels_mut() {
-            *p = if y < 2 {
-                image::Rgb([255, 0, 0])
-            } else {
-                image::Rgb([0, 0, 255])
-            };
-            let _ = x;
-        }
-        let t = Thumb::from_image(&DynamicImage::ImageRgb8(img), 2, 2);
-        assert_eq!(t.cells.len(), 4);
-        assert_eq!(t.cells[0], ([255, 0, 0], [255, 0, 0]));
-        assert_eq!(t.cells[3], ([0, 0, 255], [0, 0, 255]));
-        let mut buf = Buffer::empty(Rect::new(0, 0, 4, 4));
-        t.render(0, Rect::new(1, 1, 3, 3), &mut buf);
-        let cell = &buf[(1, 1)];
-        assert_eq!(cell.symbol(), "▀");
-        assert_eq!(cell.fg, Color::Rgb(255, 0, 0));
-        assert_eq!(
-            buf[(3, 1)].symbol(),
-            " ",
-            "clipped to the thumbnail's width"
-        );
-    }
-
-    #[test]
-    fn cache_asks_once_drops_stale_and_evicts_least_recent() {
-        let mut c = ThumbCache::new(2);
-        let a = ThumbWant {
-            blob: blob("a"),
-            cols: 4,
-            rows: 2,
-        };
-        assert_eq!(c.want(std::slice::from_ref(&a)), vec![a.clone()]);
-        assert!(
-            c.want(std::slice::from_ref(&a)).is_empty(),
-            "already decoding"
-        );
-        // The view now wants another size: the first result is stale.
-        let a2 = ThumbWant {
-            cols: 6,
-            rows: 3,
-            ..a.clone()
-        };
-        assert_eq!(c.want(std::slice::from_ref(&a2)).len(), 1);
-        let t = |cols, rows| {
-            Ok(Arc::new(Thumb::from_cells(
-                cols,
-                rows,
-                vec![([0; 3], [0; 3]); usize::from(cols * rows)],
-            )))
-        };
-        assert!(!c.insert("a.png".into(), 4, 2, t(4, 2)));
-        assert!(c.insert("a.png".into(), 6, 3, t(6, 3)));
-        assert!(matches!(c.get("a.png", 6, 3), ThumbState::Ready(_)));
-        for s in ["b", "c"] {
-            let w = ThumbWant {
-                blob: blob(s),
-                cols: 1,
-                rows: 1,
-            };
-            c.want(std::slice::from_ref(&w));
-            assert!(c.insert(format!("{s}.png"), 1, 1, t(1, 1)));
-        }
-        assert_eq!(c.len(), 2);
-        assert_eq!(
-            c.get("a.png", 6, 3),
-            ThumbState::Decoding,
-            "the oldest went"
-        );
-        assert!(
-            !c.insert("z.png".into(), 1, 1, Err("x".into())),
-            "never wanted"
-        );
-    }
-}
+mod tests;

@@ -18,17 +18,19 @@ use crate::sanitize;
 
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{
-    App, ComposeMode, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices,
-};
+use super::state::{App, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
 use super::thumbs::{GraphicsBackend, ThumbWant};
 
+mod compose;
 mod play;
 mod tools;
 mod turns;
+pub use turns::turns_below;
 
+pub use compose::attachment_name;
+use compose::{compose, detach, edit, refine, toggle_new_root};
 use turns::{
-    cancel, delete, edit, finished, received, refine, regenerate, retry, send, start_pending,
+    cancel, cancel_now, delete, finished, received, regenerate, retry, send, start_pending,
     store_finished, store_results,
 };
 
@@ -43,18 +45,26 @@ pub enum Effect {
     Save,
     /// Decode and scale a thumbnail off the UI task.
     DecodeThumbnail(ThumbWant),
-    /// Import a reference image from a path.
+    /// Import a reference image from a path or URL; `pasted` is the
+    /// paste it came from (put in as text if it is not an image).
     ImportAttachment {
         source: String,
+        pasted: Option<String>,
     },
     /// Open the image with the system viewer (`xdg-open` / `open`),
     /// detached; `Event::Notice` says how it went.
     OpenImage(Blob),
-    /// Copy the image to `dest` (a file, or a folder to put it in).
+    /// Copy the image to `dest` (a file, or a folder to put it in under
+    /// `name`), `recipe` inside a PNG; never over an existing file.
     SaveImage {
         blob: Blob,
         dest: String,
+        name: String,
+        recipe: crate::images::Recipe,
     },
+    /// After the save of this batch succeeded (the tree no longer points at
+    /// them), remove these image files, each only if still unused.
+    DropImages(crate::convfile::Orphans),
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
     CopyPath(Blob),
@@ -82,6 +92,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Event(e) => event(app, e),
     };
     tools::reveal_selection(app);
+    compose::retarget(app);
     fx
 }
 
@@ -100,10 +111,7 @@ pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
 fn event(app: &mut App, e: Event) -> Vec<Effect> {
     match e {
         Event::Key(k) => key(app, k),
-        Event::Paste(s) => {
-            paste(app, &s);
-            Vec::new()
-        }
+        Event::Paste(s) => paste(app, &s),
         Event::Resize(..) => Vec::new(),
         Event::Tick => play::tick(app),
         Event::TurnFinished(report) => finished(app, &report),
@@ -116,14 +124,22 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
-        Event::AttachmentReady { source, result } => {
-            let source = sanitize::line(&source).into_owned();
+        Event::AttachmentReady {
+            source,
+            result,
+            pasted,
+        } => {
             match result {
                 Ok(image) => {
+                    let name = attachment_name(&image);
                     app.composer.attachments.push(*image);
-                    app.info(format!("attached {source}"));
+                    let remove = app.keymap.hint(Context::Composer, Action::Detach);
+                    app.info(format!(
+                        "attached {name} ({remove} removes it): {}",
+                        sanitize::line(&source)
+                    ));
                 }
-                Err(e) => app.error(format!("could not attach {source}: {}", sanitize::line(&e))),
+                Err(e) => compose::attach_failed(app, &source, &e, pasted),
             }
             Vec::new()
         }
@@ -189,9 +205,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             app.composer.text.input(k);
         }
         Overlay::Input(b) => {
-            let before = b.text.clone();
-            edit_line(&mut b.text, key);
-            if b.text != before {
+            let changed = b.edit(key);
+            if changed {
                 b.completions.clear();
                 tools::search_as_typed(app);
             }
@@ -208,36 +223,11 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-fn edit_line(input: &mut String, key: Key) {
-    match key.code {
-        KeyCode::Char('u') if key.mods.contains(KeyModifiers::CONTROL) => input.clear(),
-        KeyCode::Char(c)
-            if !key
-                .mods
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            input.push(c)
-        }
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        _ => {}
-    }
-}
-
-/// Focuses the composer; an empty one continues from the selection.
-fn compose(app: &mut App) {
-    if app.composer.text.is_empty() && app.composer.attachments.is_empty() {
-        app.composer.mode = ComposeMode::Continue;
-    }
-    app.focus = Focus::Composer;
-}
-
-fn paste(app: &mut App, s: &str) {
+fn paste(app: &mut App, s: &str) -> Vec<Effect> {
     let s = crate::tui::dropped::line_breaks(s);
     match &mut app.overlay {
         Overlay::Input(b) => {
-            b.text.push_str(sanitize::line(&s).trim());
+            b.insert_str(sanitize::line(&s).trim());
             tools::search_as_typed(app);
         }
         // A paste while browsing is meant for the composer: it opens with
@@ -246,10 +236,11 @@ fn paste(app: &mut App, s: &str) {
             if app.focus != Focus::Composer {
                 compose(app);
             }
-            app.composer.text.insert_str(sanitize::text(&s));
+            return compose::paste_into_composer(app, &s);
         }
         _ => {}
     }
+    Vec::new()
 }
 
 /// What a replay may not do: anything that changes the conversation or
@@ -265,6 +256,8 @@ fn writes(a: Action) -> bool {
             | Action::Refine
             | Action::Variants
             | Action::Attach
+            | Action::Detach
+            | Action::NewRoot
             | Action::SizePicker
             | Action::ModelPicker
             | Action::Star
@@ -305,7 +298,11 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             }
             Action::MoveUp | Action::MoveDown | Action::MoveLeft | Action::MoveRight => {
                 let models = model_choices(&app.composer.params).len();
-                move_cursor(&mut app.overlay, a, models);
+                move_cursor(app, a, models);
+                return Vec::new();
+            }
+            Action::PageUp | Action::PageDown => {
+                move_cursor(app, a, 0);
                 return Vec::new();
             }
             Action::Help if matches!(app.overlay, Overlay::Help { .. }) => {
@@ -360,6 +357,8 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             None => app.error("variants need a prompt: select a user turn or one of its images"),
         },
         Action::Attach => app.overlay = Overlay::Input(InputBox::new(InputKind::Attach, "")),
+        Action::Detach => detach(app),
+        Action::NewRoot => toggle_new_root(app),
         Action::SizePicker => {
             app.overlay = Overlay::SizePicker {
                 cursor: SizeCursor::of(app.composer.params.size),
@@ -397,7 +396,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Help => app.overlay = Overlay::Help { scroll: 0 },
         Action::Info => {
             if let Some(id) = app.conv.selected {
-                app.overlay = Overlay::NodeInfo(id);
+                app.overlay = Overlay::NodeInfo { id, scroll: 0 };
             }
         }
         Action::ErrorDetail => match app.selected_node() {
@@ -405,7 +404,10 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 if n.status()
                     .is_some_and(|s| s != Status::Done && s != Status::Pending) =>
             {
-                app.overlay = Overlay::ErrorDetail(n.id);
+                app.overlay = Overlay::ErrorDetail {
+                    id: n.id,
+                    scroll: 0,
+                };
             }
             Some(n) => {
                 let id = n.id;
@@ -453,7 +455,8 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             }
             app.overlay = Overlay::ConfirmQuit;
         }
-        Action::Confirm => {}
+        // Pages scroll dialogs only (above).
+        Action::Confirm | Action::PageUp | Action::PageDown => {}
         Action::Dismiss => {
             if app.focus == Focus::Composer {
                 app.focus = if app.show_tree {
@@ -485,12 +488,15 @@ fn quit_now(app: &mut App) -> Vec<Effect> {
     vec![Effect::Save, Effect::Quit]
 }
 
-fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
+fn move_cursor(app: &mut App, a: Action, models: usize) {
+    let room = app.scroll_room.get();
+    let overlay = &mut app.overlay;
     let (dr, dc): (isize, isize) = match a {
         Action::MoveUp => (-1, 0),
         Action::MoveDown => (1, 0),
         Action::MoveLeft => (0, -1),
-        _ => (0, 1),
+        Action::MoveRight => (0, 1),
+        _ => (0, 0),
     };
     let step =
         |v: usize, d: isize, len: usize| v.saturating_add_signed(d).min(len.saturating_sub(1));
@@ -503,8 +509,10 @@ fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
         Overlay::Variants { count, .. } => {
             *count = step(*count, -dr + dc, crate::core::tree::MAX_VARIANTS + 1).max(1);
         }
-        // The view clamps the far end: only it knows the screen's height.
-        Overlay::Help { scroll } => *scroll = step(*scroll, dr, usize::MAX),
+        // Within what the view last drew: only it knows the screen's height.
+        Overlay::Help { scroll }
+        | Overlay::NodeInfo { scroll, .. }
+        | Overlay::ErrorDetail { scroll, .. } => *scroll = room.step(*scroll, a),
         _ => {}
     }
 }
@@ -512,8 +520,11 @@ fn move_cursor(overlay: &mut Overlay, a: Action, models: usize) {
 fn confirm_overlay(app: &mut App) -> Vec<Effect> {
     let overlay = std::mem::take(&mut app.overlay);
     match overlay {
+        // A pick is the conversation's from now on: saved with it, so
+        // reopening it starts with the same (core::settings).
         Overlay::SizePicker { cursor } => {
             app.composer.params.size = cursor.size();
+            app.conv.settings.pick_size(cursor.size());
             let note = match (
                 cursor.size(),
                 crate::core::model::takes_size(&app.composer.params.model),
@@ -525,6 +536,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
                 (SizeSpec::Auto, _) => "size auto: the model decides".to_owned(),
             };
             app.info(note);
+            return vec![Effect::Save];
         }
         Overlay::ModelPicker { cursor } => {
             let choices = model_choices(&app.composer.params);
@@ -533,29 +545,38 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             {
                 app.composer.params.model.clone_from(model);
                 app.composer.params.endpoint = *endpoint;
+                app.conv.settings.pick_model(model, *endpoint);
                 app.info(format!("model {model} via {endpoint}"));
+                return vec![Effect::Save];
             }
         }
         Overlay::Variants { user, count } => return start_pending(app, user, count),
         Overlay::Input(b) => return tools::confirm_input(app, b),
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
+        Overlay::ConfirmCancel(id) => return cancel_now(app, id),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None
         | Overlay::Help { .. }
-        | Overlay::ErrorDetail(_)
+        | Overlay::ErrorDetail { .. }
         | Overlay::ImageView(_)
-        | Overlay::NodeInfo(_)
+        | Overlay::NodeInfo { .. }
         | Overlay::Compare { .. } => {}
     }
     Vec::new()
 }
 
 #[cfg(test)]
+mod composer_tests;
+#[cfg(test)]
 mod more_tests;
 #[cfg(test)]
 mod paid_tests;
+#[cfg(test)]
+mod save_tests;
+#[cfg(test)]
+mod target_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,21 +1,17 @@
 //! Effects that touch the system outside the conversation: opening an
-//! image in the system viewer, saving a copy elsewhere, copying its path
+//! image in the system viewer (saving a copy: [`super::save_copy`]), copying its path
 //! to the clipboard (OSC 52), listing a folder for Tab completion. Each
 //! reports back with `Event::Notice` or `Event::Completions`.
 
-use std::io::{Read as _, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use base64::Engine as _;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::core::tree::Blob;
-use crate::images::VerifiedImage;
-
 use super::super::action::{Event, Msg};
 use super::super::complete;
-use super::expand_home;
 
 fn notify(tx: &UnboundedSender<Msg>, note: Result<String, String>) {
     let _ = tx.send(Msg::Event(Event::Notice(note)));
@@ -71,44 +67,27 @@ pub(super) fn open(path: PathBuf, tx: UnboundedSender<Msg>) {
             ),
             Err(e) => notify(&tx, Err(format!("could not start {cmd}: {e}"))),
             Ok(mut child) => {
-                notify(&tx, Ok(format!("opened {shown} with {cmd}")));
+                notify(
+                    &tx,
+                    Ok(crate::errline::with_path(
+                        format!("opened with {cmd}"),
+                        &shown,
+                    )),
+                );
                 match child.wait().await {
                     Ok(s) if s.success() => {}
-                    Ok(s) => notify(&tx, Err(format!("{cmd} could not open {shown} ({s})"))),
+                    Ok(s) => notify(
+                        &tx,
+                        Err(crate::errline::with_path(
+                            format!("{cmd} could not open the image ({s})"),
+                            &shown,
+                        )),
+                    ),
                     Err(e) => notify(&tx, Err(format!("{cmd}: {e}"))),
                 }
             }
         }
     });
-}
-
-/// Where a copy goes: into `dest` when it is a folder (or ends in `/`),
-/// else `dest` itself.
-pub fn save_target(dest: &Path, typed: &str, blob: &Blob) -> PathBuf {
-    if typed.ends_with('/') || dest.is_dir() {
-        dest.join(blob.file_name())
-    } else {
-        dest.to_path_buf()
-    }
-}
-
-/// Copies the stored image (verified, read from the open file, never by
-/// its name again) to what the user typed; never overwrites. Blocking.
-pub(super) fn save_copy(image: VerifiedImage, blob: &Blob, dest: &str, tx: &UnboundedSender<Msg>) {
-    let target = save_target(&expand_home(dest), dest, blob);
-    let shown = target.display().to_string();
-    let copied = std::fs::File::create_new(&target).and_then(|mut out| {
-        std::io::copy(&mut image.file.take(image.len), &mut out)?;
-        out.sync_all()
-    });
-    let note = match copied {
-        Ok(()) => Ok(format!("saved {shown}")),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(format!("{shown} exists: choose another name"))
-        }
-        Err(e) => Err(format!("could not save {shown}: {e}")),
-    };
-    notify(tx, note);
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard.
@@ -153,7 +132,7 @@ pub(super) fn list_dir(input: String, tx: UnboundedSender<Msg>) {
                     });
                 complete::candidates(&input, entries)
             })
-            .map_err(|e| format!("{}: {e}", dir.display()));
+            .map_err(|e| crate::errline::with_path(e, dir.display()));
         let _ = tx.send(Msg::Event(Event::Completions { input, result }));
     });
 }
@@ -179,25 +158,5 @@ mod tests {
         assert!(no_display(&|_| None));
         assert!(no_display(&|_| Some(String::new())));
         assert!(!no_display(&|k| (k == "DISPLAY").then(|| ":0".to_owned())));
-    }
-
-    #[test]
-    fn save_goes_into_a_folder_or_to_the_name_given() {
-        let dir = tempfile::tempdir().unwrap();
-        let blob = Blob {
-            sha256: "ab".repeat(32),
-            ext: "png".into(),
-            bytes: 1,
-            width: 1,
-            height: 1,
-        };
-        let inside = save_target(dir.path(), "x", &blob);
-        assert_eq!(inside, dir.path().join(blob.file_name()));
-        let named = dir.path().join("fox.png");
-        assert_eq!(save_target(&named, "fox.png", &blob), named);
-        assert_eq!(
-            save_target(Path::new("new/"), "new/", &blob),
-            Path::new("new/").join(blob.file_name())
-        );
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! [`probe`] runs after raw mode is on and BEFORE the key-reader thread
 //! starts (viuer issue #44: two readers of the terminal race). It writes
-//! four queries in one go — the kitty graphics query, the cell size in
-//! pixels (`CSI 16 t`), the terminal's name and version (XTVERSION,
+//! five queries in one go — the kitty graphics query, the cell size in
+//! pixels (`CSI 16 t`), the text area's size in pixels (`CSI 14 t`, for
+//! terminals that answer it but not the cell size), the terminal's name and version (XTVERSION,
 //! `CSI > q`) and last the primary device attributes (`CSI c`), which every
 //! terminal answers — and reads until the DA reply arrives or the timeout
 //! passes, so a silent terminal costs at most the timeout, never a hang.
@@ -21,11 +22,48 @@ use std::time::{Duration, Instant};
 use super::{GraphicsBackend, GraphicsChoice};
 
 /// The queries, in the order they are written; DA last bounds the wait.
-pub const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[>q\x1b[c";
+pub const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
 
 /// Long enough for a reply over a slow SSH link; a terminal that answers
 /// returns as soon as its DA reply is in.
 pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The wait for a terminal whose environment names it (see [`timeout`]).
+pub const TIMEOUT_NAMED: Duration = Duration::from_secs(2);
+
+/// How long to wait for the replies. A terminal that names itself in the
+/// environment is one that answers: a slow start (kitty on a software
+/// renderer answered after more than 500 ms) must not cost it its
+/// graphics, nor turn its late replies into keys typed into the app
+/// (seen: `=31;OK>|kitty(0.26.5)` in the composer). Waiting longer costs
+/// it nothing, since the wait ends with its DA reply. Anything else keeps
+/// the short wait, so a silent terminal costs little.
+pub fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+    let term = env("TERM").unwrap_or_default();
+    let named = [
+        "KITTY_WINDOW_ID",
+        "KONSOLE_VERSION",
+        "WEZTERM_PANE",
+        "XTERM_VERSION",
+        "MLTERM",
+        "VTE_VERSION",
+        "TERM_PROGRAM",
+        "WT_SESSION",
+    ]
+    .iter()
+    .any(|k| has(env, k))
+        || [
+            "xterm-kitty",
+            "xterm-ghostty",
+            "foot",
+            "wezterm",
+            "alacritty",
+            "mlterm",
+        ]
+        .iter()
+        .any(|t| term.starts_with(t));
+    if named { TIMEOUT_NAMED } else { TIMEOUT }
+}
 
 /// What the terminal answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +76,8 @@ pub struct Replies {
     pub version: Option<String>,
     /// Cell size in pixels (width, height) from `CSI 6 ; h ; w t`.
     pub cell_px: Option<(u16, u16)>,
+    /// Text area size in pixels (width, height) from `CSI 4 ; h ; w t`.
+    pub window_px: Option<(u16, u16)>,
 }
 
 impl Replies {
@@ -81,14 +121,11 @@ pub fn parse_replies(bytes: &[u8]) -> Replies {
                     b'c' if params.first() == Some(&b'?') => {
                         r.da1 = Some(numbers(&params[1..]));
                     }
-                    b't' => {
-                        if let [6, h, w] = numbers(params)[..]
-                            && h > 0
-                            && w > 0
-                        {
-                            r.cell_px = Some((w, h));
-                        }
-                    }
+                    b't' => match numbers(params)[..] {
+                        [6, h, w] if h > 0 && w > 0 => r.cell_px = Some((w, h)),
+                        [4, h, w] if h > 0 && w > 0 => r.window_px = Some((w, h)),
+                        _ => {}
+                    },
                     _ => {}
                 }
                 i = j + 1;
@@ -279,7 +316,7 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
         GraphicsChoice::Force(b) => b.is_pixels(),
     };
     let replies = if tty && wants_probe {
-        probe(&mut io::stdout(), TIMEOUT).unwrap_or_else(|e| {
+        probe(&mut io::stdout(), timeout(env)).unwrap_or_else(|e| {
             tracing::warn!("graphics probe failed: {e}");
             Replies::default()
         })
@@ -295,11 +332,7 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
     // now (no other reader yet) and only if the terminal just answered DA.
     let viuer_sixel =
         backend == GraphicsBackend::Sixel && replies.sixel() && tty && viuer::is_sixel_supported();
-    let cell_px = replies.cell_px.or_else(|| {
-        let ws = ratatui::crossterm::terminal::window_size().ok()?;
-        (ws.columns > 0 && ws.rows > 0 && ws.width > 0 && ws.height > 0)
-            .then(|| (ws.width / ws.columns, ws.height / ws.rows))
-    });
+    let cell_px = cell_size(&replies, winsize());
     let d = Detected {
         backend,
         truecolor: auto.truecolor,
@@ -309,6 +342,47 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
     };
     tracing::info!(?replies, ?d, "graphics detected");
     d
+}
+
+/// The window size the kernel knows (`TIOCGWINSZ`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WinSize {
+    /// Columns and rows.
+    pub cells: (u16, u16),
+    /// Width and height in pixels, when the terminal set them.
+    pub pixels: Option<(u16, u16)>,
+}
+
+/// The window size the kernel knows now (no query: safe while the key
+/// reader runs).
+pub fn winsize() -> Option<WinSize> {
+    ratatui::crossterm::terminal::window_size()
+        .ok()
+        .map(|ws| WinSize {
+            cells: (ws.columns, ws.rows),
+            pixels: Some((ws.width, ws.height)).filter(|&(w, h)| w > 0 && h > 0),
+        })
+}
+
+/// The cell size from the kernel's window size alone (no query: safe while
+/// the key reader runs).
+pub fn kernel_cell_size() -> Option<(u16, u16)> {
+    cell_size(&Replies::default(), winsize())
+}
+
+/// The cell size in pixels: as the terminal answered `CSI 16 t`, else
+/// from the window size the kernel knows (`TIOCGWINSZ`: `(columns, rows)`
+/// and, when set, the pixels; xterm fills them but ignores the query),
+/// else the text area's pixels (`CSI 14 t`) over the cells.
+pub fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(u16, u16)> {
+    let per_cell = |(w, h): (u16, u16)| {
+        let (cols, rows) = winsize?.cells;
+        (cols > 0 && rows > 0 && w >= cols && h >= rows).then(|| (w / cols, h / rows))
+    };
+    replies
+        .cell_px
+        .or_else(|| winsize.and_then(|ws| ws.pixels).and_then(per_cell))
+        .or_else(|| replies.window_px.and_then(per_cell))
 }
 
 /// Writes [`QUERIES`] and collects the replies until the DA reply or

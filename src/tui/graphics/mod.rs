@@ -19,6 +19,7 @@
 //! `docs/graphics.md`.
 
 pub mod detect;
+pub mod geometry;
 pub mod kitty;
 pub mod print;
 
@@ -30,6 +31,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde::Deserialize;
 
+pub use geometry::picture_cell;
 pub use print::Presenter;
 
 /// How images reach the screen.
@@ -132,6 +134,11 @@ pub struct ThumbSpec {
     pub truecolor: bool,
     /// Pixels per cell of the picture made for a pixel protocol.
     pub cell_px: (u16, u16),
+    /// The terminal's cell in screen pixels (width, height), as it told:
+    /// its shape decides how many cells a picture spans, for pixels and
+    /// half-blocks alike (a cell is rarely exactly twice as high as wide:
+    /// 8×17, 10×22, 9×18…). 8×16 when the terminal did not tell.
+    pub cell_shape: (u16, u16),
     /// Where scaled thumbnails are kept between runs (`None`: not kept).
     pub cache_dir: Option<std::path::PathBuf>,
 }
@@ -142,27 +149,68 @@ impl Default for ThumbSpec {
             backend: GraphicsBackend::Blocks,
             truecolor: true,
             cell_px: (8, 16),
+            cell_shape: DEFAULT_CELL,
             cache_dir: None,
         }
     }
 }
 
-static SPEC: std::sync::OnceLock<ThumbSpec> = std::sync::OnceLock::new();
+/// The cell assumed when the terminal does not tell its size: 1:2, the
+/// shape half-blocks would need for square pixels.
+pub const DEFAULT_CELL: (u16, u16) = (8, 16);
 
-/// Fixes, once per process, what thumbnails are made for (after
-/// detection, before the first decode). Later calls are ignored: the
-/// terminal does not change under a running app.
+/// What thumbnails are made for; `None` until detection ran.
+static SPEC: std::sync::RwLock<Option<ThumbSpec>> = std::sync::RwLock::new(None);
+
+fn read_spec<T>(f: impl FnOnce(Option<&ThumbSpec>) -> T) -> T {
+    match SPEC.read() {
+        Ok(s) => f(s.as_ref()),
+        Err(poisoned) => f(poisoned.into_inner().as_ref()),
+    }
+}
+
+/// The terminal's cell in pixels (see [`ThumbSpec::cell_shape`]).
+pub fn cell_shape() -> (u16, u16) {
+    read_spec(|s| s.map_or(DEFAULT_CELL, |s| s.cell_shape))
+}
+
+/// Sets what thumbnails are made for (after detection, before the first
+/// decode; again when the cell size changes: [`cells_resized`]).
 pub fn set_thumb_spec(spec: ThumbSpec) {
-    let _ = SPEC.set(spec);
+    match SPEC.write() {
+        Ok(mut s) => *s = Some(spec),
+        Err(poisoned) => *poisoned.into_inner() = Some(spec),
+    }
 }
 
 /// What thumbnails are made for: the detected spec, else half-blocks in
 /// 24-bit colour with no disk cache (tests, headless runs).
 pub fn thumb_spec() -> ThumbSpec {
-    SPEC.get().cloned().unwrap_or_default()
+    read_spec(|s| s.cloned().unwrap_or_default())
+}
+
+/// After a resize: the cell is now `shape` pixels (a font zoom changes it
+/// with the window's cells). Returns whether thumbnails must be made
+/// again; does nothing before detection or when nothing changed.
+pub fn cells_resized(shape: (u16, u16)) -> bool {
+    let Some(next) = read_spec(|s| s.and_then(|s| s.with_cell(shape))) else {
+        return false;
+    };
+    set_thumb_spec(next);
+    true
 }
 
 impl ThumbSpec {
+    /// This spec for cells of `shape` pixels, when that changes it.
+    pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
+        let ok = shape.0 > 0 && shape.1 > 0;
+        (ok && shape != self.cell_shape).then(|| ThumbSpec {
+            cell_shape: shape,
+            cell_px: picture_cell(self.backend, Some(shape)),
+            ..self.clone()
+        })
+    }
+
     /// The pixel size of a `cols`×`rows` picture for this backend, or
     /// `None` when only half-blocks are drawn.
     pub fn pixel_size(&self, cols: u16, rows: u16) -> Option<(u32, u32)> {

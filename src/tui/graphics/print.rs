@@ -55,8 +55,8 @@ impl Presenter {
         &self.shown
     }
 
-    /// Forget what is on screen (after `terminal.clear()`): the next
-    /// present prints everything.
+    /// Forget what is on screen (after `terminal.clear()` or a resize):
+    /// the next present prints everything and sends every picture again.
     pub fn invalidate(&mut self) {
         self.screen = None;
     }
@@ -83,7 +83,15 @@ impl Presenter {
         w.write_all(b"\x1b7")?;
         if self.backend == GraphicsBackend::Kitty {
             if full {
+                // A clear or a resize may have dropped the images (kitty
+                // 0.26 does; Konsole keeps them): free what is left and
+                // send again what is shown, never just place by an id the
+                // terminal may have forgotten.
                 kitty::delete_all_placements(&mut w)?;
+                for (id, _) in self.kitty_images.values() {
+                    kitty::delete_image(&mut w, *id)?;
+                }
+                self.kitty_images.clear();
                 self.kitty_placements.clear();
             }
             for s in &todo.remove {
@@ -99,6 +107,10 @@ impl Presenter {
             let Some(p) = now.iter().find(|p| p.shown == *s) else {
                 continue;
             };
+            // Nothing old (text of an earlier layout, a picture's edge)
+            // shows around or, should the terminal drop the picture,
+            // instead of it.
+            blank(&mut w, s.area)?;
             match self.backend {
                 GraphicsBackend::Kitty => self.kitty(p, &mut w)?,
                 GraphicsBackend::Iterm => iterm(p, &mut w)?,
@@ -166,7 +178,6 @@ impl Presenter {
     fn sixel(&self, p: &Placed, w: &mut impl Write) -> io::Result<()> {
         let a = p.shown.area;
         let img = crop(p);
-        blank(w, a)?;
         if self.viuer_sixel && p.pixels.cell_px == VIUER_SIXEL_CELL {
             w.flush()?;
             let config = viuer_config(a, Protocol::Sixel);
@@ -228,7 +239,6 @@ fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
     let whole = p.shown.first_row == 0
         && u32::from(a.width) * u32::from(p.pixels.cell_px.0) == p.pixels.image.width()
         && u32::from(a.height) * u32::from(p.pixels.cell_px.1) == p.pixels.image.height();
-    blank(w, a)?;
     if viuer::is_iterm_supported() {
         w.flush()?;
         let config = viuer_config(a, Protocol::Iterm);

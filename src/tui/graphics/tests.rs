@@ -48,6 +48,96 @@ fn replies_are_parsed_whatever_their_order_and_noise() {
 }
 
 #[test]
+fn the_cell_size_comes_from_the_best_answer_there_is() {
+    use super::detect::{WinSize, cell_size};
+    let ws = |cells, pixels| Some(WinSize { cells, pixels });
+    // (replies, TIOCGWINSZ, cell size)
+    type Case = (&'static [u8], Option<WinSize>, Option<(u16, u16)>);
+    let cases: Vec<Case> = vec![
+        // kitty answers CSI 16 t: that wins.
+        (KITTY, ws((100, 40), Some((800, 680))), Some((9, 18))),
+        // xterm ignores it but fills TIOCGWINSZ's pixels.
+        (XTERM_VT340, ws((130, 40), Some((1040, 680))), Some((8, 17))),
+        // No pixels from the kernel (some SSH servers, mosh): CSI 14 t.
+        (
+            b"\x1b[4;680;1040t\x1b[?62;4c",
+            ws((130, 40), None),
+            Some((8, 17)),
+        ),
+        (b"\x1b[4;680;1040t\x1b[?62;4c", None, None),
+        (XTERM_PLAIN, ws((80, 24), None), None),
+        // Nonsense is ignored.
+        (b"\x1b[4;0;0t\x1b[6;0;9t", ws((80, 24), None), None),
+        (b"\x1b[4;10;10t", ws((80, 24), None), None),
+    ];
+    for (i, (bytes, size, want)) in cases.iter().enumerate() {
+        assert_eq!(cell_size(&parse_replies(bytes), *size), *want, "case {i}");
+    }
+}
+
+#[test]
+fn terminals_that_name_themselves_get_time_to_answer() {
+    use super::detect::{TIMEOUT, TIMEOUT_NAMED, timeout};
+    let cases: &[(&[(&str, &str)], std::time::Duration)] = &[
+        (
+            &[("TERM", "xterm-kitty"), ("KITTY_WINDOW_ID", "1")],
+            TIMEOUT_NAMED,
+        ),
+        // Over SSH kitty's TERM is often kept (terminfo installed).
+        (&[("TERM", "xterm-kitty")], TIMEOUT_NAMED),
+        (
+            &[("TERM", "xterm-256color"), ("XTERM_VERSION", "XTerm(379)")],
+            TIMEOUT_NAMED,
+        ),
+        (&[("TERM", "xterm"), ("MLTERM", "3.9.3")], TIMEOUT_NAMED),
+        (
+            &[("TERM", "xterm-256color"), ("KONSOLE_VERSION", "221203")],
+            TIMEOUT_NAMED,
+        ),
+        (&[("TERM", "xterm-256color")], TIMEOUT),
+        (&[("TERM", "vt220")], TIMEOUT),
+        (&[], TIMEOUT),
+        (
+            &[("TERM", "xterm-256color"), ("KITTY_WINDOW_ID", "")],
+            TIMEOUT,
+        ),
+    ];
+    for (env, want) in cases {
+        assert_eq!(timeout(&env_of(env)), *want, "{env:?}");
+    }
+}
+
+#[test]
+fn a_new_cell_size_remakes_the_spec_only_when_it_changed() {
+    let kitty = ThumbSpec {
+        backend: GraphicsBackend::Kitty,
+        cell_px: (8, 17),
+        cell_shape: (8, 17),
+        ..ThumbSpec::default()
+    };
+    let sixel = ThumbSpec {
+        backend: GraphicsBackend::Sixel,
+        ..kitty.clone()
+    };
+    // (spec, new cell, new (cell_shape, cell_px) or unchanged)
+    type Case = (ThumbSpec, (u16, u16), Option<((u16, u16), (u16, u16))>);
+    let cases: Vec<Case> = vec![
+        (kitty.clone(), (8, 17), None),
+        (kitty.clone(), (0, 17), None),
+        // A font zoom: kitty's picture keeps the shape within 10×20.
+        (kitty.clone(), (10, 22), Some(((10, 22), (9, 20)))),
+        (kitty.clone(), (6, 13), Some(((6, 13), (6, 13)))),
+        // Sixel pixels are screen pixels: the real cell.
+        (sixel.clone(), (10, 22), Some(((10, 22), (10, 22)))),
+        (sixel, (8, 17), None),
+    ];
+    for (i, (spec, cell, want)) in cases.into_iter().enumerate() {
+        let got = spec.with_cell(cell).map(|s| (s.cell_shape, s.cell_px));
+        assert_eq!(got, want, "case {i}");
+    }
+}
+
+#[test]
 fn decision_table() {
     use GraphicsBackend::{Blocks, Iterm, Kitty, None as Off, Sixel};
     // (environment, replies, backend, truecolor)
@@ -293,6 +383,17 @@ fn recorded_placements_drop_covered_and_last_row_ones() {
     assert!(none.is_empty());
 }
 
+/// A kitty presenter for pictures made at 2×4 pixels per cell.
+fn kitty_presenter() -> Presenter {
+    Presenter::new(&detect::Detected {
+        backend: GraphicsBackend::Kitty,
+        truecolor: true,
+        cell_px: Some((2, 4)),
+        viuer_sixel: false,
+        why: String::new(),
+    })
+}
+
 #[test]
 fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     let t = pixel_thumb(4, 2, [1, 2, 3]);
@@ -302,14 +403,7 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
         let ((), placed) = recording(|| t.render(0, Rect::new(2, y, 4, 2), buf));
         visible(placed, buf)
     };
-    let d = detect::Detected {
-        backend: GraphicsBackend::Kitty,
-        truecolor: true,
-        cell_px: Some((2, 4)),
-        viuer_sixel: false,
-        why: String::new(),
-    };
-    let mut pr = Presenter::new(&d);
+    let mut pr = kitty_presenter();
     let mut out = Vec::new();
     let placed = frame(&mut buf, 2);
     pr.present(&placed, buf.area, &mut out).expect("present");
@@ -335,12 +429,17 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     out.clear();
     pr.present(&[], buf.area, &mut out).expect("present");
     assert!(String::from_utf8_lossy(&out).contains("a=d,d=i,i=1,p=3"));
-    // A resize deletes every placement and prints again.
+    // A resize deletes every placement and image and sends it again
+    // (kitty 0.26 drops its images when the screen is cleared).
     out.clear();
     pr.present(&placed, Rect::new(0, 0, 30, 10), &mut out)
         .expect("present");
     let s = String::from_utf8_lossy(&out);
-    assert!(s.contains("a=d,d=a") && s.contains("a=p,i=1"), "{s}");
+    assert!(s.contains("a=d,d=a") && s.contains("a=d,d=I,i=1"), "{s}");
+    assert!(
+        s.contains("a=t,f=100,t=d,i=4") && s.contains("a=p,i=4"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -364,5 +463,76 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
         assert!(s.contains("\x1b[3;3H    \x1b[4;3H    "), "{s}");
         assert!(s.contains("1337;File=inline=1;size="), "{s}");
         assert!(s.contains("width=4;height=2"), "{s}");
+    }
+}
+
+/// What the kitty presenter sends after each event: the table of which
+/// events send the picture again (the terminal may have dropped it) and
+/// which only place it by id.
+#[test]
+fn kitty_sends_pictures_again_after_whatever_may_have_dropped_them() {
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// The same frame again (a key, a tick).
+        Same,
+        /// The picture scrolled to row `y`.
+        Move(u16),
+        /// An overlay covers it.
+        Hidden,
+        /// The screen changed size (columns).
+        Resize(u16),
+        /// The loop said the terminal may have lost everything (a resize
+        /// event, also one back to the same size).
+        Lost,
+    }
+    use Step::*;
+    // (step, picture data sent, placed, every placement deleted)
+    let table: &[(Step, bool, bool, bool)] = &[
+        (Same, true, true, true), // the first frame
+        (Same, false, false, false),
+        (Move(3), false, true, false),
+        (Hidden, false, false, false),
+        (Move(3), false, true, false), // the overlay closed
+        (Resize(30), true, true, true),
+        (Resize(20), true, true, true), // and back
+        (Same, false, false, false),
+        (Lost, true, true, true),
+        (Lost, true, true, true),
+        (Move(2), false, true, false),
+    ];
+    let t = pixel_thumb(4, 2, [9, 8, 7]);
+    let mut pr = kitty_presenter();
+    let (mut width, mut y) = (20, 2);
+    for (i, &(step, sent, placed, cleared)) in table.iter().enumerate() {
+        let mut show = true;
+        match step {
+            Same => {}
+            Move(to) => y = to,
+            Hidden => show = false,
+            Resize(w) => width = w,
+            Lost => pr.invalidate(),
+        }
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, 10));
+        let ((), rec) = recording(|| {
+            if show {
+                t.render(0, Rect::new(2, y, 4, 2), &mut buf);
+            }
+        });
+        let mut out = Vec::new();
+        pr.present(&visible(rec, &buf), buf.area, &mut out)
+            .expect("present");
+        let s = String::from_utf8_lossy(&out);
+        let got = (
+            s.contains("a=t,f=100"),
+            s.contains("_Ga=p,"),
+            s.contains("a=d,d=a"),
+        );
+        assert_eq!(got, (sent, placed, cleared), "step {i} {step:?}: {s:?}");
+        if placed {
+            // The hole is blanked before the picture goes in: no stale
+            // text shows, even if the terminal dropped the picture.
+            let blank = format!("\x1b[{};3H    ", y + 1);
+            assert!(s.contains(&blank), "step {i}: {s:?}");
+        }
     }
 }

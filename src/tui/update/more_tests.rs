@@ -8,7 +8,7 @@ use super::*;
 use crate::core::tree::{Endpoint, Outcome, TurnError};
 use crate::engine::TurnResult;
 use crate::tui::fixtures::{self, branched, branched_at, done_report, in_flight, n};
-use crate::tui::state::StatusKind;
+use crate::tui::state::{ComposeTarget, StatusKind};
 
 use Action as A;
 use Effect as E;
@@ -31,7 +31,7 @@ fn details_of_what_actions_did() {
     let mut a = branched();
     run(&mut a, acts(&[A::Edit]));
     assert_eq!(a.composer.prompt(), "make it dusk");
-    assert_eq!(a.composer.mode, ComposeMode::Edit(n(4)));
+    assert_eq!(a.composer.target, ComposeTarget::Beside(n(4)));
     run(&mut a, [typed(" now"), acts(&[A::Send])].concat());
     assert_eq!(
         a.conv.node(n(8)).unwrap().parent,
@@ -40,9 +40,9 @@ fn details_of_what_actions_did() {
     );
     assert_eq!(a.conv.node(n(8)).unwrap().text(), "make it dusk now");
     assert_eq!(
-        a.composer.mode,
-        ComposeMode::Continue,
-        "the composer resets"
+        a.composer.target,
+        ComposeTarget::Reply(n(9)),
+        "the composer follows what was sent"
     );
 
     let mut a = branched();
@@ -98,7 +98,7 @@ fn a_finished_turn_lands_on_its_node_wherever_the_selection_is() {
 #[test]
 fn a_report_for_a_cancelled_turn_is_dropped_but_its_cost_counted() {
     let mut a = in_flight();
-    run(&mut a, acts(&[A::Cancel]));
+    run(&mut a, acts(&[A::Cancel, A::Confirm]));
     let fx = update(
         &mut a,
         Msg::Event(Event::TurnFinished(done_report(n(8), "dd"))),
@@ -229,7 +229,8 @@ fn a_dragged_path_is_attached_however_the_terminal_quoted_it() {
         assert_eq!(
             fx,
             vec![E::ImportAttachment {
-                source: "/x/my photos/beach shot.png".into()
+                source: "/x/my photos/beach shot.png".into(),
+                pasted: None,
             }],
             "{pasted:?}"
         );
@@ -306,6 +307,7 @@ fn attachments_arrive_as_events() {
         Msg::Event(Event::AttachmentReady {
             source: "ref.png".into(),
             result: Ok(Box::new(img.clone())),
+            pasted: None,
         }),
     );
     assert_eq!(a.composer.attachments, vec![img]);
@@ -314,9 +316,31 @@ fn attachments_arrive_as_events() {
         Msg::Event(Event::AttachmentReady {
             source: "x.pdf".into(),
             result: Err("a PDF, not an image".into()),
+            pasted: None,
         }),
     );
-    assert!(a.status.unwrap().text.contains("could not attach x.pdf"));
+    assert_eq!(
+        a.status.clone().unwrap().text,
+        "could not attach: a PDF, not an image — x.pdf"
+    );
+    // An error that names its path already: the path comes once, last.
+    let long = format!("/home/u/{}/beach shot.png", "my photos/".repeat(12));
+    let e = crate::images::ImageError::NotFound { path: long.clone() };
+    update(
+        &mut a,
+        Msg::Event(Event::AttachmentReady {
+            source: long.clone(),
+            result: Err(e.to_string()),
+            pasted: None,
+        }),
+    );
+    let text = a.status.unwrap().text;
+    assert_eq!(text.matches(&long).count(), 1, "{text}");
+    assert!(
+        text.starts_with("could not attach: the file does not exist. Check the path"),
+        "{text}"
+    );
+    assert!(text.ends_with(&format!(" — {long}")), "{text}");
 }
 
 #[test]

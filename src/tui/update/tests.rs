@@ -292,7 +292,30 @@ fn every_action_as_data() {
                 focus: Focus::Composer,
                 effects: vec![E::ImportAttachment {
                     source: "~/ref.png".to_owned(),
+                    pasted: None,
                 }],
+                ..Expect::default()
+            },
+        ),
+        (
+            "detach with nothing attached says so",
+            branched(),
+            acts(&[A::Compose, A::Detach]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("nothing attached to remove"),
+                ..Expect::default()
+            },
+        ),
+        (
+            "new-root: Enter will start a new conversation root",
+            branched(),
+            acts(&[A::Compose, A::NewRoot]),
+            Expect {
+                selected: Some(5),
+                focus: Focus::Composer,
+                status: Some("now sending: new conversation root"),
                 ..Expect::default()
             },
         ),
@@ -309,11 +332,12 @@ fn every_action_as_data() {
             },
         ),
         (
-            "size-picker: right then confirm picks 4K",
+            "size-picker: right then confirm picks 4K, saved with the conversation",
             branched(),
             acts(&[A::SizePicker, A::MoveRight, A::Confirm]),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("3840x2160"),
                 ..Expect::default()
             },
@@ -329,16 +353,18 @@ fn every_action_as_data() {
             .concat(),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("size auto"),
                 ..Expect::default()
             },
         ),
         (
-            "model-picker: down picks the images endpoint",
+            "model-picker: down picks the images endpoint, saved with the conversation",
             branched(),
             acts(&[A::ModelPicker, A::MoveDown, A::Confirm]),
             Expect {
                 selected: Some(5),
+                effects: vec![E::Save],
                 status: Some("via images"),
                 ..Expect::default()
             },
@@ -370,8 +396,17 @@ fn every_action_as_data() {
             acts(&[A::Delete, A::Confirm]),
             Expect {
                 selected: Some(2),
-                effects: vec![E::Save],
+                // n5's picture, which no other turn shows, goes after the save.
+                effects: vec![
+                    E::Save,
+                    E::DropImages(crate::convfile::Orphans {
+                        blobs: vec![crate::tui::fixtures::image("cc", 2048, 1152).original],
+                    }),
+                ],
                 nodes: Some(5),
+                status: Some(
+                    "deleted n4 and the turn below it, and 1 image (0.0 MB) no other turn used",
+                ),
                 ..Expect::default()
             },
         ),
@@ -397,9 +432,9 @@ fn every_action_as_data() {
             },
         ),
         (
-            "cancel the selected request",
+            "cancel the selected request, once the user says yes",
             in_flight(),
-            acts(&[A::Cancel]),
+            acts(&[A::Cancel, A::Confirm]),
             Expect {
                 selected: Some(8),
                 effects: vec![E::CancelTurn(n(8)), E::Save],
@@ -495,7 +530,33 @@ fn every_action_as_data() {
             acts(&[A::Info]),
             Expect {
                 selected: Some(5),
-                overlay: Overlay::NodeInfo(n(5)),
+                overlay: Overlay::NodeInfo {
+                    id: n(5),
+                    scroll: 0,
+                },
+                ..Expect::default()
+            },
+        ),
+        (
+            // Before a frame the room is unknown: a page is a row.
+            "info scrolls by pages",
+            branched(),
+            acts(&[A::Info, A::PageDown, A::PageDown, A::PageUp]),
+            Expect {
+                selected: Some(5),
+                overlay: Overlay::NodeInfo {
+                    id: n(5),
+                    scroll: 1,
+                },
+                ..Expect::default()
+            },
+        ),
+        (
+            "page keys outside a dialog do nothing",
+            branched(),
+            acts(&[A::PageDown, A::PageUp]),
+            Expect {
+                selected: Some(5),
                 ..Expect::default()
             },
         ),
@@ -505,7 +566,10 @@ fn every_action_as_data() {
             acts(&[A::ErrorDetail]),
             Expect {
                 selected: Some(7),
-                overlay: Overlay::ErrorDetail(n(7)),
+                overlay: Overlay::ErrorDetail {
+                    id: n(7),
+                    scroll: 0,
+                },
                 ..Expect::default()
             },
         ),

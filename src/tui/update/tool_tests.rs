@@ -32,7 +32,7 @@ fn search_box(origin: u32, text: &str) -> Overlay {
 }
 
 pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
-    vec![
+    let mut cases = vec![
         (
             "search selects the first match as it is typed",
             branched(),
@@ -127,20 +127,6 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
             Expect {
                 selected: Some(5),
                 effects: vec![E::CopyPath(blob("cc"))],
-                ..Expect::default()
-            },
-        ),
-        (
-            "save-image offers a name, enter saves",
-            branched(),
-            acts(&[A::SaveImage, A::Confirm]),
-            Expect {
-                selected: Some(5),
-                effects: vec![E::SaveImage {
-                    blob: blob("cc"),
-                    dest: "n5-2048x1152.png".into(),
-                }],
-                status: Some("saving n5"),
                 ..Expect::default()
             },
         ),
@@ -371,7 +357,9 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
                 ..Expect::default()
             },
         ),
-    ]
+    ];
+    cases.extend(super::save_tests::cases());
+    cases
 }
 
 trait Tap: Sized {
@@ -431,17 +419,17 @@ fn a_fold_opens_when_the_selection_goes_inside() {
     run(&mut a, acts(&[A::Fold, A::MoveDown]));
     assert_eq!(a.conv.selected, Some(n(4)));
     assert!(a.folded.is_empty(), "moving inside unfolds");
-    // Space folds in the tree, views the image in the transcript.
+    // Space views the image in the tree and the transcript alike (one
+    // meaning per key per place); z folds.
     let space = || {
         Msg::Event(Event::Key(ratatui::crossterm::event::KeyEvent::new(
             ratatui::crossterm::event::KeyCode::Char(' '),
             ratatui::crossterm::event::KeyModifiers::NONE,
         )))
     };
-    let mut a = branched_at(1);
+    let mut a = branched();
     run(&mut a, [space()]);
-    assert!(a.folded.contains(&n(1)));
-    a.focus = Focus::Transcript;
+    assert_eq!(a.overlay, Overlay::ImageView(n(5)));
     let mut b = branched();
     b.focus = Focus::Transcript;
     run(&mut b, [space()]);

@@ -39,14 +39,14 @@ pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Action::SaveImage => {
             if let Some((id, blob)) = selected_image(app) {
-                let name = format!("{id}-{}x{}.{}", blob.width, blob.height, blob.ext);
-                app.overlay = Overlay::Input(InputBox::new(InputKind::SaveImage(id), name));
+                let name = copy_name(id, &blob);
+                app.overlay = Overlay::Input(InputBox::suggesting(InputKind::SaveImage(id), name));
             }
         }
         Action::Label => {
             if let Some(n) = app.selected_node() {
                 let text = n.label.clone().unwrap_or_default();
-                app.overlay = Overlay::Input(InputBox::new(InputKind::Label(n.id), text));
+                app.overlay = Overlay::Input(InputBox::suggesting(InputKind::Label(n.id), text));
             }
         }
         Action::TreeNarrower | Action::TreeWider => {
@@ -68,6 +68,11 @@ pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// The name a copy is offered under, and takes inside a folder.
+fn copy_name(id: NodeId, blob: &crate::core::tree::Blob) -> String {
+    format!("{id}-{}x{}.{}", blob.width, blob.height, blob.ext)
 }
 
 /// The selected turn's first image, or why there is none.
@@ -189,7 +194,10 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
             if !text.is_empty() {
                 app.focus = Focus::Composer;
                 app.info(format!("attaching {}…", sanitize::line(&text)));
-                return vec![Effect::ImportAttachment { source: text }];
+                return vec![Effect::ImportAttachment {
+                    source: text,
+                    pasted: None,
+                }];
             }
         }
         InputKind::SaveImage(id) => {
@@ -200,7 +208,12 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
                 .and_then(|n| n.images().next().map(|i| i.original.clone()));
             if let (Some(blob), false) = (blob, text.is_empty()) {
                 app.info(format!("saving {id} to {}…", sanitize::line(&text)));
-                return vec![Effect::SaveImage { blob, dest: text }];
+                return vec![Effect::SaveImage {
+                    name: copy_name(id, &blob),
+                    dest: text,
+                    recipe: crate::images::recipe(&app.conv, id),
+                    blob,
+                }];
             }
         }
         InputKind::Label(id) => {
@@ -229,8 +242,16 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Tab in an input: ask for the directory's entries.
+/// Tab in an input: ask for the directory's entries. On a selected
+/// suggestion (a copy's name) Tab browses from here, as typing would
+/// replace it: the name still goes into the folder picked.
 pub(super) fn complete(app: &mut App) -> Vec<Effect> {
+    if let Overlay::Input(b) = &mut app.overlay
+        && b.selected
+        && b.completes_paths()
+    {
+        b.set_text(String::new());
+    }
     match &app.overlay {
         Overlay::Input(b) if b.completes_paths() && complete::completable(&b.text) => {
             vec![Effect::ListDir {
@@ -255,7 +276,7 @@ pub(super) fn completions(app: &mut App, input: &str, result: Result<Vec<String>
             app.info("nothing there starts like that");
         }
         Ok(found) => {
-            b.text = complete::apply(input, &found);
+            b.set_text(complete::apply(input, &found));
             b.completions = if found.len() > 1 { found } else { Vec::new() };
         }
         Err(e) => app.error(format!("cannot list that folder: {}", sanitize::line(&e))),

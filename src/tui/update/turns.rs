@@ -1,34 +1,15 @@
 //! What actions do to turns: sending, variants, regenerating, retrying,
 //! cancelling, deleting, and a finished turn coming back.
 
-use tui_textarea::{CursorMove, TextArea};
-
 use crate::core::size::SizeSpec;
-use crate::core::tree::{
-    Conversation, NodeId, Part, Received, RequestParams, Role, Status, TreeError,
-};
+use crate::core::tree::{NodeId, Part, Received, RequestParams, Role, Status, TreeError};
 use crate::engine::{Kept, TurnReport, TurnResult};
 use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::Context;
-use super::super::state::{App, ComposeMode, Focus, seconds};
+use super::super::state::{App, ComposeTarget, Overlay, seconds};
 use super::{Effect, NO_KEY, ignore};
-
-/// Where "continue" puts a new user turn: under the last assistant turn of
-/// the selected branch (`None`: a new root).
-pub(super) fn continue_anchor(conv: &Conversation) -> Option<NodeId> {
-    let sel = conv.selected?;
-    let mut at = conv.leaf_below(sel).unwrap_or(sel);
-    for _ in 0..=conv.len() {
-        let n = conv.node(at).ok()?;
-        if n.role != Role::User {
-            return Some(at);
-        }
-        at = n.parent?;
-    }
-    None
-}
 
 pub(super) fn send(app: &mut App) -> Vec<Effect> {
     if !app.can_send {
@@ -52,15 +33,13 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     let now = app.clock.wall;
-    let user = match app.composer.mode {
-        ComposeMode::Continue => app.conv.add_user(continue_anchor(&app.conv), parts, now),
-        ComposeMode::Edit(id) => app.conv.edit_user(id, parts, now),
-        ComposeMode::Refine(id) => app.conv.refine(id, parts, now),
-    };
-    match user {
+    match app.composer.target.add_user(&mut app.conv, parts, now) {
         Ok(user) => {
             app.composer.clear();
-            start_pending(app, user, 1)
+            let fx = start_pending(app, user, 1);
+            // The next prompt continues from what was just sent.
+            app.composer.target = ComposeTarget::following(&app.conv);
+            fx
         }
         Err(e) => {
             app.error(e.to_string());
@@ -101,43 +80,6 @@ pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect
     }
 }
 
-pub(super) fn edit(app: &mut App) {
-    let Some(user) = app.user_turn_of_selection() else {
-        app.error("select a prompt (or its image) to edit");
-        return;
-    };
-    let Ok(node) = app.conv.node(user) else {
-        return;
-    };
-    let lines: Vec<String> = node.text().lines().map(str::to_owned).collect();
-    app.composer.text = if lines.is_empty() {
-        TextArea::default()
-    } else {
-        TextArea::new(lines)
-    };
-    // Editing starts at the end, where one usually adds.
-    app.composer.text.move_cursor(CursorMove::Bottom);
-    app.composer.text.move_cursor(CursorMove::End);
-    app.composer.attachments = node.images().cloned().collect();
-    app.composer.mode = ComposeMode::Edit(user);
-    app.focus = Focus::Composer;
-    app.info(format!(
-        "editing {user}: Enter sends it as a new branch beside the original"
-    ));
-}
-
-pub(super) fn refine(app: &mut App) {
-    match app.selected_node() {
-        Some(n) if n.role == Role::Assistant && n.status() == Some(Status::Done) => {
-            let id = n.id;
-            app.composer.mode = ComposeMode::Refine(id);
-            app.focus = Focus::Composer;
-            app.info(format!("refining {id}: say what to change"));
-        }
-        _ => app.error("refine starts from a finished image: select one"),
-    }
-}
-
 pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
     let Some(n) = app.selected_node() else {
         app.error("select a turn to regenerate");
@@ -170,19 +112,29 @@ pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// Esc on a running request asks first: the gateway may already be
+/// working on it, and a cancelled call may still be billed.
 pub(super) fn cancel(app: &mut App) -> Vec<Effect> {
     match app.conv.selected {
-        Some(id) if app.in_flight.contains_key(&id) => {
-            app.in_flight.remove(&id);
-            ignore(app.conv.cancel(id));
-            app.info(format!("cancelled {id}"));
-            vec![Effect::CancelTurn(id), Effect::Save]
-        }
-        _ => {
-            app.status = None;
-            Vec::new()
-        }
+        Some(id) if app.in_flight.contains_key(&id) => app.overlay = Overlay::ConfirmCancel(id),
+        _ => app.status = None,
     }
+    Vec::new()
+}
+
+/// The user said yes: the request is aborted and the turn says cancelled.
+pub(super) fn cancel_now(app: &mut App, id: NodeId) -> Vec<Effect> {
+    if app.in_flight.remove(&id).is_none() {
+        // It finished while the question was open: nothing to cancel.
+        app.info(format!("{id} had already finished: nothing was cancelled"));
+        return Vec::new();
+    }
+    ignore(app.conv.cancel(id));
+    let retry = app.keymap.hint(Context::Browse, Action::Retry);
+    app.info(format!(
+        "cancelled {id} (it may still be billed); {retry} sends it again"
+    ));
+    vec![Effect::CancelTurn(id), Effect::Save]
 }
 
 pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
@@ -241,7 +193,17 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
     }
 }
 
+/// `the turn below it` / `the 5 turns below it`.
+pub fn turns_below(n: usize) -> String {
+    if n == 1 {
+        "the turn below it".to_owned()
+    } else {
+        format!("the {n} turns below it")
+    }
+}
+
 pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
+    let orphans = crate::convfile::orphaned_by_delete(&app.conv, id);
     match app.conv.delete_subtree(id) {
         Ok(removed) => {
             let mut fx = Vec::new();
@@ -252,18 +214,19 @@ pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
                     fx.push(Effect::CancelTurn(*r));
                 }
             }
-            if let ComposeMode::Edit(n) | ComposeMode::Refine(n) = app.composer.mode
-                && removed.contains(&n)
-            {
-                app.composer.mode = ComposeMode::Continue;
-            }
             let below = removed.len().saturating_sub(1);
-            app.info(if below == 0 {
+            let mut said = if below == 0 {
                 format!("deleted {id}")
             } else {
-                format!("deleted {id} and {below} turns below it")
-            });
+                format!("deleted {id} and {}", turns_below(below))
+            };
             fx.push(Effect::Save);
+            if !orphans.blobs.is_empty() {
+                said.push_str(&format!(", and {} no other turn used", orphans.describe()));
+                // After the save: see `convfile::orphans`.
+                fx.push(Effect::DropImages(orphans));
+            }
+            app.info(said);
             fx
         }
         Err(e) => {

@@ -7,13 +7,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::core::tree::ImageOrigin;
 use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::Context;
-use super::super::state::{App, ComposeMode, Focus};
-use super::super::update::NO_KEY;
+use super::super::state::{App, Focus};
+use super::super::update::{NO_KEY, attachment_name};
 use super::{dim, pane_style};
 
 /// Rows the composer takes: its text (1 to 5 lines), a chip line when
@@ -28,11 +27,14 @@ pub(super) fn height(app: &App) -> u16 {
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let c = &app.composer;
-    let title = match c.mode {
-        ComposeMode::Continue => " prompt ".to_owned(),
-        ComposeMode::Edit(id) => format!(" editing {id} → a new branch beside it "),
-        ComposeMode::Refine(id) => format!(" refining {id} → a new branch from its image "),
-    };
+    // What Enter will do, always; and where a kept draft was begun.
+    let mut title = format!(" {} ", c.target.describe(&app.conv));
+    if let Some(was) = c.draft_from.filter(|_| !c.is_empty()) {
+        title.push_str(&format!(
+            "· draft kept from \"{}\" ",
+            was.describe(&app.conv)
+        ));
+    }
     let p = &c.params;
     let k = |a| app.keymap.hint(Context::Composer, a);
     let bottom = format!(
@@ -53,23 +55,17 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(block, area);
     let mut text_area = inner;
     if !c.attachments.is_empty() {
-        let chips: Vec<Span<'_>> = c
+        let mut chips: Vec<Span<'_>> = c
             .attachments
             .iter()
             .enumerate()
             .map(|(i, img)| {
-                let name = match &img.origin {
-                    ImageOrigin::File { path } => std::path::Path::new(path)
-                        .file_name()
-                        .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned()),
-                    ImageOrigin::Url { url } => url.clone(),
-                    ImageOrigin::Result => "result".to_owned(),
-                };
+                let name = attachment_name(img);
                 Span::styled(
                     format!(
                         "[{} {} {}×{}] ",
                         i + 1,
-                        sanitize::truncate(&sanitize::line(&name), 24),
+                        sanitize::truncate(&name, 24),
                         img.original.width,
                         img.original.height
                     ),
@@ -77,6 +73,10 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 )
             })
             .collect();
+        chips.push(Span::styled(
+            format!("{} removes the last", k(Action::Detach)),
+            dim(),
+        ));
         frame.render_widget(
             Paragraph::new(Line::from(chips)),
             Rect { height: 1, ..inner },

@@ -9,7 +9,10 @@
 //! All text from the network or from files goes through `sanitize` here.
 
 mod composer;
+mod confirm_cancel;
+mod details;
 mod gallery;
+mod input;
 mod overlay;
 mod status;
 mod transcript;
@@ -60,6 +63,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
         composer::draw(frame, app, composer_area);
     }
     status::draw(frame, app, status_area);
+    // Unknown until a dialog that scrolls is drawn (it sets its own).
+    app.scroll_room.set(super::scroll::ScrollRoom::default());
     // Overlays stay off the status line too.
     overlay::draw(
         frame,
@@ -164,5 +169,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+#[cfg(test)]
+mod reopen_tests;
 #[cfg(test)]
 mod tests;

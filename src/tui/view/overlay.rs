@@ -9,28 +9,40 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
-use crate::core::tree::{Node, NodeId, Role};
+use crate::core::tree::{Node, NodeId};
 use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::{self, Context};
-use super::super::state::{
-    App, InputBox, InputKind, Overlay, SizeCursor, dollars, fix_hint, model_choices,
-};
+use super::super::scroll::ScrollRoom;
+use super::super::state::{App, Overlay, SizeCursor, model_choices};
 use super::super::thumbs::{ThumbState, ThumbWant};
 use super::{bold, centered, dim};
 
 pub(super) fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
+    frame_box_titled(frame, area, title, None)
+}
+
+/// [`frame_box`] with a note on the bottom border, on the right.
+pub(super) fn frame_box_titled<'a>(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: impl Into<Line<'a>>,
+    bottom: Option<String>,
+) -> Rect {
     frame.render_widget(Clear, area);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(title)
         .border_style(Style::new().fg(Color::Cyan));
+    if let Some(b) = bottom {
+        block = block.title_bottom(Line::from(b).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
 }
 
-fn picked() -> Style {
+pub(super) fn picked() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
 }
 
@@ -59,7 +71,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        Overlay::Input(b) => input_box(frame, app, area, b),
+        Overlay::Input(b) => super::input::input_box(frame, app, area, b),
         Overlay::Gallery { parent, cursor } => {
             super::gallery::gallery(frame, app, area, *parent, *cursor, wants);
         }
@@ -76,24 +88,34 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             });
             let mut text = format!("Delete {id}");
             if below > 0 {
-                text.push_str(&format!(" and the {below} turns below it"));
+                text.push_str(&format!(" and {}", crate::tui::update::turns_below(below)));
             }
             text.push('?');
             let mut lines = vec![Line::from(text)];
+            let orphans = crate::convfile::orphaned_by_delete(&app.conv, *id);
+            if !orphans.blobs.is_empty() {
+                lines.push(Line::from(format!(
+                    "It also deletes {} no other turn uses.",
+                    orphans.describe()
+                )));
+            }
             if running > 0 {
-                lines.push(Line::styled(
-                    format!("{running} running request(s) will be cancelled."),
-                    Style::new().fg(Color::Yellow),
-                ));
+                for text in [
+                    format!("{running} running request(s) will be cancelled;"),
+                    "they may already be billed.".to_owned(),
+                ] {
+                    lines.push(Line::styled(text, Style::new().fg(Color::Yellow)));
+                }
             }
             lines.push(Line::styled("y deletes · n keeps", dim()));
             let inner = frame_box(
                 frame,
-                centered(area, 56, 2 + u16::try_from(lines.len()).unwrap_or(3)),
+                centered(area, 64, 2 + u16::try_from(lines.len()).unwrap_or(3)),
                 " delete ",
             );
             frame.render_widget(Paragraph::new(lines), inner);
         }
+        Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];
@@ -112,94 +134,14 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             let inner = frame_box(frame, centered(area, 72, height), " quit ");
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
-        Overlay::ErrorDetail(id) => error_detail(frame, app, area, *id),
-        Overlay::NodeInfo(id) => node_info(frame, app, area, *id),
+        Overlay::ErrorDetail { id, scroll } => {
+            super::details::error_detail(frame, app, area, *id, *scroll);
+        }
+        Overlay::NodeInfo { id, scroll } => {
+            super::details::node_info(frame, app, area, *id, *scroll)
+        }
         Overlay::ImageView(id) => image_view(frame, app, area, *id, wants),
     }
-}
-
-/// The one-line inputs. A search is a bar at the bottom (the tree and
-/// transcript stay visible and follow the matches); the others a box,
-/// with Tab's completions listed under the path.
-fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputBox) {
-    let text = sanitize::line(&b.text).into_owned();
-    let field = |label: &str| {
-        Line::from(vec![
-            Span::styled(label.to_owned(), dim()),
-            Span::raw(text.clone()),
-            Span::styled(" ", picked()),
-        ])
-    };
-    let k = |a| app.keymap.hint(Context::Input, a);
-    let (title, label, note) = match &b.kind {
-        InputKind::Search { .. } => {
-            let bar = Rect {
-                y: area.y + area.height.saturating_sub(1),
-                height: area.height.min(1),
-                ..area
-            };
-            frame.render_widget(Clear, bar);
-            let line = Line::from(vec![
-                Span::styled("/", bold().fg(Color::Cyan)),
-                Span::raw(text.clone()),
-                Span::styled(" ", picked()),
-                Span::styled(
-                    format!(
-                        "   {} keeps the match · {} goes back",
-                        k(Action::Confirm),
-                        k(Action::Dismiss)
-                    ),
-                    dim(),
-                ),
-            ]);
-            frame.render_widget(Paragraph::new(line), bar);
-            return;
-        }
-        InputKind::Attach => (
-            " attach a reference image ".to_owned(),
-            "path or URL: ",
-            format!(
-                "png, jpg or webp · {} completes · {} attaches · {} cancels",
-                k(Action::Complete),
-                k(Action::Confirm),
-                k(Action::Dismiss)
-            ),
-        ),
-        InputKind::SaveImage(id) => (
-            format!(" save a copy of {id}'s image "),
-            "to: ",
-            format!(
-                "a file name, or a folder to put it in · {} completes · {} saves",
-                k(Action::Complete),
-                k(Action::Confirm)
-            ),
-        ),
-        InputKind::Label(id) => (
-            format!(" label {id} "),
-            "label: ",
-            format!(
-                "shown in the tree · empty removes it · {} sets",
-                k(Action::Confirm)
-            ),
-        ),
-    };
-    let mut lines = vec![field(label), Line::default(), Line::styled(note, dim())];
-    let shown_max = usize::from(area.height.saturating_sub(8)).min(12);
-    if !b.completions.is_empty() {
-        lines.push(Line::default());
-        for c in b.completions.iter().take(shown_max) {
-            lines.push(Line::raw(format!("  {}", sanitize::line(c))));
-        }
-        if b.completions.len() > shown_max {
-            lines.push(Line::styled(
-                format!("  … {} more", b.completions.len() - shown_max),
-                dim(),
-            ));
-        }
-    }
-    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
-    let inner = frame_box(frame, centered(area, 76, h), title);
-    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// Whether help lists `ctx` in the app (or in a replay).
@@ -256,14 +198,15 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
     };
     let cols = (usize::from(outer.width.saturating_sub(2)) / col_w).max(1);
     let per_col = lines.len().div_ceil(cols).max(1);
-    let height = usize::from(outer.height.saturating_sub(2));
-    let scroll = scroll.min(per_col.saturating_sub(height));
-    let title = if per_col > height {
-        " keys · j/k scroll · esc closes "
-    } else {
-        " keys · esc closes "
+    let room = ScrollRoom::of(per_col, usize::from(outer.height.saturating_sub(2)));
+    app.scroll_room.set(room);
+    let scroll = scroll.min(room.max);
+    let title = match room.position(scroll) {
+        Some(at) => format!(" keys · {at} · esc closes "),
+        None => " keys · esc closes ".to_owned(),
     };
-    let inner = frame_box(frame, outer, title);
+    let bottom = super::details::scroll_keys(app, room, scroll);
+    let inner = frame_box_titled(frame, outer, title, bottom);
     for (c, chunk) in lines.chunks(per_col).enumerate().take(cols) {
         let x = inner.x + u16::try_from(c * col_w).unwrap_or(u16::MAX);
         let w = (inner.x + inner.width)
@@ -364,210 +307,6 @@ fn model_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: usize) {
     lines.push(Line::default());
     lines.push(Line::styled("j/k move · enter picks", dim()));
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn kv(key: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{key:<14}"), dim()),
-        Span::raw(sanitize::line(&value.into()).into_owned()),
-    ])
-}
-
-fn error_detail(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let mut lines = Vec::new();
-    if let Some(t) = &node.turn {
-        lines.push(kv("status", t.status.to_string()));
-        lines.push(kv(
-            "request",
-            format!(
-                "{} · {} · {}",
-                t.request.size, t.request.model, t.request.endpoint
-            ),
-        ));
-        if let Some(e) = &t.error {
-            lines.push(kv(
-                "http status",
-                e.http_status
-                    .map_or_else(|| "none (no answer)".to_owned(), |s| s.to_string()),
-            ));
-            lines.push(kv(
-                "billed",
-                if e.may_have_been_billed {
-                    "maybe: the request went out"
-                } else {
-                    "no"
-                },
-            ));
-        }
-        lines.push(kv(
-            "request id",
-            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
-        ));
-        lines.push(kv("attempts", t.attempts.to_string()));
-        lines.push(Line::default());
-        let message = if node.text().is_empty() {
-            t.error
-                .as_ref()
-                .map(|e| e.message.clone())
-                .unwrap_or_default()
-        } else {
-            node.text()
-        };
-        lines.push(Line::styled(
-            sanitize::text(&message).into_owned(),
-            Style::new().fg(Color::Red),
-        ));
-        if let Some(fix) = fix_hint(node, &app.keymap) {
-            lines.push(Line::styled(
-                format!("→ {fix}"),
-                Style::new().fg(Color::Yellow),
-            ));
-        }
-        if let Some(raw) = t.error.as_ref().and_then(|e| e.raw_body.as_ref()) {
-            lines.push(Line::default());
-            lines.push(Line::styled("the gateway said:", dim()));
-            lines.push(Line::styled(
-                sanitize::truncate(&sanitize::text(raw), 1500).into_owned(),
-                dim(),
-            ));
-        }
-    }
-    let outer = Rect {
-        x: area.x + 2,
-        y: area.y + 1,
-        width: area.width.saturating_sub(4),
-        height: area.height.saturating_sub(2),
-    };
-    let inner = frame_box(
-        frame,
-        outer,
-        format!(" {id}: what went wrong · esc closes "),
-    );
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let mut lines = vec![
-        kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
-        kv(
-            "parent",
-            node.parent
-                .map_or_else(|| "none (a root)".to_owned(), |p| p.to_string()),
-        ),
-        kv("children", node.children.len().to_string()),
-    ];
-    if let Ok((at, of)) = app.conv.sibling_position(id) {
-        lines.push(kv("branch", format!("{at} of {of}")));
-    }
-    if let Some(t) = &node.turn {
-        lines.push(kv("status", t.status.to_string()));
-        lines.push(kv(
-            "request",
-            format!(
-                "{} · {} · {}",
-                t.request.size, t.request.model, t.request.endpoint
-            ),
-        ));
-        if let Some(ms) = t.latency_ms {
-            lines.push(kv("latency", format!("{ms} ms")));
-        }
-        if let Some(est) = app.estimate(id) {
-            lines.push(kv(
-                "usually",
-                format!(
-                    "{} (median of this model and tier)",
-                    super::super::state::seconds(est)
-                ),
-            ));
-        }
-        lines.push(kv("attempts", t.attempts.to_string()));
-        lines.push(kv("cost", dollars(t.cost_micro_usd)));
-        lines.push(kv(
-            "request id",
-            t.request_id.clone().unwrap_or_else(|| "none".to_owned()),
-        ));
-    }
-    for (i, img) in node.images().enumerate() {
-        lines.push(kv(
-            &format!("image {}", i + 1),
-            format!(
-                "{}x{} {} · {} bytes",
-                img.original.width,
-                img.original.height,
-                img.original.file_name(),
-                img.original.bytes
-            ),
-        ));
-    }
-    lines.push(kv(
-        "created",
-        crate::tui::state::utc_minute(node.created_at),
-    ));
-    if let Some(label) = &node.label {
-        lines.push(kv("label", label.clone()));
-    }
-    // The prompt and images that led to an assistant turn: its parent's.
-    let parent = node
-        .parent
-        .and_then(|p| app.conv.node(p).ok())
-        .filter(|_| node.role == Role::Assistant);
-    if let Some(p) = parent {
-        for (i, img) in p.images().enumerate() {
-            lines.push(kv(
-                &format!("reference {}", i + 1),
-                format!(
-                    "{}x{} {} ({})",
-                    img.original.width,
-                    img.original.height,
-                    img.original.file_name(),
-                    p.id
-                ),
-            ));
-        }
-        if let Some(prev) = p.parent.and_then(|g| app.conv.node(g).ok())
-            && let Some(img) = prev.images().next()
-        {
-            lines.push(kv(
-                "refines",
-                format!("{}'s image {}", prev.id, img.original.file_name()),
-            ));
-        }
-    }
-    let prompt = match parent {
-        Some(p) => p.text(),
-        None => node.text(),
-    };
-    if !prompt.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::styled(
-            if node.role == Role::Assistant {
-                format!(
-                    "prompt ({})",
-                    parent.map(|p| p.id.to_string()).unwrap_or_default()
-                )
-            } else {
-                "prompt".to_owned()
-            },
-            dim(),
-        ));
-        lines.push(Line::raw(sanitize::text(&prompt).into_owned()));
-    }
-    let w = lines
-        .iter()
-        .map(Line::width)
-        .max()
-        .unwrap_or(40)
-        .max(40)
-        .min(usize::from(area.width.saturating_sub(4)));
-    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
-    let inner = frame_box(
-        frame,
-        centered(area, u16::try_from(w + 2).unwrap_or(60), h),
-        format!(" {id} "),
-    );
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 fn image_view(

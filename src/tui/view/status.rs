@@ -1,5 +1,6 @@
 //! The status line: requests in flight (spinner and elapsed seconds), the
-//! last message, the session's cost and key hints for the focus.
+//! last message, what the conversation and the session cost, and key
+//! hints for the focus.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,7 +18,7 @@ use super::{dim, width};
 /// At most this many requests get their own spinner; the rest are counted.
 const SHOWN_IN_FLIGHT: usize = 3;
 
-fn hints(app: &App) -> String {
+fn hints(app: &App) -> Vec<String> {
     let ctx = app.key_context();
     let actions: &[(Action, &str)] = match ctx {
         Context::Browse | Context::Tree => &[
@@ -56,8 +57,48 @@ fn hints(app: &App) -> String {
             let k = app.keymap.hint(ctx, *a);
             (!k.is_empty()).then(|| format!("{k} {what}"))
         })
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .collect()
+}
+
+/// What was spent, from the longest wording to the shortest: the
+/// conversation's total — the sum of its turns' costs, so it is right
+/// after reopening and in a replay — and, outside a replay, this
+/// session's.
+fn spent(app: &App) -> [String; 3] {
+    let total = dollars(app.conv.total_cost_micro_usd());
+    let session = dollars(app.session_cost_micro_usd);
+    if app.replay.is_some() {
+        [
+            format!("{total} this conversation"),
+            format!("{total} conversation"),
+            total,
+        ]
+    } else {
+        [
+            format!("{total} this conversation · {session} this session"),
+            format!("{total} conversation · {session} session"),
+            format!("{total} conv · {session} sess"),
+        ]
+    }
+}
+
+/// The right of the status line in at most `limit` columns if it can: the
+/// cost's wording shortens first, then hints go from the end; the
+/// shortest cost always shows.
+fn right_side(app: &App, limit: usize) -> String {
+    let hints = hints(app);
+    let forms = spent(app);
+    let [.., shortest] = &forms;
+    let compose = |spent: &str, n: usize| match n {
+        0 => format!(" {spent} "),
+        n => format!(" {spent} │ {} ", hints[..n].join(" · ")),
+    };
+    forms
+        .iter()
+        .map(|f| compose(f, hints.len()))
+        .chain((0..hints.len()).rev().map(|n| compose(shortest, n)))
+        .find(|r| width(r) <= limit)
+        .unwrap_or_else(|| compose(shortest, 0))
 }
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -102,10 +143,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         };
         left.push(Span::styled(sanitize::line(&s.text).into_owned(), style));
     }
-    let right = format!(" {} │ {} ", dollars(app.session_cost_micro_usd), hints(app));
-    let right_w = u16::try_from(width(&right))
-        .unwrap_or(u16::MAX)
-        .min(area.width / 2);
+    // What is happening (left) keeps up to two thirds when it needs them;
+    // the cost and the hints take the rest.
+    let total_w = usize::from(area.width);
+    let left_w: usize = left.iter().map(|s| width(&s.content)).sum();
+    let right = right_side(app, total_w.saturating_sub(left_w.min(total_w * 2 / 3) + 1));
+    let right_w = u16::try_from(width(&right)).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(

@@ -14,14 +14,14 @@ use crate::tui::state::App;
 use crate::tui::thumbs::{Thumb, ThumbWant};
 use crate::tui::update::update;
 
-fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
+pub(super) fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
     let mut wants = Vec::new();
     t.draw(|f| wants = super::draw(f, app)).expect("draws");
     (t.backend().to_string(), wants)
 }
 
-fn with(mut app: App, actions: &[Action]) -> App {
+pub(super) fn with(mut app: App, actions: &[Action]) -> App {
     for &a in actions {
         update(&mut app, Msg::Action(a));
     }
@@ -288,6 +288,46 @@ fn inputs_draw_search_at_the_bottom_and_completions_in_the_box() {
     assert!(text.contains("tab completes"));
 }
 
+/// Save a copy offers its name selected (typing replaces it); once the
+/// cursor moves it is edited in place, the cursor cell reversed.
+#[test]
+fn save_a_copy_shows_its_suggestion_selected_then_the_cursor() {
+    use ratatui::style::Modifier;
+    let app = with(branched(), &[Action::SaveImage]);
+    let mut t = Terminal::new(TestBackend::new(100, 30)).expect("a test terminal");
+    t.draw(|f| drop(super::draw(f, &app))).expect("draws");
+    let text = t.backend().to_string();
+    assert!(text.contains("to: n5-2048x1152.png"), "{text}");
+    assert!(text.contains("typing replaces it · ← → edit it"), "{text}");
+    let buf = t.backend().buffer().clone();
+    let row = (0..30)
+        .find(|&y| {
+            (0..100)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("to: n5")
+        })
+        .expect("the field's row");
+    let reversed: String = (0..100)
+        .filter(|&x| buf[(x, row)].modifier.contains(Modifier::REVERSED))
+        .map(|x| buf[(x, row)].symbol())
+        .collect();
+    assert_eq!(reversed, "n5-2048x1152.png", "the whole name selected");
+    let mut app = app;
+    let home = ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Home,
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    );
+    update(&mut app, Msg::Event(crate::tui::action::Event::Key(home)));
+    t.draw(|f| drop(super::draw(f, &app))).expect("draws");
+    let buf = t.backend().buffer().clone();
+    let reversed: String = (0..100)
+        .filter(|&x| buf[(x, row)].modifier.contains(Modifier::REVERSED))
+        .map(|x| buf[(x, row)].symbol())
+        .collect();
+    assert_eq!(reversed, "n", "the cursor on the first character");
+}
+
 #[test]
 fn the_status_bar_estimates_from_past_latencies() {
     let (text, _) = screen(&in_flight(), 100, 30);
@@ -335,4 +375,30 @@ fn the_quit_question_says_which_paid_picture_would_be_lost() {
         assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
     }
     snap("quit_unstored", &app);
+}
+
+#[test]
+fn the_cancel_question_says_the_call_may_be_billed() {
+    let app = with(in_flight(), &[Action::Cancel]);
+    let (text, _) = screen(&app, 100, 30);
+    for piece in [
+        "Cancel n8's request (running for 12s)?",
+        "It may already be billed even if cancelled,",
+        "y cancels · n lets it run",
+    ] {
+        assert!(text.contains(piece), "{piece:?} not on screen:\n{text}");
+    }
+    snap("cancel_question", &app);
+}
+
+#[test]
+fn a_draft_left_by_an_edit_is_kept_and_the_title_says_where_it_goes() {
+    let app = with(branched_at(4), &[Action::Edit, Action::Dismiss]);
+    let (text, _) = screen(&app, 100, 30);
+    assert!(
+        text.contains("┌ reply under n5 · draft kept from \"new branch beside n4\" ─"),
+        "{text}"
+    );
+    assert!(text.contains("make it dusk"));
+    snap("draft_kept", &app);
 }
