@@ -987,3 +987,12 @@ mod export_depth;
 
 #[path = "cli/send_progress.rs"]
 mod send_progress;
+
+#[path = "cli/settings.rs"]
+mod settings;
+
+#[path = "cli/error_lines.rs"]
+mod error_lines;
+
+#[path = "cli/demo_pictures.rs"]
+mod demo_pictures;

@@ -463,3 +463,6 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
     t.keys(&["q"]);
     t.wait_text("__PIXLOOM_EXIT=0", STEP);
 }
+
+#[path = "tui_tmux/start.rs"]
+mod start;

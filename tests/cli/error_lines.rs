@@ -2,9 +2,7 @@
 //! first, and the path once, last (`errline`): a status line cut at 160
 //! columns keeps the reason. A table over the error kinds, with a long
 //! path, some made by real failures on disk.
-#![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -229,7 +227,7 @@ fn commands_name_a_missing_conversation_once() {
     let dir = tempfile::tempdir().unwrap();
     let conv = dir.path().join("my photos/".repeat(12)).join("fox");
     for cmd in ["show", "export", "replay"] {
-        let mut c = common::bin();
+        let mut c = crate::common::bin();
         c.arg(cmd).arg(&conv).env("HOME", dir.path());
         if cmd == "export" {
             c.args(["--format", "html", "--out"])

@@ -2,14 +2,12 @@
 //! saved in `conversation.json` as `settings`) through the real binary:
 //! `pixloom send` uses them, flags beat them, the config only fills in, and
 //! a hostile value in the file is refused with a message, not sent.
-#![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use common::{FakeProcess, bin, key};
+use crate::common::{FakeProcess, bin, key};
 use serde_json::Value;
 
 /// `pixloom --base-url … --api-key … ARGS` in `home`, which must succeed.

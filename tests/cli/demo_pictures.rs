@@ -1,14 +1,12 @@
-#![allow(clippy::unwrap_used)]
 //! The demo's pictures behave as the real gateway's: every answer is a new
 //! picture (four variants are four images), and a fixed seed repeats a
 //! run's pictures exactly (issue 10, §6).
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::bin;
+use crate::common::bin;
 use serde_json::Value;
 
 /// `pixloom --demo send demo --variants 4` in a fresh home; the sha256

@@ -5,14 +5,12 @@
 //!
 //! Each step waits for what the screen shows; nothing sleeps a fixed time.
 //! The binary: `PIXLOOM_RELEASE_BIN`, or built once (see `release_bin`).
-#![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::term::{Tmux, clean_env, release_bin, run_pixloom, shell_quote};
+use crate::common::term::{Tmux, clean_env, release_bin, run_pixloom, shell_quote};
 
 /// Long enough for a loaded 2-core CI machine.
 const STEP: Duration = Duration::from_secs(30);
