@@ -2,7 +2,6 @@
 //! picture (four variants are four images), and a fixed seed repeats a
 //! run's pictures exactly (issue 10, §6).
 
-
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -3,7 +3,6 @@
 //! columns keeps the reason. A table over the error kinds, with a long
 //! path, some made by real failures on disk.
 
-
 use std::io;
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,6 @@
 //! `pixloom send` uses them, flags beat them, the config only fills in, and
 //! a hostile value in the file is refused with a message, not sent.
 
-
 use std::path::Path;
 use std::process::{Output, Stdio};
 

@@ -6,7 +6,6 @@
 //! Each step waits for what the screen shows; nothing sleeps a fixed time.
 //! The binary: `PIXLOOM_RELEASE_BIN`, or built once (see `release_bin`).
 
-
 use std::path::Path;
 use std::time::Duration;
 
