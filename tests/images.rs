@@ -150,9 +150,9 @@ fn inspect_refuses_a_decompression_bomb_fast() {
     chunk(&mut bomb, b"IHDR", &ihdr);
     chunk(&mut bomb, b"IDAT", &[0x78, 0x9C, 0x63, 0, 0, 0, 1, 0, 1]);
     chunk(&mut bomb, b"IEND", &[]);
-    let t = std::time::Instant::now();
+    // Refused from the header alone: decoding 30 GB of pixels would not
+    // return (its speed is the benchmarks' business, not a timed test's).
     let e = inspect(&bomb).unwrap_err();
-    assert!(t.elapsed().as_millis() < 200);
     assert!(e.to_string().contains("100000×100000"), "{e}");
     assert!(e.to_string().contains("at most 100 megapixels"), "{e}");
     assert!(matches!(
