@@ -314,29 +314,53 @@ fn open_or_create_titles_after_the_folder() {
     assert_eq!(again.conv, loaded.conv);
 }
 
+/// A folder that cannot be written: by its permissions where they are
+/// enforced, else (root, as in CI) by a read-only file system — so the
+/// test runs, and can fail, either way.
 #[cfg(unix)]
 #[test]
 fn a_read_only_folder_fails_the_save_and_keeps_the_file() {
     use std::os::unix::fs::PermissionsExt;
     let d = tmp();
-    let dir = d.path().join("c.pixloom");
+    let by_permissions = common::disk::permissions_are_enforced();
+    let disk = (!by_permissions).then(|| common::disk::SmallDisk::mount("4m"));
+    let dir = disk
+        .as_ref()
+        .map_or_else(|| d.path().to_owned(), |k| k.path().to_owned())
+        .join("c.pixloom");
     let (mut conv, _) = populate(&dir, false);
     let (folder, _) = ConvFolder::open(&dir).unwrap();
     let before = fs::read(folder.file()).unwrap();
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).unwrap();
-    if fs::write(dir.join("probe"), b"").is_ok() {
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-        eprintln!("skipped: running with privileges that ignore folder permissions");
-        return;
+    match &disk {
+        None => fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).unwrap(),
+        Some(k) => k.remount_read_only(),
     }
+    assert!(
+        fs::write(dir.join("probe"), b"").is_err(),
+        "the folder is still writable"
+    );
     conv.title = "renamed".into();
     let e = folder.save(&conv).unwrap_err();
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    if by_permissions {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let msg = e.to_string();
     assert!(msg.contains("conversation.json"), "{msg}");
-    assert!(msg.contains("ermission denied"), "{msg}");
+    let reason = if by_permissions {
+        "ermission denied"
+    } else {
+        "ead-only file system"
+    };
+    assert!(msg.contains(reason), "{msg}");
     assert!(msg.contains("The previous version is intact"), "{msg}");
     assert_eq!(fs::read(folder.file()).unwrap(), before);
+    let temps: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(pixloom::durable::TEMP_PREFIX))
+        .collect();
+    assert!(temps.is_empty(), "temporary files left: {temps:?}");
+    drop(folder);
 }
 
 #[test]

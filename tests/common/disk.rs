@@ -27,6 +27,23 @@ impl SmallDisk {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Makes the whole disk read-only (writes fail with EROFS), as a
+    /// folder's permissions cannot for root.
+    pub fn remount_read_only(&self) {
+        let status = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount -o remount,ro failed: {status}");
+    }
+}
+
+/// Whether this process may write into a folder whose mode is 0o500 (root
+/// may: permissions are not enforced for it).
+pub fn permissions_are_enforced() -> bool {
+    !rustix::process::geteuid().is_root()
 }
 
 impl Drop for SmallDisk {
