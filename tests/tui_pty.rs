@@ -1,4 +1,4 @@
-//! The release binary on a pseudo-terminal, every byte it writes counted:
+//! The pixloom binary on a pseudo-terminal, every byte it writes counted:
 //! bytes per navigation key with half-block thumbnails on screen and while
 //! idle, hostile text (from saved files and live from a gateway) that must
 //! reach the terminal defused, and the terminal restored after `q`,
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::term::{PtyApp, assert_screen_restored, clean_env, count, release_bin, run_pixloom};
+use common::term::{PtyApp, app_bin, assert_screen_restored, clean_env, count, run_pixloom};
 
 /// The terminal: 120 columns, 40 rows.
 const SIZE: (u16, u16) = (120, 40);
@@ -54,7 +54,7 @@ fn fox(dir: &Path) {
 
 /// The app on `fox`, its first frame with thumbnails drawn and settled.
 fn open_fox(dir: &Path) -> PtyApp {
-    let app = PtyApp::spawn(&release_bin(), &["--demo", "fox"], dir, &env(dir), SIZE);
+    let app = PtyApp::spawn(&app_bin(), &["--demo", "fox"], dir, &env(dir), SIZE);
     app.wait_output("thumbnails (200+ half-block cells)", STEP, |out| {
         count(out, "▀".as_bytes()) >= 200
     });
@@ -318,7 +318,7 @@ fn hostile_text_reaches_the_terminal_without_its_controls() {
     // A failed turn under a hostile prompt, made for real…
     let prompt = format!("PROMPT{hostile} [fake:fault=500]");
     // (It exits non-zero: the turn failed, as asked.)
-    std::process::Command::new(release_bin())
+    std::process::Command::new(app_bin())
         .args(["--demo", "send", "hostile", "--prompt", &prompt])
         .current_dir(dir)
         .env_clear()
@@ -365,7 +365,7 @@ fn hostile_text_reaches_the_terminal_without_its_controls() {
     env.push(("PIXLOOM_BASE_URL".into(), base));
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
 
-    let mut app = PtyApp::spawn(&release_bin(), &["hostile"], dir, &env, SIZE);
+    let mut app = PtyApp::spawn(&app_bin(), &["hostile"], dir, &env, SIZE);
     // The first screen (its status bar shows the session cost), settled,
     // checked before anything else: undefused text garbles the screen, so
     // waiting for a marker first would only time out.
@@ -539,7 +539,7 @@ fn fails_on_purpose(value: &str, report: &str) -> (PtyApp, Vec<u8>, usize, tempf
     let mut env = env(dir);
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
     env.push((DEBUG_PANIC_VAR.into(), value.into()));
-    let mut app = PtyApp::spawn_stderr_on_tty(&release_bin(), &["fox"], dir, &env, SIZE);
+    let mut app = PtyApp::spawn_stderr_on_tty(&app_bin(), &["fox"], dir, &env, SIZE);
     app.wait_end(STEP);
     app.wait_output("the failure's report", STEP, |out| {
         count(out, report.as_bytes()) > 0

@@ -1,12 +1,11 @@
-//! The app end to end in a real terminal: the release binary in tmux
+//! The app end to end in a real terminal: the pixloom binary in tmux
 //! (private socket, 120×40, TERM=xterm-256color), driven with keys like a
 //! user, against the fake gateway — locally, and over `ssh localhost` with
 //! no graphics variables forwarded.
 //!
 //! Each step waits for what the screen shows (polling `capture-pane`
 //! against a deadline); nothing sleeps a fixed time to synchronise. The
-//! release binary comes from `PIXLOOM_RELEASE_BIN` (set by `.ci/run`, which
-//! builds it once) or is built by the test (`cargo build --release`).
+//! binary is the one cargo built for the tests (`common::term::app_bin`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -14,7 +13,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::term::{Sshd, Tmux, clean_env, release_bin, run_pixloom, shell_quote, show_json};
+use common::term::{Sshd, Tmux, app_bin, clean_env, run_pixloom, shell_quote, show_json};
 use serde_json::Value;
 
 /// Long enough for a loaded 2-core CI machine; a working app takes well
@@ -186,7 +185,7 @@ fn check_saved(dir: &Path, env: &[(String, String)]) {
 
 #[test]
 fn in_tmux_send_refine_branch_siblings_quit() {
-    let bin = release_bin();
+    let bin = app_bin();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let key = common::key();
@@ -206,7 +205,7 @@ fn in_tmux_send_refine_branch_siblings_quit() {
 #[test]
 fn over_ssh_localhost_without_graphics_variables() {
     let required = std::env::var_os("PIXLOOM_REQUIRE_SSH").is_some();
-    let bin = release_bin();
+    let bin = app_bin();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let sshd = match Sshd::start(dir) {
@@ -279,7 +278,7 @@ fn ended(pid: &str) -> bool {
 #[test]
 fn exits_when_the_terminal_hangs_up() {
     // As when an SSH connection drops: the pty's master side closes.
-    let bin = release_bin();
+    let bin = app_bin();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let pid_file = dir.join("app.pid");
@@ -329,7 +328,7 @@ fn exits_when_the_terminal_hangs_up() {
 /// file is never shown, changed or followed.
 #[test]
 fn a_hostile_folder_in_replay_and_the_app_refuses_its_images_and_quits() {
-    let bin = release_bin();
+    let bin = app_bin();
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     let env = clean_env(home);
@@ -426,7 +425,7 @@ fn settled(t: &Tmux, before: &str) -> String {
 /// glyph of an earlier frame.
 #[test]
 fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
-    let bin = release_bin();
+    let bin = app_bin();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let fake = common::FakeProcess::start(&["--port", "0", "--latency", "0"]);

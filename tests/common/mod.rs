@@ -180,7 +180,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Real terminals: the release binary, tmux, a pty, a private sshd.
+/// Real terminals: the app's binary, tmux, a pty, a private sshd.
 pub mod term;
 
 /// A loopback HTTP server whose every answer is `200 OK`, a PNG

@@ -1,4 +1,4 @@
-//! Real terminals for the end-to-end tests: the release binary, tmux on a
+//! Real terminals for the end-to-end tests: the app's binary, tmux on a
 //! private socket, a pseudo-terminal read byte by byte, and a private sshd.
 //!
 //! Every wait polls for a condition with a deadline; nothing sleeps a fixed
@@ -15,14 +15,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The release binary the real-terminal tests run.
-///
-/// `PIXLOOM_RELEASE_BIN` names it when set (`.ci/run` builds the release
-/// binary once, before `cargo test`, and sets it). Otherwise the test runs
-/// `cargo build --release --bin pixloom` once per test process — a no-op of
-/// a second or two when the binary is current, several minutes from
-/// scratch — so a developer's `cargo test` never tests a stale binary.
-pub fn release_bin() -> PathBuf {
+/// The pixloom binary the real-terminal tests run: the one cargo built for
+/// this test run (`CARGO_BIN_EXE_pixloom`), so `cargo test` tests the code
+/// as it is with no second build. `PIXLOOM_RELEASE_BIN` names another
+/// (a release build, say) when set.
+pub fn app_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("PIXLOOM_RELEASE_BIN") {
@@ -34,22 +31,10 @@ pub fn release_bin() -> PathBuf {
             );
             return p;
         }
-        // <target>/debug/pixloom → <target>/release/pixloom
-        let debug = PathBuf::from(env!("CARGO_BIN_EXE_pixloom"));
-        let target = debug.parent().unwrap().parent().unwrap().to_owned();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!(
-            "building the release binary (cargo build --release; set PIXLOOM_RELEASE_BIN to skip)"
-        );
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--bin", "pixloom"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", &target)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build --release failed");
-        let p = target.join("release").join("pixloom");
+        // The binary cargo built for these tests: the same code, its
+        // dependencies optimised (`[profile.dev.package."*"]`), no second
+        // build of the whole tree.
+        let p = PathBuf::from(env!("CARGO_BIN_EXE_pixloom"));
         assert!(p.is_file(), "{} was not built", p.display());
         p
     })
@@ -107,9 +92,9 @@ pub fn clean_env(home: &Path) -> Vec<(String, String)> {
     .collect()
 }
 
-/// Runs `pixloom ARGS` (release build) to completion in `cwd`.
+/// Runs `pixloom ARGS` ([`app_bin`]) to completion in `cwd`.
 pub fn run_pixloom(cwd: &Path, env: &[(String, String)], args: &[&str]) -> Output {
-    let out = Command::new(release_bin())
+    let out = Command::new(app_bin())
         .args(args)
         .current_dir(cwd)
         .env_clear()

@@ -1,15 +1,15 @@
-//! A bare `pixloom` in a real terminal (the release binary in tmux): it
+//! A bare `pixloom` in a real terminal (the app's binary in tmux): it
 //! lists the conversations of the folder with their pictures and opens the
 //! one chosen; in an empty folder it says so and `n` makes a named one.
 //! Nothing is created by just starting it (issue 10, §5).
 //!
 //! Each step waits for what the screen shows; nothing sleeps a fixed time.
-//! The binary: `PIXLOOM_RELEASE_BIN`, or built once (see `release_bin`).
+//! The binary: `PIXLOOM_RELEASE_BIN`, or built once (see `app_bin`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::term::{Tmux, clean_env, release_bin, run_pixloom, shell_quote};
+use crate::common::term::{Tmux, app_bin, clean_env, run_pixloom, shell_quote};
 
 /// Long enough for a loaded 2-core CI machine.
 const STEP: Duration = Duration::from_secs(30);
@@ -19,7 +19,7 @@ fn bare_pixloom(dir: &Path, env: &[(String, String)]) -> Tmux {
     let script = dir.join("pane.sh");
     let command = format!(
         "{} \necho \"__PIXLOOM_EXIT=$?\"\nexec sleep 3600\n",
-        shell_quote(&release_bin().display().to_string())
+        shell_quote(&app_bin().display().to_string())
     );
     std::fs::write(&script, command).unwrap();
     Tmux::start(&script, dir, env)
