@@ -138,6 +138,7 @@ impl Engine {
         self
     }
 
+    /// The gateway client, for fetching a paid picture from its link.
     pub fn client(&self) -> &gateway::Client {
         &self.client
     }

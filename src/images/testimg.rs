@@ -106,7 +106,7 @@ pub fn bomb_png_header(w: u32, h: u32) -> Vec<u8> {
     let mut chunk = b"IHDR".to_vec();
     chunk.extend_from_slice(&ihdr);
     out.extend_from_slice(&chunk);
-    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&crc32fast::hash(&chunk).to_be_bytes());
     out
 }
 
@@ -128,21 +128,5 @@ fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     let mut chunk = kind.to_vec();
     chunk.extend_from_slice(data);
     out.extend_from_slice(&chunk);
-    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
-}
-
-/// CRC-32 (PNG's), bitwise: tiny inputs only.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    out.extend_from_slice(&crc32fast::hash(&chunk).to_be_bytes());
 }

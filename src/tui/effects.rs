@@ -98,20 +98,8 @@ impl Effects {
         }
     }
 
-    /// Sends terminal sequences (OSC 52) to `out` instead of stdout.
-    #[must_use]
-    pub fn with_terminal_out(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
-        self.terminal_out = out;
-        self
-    }
-
     pub fn folder(&self) -> Option<&ConvFolder> {
         self.folder.as_ref()
-    }
-
-    /// Requests running now (finished ones are forgotten on each run).
-    pub fn running(&self) -> usize {
-        self.turns.values().filter(|h| !h.is_finished()).count()
     }
 
     /// Runs a batch of effects against the state they were made from.
