@@ -115,6 +115,14 @@ pub struct RecordedRequest {
     pub request_id: String,
     /// Whether an Authorization header was present at all.
     pub has_authorization: bool,
+    /// When the whole request had been read: microseconds on the fake's
+    /// own monotonic clock (comparable between its records only).
+    #[serde(default)]
+    pub received_us: u64,
+    /// When the answer was ready, on the same clock (`None` while
+    /// unanswered, or dropped).
+    #[serde(default)]
+    pub answered_us: Option<u64>,
 }
 
 /// One multipart part of a recorded request.

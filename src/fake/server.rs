@@ -136,6 +136,7 @@ impl Shared {
             .find(|r| r.request_id == request_id)
         {
             r.status = status;
+            r.answered_us = Some(clock_us());
         }
     }
 
@@ -331,7 +332,16 @@ fn record_of(
         status: 0,
         request_id: rid.to_owned(),
         has_authorization: has_auth,
+        received_us: clock_us(),
+        answered_us: None,
     }
+}
+
+/// Microseconds on a monotonic clock that starts with the first record.
+fn clock_us() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// What the handler does in the end.
