@@ -24,6 +24,7 @@ mod conn;
 mod faults;
 mod picture;
 mod refimage;
+mod request;
 mod respond;
 mod server;
 mod store;

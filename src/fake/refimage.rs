@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use bytes::Bytes;
 
-use super::validate::{ApiError, Ctx};
+use super::request::{ApiError, Ctx};
 
 /// The hard gateway limit per reference image (decoded bytes).
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::REQUEST_ID;
 use super::faults::{Echo, Fault, Shape, error_kind};
-use super::validate::ApiError;
+use super::request::ApiError;
 
 /// What the older chat page's refusals say.
 pub(crate) const REFUSAL_TEXT: &str = "I can't help with that request.";

@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use super::conn::{ConnKill, Conns};
 use super::faults::{Echo, Fault, Shape};
+use super::request::{ApiError, Ctx};
 use super::store::{self, Files, Lookup};
-use super::validate::{self, ApiError, Ctx, Endpoint, FormPart, Job, Want};
+use super::validate::{self, Endpoint, FormPart, Job, Want};
 use super::{
     DownloadRecord, FakeConfig, RecordedPart, RecordedRequest, new_request_id, picture, respond,
 };

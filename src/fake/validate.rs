@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::faults::{Fault, Shape};
 use super::refimage::{check_image, resolve_image_url};
+use super::request::{ApiError, Ctx};
 use crate::core::model::{ALL_MODEL, KNOWN_MODELS};
 use crate::core::size::{Size, SizeSpec};
 
@@ -38,40 +39,6 @@ impl Endpoint {
             (None, Endpoint::Generations) => Shape::DataB64,
             (None, Endpoint::Chat | Endpoint::Edits) => Shape::DataUrl,
         }
-    }
-}
-
-/// An OpenAI-style error to send back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiError {
-    pub status: u16,
-    pub message: String,
-    pub param: Option<String>,
-    pub code: Option<&'static str>,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: u16, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-            param: None,
-            code: None,
-        }
-    }
-
-    pub(crate) fn bad(message: impl Into<String>) -> ApiError {
-        ApiError::new(400, message)
-    }
-
-    pub(crate) fn param(mut self, p: &str) -> ApiError {
-        self.param = Some(p.to_owned());
-        self
-    }
-
-    pub(crate) fn code(mut self, c: &'static str) -> ApiError {
-        self.code = Some(c);
-        self
     }
 }
 
@@ -113,16 +80,6 @@ pub(crate) struct Job {
     /// The image the result derives from, if the request carries any.
     pub reference: Option<Bytes>,
     pub directives: Directives,
-}
-
-/// Looks up one of the fake's own result files by id (`None`: unknown or
-/// expired).
-pub(crate) type OwnFiles<'a> = &'a (dyn Fn(&str) -> Option<Bytes> + Sync);
-
-/// Where the fake is reachable, to tell its own `/files/` URLs apart.
-pub(crate) struct Ctx<'a> {
-    pub port: u16,
-    pub own_file: OwnFiles<'a>,
 }
 
 const FORBIDDEN: [(&str, &str); 3] = [

@@ -12,7 +12,7 @@ use crate::core::tree::NodeId;
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::{App, seconds};
-use super::overlay::frame_box;
+use super::frame::frame_box;
 use super::{centered, dim};
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId) {

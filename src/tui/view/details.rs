@@ -17,7 +17,7 @@ use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::scroll::ScrollRoom;
 use super::super::state::{App, dollars, fix_hint, seconds, utc_minute};
-use super::overlay::frame_box_titled;
+use super::frame::frame_box_titled;
 use super::{centered, dim, width, wrap};
 
 /// The width of the key column of a `key  value` row.

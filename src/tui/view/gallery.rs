@@ -17,7 +17,7 @@ use super::super::diff::{self, Piece};
 use super::super::keymap::Context;
 use super::super::state::{App, GALLERY_COLS, dollars, first_words, fix_hint, seconds};
 use super::super::thumbs::ThumbWant;
-use super::overlay::{fitted_image, frame_box};
+use super::frame::{fitted_image, frame_box};
 use super::{bold, dim, glyph};
 
 /// Rows a gallery cell needs at least (border, image, caption).

@@ -12,7 +12,7 @@ use crate::sanitize;
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::{App, InputBox, InputKind};
-use super::overlay::{frame_box, picked};
+use super::frame::{frame_box, picked};
 use super::{bold, centered, dim};
 
 /// An input's text: a selected suggestion highlighted whole, else the

@@ -11,6 +11,7 @@
 mod composer;
 mod confirm_cancel;
 mod details;
+mod frame;
 mod gallery;
 mod input;
 mod overlay;

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
 use crate::core::tree::{Node, NodeId};
@@ -16,35 +16,9 @@ use super::super::action::Action;
 use super::super::keymap::{self, Context};
 use super::super::scroll::ScrollRoom;
 use super::super::state::{App, Overlay, SizeCursor, model_choices};
-use super::super::thumbs::{ThumbState, ThumbWant};
+use super::super::thumbs::ThumbWant;
+use super::frame::{fitted_image, frame_box, frame_box_titled, picked};
 use super::{bold, centered, dim};
-
-pub(super) fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
-    frame_box_titled(frame, area, title, None)
-}
-
-/// [`frame_box`] with a note on the bottom border, on the right.
-pub(super) fn frame_box_titled<'a>(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    title: impl Into<Line<'a>>,
-    bottom: Option<String>,
-) -> Rect {
-    frame.render_widget(Clear, area);
-    let mut block = Block::bordered()
-        .title(title)
-        .border_style(Style::new().fg(Color::Cyan));
-    if let Some(b) = bottom {
-        block = block.title_bottom(Line::from(b).right_aligned());
-    }
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    inner
-}
-
-pub(super) fn picked() -> Style {
-    Style::new().add_modifier(Modifier::REVERSED)
-}
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec<ThumbWant>) {
     match &app.overlay {
@@ -338,54 +312,4 @@ pub(super) fn view_image(
     wants: &mut Vec<ThumbWant>,
 ) {
     fitted_image(frame, app, node, inner, wants, true);
-}
-
-pub(super) fn fitted_image(
-    frame: &mut Frame<'_>,
-    app: &App,
-    node: &Node,
-    inner: Rect,
-    wants: &mut Vec<ThumbWant>,
-    close_hint: bool,
-) {
-    let Some(img) = node.images().next() else {
-        return;
-    };
-    let blob = &img.original;
-    let (cols, rows) =
-        super::super::thumbs::fit(blob.width, blob.height, inner.width, inner.height);
-    let at = Rect {
-        x: inner.x + (inner.width - cols) / 2,
-        y: inner.y + (inner.height - rows) / 2,
-        width: cols,
-        height: rows,
-    };
-    if app.graphics != super::super::thumbs::GraphicsBackend::None {
-        wants.push(ThumbWant {
-            blob: blob.clone(),
-            cols,
-            rows,
-        });
-        if let ThumbState::Ready(t) = app.thumbs.get(&blob.file_name(), cols, rows) {
-            t.render(0, at, frame.buffer_mut());
-            return;
-        }
-    }
-    let text = if close_hint {
-        format!(
-            "{}×{} · {}",
-            blob.width,
-            blob.height,
-            app.keymap.hint(Context::Dialog, Action::Dismiss)
-        )
-    } else {
-        format!("{}×{}", blob.width, blob.height)
-    };
-    let note = Rect {
-        y: at.y + at.height / 2,
-        height: 1,
-        x: inner.x,
-        width: inner.width,
-    };
-    frame.render_widget(Paragraph::new(text).centered().style(dim()), note);
 }
