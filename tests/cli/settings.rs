@@ -21,12 +21,7 @@ fn send(home: &Path, fake: &FakeProcess, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::Run { out }.ok().out
 }
 
 /// Sets `conversation.json`'s `settings` to `settings` (`null` removes it).
