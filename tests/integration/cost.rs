@@ -25,8 +25,8 @@
 //! an answer it cannot read) costs nothing in the total and is marked
 //! "may have been billed" instead.
 //!
-//! The seed is fixed (`FIXED_SEED`) and printed; `PIXLOOM_COST_SEED=N cargo test --test cost`
-//! replays a run (the order in which parallel variants take the queued
+//! The seed is fixed (`FIXED_SEED`) and printed; `PIXLOOM_COST_SEED=N
+//! cargo test --test integration cost::` replays a run (the order in which parallel variants take the queued
 //! faults may still differ).
 #![allow(clippy::unwrap_used)]
 

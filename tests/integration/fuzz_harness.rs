@@ -5,8 +5,8 @@
 //! fails the test. Coverage-guided fuzzing is `scripts/fuzz` (nightly
 //! libFuzzer); see docs/fuzzing.md.
 //!
-//! The seeds are generated: `cargo test --test fuzz_harness -- --ignored
-//! write_seed_corpus` rewrites the `seed-*` files (regression inputs
+//! The seeds are generated: `cargo test --test integration -- --ignored
+//! fuzz_harness::write_seed_corpus` rewrites the `seed-*` files (regression inputs
 //! found by fuzzing are `regress-*`, kept by hand).
 #![allow(clippy::unwrap_used)]
 

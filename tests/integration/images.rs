@@ -450,7 +450,7 @@ async fn import_url_downloads_checks_and_caps() {
 }
 
 /// Timing and peak memory of the benchmark case: run with
-/// `cargo test --release --test images -- --ignored --nocapture timing`.
+/// `cargo test --release --test integration -- --ignored --nocapture images::timing`.
 #[test]
 #[ignore = "release-mode measurement"]
 fn timing_ten_megabyte_photo() {

@@ -4,7 +4,7 @@
 //! reach the terminal defused, and the terminal restored after `q`,
 //! SIGTERM, SIGHUP and a panic.
 //!
-//! The figures: `cargo test --test tui_pty -- --nocapture bytes_per`.
+//! The figures: `cargo test --test integration -- --nocapture tui_pty::bytes_per`.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;

@@ -1,5 +1,5 @@
 //! Entry points shared by the cargo-fuzz targets (`fuzz/`) and the stable
-//! harness (`tests/fuzz_harness.rs`), so both run the same code.
+//! harness (`tests/integration/fuzz_harness.rs`), so both run the same code.
 //!
 //! Each takes arbitrary bytes, runs one untrusted input path the way the
 //! program does, and panics when an invariant breaks. An `Err` for bad
