@@ -246,9 +246,9 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
                 .map(|f| crate::recent::load(&f))
                 .unwrap_or_default();
             let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            match tui::start::choose(here, recent, keys.clone()).await? {
-                tui::start::Chosen::Open { folder, loaded } => (folder, *loaded),
-                tui::start::Chosen::Quit => return Ok(()),
+            match tui::start::run::choose(here, recent, keys.clone()).await? {
+                tui::start::run::Chosen::Open { folder, loaded } => (folder, *loaded),
+                tui::start::run::Chosen::Quit => return Ok(()),
             }
         }
     };
