@@ -37,6 +37,7 @@ use crate::engine::{self, Engine, TurnReport, TurnResult};
 use crate::images::{self, ImageStore, VerifiedImage};
 
 use super::action::{Event, Msg};
+use super::graphics::ThumbSpec;
 use super::state::App;
 use super::thumbs::ThumbWant;
 use super::update::{Effect, NO_KEY};
@@ -69,6 +70,10 @@ pub struct Effects {
     tx: UnboundedSender<Msg>,
     turns: HashMap<NodeId, JoinHandle<()>>,
     decoders: Arc<Semaphore>,
+    /// What thumbnails are made for: set once the terminal was asked
+    /// ([`Effects::set_thumb_spec`]), remade after a font zoom
+    /// ([`Effects::cells_resized`]); half-blocks in 24-bit colour until then.
+    thumb_spec: ThumbSpec,
 }
 
 impl Effects {
@@ -81,6 +86,7 @@ impl Effects {
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
+            thumb_spec: ThumbSpec::default(),
         }
     }
 
@@ -95,6 +101,25 @@ impl Effects {
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
+            thumb_spec: ThumbSpec::default(),
+        }
+    }
+
+    /// What thumbnails are made for from now on (after detection).
+    pub fn set_thumb_spec(&mut self, spec: ThumbSpec) {
+        self.thumb_spec = spec;
+    }
+
+    /// After a resize: the cell is now `shape` pixels (a font zoom changes
+    /// it with the window's cells). Returns whether thumbnails must be
+    /// made again (the shape changed).
+    pub fn cells_resized(&mut self, shape: (u16, u16)) -> bool {
+        match self.thumb_spec.with_cell(shape) {
+            Some(next) => {
+                self.thumb_spec = next;
+                true
+            }
+            None => false,
         }
     }
 
@@ -329,12 +354,13 @@ impl Effects {
         let store = self.store.clone();
         let tx = self.tx.clone();
         let decoders = Arc::clone(&self.decoders);
+        let spec = self.thumb_spec.clone();
         tokio::spawn(async move {
             let _permit = decoders.acquire_owned().await;
             let (cols, rows) = (want.cols, want.rows);
             let blob = want.blob.clone();
             let thumb = tokio::task::spawn_blocking(move || {
-                super::thumbs::load(&store, &blob, cols, rows, &super::graphics::thumb_spec())
+                super::thumbs::load(&store, &blob, cols, rows, &spec)
             })
             .await
             .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));

@@ -12,9 +12,10 @@
 //! With kitty / iTerm2 / sixel ([`super::graphics`]) the thumbnail also
 //! carries [`Pixels`] at the terminal's cell size (and its PNG); `render`
 //! still writes the half-blocks (they are what a test buffer shows, and
-//! what shows if an overlay covers part of the image) and records a
-//! [`Placed`] while the loop is [`recording`]; the loop then marks those
-//! cells skipped and prints the picture over them.
+//! what shows if an overlay covers part of the image) and returns a
+//! [`Placed`]; the view hands it back in what it drew
+//! ([`super::view::Drawn`]), and the loop marks those cells skipped and
+//! prints the picture over them.
 //!
 //! Scaled thumbnails are kept on disk under the cache directory as
 //! `v2-<sha256>-<W>x<H>.png` (the picture at the size it is drawn), so a
@@ -25,7 +26,6 @@
 //! LRU by count, and remembers which are being decoded so each is asked for
 //! once; a result for a size the view no longer wants is dropped.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
-pub use super::graphics::geometry::fit;
+pub use super::graphics::geometry::fit_cells;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
 use crate::folder_fs::FileKey;
@@ -153,8 +153,10 @@ impl Thumb {
     }
 
     /// Draws rows `first_row..` of the thumbnail at `area` (clipped to it).
-    /// While [`recording`], a thumbnail with pixels is noted as placed.
-    pub fn render(&self, first_row: u16, area: Rect, buf: &mut Buffer) {
+    /// A thumbnail with pixels returns where it was placed, for the
+    /// printer (`None` for half-blocks only, or when nothing was drawn).
+    #[must_use = "a placement not handed back is never printed"]
+    pub fn render(&self, first_row: u16, area: Rect, buf: &mut Buffer) -> Option<Placed> {
         let area = area.intersection(buf.area);
         let mut drawn = Rect {
             width: 0,
@@ -178,39 +180,17 @@ impl Thumb {
                 }
             }
         }
-        if let Some(pixels) = &self.pixels
-            && !drawn.is_empty()
-        {
-            RECORDING.with_borrow_mut(|rec| {
-                if let Some(rec) = rec {
-                    rec.push(Placed {
-                        shown: Shown {
-                            id: self.id,
-                            area: drawn,
-                            first_row,
-                        },
-                        pixels: Arc::clone(pixels),
-                        fingerprint: super::graphics::fingerprint(buf, drawn),
-                    });
-                }
-            });
-        }
+        let pixels = self.pixels.as_ref().filter(|_| !drawn.is_empty())?;
+        Some(Placed {
+            shown: Shown {
+                id: self.id,
+                area: drawn,
+                first_row,
+            },
+            pixels: Arc::clone(pixels),
+            fingerprint: super::graphics::fingerprint(buf, drawn),
+        })
     }
-}
-
-thread_local! {
-    static RECORDING: RefCell<Option<Vec<Placed>>> = const { RefCell::new(None) };
-}
-
-/// Runs `draw` and returns, with its result, the thumbnails with pixels it
-/// rendered. The view stays unaware of graphics: it calls
-/// [`Thumb::render`] as before. (A thread-local, because the frame is drawn
-/// synchronously on this thread and the view's signatures belong to it.)
-pub fn recording<R>(draw: impl FnOnce() -> R) -> (R, Vec<Placed>) {
-    let outer = RECORDING.replace(Some(Vec::new()));
-    let r = draw();
-    let placed = RECORDING.replace(outer).unwrap_or_default();
-    (r, placed)
 }
 
 /// The xterm 256-colour index nearest to `rgb`: the 6×6×6 cube (16–231)

@@ -96,6 +96,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     fx
 }
 
+/// After a frame: what the view measured. The room of the scrolled
+/// dialog it drew (what `j`/`k` scroll within) and the thumbnails it
+/// showed, the missing ones asked for.
+pub fn drawn(app: &mut App, drawn: &super::view::Drawn) -> Vec<Effect> {
+    app.scroll_room = drawn.room;
+    wanted_thumbnails(app, &drawn.wants)
+}
+
 /// After a draw: the thumbnails the frame showed that must be decoded.
 pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
     if app.graphics == GraphicsBackend::None {
@@ -489,7 +497,7 @@ fn quit_now(app: &mut App) -> Vec<Effect> {
 }
 
 fn move_cursor(app: &mut App, a: Action, models: usize) {
-    let room = app.scroll_room.get();
+    let room = app.scroll_room;
     let overlay = &mut app.overlay;
     let (dr, dc): (isize, isize) = match a {
         Action::MoveUp => (-1, 0),

@@ -159,47 +159,6 @@ impl Default for ThumbSpec {
 /// shape half-blocks would need for square pixels.
 pub const DEFAULT_CELL: (u16, u16) = (8, 16);
 
-/// What thumbnails are made for; `None` until detection ran.
-static SPEC: std::sync::RwLock<Option<ThumbSpec>> = std::sync::RwLock::new(None);
-
-fn read_spec<T>(f: impl FnOnce(Option<&ThumbSpec>) -> T) -> T {
-    match SPEC.read() {
-        Ok(s) => f(s.as_ref()),
-        Err(poisoned) => f(poisoned.into_inner().as_ref()),
-    }
-}
-
-/// The terminal's cell in pixels (see [`ThumbSpec::cell_shape`]).
-pub fn cell_shape() -> (u16, u16) {
-    read_spec(|s| s.map_or(DEFAULT_CELL, |s| s.cell_shape))
-}
-
-/// Sets what thumbnails are made for (after detection, before the first
-/// decode; again when the cell size changes: [`cells_resized`]).
-pub fn set_thumb_spec(spec: ThumbSpec) {
-    match SPEC.write() {
-        Ok(mut s) => *s = Some(spec),
-        Err(poisoned) => *poisoned.into_inner() = Some(spec),
-    }
-}
-
-/// What thumbnails are made for: the detected spec, else half-blocks in
-/// 24-bit colour with no disk cache (tests, headless runs).
-pub fn thumb_spec() -> ThumbSpec {
-    read_spec(|s| s.cloned().unwrap_or_default())
-}
-
-/// After a resize: the cell is now `shape` pixels (a font zoom changes it
-/// with the window's cells). Returns whether thumbnails must be made
-/// again; does nothing before detection or when nothing changed.
-pub fn cells_resized(shape: (u16, u16)) -> bool {
-    let Some(next) = read_spec(|s| s.and_then(|s| s.with_cell(shape))) else {
-        return false;
-    };
-    set_thumb_spec(next);
-    true
-}
-
 impl ThumbSpec {
     /// This spec for cells of `shape` pixels, when that changes it.
     pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {

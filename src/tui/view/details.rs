@@ -94,7 +94,7 @@ pub(super) fn scroll_keys(app: &App, room: ScrollRoom, scroll: usize) -> Option<
 
 /// Draws `items` in a box centred in `area`, `w` columns wide (border
 /// included) and as high as they need or the area allows, from row
-/// `scroll`; records the room for `update`.
+/// `scroll`; returns the room it scrolls in, for `update`.
 fn scrolled(
     frame: &mut Frame<'_>,
     app: &App,
@@ -103,12 +103,11 @@ fn scrolled(
     head: &str,
     items: &[Item],
     scroll: usize,
-) {
+) -> ScrollRoom {
     let lines = rows(items, usize::from(w.saturating_sub(2)));
     let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let outer = centered(area, w, h);
     let room = ScrollRoom::of(lines.len(), usize::from(outer.height.saturating_sub(2)));
-    app.scroll_room.set(room);
     let scroll = scroll.min(room.max);
     let title = match room.position(scroll) {
         Some(at) => format!(" {head} · {at} "),
@@ -117,6 +116,7 @@ fn scrolled(
     let inner = frame_box_titled(frame, outer, title, scroll_keys(app, room, scroll));
     let shown: Vec<Line<'_>> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(Paragraph::new(shown), inner);
+    room
 }
 
 /// `2048x1152 <sha>.png`.
@@ -131,9 +131,11 @@ pub(super) fn error_detail(
     area: Rect,
     id: NodeId,
     scroll: usize,
-) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let Some(t) = &node.turn else { return };
+) -> Option<ScrollRoom> {
+    let Ok(node) = app.conv.node(id) else {
+        return None;
+    };
+    let t = node.turn.as_ref()?;
     let mut items = vec![
         kv("status", t.status.to_string()),
         kv(
@@ -184,11 +186,17 @@ pub(super) fn error_detail(
     }
     let w = area.width.saturating_sub(4);
     let head = format!("{id}: what went wrong · esc closes");
-    scrolled(frame, app, area, w, &head, &items, scroll);
+    Some(scrolled(frame, app, area, w, &head, &items, scroll))
 }
 
-pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId, scroll: usize) {
-    let Ok(node) = app.conv.node(id) else { return };
+pub(super) fn node_info(
+    frame: &mut Frame<'_>,
+    app: &App,
+    area: Rect,
+    id: NodeId,
+    scroll: usize,
+) -> Option<ScrollRoom> {
+    let node = app.conv.node(id).ok()?;
     let mut items = vec![
         kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
         kv(
@@ -279,7 +287,15 @@ pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId
         .max(40)
         .min(usize::from(area.width.saturating_sub(4)));
     let w = u16::try_from(w + 2).unwrap_or(60);
-    scrolled(frame, app, area, w, &id.to_string(), &items, scroll);
+    Some(scrolled(
+        frame,
+        app,
+        area,
+        w,
+        &id.to_string(),
+        &items,
+        scroll,
+    ))
 }
 
 #[cfg(test)]

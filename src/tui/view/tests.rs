@@ -13,12 +13,19 @@ use crate::tui::fixtures::{branched, branched_at, empty, in_flight, replaying};
 use crate::tui::state::App;
 use crate::tui::thumbs::{Thumb, ThumbWant};
 use crate::tui::update::update;
+use crate::tui::view::{Drawn, ViewState};
 
 pub(super) fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
+    let (text, drawn) = frame(app, &mut ViewState::default(), w, h);
+    (text, drawn.wants)
+}
+
+/// One frame drawn with what `view` remembers; what it drew.
+pub(super) fn frame(app: &App, view: &mut ViewState, w: u16, h: u16) -> (String, Drawn) {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
-    let mut wants = Vec::new();
-    t.draw(|f| wants = super::draw(f, app)).expect("draws");
-    (t.backend().to_string(), wants)
+    let mut drawn = Drawn::default();
+    t.draw(|f| drawn = view.draw(f, app)).expect("draws");
+    (t.backend().to_string(), drawn)
 }
 
 pub(super) fn with(mut app: App, actions: &[Action]) -> App {
