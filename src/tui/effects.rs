@@ -158,6 +158,7 @@ impl Effects {
                     }
                 }
                 Effect::DecodeThumbnail(want) => self.decode(want),
+                Effect::EncodeSixel(job) => self.encode_sixel(job),
                 Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
@@ -370,6 +371,20 @@ impl Effects {
                 rows,
                 thumb: thumb.map(Arc::new),
             }));
+        });
+    }
+
+    /// Sixel quantising and encoding: a blocking task, never the loop.
+    fn encode_sixel(&self, job: super::graphics::sixel::SixelJob) {
+        let tx = self.tx.clone();
+        let decoders = Arc::clone(&self.decoders);
+        tokio::spawn(async move {
+            let _permit = decoders.acquire_owned().await;
+            let key = job.key;
+            let sixel = tokio::task::spawn_blocking(move || super::graphics::sixel::encode(&job))
+                .await
+                .unwrap_or_else(|e| Err(format!("encoder crashed: {e}")));
+            let _ = tx.send(Msg::Event(Event::SixelReady { key, sixel }));
         });
     }
 

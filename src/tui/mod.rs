@@ -260,9 +260,12 @@ impl Screen for TermScreen<'_> {
             drawn = view.draw(f, app);
             cells::agree_on_widths(f.buffer_mut());
             if pixels {
-                placed = graphics::visible(std::mem::take(&mut drawn.placed), f.buffer_mut());
-                let shown: Vec<graphics::Shown> = placed.iter().map(|p| p.shown).collect();
-                graphics::mark_skip(f.buffer_mut(), &shown);
+                (placed, drawn.sixel_jobs) = graphics::to_print(
+                    std::mem::take(&mut drawn.placed),
+                    f.buffer_mut(),
+                    app.graphics,
+                    &app.sixels,
+                );
             }
         })?;
         if pixels {

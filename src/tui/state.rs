@@ -222,6 +222,8 @@ pub struct App {
     pub demo: bool,
     pub graphics: GraphicsBackend,
     pub thumbs: ThumbCache,
+    /// Sixel pictures encoded off the UI loop, by content and crop.
+    pub sixels: super::graphics::sixel::SixelCache,
     /// Shown in the tree's title.
     pub title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
@@ -270,6 +272,7 @@ impl App {
             demo: false,
             graphics: GraphicsBackend::Blocks,
             thumbs: ThumbCache::default(),
+            sixels: super::graphics::sixel::SixelCache::default(),
             title,
             quitting: false,
             folded: BTreeSet::new(),

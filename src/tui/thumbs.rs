@@ -189,6 +189,7 @@ impl Thumb {
             },
             pixels: Arc::clone(pixels),
             fingerprint: super::graphics::fingerprint(buf, drawn),
+            sixel: None,
         })
     }
 }

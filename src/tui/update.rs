@@ -45,6 +45,8 @@ pub enum Effect {
     Save,
     /// Decode and scale a thumbnail off the UI task.
     DecodeThumbnail(ThumbWant),
+    /// Quantise and encode a sixel picture off the UI task.
+    EncodeSixel(super::graphics::sixel::SixelJob),
     /// Import a reference image from a path or URL; `pasted` is the
     /// paste it came from (put in as text if it is not an image).
     ImportAttachment {
@@ -97,11 +99,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 /// After a frame: what the view measured. The room of the scrolled
-/// dialog it drew (what `j`/`k` scroll within) and the thumbnails it
-/// showed, the missing ones asked for.
+/// dialog it drew (what `j`/`k` scroll within), the thumbnails it showed
+/// and the sixel pictures it could not print yet, the missing ones asked
+/// for (each once).
 pub fn drawn(app: &mut App, drawn: &super::view::Drawn) -> Vec<Effect> {
     app.scroll_room = drawn.room;
-    wanted_thumbnails(app, &drawn.wants)
+    let mut fx = wanted_thumbnails(app, &drawn.wants);
+    fx.extend(
+        app.sixels
+            .want(&drawn.sixel_jobs)
+            .into_iter()
+            .map(Effect::EncodeSixel),
+    );
+    fx
 }
 
 /// After a draw: the thumbnails the frame showed that must be decoded.
@@ -130,6 +140,10 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             thumb,
         } => {
             app.thumbs.insert(file_name, cols, rows, thumb);
+            Vec::new()
+        }
+        Event::SixelReady { key, sixel } => {
+            app.sixels.insert(key, sixel);
             Vec::new()
         }
         Event::AttachmentReady {

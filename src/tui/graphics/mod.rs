@@ -22,6 +22,7 @@ pub mod detect;
 pub mod geometry;
 pub mod kitty;
 pub mod print;
+pub mod sixel;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -221,6 +222,9 @@ pub struct Placed {
     /// A hash of the cells `render` wrote: if the buffer differs at the
     /// end of the frame, something (an overlay) was drawn over it.
     pub fingerprint: u64,
+    /// Sixel: the picture encoded, from the app's [`sixel::SixelCache`]
+    /// ([`to_print`] attaches it; never encoded while printing).
+    pub sixel: Option<Arc<str>>,
 }
 
 /// A hash of the cells of `area` (symbol and colours).
@@ -280,6 +284,27 @@ fn merge_rows(placed: Vec<Placed>) -> Vec<Placed> {
         out.push(p);
     }
     out
+}
+
+/// What a frame prints: the placements that really show ([`visible`]);
+/// for sixel only those whose picture is encoded, the others returned as
+/// jobs and left as the half-blocks the view drew until it is. The cells
+/// of what is printed are marked skipped ([`mark_skip`]).
+pub fn to_print(
+    placed: Vec<Placed>,
+    buf: &mut Buffer,
+    backend: GraphicsBackend,
+    sixels: &sixel::SixelCache,
+) -> (Vec<Placed>, Vec<sixel::SixelJob>) {
+    let shown = visible(placed, buf);
+    let (print, jobs) = if backend == GraphicsBackend::Sixel {
+        sixels.split(shown)
+    } else {
+        (shown, Vec::new())
+    };
+    let cells: Vec<Shown> = print.iter().map(|p| p.shown).collect();
+    mark_skip(buf, &cells);
+    (print, jobs)
 }
 
 /// Marks every cell of the shown placements skipped, so ratatui's diff

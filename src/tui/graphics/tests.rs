@@ -393,7 +393,6 @@ fn kitty_presenter() -> Presenter {
         backend: GraphicsBackend::Kitty,
         truecolor: true,
         cell_px: Some((2, 4)),
-        viuer_sixel: false,
         why: String::new(),
     })
 }
@@ -458,7 +457,6 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
         backend: GraphicsBackend::Iterm,
         truecolor: true,
         cell_px: None,
-        viuer_sixel: false,
         why: String::new(),
     };
     let mut pr = Presenter::new(&d);

@@ -2,10 +2,11 @@
 //! hands back ([`Drawn`]). The view reads `&App` and writes only these:
 //! no cell in `App`, no thread-local, no global. The loop feeds the
 //! placements to the graphics presenter and what `update` needs (the
-//! wanted thumbnails, the scroll room) back to
+//! wanted thumbnails and sixel encodings, the scroll room) back to
 //! [`update::drawn`](crate::tui::update::drawn), pure like every update.
 
 use crate::tui::graphics::Placed;
+use crate::tui::graphics::sixel::SixelJob;
 use crate::tui::scroll::ScrollRoom;
 use crate::tui::thumbs::ThumbWant;
 
@@ -31,6 +32,9 @@ pub struct Drawn {
     /// How far the scrolled dialog drawn can go; unknown
     /// ([`ScrollRoom::default`]) when none was drawn.
     pub room: ScrollRoom,
+    /// Sixel pictures the frame showed as half-blocks because they are
+    /// not encoded yet (filled by the screen that prints, after the view).
+    pub sixel_jobs: Vec<SixelJob>,
 }
 
 impl Drawn {
