@@ -260,7 +260,7 @@ impl Screen for TermScreen<'_> {
             drawn = view.draw(f, app);
             cells::agree_on_widths(f.buffer_mut());
             if pixels {
-                (placed, drawn.sixel_jobs) = graphics::to_print(
+                (placed, drawn.sixel_jobs) = graphics::sixel::to_print(
                     std::mem::take(&mut drawn.placed),
                     f.buffer_mut(),
                     app.graphics,

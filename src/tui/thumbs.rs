@@ -38,6 +38,7 @@ use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
 pub use super::graphics::geometry::fit_cells;
+use super::graphics::lru::Lru;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::core::tree::Blob;
 use crate::folder_fs::FileKey;
@@ -358,14 +359,12 @@ type ThumbKey = (String, u16, u16);
 /// Decoded thumbnails, at most `capacity`, least recently wanted dropped.
 #[derive(Debug, Clone)]
 pub struct ThumbCache {
-    capacity: usize,
-    ready: HashMap<ThumbKey, (Arc<Thumb>, u64)>,
+    ready: Lru<ThumbKey, Arc<Thumb>>,
     failed: HashMap<ThumbKey, String>,
     decoding: HashSet<ThumbKey>,
     /// The latest size wanted per image file: a late result of another
     /// size is stale.
     wanted: HashMap<String, (u16, u16)>,
-    uses: u64,
 }
 
 impl Default for ThumbCache {
@@ -385,19 +384,17 @@ pub enum ThumbState<'a> {
 impl ThumbCache {
     pub fn new(capacity: usize) -> Self {
         ThumbCache {
-            capacity: capacity.max(1),
-            ready: HashMap::new(),
+            ready: Lru::new(capacity),
             failed: HashMap::new(),
             decoding: HashSet::new(),
             wanted: HashMap::new(),
-            uses: 0,
         }
     }
 
     /// The thumbnail of the image file `file_name` (`<sha256>.<ext>`).
     pub fn get(&self, file_name: &str, cols: u16, rows: u16) -> ThumbState<'_> {
         let key = (file_name.to_owned(), cols, rows);
-        if let Some((t, _)) = self.ready.get(&key) {
+        if let Some(t) = self.ready.get(&key) {
             ThumbState::Ready(t)
         } else if let Some(e) = self.failed.get(&key) {
             ThumbState::Failed(e)
@@ -411,12 +408,12 @@ impl ThumbCache {
     pub fn want(&mut self, wants: &[ThumbWant]) -> Vec<ThumbWant> {
         let mut out = Vec::new();
         for w in wants {
-            self.uses += 1;
             let key = (w.blob.file_name(), w.cols, w.rows);
             self.wanted.insert(w.blob.file_name(), (w.cols, w.rows));
-            if let Some(entry) = self.ready.get_mut(&key) {
-                entry.1 = self.uses;
-            } else if !self.failed.contains_key(&key) && self.decoding.insert(key) {
+            if self.ready.touch(&key) {
+                continue;
+            }
+            if !self.failed.contains_key(&key) && self.decoding.insert(key) {
                 out.push(w.clone());
             }
         }
@@ -437,20 +434,7 @@ impl ThumbCache {
             return false;
         }
         match thumb {
-            Ok(t) => {
-                self.uses += 1;
-                self.ready.insert(key, (t, self.uses));
-                while self.ready.len() > self.capacity {
-                    let oldest = self
-                        .ready
-                        .iter()
-                        .min_by_key(|(_, (_, used))| *used)
-                        .map(|(k, _)| k.clone());
-                    if let Some(k) = oldest {
-                        self.ready.remove(&k);
-                    }
-                }
-            }
+            Ok(t) => self.ready.insert(key, t),
             Err(e) => {
                 self.failed.insert(key, e);
             }

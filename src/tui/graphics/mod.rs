@@ -21,6 +21,7 @@
 pub mod detect;
 pub mod geometry;
 pub mod kitty;
+pub mod lru;
 pub mod print;
 pub mod sixel;
 
@@ -223,7 +224,7 @@ pub struct Placed {
     /// end of the frame, something (an overlay) was drawn over it.
     pub fingerprint: u64,
     /// Sixel: the picture encoded, from the app's [`sixel::SixelCache`]
-    /// ([`to_print`] attaches it; never encoded while printing).
+    /// ([`sixel::to_print`] attaches it; never encoded while printing).
     pub sixel: Option<Arc<str>>,
 }
 
@@ -284,27 +285,6 @@ fn merge_rows(placed: Vec<Placed>) -> Vec<Placed> {
         out.push(p);
     }
     out
-}
-
-/// What a frame prints: the placements that really show ([`visible`]);
-/// for sixel only those whose picture is encoded, the others returned as
-/// jobs and left as the half-blocks the view drew until it is. The cells
-/// of what is printed are marked skipped ([`mark_skip`]).
-pub fn to_print(
-    placed: Vec<Placed>,
-    buf: &mut Buffer,
-    backend: GraphicsBackend,
-    sixels: &sixel::SixelCache,
-) -> (Vec<Placed>, Vec<sixel::SixelJob>) {
-    let shown = visible(placed, buf);
-    let (print, jobs) = if backend == GraphicsBackend::Sixel {
-        sixels.split(shown)
-    } else {
-        (shown, Vec::new())
-    };
-    let cells: Vec<Shown> = print.iter().map(|p| p.shown).collect();
-    mark_skip(buf, &cells);
-    (print, jobs)
 }
 
 /// Marks every cell of the shown placements skipped, so ratatui's diff

@@ -10,12 +10,15 @@
 //! a redraw, or `j`/`k` moving a picture, prints the same bytes again at
 //! the new place without encoding them again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use image::DynamicImage;
 
-use super::{Pixels, Placed};
+use ratatui::buffer::Buffer;
+
+use super::lru::Lru;
+use super::{GraphicsBackend, Pixels, Placed, Shown};
 
 /// Which sixel text: a thumbnail's content (its id, which covers its
 /// pixels per cell) and the part shown, rows `first_row..` of `cols`×`rows`
@@ -80,11 +83,9 @@ pub fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
 /// is not asked for again).
 #[derive(Debug, Clone)]
 pub struct SixelCache {
-    capacity: usize,
-    ready: HashMap<SixelKey, (Arc<str>, u64)>,
+    ready: Lru<SixelKey, Arc<str>>,
     encoding: HashSet<SixelKey>,
     failed: HashSet<SixelKey>,
-    uses: u64,
 }
 
 impl Default for SixelCache {
@@ -96,17 +97,15 @@ impl Default for SixelCache {
 impl SixelCache {
     pub fn new(capacity: usize) -> SixelCache {
         SixelCache {
-            capacity: capacity.max(1),
-            ready: HashMap::new(),
+            ready: Lru::new(capacity),
             encoding: HashSet::new(),
             failed: HashSet::new(),
-            uses: 0,
         }
     }
 
     /// The encoded picture, when ready.
     pub fn get(&self, key: &SixelKey) -> Option<&Arc<str>> {
-        self.ready.get(key).map(|(s, _)| s)
+        self.ready.get(key)
     }
 
     /// Notes what a frame wanted printed; returns the jobs to start (not
@@ -114,10 +113,10 @@ impl SixelCache {
     pub fn want(&mut self, jobs: &[SixelJob]) -> Vec<SixelJob> {
         let mut out = Vec::new();
         for job in jobs {
-            self.uses += 1;
-            if let Some(entry) = self.ready.get_mut(&job.key) {
-                entry.1 = self.uses;
-            } else if !self.failed.contains(&job.key) && self.encoding.insert(job.key) {
+            if !self.ready.touch(&job.key)
+                && !self.failed.contains(&job.key)
+                && self.encoding.insert(job.key)
+            {
                 out.push(job.clone());
             }
         }
@@ -128,20 +127,7 @@ impl SixelCache {
     pub fn insert(&mut self, key: SixelKey, sixel: Result<Arc<str>, String>) {
         self.encoding.remove(&key);
         match sixel {
-            Ok(s) => {
-                self.uses += 1;
-                self.ready.insert(key, (s, self.uses));
-                while self.ready.len() > self.capacity {
-                    let oldest = self
-                        .ready
-                        .iter()
-                        .min_by_key(|(_, (_, used))| *used)
-                        .map(|(k, _)| *k);
-                    if let Some(k) = oldest {
-                        self.ready.remove(&k);
-                    }
-                }
-            }
+            Ok(s) => self.ready.insert(key, s),
             Err(e) => {
                 tracing::warn!("sixel encoding failed: {e}");
                 self.failed.insert(key);
@@ -170,6 +156,27 @@ impl SixelCache {
         }
         (ready, jobs)
     }
+}
+
+/// What a frame prints: the placements that really show ([`visible`](super::visible));
+/// for sixel only those whose picture is encoded, the others returned as
+/// jobs and left as the half-blocks the view drew until it is. The cells
+/// of what is printed are marked skipped ([`mark_skip`](super::mark_skip)).
+pub fn to_print(
+    placed: Vec<Placed>,
+    buf: &mut Buffer,
+    backend: GraphicsBackend,
+    sixels: &SixelCache,
+) -> (Vec<Placed>, Vec<SixelJob>) {
+    let shown = super::visible(placed, buf);
+    let (print, jobs) = if backend == GraphicsBackend::Sixel {
+        sixels.split(shown)
+    } else {
+        (shown, Vec::new())
+    };
+    let cells: Vec<Shown> = print.iter().map(|p| p.shown).collect();
+    super::mark_skip(buf, &cells);
+    (print, jobs)
 }
 
 #[cfg(test)]

@@ -108,12 +108,14 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Overlay::ErrorDetail { id, scroll } => {
-            out.room =
-                super::details::error_detail(frame, app, area, *id, *scroll).unwrap_or_default();
+            if let Some(d) = super::details::error_detail(app, area, *id) {
+                out.room = d.draw(frame, app, area, *scroll);
+            }
         }
         Overlay::NodeInfo { id, scroll } => {
-            out.room =
-                super::details::node_info(frame, app, area, *id, *scroll).unwrap_or_default();
+            if let Some(d) = super::details::node_info(app, area, *id) {
+                out.room = d.draw(frame, app, area, *scroll);
+            }
         }
         Overlay::ImageView(id) => image_view(frame, app, area, *id, out),
     }

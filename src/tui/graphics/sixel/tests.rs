@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use super::*;
 use crate::tui::fixtures::branched;
 use crate::tui::graphics::detect::Detected;
-use crate::tui::graphics::{GraphicsBackend, Presenter, ThumbSpec, to_print};
+use crate::tui::graphics::{GraphicsBackend, Presenter, ThumbSpec};
 use crate::tui::thumbs::Thumb;
 use crate::tui::update::{Effect, drawn, update};
 use crate::tui::view::Drawn;
