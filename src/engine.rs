@@ -10,15 +10,15 @@
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use crate::core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
-use crate::core::model::PRICE_PER_CALL_MICRO_USD;
-use crate::core::tree::{
-    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, Received, TreeError, TurnError,
-};
-use crate::core::wire::{self, ChatMessage, ContentPart, EditsFields, ImagePayload, Reply};
 use crate::gateway::{self, GatewayError, Outbound, Upload};
 use crate::images::{self, ImageInfo, ImageStore};
 use crate::provenance::Provenance;
+use pixloom_core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
+use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
+use pixloom_core::tree::{
+    Blob, Conversation, ImageOrigin, ImageRef, NodeId, Outcome, Received, TreeError, TurnError,
+};
+use pixloom_core::wire::{self, ChatMessage, ContentPart, EditsFields, ImagePayload, Reply};
 
 /// How long the gateway keeps result URLs alive (about a day).
 pub const RESULT_URL_LIFETIME: time::Duration = time::Duration::hours(24);

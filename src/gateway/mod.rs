@@ -43,9 +43,9 @@ use reqwest::StatusCode;
 pub use retry::{OnRetry, RetryNote, RetryPolicy};
 pub use untrusted::Untrusted;
 
-use crate::core::wire::{self, EditsFields, MalformedReply, Reply};
 use crate::images::{CappedReadError, read_capped};
 use crate::sanitize;
+use pixloom_core::wire::{self, EditsFields, MalformedReply, Reply};
 
 /// The largest API reply read: a 4K PNG as base64 is at most about 45 MB,
 /// so this holds two with room to spare; anything larger is refused

@@ -10,8 +10,8 @@
 use memchr::memmem;
 
 use super::{ApiKey, GatewayError};
-use crate::core::wire::{ImagePayload, Reply};
 use crate::sanitize;
+use pixloom_core::wire::{ImagePayload, Reply};
 
 /// Cleans network text for one key. Cheap to clone.
 #[derive(Clone)]

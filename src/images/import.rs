@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::prepare::prepare_as;
 use super::{ImageError, ImageStore, Subject};
-use crate::core::tree::{ImageOrigin, ImageRef};
+use pixloom_core::tree::{ImageOrigin, ImageRef};
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 200_000_000;

@@ -16,8 +16,15 @@ mod recipe;
 mod shrink;
 mod sniff;
 mod store;
+/// The test kit's pictures, with `encoded` taking this crate's kind.
 #[cfg(test)]
-pub(crate) mod testimg;
+pub(crate) mod testimg {
+    pub(crate) use pixloom_testkit::pictures::*;
+
+    pub(crate) fn encoded(kind: super::ImageKind, w: u32, h: u32) -> Vec<u8> {
+        pixloom_testkit::pictures::encoded(kind.image_format(), w, h)
+    }
+}
 
 use base64::Engine as _;
 
@@ -72,7 +79,7 @@ impl ImageKind {
         ImageKind::Tiff,
     ];
 
-    /// The file extension used in the store (matches [`crate::core::tree::Blob::ext`]).
+    /// The file extension used in the store (matches [`pixloom_core::tree::Blob::ext`]).
     pub fn ext(self) -> &'static str {
         match self {
             ImageKind::Png => "png",
@@ -276,7 +283,7 @@ mod tests {
     #[test]
     fn kinds_have_store_extensions_and_mimes() {
         for k in ImageKind::ALL {
-            let blob_mime = crate::core::tree::Blob {
+            let blob_mime = pixloom_core::tree::Blob {
                 sha256: String::new(),
                 ext: k.ext().to_string(),
                 bytes: 0,

@@ -32,9 +32,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{Blob, NodeId, Outcome, Received, TurnError};
 use crate::engine::{self, Engine, TurnReport, TurnResult};
 use crate::images::{self, ImageStore, VerifiedImage};
+use pixloom_core::tree::{Blob, NodeId, Outcome, Received, TurnError};
 
 use super::action::{Event, Msg};
 use super::graphics::ThumbSpec;

@@ -346,8 +346,8 @@ fn the_status_bar_estimates_from_past_latencies() {
 /// took 4,000 × 4,000 characters), and the whole screen still draws.
 #[test]
 fn a_comb_of_2000_branches_keeps_rows_narrow() {
-    use crate::core::tree::{Conversation, Part};
     use crate::tui::fixtures::{T0, app};
+    use pixloom_core::tree::{Conversation, Part};
     let mut c = Conversation::new("comb", T0);
     let text = |s: &str| vec![Part::Text { text: s.to_owned() }];
     let mut parent = None;
@@ -413,8 +413,8 @@ fn a_draft_left_by_an_edit_is_kept_and_the_title_says_where_it_goes() {
 /// Six prompts and pictures in a row, the last picture selected: more
 /// than a screen.
 fn long_chat() -> App {
-    use crate::core::tree::Conversation;
     use crate::tui::fixtures::{self, T0, image, outcome, params, text};
+    use pixloom_core::tree::Conversation;
     let mut c = Conversation::new("long", T0);
     let mut parent = None;
     for i in 0..6 {
