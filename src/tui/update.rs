@@ -19,12 +19,14 @@ use pixloom_core::tree::{Blob, NodeId, Received, Status};
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
 use super::state::{App, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
-use super::thumbs::{GraphicsBackend, ThumbWant};
+use super::thumbs::ThumbWant;
 
 mod compose;
+mod frame;
 mod play;
 mod tools;
 mod turns;
+pub use frame::{drawn, wanted_thumbnails};
 pub use turns::turns_below;
 
 pub use compose::attachment_name;
@@ -98,34 +100,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     fx
 }
 
-/// After a frame: what the view measured. The room of the scrolled
-/// dialog it drew (what `j`/`k` scroll within), the thumbnails it showed
-/// and the sixel pictures it could not print yet, the missing ones asked
-/// for (each once).
-pub fn drawn(app: &mut App, drawn: &super::view::Drawn) -> Vec<Effect> {
-    app.scroll_room = drawn.room;
-    let mut fx = wanted_thumbnails(app, &drawn.wants);
-    fx.extend(
-        app.sixels
-            .want(&drawn.sixel_jobs)
-            .into_iter()
-            .map(Effect::EncodeSixel),
-    );
-    fx
-}
-
-/// After a draw: the thumbnails the frame showed that must be decoded.
-pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
-    if app.graphics == GraphicsBackend::None {
-        return Vec::new();
-    }
-    app.thumbs
-        .want(wants)
-        .into_iter()
-        .map(Effect::DecodeThumbnail)
-        .collect()
-}
-
 fn event(app: &mut App, e: Event) -> Vec<Effect> {
     match e {
         Event::Key(k) => key(app, k),
@@ -142,10 +116,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
-        Event::SixelReady { key, sixel } => {
-            app.sixels.insert(key, sixel);
-            Vec::new()
-        }
+        Event::SixelReady { key, sixel } => frame::sixel_ready(app, key, sixel),
         Event::AttachmentReady {
             source,
             result,

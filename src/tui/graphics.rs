@@ -4,19 +4,22 @@
 //!
 //! The frame is drawn as usual: [`Thumb::render`](super::thumbs::Thumb::render)
 //! writes half-blocks into the buffer and, when the thumbnail carries
-//! pixels, records a [`Placed`]. Inside the same `terminal.draw` the loop
-//! keeps the placements whose cells were not drawn over (an overlay) and
-//! that stay off the last row ([`visible`]), marks their cells skipped
-//! ([`mark_skip`]) so ratatui's diff never writes there, and after the draw
+//! pixels, returns a [`Placed`], which the view hands back in its
+//! `Drawn`. Inside the same `terminal.draw` the loop keeps the placements
+//! whose cells were not drawn over (an overlay) and that stay off the last
+//! row ([`visible`]) and, for sixel, whose text is encoded already
+//! ([`sixel::to_print`]), marks their cells skipped ([`mark_skip`]) so
+//! ratatui's diff never writes there, and after the draw
 //! [`Presenter::present`] prints only what changed ([`plan`]). A cell that
 //! stops being skipped differs from ratatui's previous cell (the skip flag
 //! is part of `Cell`'s equality), so ratatui rewrites it and the text
 //! covers the old sixel / iTerm pixels; kitty placements live on their own
 //! layer and are deleted by id.
 //!
-//! viuer prints sixel; kitty (image ids, placements, deletion) and iTerm2
-//! when viuer's environment-only check says no are written here. See
-//! `docs/graphics.md`.
+//! Sixel text is encoded off the loop with viuer's encoder (icy_sixel)
+//! and cached ([`sixel`]); kitty (image ids, placements, deletion) and
+//! iTerm2 when viuer's environment-only check says no are written here.
+//! See `docs/graphics.md`.
 
 pub mod detect;
 pub mod geometry;
