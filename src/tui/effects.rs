@@ -16,7 +16,10 @@
 //! - `StoreResult`: `engine::keep_received` on a task; `Event::StoreFinished`.
 //! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
-//!   back with the blob and size it was made for.
+//!   back with the blob and size it was made for, with the `ThumbSpec`
+//!   the effects own.
+//! - `EncodeSixel`: quantises and encodes a sixel picture on the blocking
+//!   pool (sharing the decoders' two permits), `Event::SixelReady`.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
 //! - `SaveImage`: see [`save_copy`]; `OpenImage`, `CopyPath`, `ListDir`: see [`tools`].
 //!
