@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,13 +20,13 @@ use super::conn::{ConnKill, Conns};
 use super::faults::{Echo, Fault, Shape};
 use super::request::{ApiError, Ctx};
 use super::store::{self, Files, Lookup};
-use super::validate::{self, Endpoint, FormPart, Job, Want};
-use super::{
-    DownloadRecord, FakeConfig, RecordedPart, RecordedRequest, new_request_id, picture, respond,
-};
+use super::validate::{self, Endpoint, Job, Want};
+use super::{DownloadRecord, FakeConfig, RecordedRequest, new_request_id, picture, respond};
 
-/// The largest request body read (several 10 MB images, base64-encoded).
-const MAX_BODY: usize = 128 * 1024 * 1024;
+mod control;
+mod intake;
+
+use intake::{Incoming, MAX_BODY, auth, clock_us, header_value, read_body, record_of};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not wedge the fake: the data stays usable.
@@ -167,14 +167,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/chat/completions", post(chat))
         .route("/v1/images/generations", post(generations))
         .route("/v1/images/edits", post(edits))
-        .route("/files/{name}", get(file))
-        .route("/__fake/requests", get(list_requests))
-        .route("/__fake/downloads", get(list_downloads))
-        .route("/__fake/stats", get(stats))
-        .route("/__fake/faults", post(push_faults))
-        .route("/__fake/shape", post(set_shape))
-        .route("/__fake/redirect-loop", get(redirect_loop))
-        .fallback(not_found)
+        .route("/files/{name}", get(control::file))
+        .route("/__fake/requests", get(control::list_requests))
+        .route("/__fake/downloads", get(control::list_downloads))
+        .route("/__fake/stats", get(control::stats))
+        .route("/__fake/faults", post(control::push_faults))
+        .route("/__fake/shape", post(control::set_shape))
+        .route("/__fake/redirect-loop", get(control::redirect_loop))
+        .fallback(control::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared)
 }
@@ -189,160 +189,6 @@ async fn generations(State(sh): State<Arc<Shared>>, req: Request) -> Response {
 
 async fn edits(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     api(sh, Endpoint::Edits, "/v1/images/edits", req).await
-}
-
-/// A request body as it arrived.
-enum Incoming {
-    Json(Value),
-    Form(Vec<FormPart>),
-}
-
-/// Reads the whole body: JSON for chat and generations, multipart for edits.
-async fn read_body(ep: Endpoint, req: Request) -> Result<Incoming, ApiError> {
-    if ep == Endpoint::Edits {
-        let mut form = Multipart::from_request(req, &()).await.map_err(|e| {
-            ApiError::bad(format!(
-                "expected a multipart/form-data body: {}",
-                e.body_text()
-            ))
-        })?;
-        let mut parts = Vec::new();
-        loop {
-            let field = form
-                .next_field()
-                .await
-                .map_err(|e| ApiError::new(e.status().as_u16(), e.body_text()))?;
-            let Some(field) = field else { break };
-            let name = field.name().unwrap_or_default().to_owned();
-            let file_name = field.file_name().map(str::to_owned);
-            let content_type = field.content_type().map(str::to_owned);
-            let data = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::new(e.status().as_u16(), e.body_text()))?;
-            parts.push(FormPart {
-                name,
-                file_name,
-                content_type,
-                data,
-            });
-        }
-        return Ok(Incoming::Form(parts));
-    }
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    let bytes = to_bytes(req.into_body(), MAX_BODY)
-        .await
-        .map_err(|_| ApiError::new(413, format!("the request body is over {MAX_BODY} bytes")))?;
-    if !is_json {
-        return Err(ApiError::bad("Content-Type must be application/json"));
-    }
-    serde_json::from_slice(&bytes)
-        .map(Incoming::Json)
-        .map_err(|e| {
-            ApiError::bad(format!(
-                "We could not parse the JSON body of your request ({e})."
-            ))
-        })
-}
-
-/// `(present, accepted)` for the Authorization header.
-fn auth(headers: &HeaderMap, key: Option<&str>) -> (bool, bool) {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return (false, false);
-    };
-    let token = value.to_str().ok().and_then(|v| {
-        let (scheme, token) = v.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then_some(token.trim())
-    });
-    let ok = match (token, key) {
-        (Some(t), Some(k)) => t == k,
-        (Some(t), None) => t.starts_with("sk-") && t.len() > 3,
-        (None, _) => false,
-    };
-    (true, ok)
-}
-
-fn header_value<T: std::str::FromStr>(
-    headers: &HeaderMap,
-    name: &str,
-) -> Result<Option<T>, ApiError>
-where
-    T::Err: std::fmt::Display,
-{
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => {
-            let s = v
-                .to_str()
-                .map_err(|_| ApiError::bad(format!("header {name} is not text")))?;
-            s.parse()
-                .map(Some)
-                .map_err(|e| ApiError::bad(format!("header {name}: {e}")))
-        }
-    }
-}
-
-fn record_of(
-    path: &str,
-    rid: &str,
-    has_auth: bool,
-    authorized: bool,
-    body: Option<&Incoming>,
-) -> RecordedRequest {
-    let (json, parts) = match body {
-        Some(Incoming::Json(v)) => (Some(v), &[][..]),
-        Some(Incoming::Form(p)) => (None, &p[..]),
-        None => (None, &[][..]),
-    };
-    let model = match (json, parts) {
-        (Some(v), _) => v.get("model").and_then(Value::as_str).map(str::to_owned),
-        (None, p) => p
-            .iter()
-            .find(|p| p.name == "model" && p.file_name.is_none())
-            .map(|p| String::from_utf8_lossy(&p.data).into_owned()),
-    };
-    RecordedRequest {
-        path: path.to_owned(),
-        model,
-        authorized,
-        json: json.map(store::elide),
-        multipart: parts
-            .iter()
-            .map(|p| RecordedPart {
-                name: p.name.clone(),
-                file_name: p.file_name.clone(),
-                content_type: p.content_type.clone(),
-                len: p.data.len(),
-                text: p
-                    .file_name
-                    .is_none()
-                    .then(|| String::from_utf8_lossy(&p.data).into_owned()),
-                sha256: store::sha256_hex(&p.data),
-            })
-            .collect(),
-        status: 0,
-        request_id: rid.to_owned(),
-        has_authorization: has_auth,
-        received_us: clock_us(),
-        answered_us: None,
-    }
-}
-
-/// Microseconds on a monotonic clock that starts with the first record.
-fn clock_us() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let start = *START.get_or_init(std::time::Instant::now);
-    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// What the handler does in the end.
@@ -569,110 +415,4 @@ fn render(job: &Job, draw: picture::Draw) -> Result<(Bytes, (u32, u32)), ApiErro
     let png = picture::encode_png(&img)
         .map_err(|e| ApiError::new(500, format!("PNG encoding failed: {e}")))?;
     Ok((Bytes::from(png), (w, h)))
-}
-
-async fn file(
-    State(sh): State<Arc<Shared>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let lookup = match name.strip_suffix(".png") {
-        Some(id) => lock(&sh.files).get(id, sh.now(), sh.url_ttl),
-        None => Lookup::Missing,
-    };
-    let rid = new_request_id();
-    let resp = match lookup {
-        Lookup::Found(png) => respond::raw(200, "image/png", png, &rid),
-        Lookup::Expired | Lookup::Missing => {
-            respond::raw(404, "text/plain; charset=utf-8", "404 Not Found", &rid)
-        }
-    };
-    sh.log_download(format!("/files/{name}"), &headers, resp.status().as_u16());
-    resp
-}
-
-/// `GET /__fake/redirect-loop`: a 302 to itself, forever; each hop is
-/// logged with the downloads.
-async fn redirect_loop(State(sh): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let rid = new_request_id();
-    let mut resp = respond::raw(302, "text/plain; charset=utf-8", "", &rid);
-    resp.headers_mut().insert(
-        header::LOCATION,
-        axum::http::HeaderValue::from_static("/__fake/redirect-loop"),
-    );
-    sh.log_download("/__fake/redirect-loop".to_owned(), &headers, 302);
-    resp
-}
-
-async fn list_requests(State(sh): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
-    Json(sh.requests())
-}
-
-async fn list_downloads(State(sh): State<Arc<Shared>>) -> Json<Vec<DownloadRecord>> {
-    Json(sh.downloads())
-}
-
-async fn stats(State(sh): State<Arc<Shared>>) -> Json<Value> {
-    Json(json!({
-        "billed": sh.billed(),
-        "requests": sh.seen.load(Ordering::SeqCst),
-        "downloads": lock(&sh.downloads).len(),
-        "open_connections": sh.conns.open(),
-        "queued_faults": lock(&sh.faults).len(),
-    }))
-}
-
-/// `POST /__fake/faults` with `["500","429",…]`.
-async fn push_faults(State(sh): State<Arc<Shared>>, body: Body) -> Response {
-    let rid = new_request_id();
-    let parsed = async {
-        let bytes = to_bytes(body, 1 << 20)
-            .await
-            .map_err(|e| ApiError::bad(format!("body: {e}")))?;
-        let names: Vec<String> = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad(format!("expected a JSON list of fault names: {e}")))?;
-        names
-            .iter()
-            .map(|n| n.parse::<Fault>().map_err(|e| ApiError::bad(e.0)))
-            .collect::<Result<Vec<_>, _>>()
-    }
-    .await;
-    match parsed {
-        Ok(faults) => {
-            let n = faults.len();
-            sh.push_faults(faults);
-            respond::json_response(200, &json!({"queued": n}), &rid)
-        }
-        Err(e) => respond::error(&e, &rid),
-    }
-}
-
-/// `POST /__fake/shape` with `{"shape":"chat-markdown"}` or `{"shape":null}`.
-async fn set_shape(State(sh): State<Arc<Shared>>, body: Body) -> Response {
-    let rid = new_request_id();
-    let parsed = async {
-        let bytes = to_bytes(body, 1 << 16)
-            .await
-            .map_err(|e| ApiError::bad(format!("body: {e}")))?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(format!("{e}")))?;
-        match v.get("shape") {
-            Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => s.parse::<Shape>().map(Some).map_err(|e| ApiError::bad(e.0)),
-            _ => Err(ApiError::bad("expected {\"shape\": NAME or null}")),
-        }
-    }
-    .await;
-    match parsed {
-        Ok(shape) => {
-            sh.set_shape(shape);
-            respond::json_response(200, &json!({"shape": shape.map(|s| s.to_string())}), &rid)
-        }
-        Err(e) => respond::error(&e, &rid),
-    }
-}
-
-async fn not_found(req: Request) -> impl IntoResponse {
-    let rid = new_request_id();
-    let msg = format!("Invalid URL ({} {})", req.method(), req.uri().path());
-    respond::error(&ApiError::new(404, msg), &rid)
 }
