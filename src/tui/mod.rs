@@ -15,17 +15,16 @@
 //! help and `docs/keys.md` come from it), [`state`] (App, Overlay,
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
 //! (the only module that spawns; it owns the graphics spec), [`view`]
-//! (draws from `&App` and its own `ViewState`, returns [`view::Drawn`]), [`thumbs`]
-//! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
-//! input, signals), [`redraw`] (which messages repaint everything),
-//! [`cells`] (cell widths every terminal agrees on).
+//! (draws from `&App` and its own `ViewState`, returns [`view::Drawn`]),
+//! [`thumbs`] (half-block thumbnails and their cache), [`terminal`]
+//! (set-up, restore, input, signals), [`redraw`] (which messages repaint
+//! everything), [`cells`] (cell widths every terminal agrees on).
 //!
 //! Invariants: `update` does no I/O; the view writes nothing but its own
 //! `ViewState` and what it returns (no globals, no cells); only `effects`
-//! spawns; everything the
-//! screen shows from the network or a file passes through `sanitize`; the
-//! app draws only after a message, and ticks only while a spinner turns, so
-//! an idle screen writes nothing.
+//! spawns; everything the screen shows from the network or a file passes
+//! through `sanitize`; the app draws only after a message, and ticks only
+//! while a spinner turns, so an idle screen writes nothing.
 
 pub mod action;
 pub mod cells;
