@@ -113,7 +113,8 @@ fn thumbnail(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
             if let thumbs::ThumbState::Ready(t) = cache.get(&blob.file_name(), cols, rows) {
-                t.render(0, ratatui::layout::Rect::new(0, 0, cols, rows), &mut buf);
+                let _half_blocks_only =
+                    t.render(0, ratatui::layout::Rect::new(0, 0, cols, rows), &mut buf);
             }
             buf
         });

@@ -8,13 +8,6 @@
 
 use super::{DEFAULT_CELL, GraphicsBackend};
 
-/// The largest `cols`×`rows` cell box with the image's aspect ratio inside
-/// `max_cols`×`max_rows`, on this terminal's cells ([`fit_cells`] with
-/// [`super::cell_shape`]).
-pub fn fit(width: u32, height: u32, max_cols: u16, max_rows: u16) -> (u16, u16) {
-    fit_cells(width, height, max_cols, max_rows, super::cell_shape())
-}
-
 /// The largest `cols`×`rows` box of `cell`-pixel cells (width, height)
 /// showing a `width`×`height` image undistorted inside
 /// `max_cols`×`max_rows`. The picture is then scaled to exactly that box,
