@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
 use time::macros::datetime;
 
-use super::run::{Chosen, choose};
+use super::run::Chosen;
 use super::*;
 use crate::convfile::{self, ConvFolder};
 use crate::tui::fixtures::image;
