@@ -188,27 +188,12 @@ pub(crate) async fn in_terminal(
     result
 }
 
-/// Something the loop draws on: the real terminal, or a test backend.
-/// Implement [`frame`](Screen::frame), or only [`show`](Screen::show) for
-/// a screen that wraps another (each defaults to the other).
+/// Something the loop draws on: the real terminal, or a test backend (a
+/// screen that plays the user in a test wraps one).
 pub trait Screen {
     /// Draws one frame of `app` as the view remembers it (`view`, kept
     /// by the loop); returns what the frame drew.
-    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
-        let _ = view;
-        let wants = self.show(app)?;
-        Ok(Drawn {
-            wants,
-            ..Drawn::default()
-        })
-    }
-
-    /// Draws a frame with nothing remembered from earlier ones; returns
-    /// the thumbnails it showed.
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
-        self.frame(app, &mut ViewState::default())
-            .map(|drawn| drawn.wants)
-    }
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn>;
 
     /// The terminal may have lost what it showed (see [`redraw`]): the
     /// next frame draws every cell and picture again. Returns the cell
