@@ -36,9 +36,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde::Deserialize;
 
-pub use geometry::picture_cell;
-pub use print::Presenter;
-
 /// How images reach the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -165,16 +162,6 @@ impl Default for ThumbSpec {
 pub const DEFAULT_CELL: (u16, u16) = (8, 16);
 
 impl ThumbSpec {
-    /// This spec for cells of `shape` pixels, when that changes it.
-    pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
-        let ok = shape.0 > 0 && shape.1 > 0;
-        (ok && shape != self.cell_shape).then(|| ThumbSpec {
-            cell_shape: shape,
-            cell_px: picture_cell(self.backend, Some(shape)),
-            ..self.clone()
-        })
-    }
-
     /// The pixel size of a `cols`×`rows` picture for this backend, or
     /// `None` when only half-blocks are drawn.
     pub fn pixel_size(&self, cols: u16, rows: u16) -> Option<(u32, u32)> {

@@ -206,7 +206,7 @@ pub trait Screen {
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
 pub struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
-    pub presenter: graphics::Presenter,
+    pub presenter: graphics::print::Presenter,
     /// Fail on purpose once the frame is drawn (see [`test_hooks`]).
     pub(crate) panic_after_frame: Option<DebugFailure>,
     /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).

@@ -138,7 +138,7 @@ pub fn detect_graphics(
 ) -> (
     super::graphics::detect::Detected,
     super::graphics::ThumbSpec,
-    super::graphics::Presenter,
+    super::graphics::print::Presenter,
 ) {
     use super::graphics::{self, ThumbSpec, detect};
     let env = |k: &str| std::env::var(k).ok();
@@ -149,11 +149,11 @@ pub fn detect_graphics(
     let spec = ThumbSpec {
         backend: detected.backend,
         truecolor: detected.truecolor,
-        cell_px: graphics::picture_cell(detected.backend, detected.cell_px),
+        cell_px: graphics::geometry::picture_cell(detected.backend, detected.cell_px),
         cell_shape: detected.cell_px.unwrap_or(graphics::DEFAULT_CELL),
         cache_dir: super::thumbs::default_cache_dir(&env),
     };
-    let presenter = graphics::Presenter::new(&detected);
+    let presenter = graphics::print::Presenter::new(&detected);
     (detected, spec, presenter)
 }
 

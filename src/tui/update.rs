@@ -68,7 +68,7 @@ pub enum Effect {
     },
     /// After the save of this batch succeeded (the tree no longer points at
     /// them), remove these image files, each only if still unused.
-    DropImages(crate::convfile::Orphans),
+    DropImages(crate::convfile::orphans::Orphans),
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
     CopyPath(Blob),

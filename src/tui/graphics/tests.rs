@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 use super::detect::{Replies, decide, parse_replies, truecolor};
+use super::print::Presenter;
 use super::*;
 use crate::tui::thumbs::{Thumb, ansi256};
 

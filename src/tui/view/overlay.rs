@@ -65,7 +65,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             }
             text.push('?');
             let mut lines = vec![Line::from(text)];
-            let orphans = crate::convfile::orphaned_by_delete(&app.conv, *id);
+            let orphans = crate::convfile::orphans::orphaned_by_delete(&app.conv, *id);
             if !orphans.blobs.is_empty() {
                 lines.push(Line::from(format!(
                     "It also deletes {} no other turn uses.",
