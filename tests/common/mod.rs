@@ -272,3 +272,25 @@ pub async fn fake_with_engine(
     let budget = pixloom_core::history::ImageBudget { max_images };
     (gw, pixloom::engine::Engine::new(client, budget))
 }
+
+/// A loopback port nobody listens on (right now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A gateway URL nothing answers at: a loopback port nobody listens on.
+pub fn down_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// How many entries of `dir` have a name that `pick` accepts.
+pub fn count_names(dir: &Path, pick: impl Fn(&str) -> bool) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| pick(&e.as_ref().unwrap().file_name().to_string_lossy()))
+        .count()
+}

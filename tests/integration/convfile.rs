@@ -156,16 +156,7 @@ fn refused_untouched(dir: &Path, want: &str) {
     assert!(ConvFolder::open_or_create(dir, now()).is_err());
     assert!(ConvFolder::create(dir, "x", now()).is_err());
     assert_eq!(fs::read(&file).unwrap(), before, "file changed");
-    let temps = fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".tmp-")
-        })
-        .count();
+    let temps = common::count_names(dir, |n| n.starts_with(".tmp-"));
     assert_eq!(temps, 0);
 }
 
