@@ -57,6 +57,16 @@ pub fn bin() -> Command {
     c
 }
 
+/// The first line `child` writes to its (piped) stdout, which is closed
+/// after it.
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
 /// A `pixloom fake-gateway` child process, killed on drop.
 pub struct FakeProcess {
     pub child: Child,
@@ -73,10 +83,7 @@ impl FakeProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         let base_url = line.trim().rsplit(' ').next().unwrap().to_owned();
         assert!(base_url.starts_with("http://127.0.0.1:"), "{line}");
         FakeProcess { child, base_url }
@@ -164,6 +171,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 /// Real terminals: the app's binary, tmux, a pty, a private sshd.
 pub mod term;
+pub mod tui;
 
 /// A loopback HTTP server whose every answer is `200 OK`, a PNG
 /// signature, then bytes forever (no length, never ends): only the
@@ -293,4 +301,16 @@ pub fn count_names(dir: &Path, pick: impl Fn(&str) -> bool) -> usize {
         .unwrap()
         .filter(|e| pick(&e.as_ref().unwrap().file_name().to_string_lossy()))
         .count()
+}
+
+/// Runs `cmd` to completion, failing the test (with its stderr) unless it
+/// succeeds.
+pub fn succeeds(what: &str, cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

@@ -101,20 +101,15 @@ pub fn clean_env(home: &Path) -> Vec<(String, String)> {
 
 /// Runs `pixloom ARGS` ([`app_bin`]) to completion in `cwd`.
 pub fn run_pixloom(cwd: &Path, env: &[(String, String)], args: &[&str]) -> Output {
-    let out = Command::new(app_bin())
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pixloom {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    super::succeeds(
+        &format!("pixloom {args:?}"),
+        Command::new(app_bin())
+            .args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null()),
+    )
 }
 
 /// `pixloom show CONV --json`, parsed.

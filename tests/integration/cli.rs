@@ -57,17 +57,21 @@ impl Run {
     }
 }
 
-/// Runs pixloom in `home` (its config, state and conversations live there).
-fn pixloom(home: &Path, args: &[&str]) -> Run {
-    let out = bin()
-        .current_dir(home)
+/// pixloom in `home` (its config, state and conversations live there),
+/// reading nothing.
+fn in_home(home: &Path) -> std::process::Command {
+    let mut cmd = bin();
+    cmd.current_dir(home)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_STATE_HOME", home.join("state"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs pixloom in `home` (its config, state and conversations live there).
+fn pixloom(home: &Path, args: &[&str]) -> Run {
+    let out = in_home(home).args(args).output().unwrap();
     Run { out }
 }
 

@@ -18,13 +18,13 @@ use pixloom::convfile::{ConvFolder, from_json};
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, Settings};
 use pixloom::tui::update::{self, Effect};
-use pixloom::tui::{Action, App, Clock, Effects, GraphicsBackend, Msg, TuiArgs};
+use pixloom::tui::{Action, App, Effects, Msg};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::tree::{Conversation, Endpoint, NodeId, RequestParams, Status};
 use pixloom_fake::{FakeConfig, FakeGateway};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 mod full_disk;
 
@@ -59,36 +59,20 @@ fn engine(base_url: &str) -> Engine {
 impl Tui {
     fn open(dir: &Path, base_url: &str) -> Tui {
         let (folder, loaded) = open_folder(dir);
-        let args = TuiArgs {
-            folder,
-            conv: loaded.conv,
-            interrupted: loaded.interrupted,
-            missing_images: loaded.missing_images,
-            engine: Some(engine(base_url)),
-            defaults: RequestParams {
-                endpoint: Endpoint::Images,
-                model: DEFAULT_MODEL.to_owned(),
-                size: "1280x720".parse().unwrap(),
-            },
-            demo: false,
-            graphics: GraphicsBackend::Blocks.into(),
+        let defaults = RequestParams {
+            endpoint: Endpoint::Images,
+            model: DEFAULT_MODEL.to_owned(),
+            size: "1280x720".parse().unwrap(),
         };
-        let (app, folder, engine) = args.into_parts(Clock::now());
-        let (tx, rx) = unbounded_channel();
-        Tui {
-            app,
-            effects: Effects::new(engine, folder, tx),
-            rx,
-        }
+        let common::tui::Started {
+            app, effects, rx, ..
+        } = common::tui::start(folder, loaded, engine(base_url), defaults);
+        Tui { app, effects, rx }
     }
 
     /// Messages through `update`, their effects run: one batch of the loop.
     fn batch(&mut self, msgs: Vec<Msg>) -> Vec<Effect> {
-        let mut fx = Vec::new();
-        for m in msgs {
-            self.app.clock = Clock::now();
-            fx.extend(update::update(&mut self.app, m));
-        }
+        let fx = common::tui::feed(&mut self.app, msgs);
         assert!(!self.effects.run(fx.clone(), &self.app), "nothing quits");
         fx
     }

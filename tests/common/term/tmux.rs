@@ -23,22 +23,17 @@ impl Tmux {
         let t = Tmux {
             socket: unique("pixloom-test"),
         };
-        let out = t
-            .cmd()
-            .args(["new-session", "-d", "-s", "main"])
-            .args(["-x", &Self::COLS.to_string(), "-y", &Self::ROWS.to_string()])
-            .arg("-c")
-            .arg(cwd)
-            .arg(format!("sh {}", script.display()))
-            .current_dir(cwd)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tmux new-session failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::common::succeeds(
+            "tmux new-session",
+            t.cmd()
+                .args(["new-session", "-d", "-s", "main"])
+                .args(["-x", &Self::COLS.to_string(), "-y", &Self::ROWS.to_string()])
+                .arg("-c")
+                .arg(cwd)
+                .arg(format!("sh {}", script.display()))
+                .current_dir(cwd)
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, v))),
         );
         // A pane that exits stays, so its last screen can be read.
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);

@@ -104,11 +104,7 @@ fn send_show_export_round_trip() {
 fn the_demo_needs_no_key() {
     let home = tempfile::tempdir().unwrap();
     let demo_send = |prompt: &str| {
-        let out = bin()
-            .current_dir(home.path())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("c"))
-            .env("XDG_STATE_HOME", home.path().join("s"))
+        let out = in_home(home.path())
             .env("PIXLOOM_DEMO_LATENCY", "0")
             .args(["--demo", "send", "demo", "--prompt", prompt, "--json"])
             .output()

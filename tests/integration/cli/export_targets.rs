@@ -152,27 +152,18 @@ fn export_never_writes_into_a_conversation_or_over_a_file_without_force() {
 /// happens whatever the timing.
 #[test]
 fn show_ends_quietly_when_its_output_is_closed() {
-    use std::io::{BufRead as _, BufReader};
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     write_conversation(h, "long", &chain(2_000));
     for args in [vec!["show", "long"], vec!["show", "long", "--json"]] {
-        let mut child = bin()
-            .current_dir(h)
-            .env("HOME", h)
-            .env("XDG_CONFIG_HOME", h.join("config"))
-            .env("XDG_STATE_HOME", h.join("state"))
+        let mut child = in_home(h)
             .args(&args)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         // Read one line (as `head -1`), then close the pipe.
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let first = common::first_line(&mut child);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);

@@ -148,14 +148,9 @@ fn the_api_key_never_appears_in_output_logs_or_saved_files() {
         let r = pixloom(h, &flagged);
         seen.push_str(&r.stdout());
         seen.push_str(&r.stderr());
-        let out = bin()
-            .current_dir(h)
-            .env("HOME", h)
-            .env("XDG_CONFIG_HOME", h.join("config"))
-            .env("XDG_STATE_HOME", h.join("state"))
+        let out = in_home(h)
             .env("PIXLOOM_API_KEY", &k)
             .args(args)
-            .stdin(Stdio::null())
             .output()
             .unwrap();
         seen.push_str(&String::from_utf8_lossy(&out.stdout));

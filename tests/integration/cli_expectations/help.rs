@@ -120,15 +120,9 @@ fn the_bash_completion_script_is_valid_and_completes_subcommands() {
     assert!(out.status.success());
     let script = home.path().join("pixloom.bash");
     std::fs::write(&script, &out.stdout).unwrap();
-    let check = std::process::Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "bash -n: {}",
-        String::from_utf8_lossy(&check.stderr)
+    common::succeeds(
+        "bash -n",
+        std::process::Command::new("bash").arg("-n").arg(&script),
     );
     // What bash does on `pixloom se<TAB>`.
     let complete = std::process::Command::new("bash")
