@@ -307,10 +307,15 @@ pub fn count_names(dir: &Path, pick: impl Fn(&str) -> bool) -> usize {
 /// succeeds.
 pub fn succeeds(what: &str, cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap();
+    assert_success(what, &out);
+    out
+}
+
+/// Fails the test, with the process's stderr, unless it succeeded.
+pub fn assert_success(what: &str, out: &std::process::Output) {
     assert!(
         out.status.success(),
         "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    out
 }

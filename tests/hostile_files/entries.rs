@@ -9,8 +9,7 @@ use super::*;
 #[test]
 fn a_linked_images_folder_is_refused_and_its_target_untouched() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (home, dir) = sample_home();
     let (blob, _) = first_result(&dir);
     let elsewhere = home.path().join("elsewhere");
     fs::rename(dir.join("images"), &elsewhere).unwrap();
@@ -160,8 +159,7 @@ fn files_are_written_with_the_users_umask() {
 #[test]
 fn odd_names_in_a_folder_are_refused_and_never_reach_the_terminal() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (home, dir) = sample_home();
     let (blob, _) = first_result(&dir);
     fs::write(home.path().join("secret.png"), b"private").unwrap();
     let odd = [
@@ -223,11 +221,7 @@ fn odd_names_in_a_folder_are_refused_and_never_reach_the_terminal() {
         vec!["show", dir_s.as_str(), "--json"],
     ] {
         let out = pixloom_bounded(home.path(), &args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&format!("{args:?}"), &out);
         assert_eq!(forbidden(&out.stdout), None, "{args:?} stdout");
         assert_eq!(forbidden(&out.stderr), None, "{args:?} stderr");
         // A claimed name is shown cleaned, inside `images/`.
@@ -237,11 +231,7 @@ fn odd_names_in_a_folder_are_refused_and_never_reach_the_terminal() {
     for format in ["html", "markdown"] {
         let target = home.path().join(format!("odd.{format}"));
         let out = export_bounded(home.path(), &dir_s, format, &target);
-        assert!(
-            out.status.success(),
-            "{format}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(format, &out);
         assert_eq!(forbidden(&out.stderr), None, "{format} stderr");
         let text = fs::read(&target).unwrap();
         assert_eq!(forbidden(&text), None, "{format} export");

@@ -205,31 +205,26 @@ fn files_of_the_wrong_type_are_refused_by_name() {
 #[test]
 fn a_conversation_file_that_is_no_file_is_refused() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (_home, dir) = sample_home();
     let file = dir.join("conversation.json");
     fs::remove_file(&file).unwrap();
     fs::create_dir(&file).unwrap();
     let e = ConvFolder::open(&dir).unwrap_err();
     assert!(e.to_string().contains("it is not a regular file"), "{e}");
     fs::remove_dir(&file).unwrap();
-    let status = std::process::Command::new("mkfifo")
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    mkfifo(&file);
     // Opened on another thread: if it blocks on the pipe, this test fails
     // at the deadline instead of hanging.
-    let (tx, rx) = std::sync::mpsc::channel();
     let d = dir.clone();
-    std::thread::spawn(move || {
-        let open = ConvFolder::open(&d).map(|_| ()).map_err(|e| e.to_string());
-        let show = read_only(&d).map(|_| ()).map_err(|e| e.to_string());
-        tx.send((open, show)).unwrap();
-    });
-    let (open, show) = rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("opening a conversation.json that is a pipe blocked");
+    let (open, show) = bounded(
+        "opening a conversation.json that is a pipe",
+        30,
+        move || {
+            let open = ConvFolder::open(&d).map(|_| ()).map_err(|e| e.to_string());
+            let show = read_only(&d).map(|_| ()).map_err(|e| e.to_string());
+            (open, show)
+        },
+    );
     for e in [open.unwrap_err(), show.unwrap_err()] {
         assert!(
             e.contains("that is not a pixloom conversation (it is not a regular file)"),
@@ -243,8 +238,7 @@ fn a_conversation_file_that_is_no_file_is_refused() {
 #[test]
 fn a_one_gigabyte_file_is_refused_without_reading_it() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (_home, dir) = sample_home();
     let file = dir.join("conversation.json");
     let huge = fs::File::options().write(true).open(&file).unwrap();
     huge.set_len(1 << 30).unwrap();

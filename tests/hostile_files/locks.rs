@@ -8,8 +8,7 @@ use super::*;
 #[test]
 fn a_linked_lock_file_is_replaced_and_its_target_untouched() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (home, dir) = sample_home();
     let (victim, bytes) = private_file(home.path(), 100);
     let lock = dir.join(".lock");
     let _ = fs::remove_file(&lock);
@@ -41,8 +40,7 @@ fn a_linked_lock_file_is_replaced_and_its_target_untouched() {
 #[test]
 fn a_fifo_lock_file_blocks_nothing() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (home, dir) = sample_home();
     let lock = dir.join(".lock");
     let _ = fs::remove_file(&lock);
     mkfifo(&lock);
@@ -52,19 +50,11 @@ fn a_fifo_lock_file_blocks_nothing() {
     });
     let dir_s = dir.to_str().unwrap().to_owned();
     let out = pixloom_bounded(home.path(), &["show", &dir_s]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success("pixloom", &out);
     for format in ["html", "markdown"] {
         let target = home.path().join(format!("out.{format}"));
         let out = export_bounded(home.path(), &dir_s, format, &target);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success("pixloom", &out);
     }
     let d = dir.clone();
     bounded("ConvFolder::open on a FIFO .lock", 30, move || {
@@ -79,8 +69,7 @@ fn a_fifo_lock_file_blocks_nothing() {
 #[test]
 fn deleting_the_lock_file_does_not_let_a_second_process_in() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (_home, dir) = sample_home();
     let (first, _) = ConvFolder::open(&dir).unwrap();
     fs::remove_file(dir.join(".lock")).unwrap();
     let e = ConvFolder::open(&dir).unwrap_err();

@@ -142,17 +142,19 @@ fn lying_tiff(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-/// `bytes`, written to `dir/name`, refused by a file import and by the
-/// result-accept path, each allocating under a megabyte; the import's
-/// message names the file and the claimed size, the accept's speaks of
-/// the gateway's image. Returns both errors.
+/// `bytes` (fewer than `smaller_than`), written to `dir/name`, refused by
+/// a file import and by the result-accept path, each allocating under a
+/// megabyte; the import's message names the file and the claimed size,
+/// the accept's speaks of the gateway's image. Returns both errors.
 fn refused_in_bounded_memory(
     dir: &Path,
     store: &ImageStore,
     name: &str,
     bytes: &[u8],
     (w, h): (u32, u32),
+    smaller_than: usize,
 ) -> (ImageError, ImageError) {
+    assert!(bytes.len() < smaller_than, "{name}: {} bytes", bytes.len());
     let path = dir.join(name);
     fs::write(&path, bytes).unwrap();
     let (imported, import_peak) = pixloom_testkit::alloc::peak_during(|| import_file(&path, store));
@@ -206,8 +208,8 @@ fn tiny_images_claiming_a_huge_canvas_are_refused_in_bounded_memory() {
         ("canvas.tiff", lying_tiff(10_000, 10_000), 10_000, 10_000),
     ];
     for (name, bytes, w, h) in cases {
-        assert!(bytes.len() < 200, "{name}: {} bytes", bytes.len());
-        let (e, accepted) = refused_in_bounded_memory(home.path(), &store, name, &bytes, (w, h));
+        let (e, accepted) =
+            refused_in_bounded_memory(home.path(), &store, name, &bytes, (w, h), 200);
         assert!(
             matches!(e, ImageError::TooSmallForItsSize { width, height, bytes: n, .. }
                 if (width, height, n) == (w, h, bytes.len() as u64)),
@@ -281,8 +283,8 @@ fn images_that_lie_about_their_size_are_refused_in_bounded_memory() {
         ("bomb.gif", lying_gif(65_535, 65_535), 65_535, 65_535),
     ];
     for (name, bytes, w, h) in cases {
-        assert!(bytes.len() < 300, "{name}: {} bytes", bytes.len());
-        let (e, accepted) = refused_in_bounded_memory(home.path(), &store, name, &bytes, (w, h));
+        let (e, accepted) =
+            refused_in_bounded_memory(home.path(), &store, name, &bytes, (w, h), 300);
         assert!(
             matches!(e, ImageError::TooManyPixels { width, height, .. } if (width, height) == (w, h)),
             "{name}: {e:?}"

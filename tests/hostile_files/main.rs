@@ -47,6 +47,13 @@ fn png(seed: u8) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A fresh home holding the [`sample_folder`]; the folder.
+fn sample_home() -> (tempfile::TempDir, PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let (dir, _) = sample_folder(home.path());
+    (home, dir)
+}
+
 /// A saved conversation with the shapes a real one has: attachments,
 /// results with images, a failed variant, a branch, a label and a star.
 /// Returns the folder and the file's bytes. No turn is pending, so a
@@ -141,14 +148,14 @@ fn bounded<T: Send + 'static>(what: &str, secs: u64, f: impl FnOnce() -> T + Sen
         .unwrap_or_else(|_| panic!("{what} blocked"))
 }
 
-/// The real binary on `args`, bounded in time: killed (and the test
-/// failed) if it does not finish.
 /// `pixloom export DIR --format FORMAT --out TARGET`, bounded.
 fn export_bounded(home: &Path, dir: &str, format: &str, target: &Path) -> std::process::Output {
     let target = target.to_str().unwrap();
     pixloom_bounded(home, &["export", dir, "--format", format, "--out", target])
 }
 
+/// The real binary on `args`, bounded in time: killed (and the test
+/// failed) if it does not finish.
 fn pixloom_bounded(home: &Path, args: &[&str]) -> std::process::Output {
     let child = common::bin()
         .current_dir(home)

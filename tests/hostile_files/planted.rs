@@ -129,11 +129,7 @@ fn planted_images_are_never_followed_read_or_shown() {
 
         let dir_s = dir.to_str().unwrap().to_owned();
         let out = pixloom_bounded(home.path(), &["show", &dir_s, "--json"]);
-        assert!(
-            out.status.success(),
-            "{context}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&context, &out);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(!stdout.contains("private.key"), "{context}: {stdout}");
         assert!(!stdout.contains("/dev/zero"), "{context}: {stdout}");
@@ -201,8 +197,7 @@ fn base64_of(bytes: &[u8]) -> String {
 #[test]
 fn an_image_claiming_a_gigabyte_is_refused_without_reading_it() {
     let _serial = one_at_a_time();
-    let home = tempfile::tempdir().unwrap();
-    let (dir, _) = sample_folder(home.path());
+    let (_home, dir) = sample_home();
     let (blob, _) = first_result(&dir);
     let huge = pixloom_core::tree::Blob {
         bytes: 1 << 30,

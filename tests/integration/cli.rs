@@ -75,6 +75,11 @@ fn pixloom(home: &Path, args: &[&str]) -> Run {
     Run { out }
 }
 
+/// A fresh home, a fake gateway process and the key it accepts.
+fn home_fake_key() -> (tempfile::TempDir, FakeProcess, String) {
+    (tempfile::tempdir().unwrap(), FakeProcess::start(&[]), key())
+}
+
 fn with_key<'a>(fake: &'a FakeProcess, k: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["--base-url", fake.base_url.as_str(), "--api-key", k];
     v.extend_from_slice(rest);

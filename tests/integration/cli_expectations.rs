@@ -57,10 +57,18 @@ fn conversation(home: &Path) -> Held {
     None
 }
 
-fn config(home: &Path, text: &str) {
+/// Writes `text` as the config file; holds nothing.
+fn config(home: &Path, text: &str) -> Held {
     let dir = home.join("config/pixloom");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.toml"), text).unwrap();
+    None
+}
+
+/// Writes `text` as the file `name` in `home`; holds nothing.
+fn file(home: &Path, name: &str, text: &str) -> Held {
+    std::fs::write(home.join(name), text).unwrap();
+    None
 }
 
 fn conversation_file(home: &Path) -> std::path::PathBuf {

@@ -247,18 +247,15 @@ fn random_step(rng: &mut StdRng, app: &App) -> (String, Vec<Msg>) {
         rng.gen_range(0..7)
     };
     match step {
-        // A new prompt continuing the branch.
-        0 | 1 => {
-            what.push_str(&format!(" send {prompt:?}"));
-            msgs.push(Msg::Action(Action::Compose));
-            msgs.extend(chars(&prompt));
-            msgs.push(key(KeyCode::Enter));
-            msgs.push(key(KeyCode::Esc));
-        }
-        // Refine the selected image.
-        2 => {
-            what.push_str(&format!(" refine {prompt:?}"));
-            msgs.push(Msg::Action(Action::Refine));
+        // A new prompt continuing the branch, or refining the selected
+        // image.
+        0..=2 => {
+            let (verb, action) = match step {
+                2 => ("refine", Action::Refine),
+                _ => ("send", Action::Compose),
+            };
+            what.push_str(&format!(" {verb} {prompt:?}"));
+            msgs.push(Msg::Action(action));
             msgs.extend(chars(&prompt));
             msgs.push(key(KeyCode::Enter));
             msgs.push(key(KeyCode::Esc));

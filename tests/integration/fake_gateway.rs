@@ -25,6 +25,25 @@ async fn start(cfg: FakeConfig) -> FakeGateway {
     FakeGateway::start(cfg).await.unwrap()
 }
 
+/// A fake that answers its first requests with `faults`, in order.
+async fn with_faults(faults: Vec<Fault>) -> FakeGateway {
+    start(FakeConfig {
+        faults,
+        ..FakeConfig::default()
+    })
+    .await
+}
+
+/// A fake whose first request hangs for `hang_for`.
+async fn hanging(hang_for: Duration) -> FakeGateway {
+    start(FakeConfig {
+        faults: vec![Fault::Hang],
+        hang_for,
+        ..FakeConfig::default()
+    })
+    .await
+}
+
 async fn fake() -> FakeGateway {
     start(FakeConfig::default()).await
 }
@@ -94,8 +113,21 @@ async fn generate(fake: &FakeGateway, body: Value) -> Answer {
     post(fake, "/v1/images/generations", &body).await
 }
 
+/// A generation of `prompt` at `size` on the VIP model, answered with a URL.
+async fn generate_url(fake: &FakeGateway, prompt: &str, size: &str) -> Answer {
+    let body = json!({"model": VIP, "prompt": prompt, "size": size, "response_format": "url"});
+    generate(fake, body).await
+}
+
 async fn edit(fake: &FakeGateway, form: Form) -> Answer {
     post_with(fake, "/v1/images/edits", Some(KEY), |r| r.multipart(form)).await
+}
+
+/// [`text_chat`] asking for `size`.
+fn sized_chat(prompt: &str, size: &str) -> Value {
+    let mut body = text_chat(prompt);
+    body["size"] = json!(size);
+    body
 }
 
 fn text_chat(prompt: &str) -> Value {

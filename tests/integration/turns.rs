@@ -36,6 +36,15 @@ async fn rig(budget: usize) -> Rig {
     }
 }
 
+/// A rig whose first turn, a chat "a red fox" at 1280x720, is done: the
+/// rig, the turn's parameters and its assistant node.
+async fn after_a_red_fox() -> (Rig, RequestParams, NodeId) {
+    let mut r = rig(4).await;
+    let p = params(Endpoint::Chat, "1280x720");
+    let a1 = r.turn(None, text("a red fox"), &p).await;
+    (r, p, a1)
+}
+
 fn params(endpoint: Endpoint, size: &str) -> RequestParams {
     RequestParams {
         endpoint,
@@ -106,9 +115,7 @@ fn image_urls(msg: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn refinement_sends_the_earlier_image_and_never_a_sibling() {
-    let mut r = rig(4).await;
-    let p = params(Endpoint::Chat, "1280x720");
-    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let (mut r, p, a1) = after_a_red_fox().await;
     assert_eq!(r.conv.node(a1).unwrap().status(), Some(Status::Done));
     // A sibling branch under the first user turn.
     let u1 = r.conv.node(a1).unwrap().parent.unwrap();
@@ -338,9 +345,7 @@ impl Rig {
 
 #[tokio::test]
 async fn a_url_this_installation_received_is_reused_after_reopening() {
-    let mut r = rig(4).await;
-    let p = params(Endpoint::Chat, "1280x720");
-    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let (mut r, p, a1) = after_a_red_fox().await;
     let url = r.result_url(a1);
     r.reopen();
     assert_eq!(r.result_url(a1), url, "the sealed URL survives a reopen");
@@ -353,9 +358,7 @@ async fn a_url_the_gateway_forgot_early_is_sent_again_as_the_local_copy() {
     // The gateway lost the result before the expiry it gave (a restart, a
     // purge): the request that reused its URL is refused, and the turn is
     // sent once more with the local pixels instead of failing.
-    let mut r = rig(4).await;
-    let p = params(Endpoint::Chat, "1280x720");
-    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let (mut r, p, a1) = after_a_red_fox().await;
     let url = r.result_url(a1);
     let forgotten = format!("{url}-forgotten");
     for n in r.conv.nodes.values_mut() {
@@ -387,9 +390,7 @@ async fn a_url_written_into_a_received_folder_is_never_sent() {
     // The attack: a folder from a stranger whose result carries a far-future
     // remote URL. Sending it would make the model refine another picture
     // than the one on screen, and tell the stranger when the user refines.
-    let mut r = rig(4).await;
-    let p = params(Endpoint::Chat, "1280x720");
-    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let (mut r, p, a1) = after_a_red_fox().await;
     let own_url = r.result_url(a1);
     let file = r.folder.file();
     let json = std::fs::read_to_string(&file).unwrap();
@@ -474,9 +475,7 @@ async fn an_upload_copy_named_in_a_received_folder_is_never_sent() {
     // upload copy of an attached photo. The model would be shown a picture
     // the user does not see. Unproven copies are dropped on load and made
     // again from the photo itself.
-    let mut r = rig(4).await;
-    let p = params(Endpoint::Chat, "1280x720");
-    let a1 = r.turn(None, text("a red fox"), &p).await;
+    let (mut r, p, a1) = after_a_red_fox().await;
     let photo = common::noisy_jpeg(3000, 2000, 95);
     let attached = images::import_bytes(
         &photo,

@@ -5,9 +5,7 @@ use super::*;
 
 #[test]
 fn send_show_export_round_trip() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProcess::start(&[]);
-    let k = key();
+    let (home, fake, k) = home_fake_key();
     let send = |args: &[&str]| {
         let args = [&["send"][..], args].concat();
         pixloom(home.path(), &with_key(&fake, &k, &args))
@@ -122,9 +120,7 @@ fn the_demo_needs_no_key() {
 
 #[test]
 fn user_errors_are_one_clear_line_and_change_nothing() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProcess::start(&[]);
-    let k = key();
+    let (home, fake, k) = home_fake_key();
     let h = home.path();
     // No key at all.
     pixloom(

@@ -5,9 +5,7 @@ use super::*;
 
 #[test]
 fn corrupt_and_future_files_are_refused_and_left_untouched() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProcess::start(&[]);
-    let k = key();
+    let (home, fake, k) = home_fake_key();
     let h = home.path();
     pixloom(h, &with_key(&fake, &k, &["send", "c", "--prompt", "a cat"])).ok();
     let file = h.join("c.pixloom/conversation.json");
@@ -89,9 +87,7 @@ fn a_send_killed_mid_request_leaves_the_turn_interrupted() {
 
 #[test]
 fn the_api_key_never_appears_in_output_logs_or_saved_files() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProcess::start(&[]);
-    let k = key();
+    let (home, fake, k) = home_fake_key();
     let h = home.path();
     let mut seen = String::new();
     // Sends with trace logging: JSON, the images endpoint, a bad size, a

@@ -62,10 +62,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a reference that is not an image",
-        setup: |home| {
-            std::fs::write(home.join("notes.txt"), "hello").unwrap();
-            None
-        },
+        setup: |home| file(home, "notes.txt", "hello"),
         env: &[],
         args: "--api-key {key} send c --prompt x --image notes.txt",
         says: &["the file is not an image", "— notes.txt"],
@@ -179,10 +176,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "an unknown key in the config file",
-        setup: |home| {
-            config(home, "modle = \"gpt-image-2-all\"\n");
-            None
-        },
+        setup: |home| config(home, "modle = \"gpt-image-2-all\"\n"),
         env: &[],
         args: "--api-key {key} send c --prompt x",
         says: &["line 1, column 1", "unknown field `modle`", "`model`"],
@@ -190,10 +184,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a bad value in the config file",
-        setup: |home| {
-            config(home, "model = \"gpt-image-2-vip\"\nsize = \"1024x768\"\n");
-            None
-        },
+        setup: |home| config(home, "model = \"gpt-image-2-vip\"\nsize = \"1024x768\"\n"),
         env: &[],
         args: "--api-key {key} send c --prompt x",
         says: &["line 2, column 8", "try 1280x960"],
@@ -201,10 +192,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a timeout that is not positive",
-        setup: |home| {
-            config(home, "request_timeout_secs = -1\n");
-            None
-        },
+        setup: |home| config(home, "request_timeout_secs = -1\n"),
         env: &[],
         args: "--api-key {key} send c --prompt x",
         says: &[
@@ -223,10 +211,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a binding to an action that does not exist",
-        setup: |home| {
-            config(home, "[keys.browse]\n\"ctrl-n\" = \"fly\"\n");
-            None
-        },
+        setup: |home| config(home, "[keys.browse]\n\"ctrl-n\" = \"fly\"\n"),
         env: &[],
         args: "--api-key {key} send c --prompt x",
         says: &["\"ctrl-n\" = \"fly\": no such action"],
@@ -234,10 +219,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a binding to a key that does not exist",
-        setup: |home| {
-            config(home, "[keys.browse]\n\"hyper-x\" = \"quit\"\n");
-            None
-        },
+        setup: |home| config(home, "[keys.browse]\n\"hyper-x\" = \"quit\"\n"),
         env: &[],
         args: "replay c",
         says: &["\"hyper-x\""],
@@ -283,10 +265,7 @@ pub(super) const CASES: &[Case] = &[
     },
     Case {
         what: "a conversation where a file is in the way",
-        setup: |home| {
-            std::fs::write(home.join("afile"), "").unwrap();
-            None
-        },
+        setup: |home| file(home, "afile", ""),
         env: &[],
         args: "--api-key {key} send afile/c --prompt x",
         says: &["that is not a conversation folder", "— afile/c.pixloom"],

@@ -4,11 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn queued_faults_apply_in_order_then_normal_behaviour() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Status(500), Fault::Status(429)],
-        ..FakeConfig::default()
-    })
-    .await;
+    let fake = with_faults(vec![Fault::Status(500), Fault::Status(429)]).await;
     fake.push_faults([
         Fault::RetryAfter(503, "7".into()),
         Fault::BadGatewayHtml,
@@ -68,11 +64,7 @@ async fn queued_faults_apply_in_order_then_normal_behaviour() {
 
 #[tokio::test]
 async fn invalid_and_unauthorized_requests_leave_the_fault_queue_alone() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Status(500)],
-        ..FakeConfig::default()
-    })
-    .await;
+    let fake = with_faults(vec![Fault::Status(500)]).await;
     let a = generate(&fake, json!({"model": VIP, "prompt": "p", "size": "1x1"})).await;
     assert_eq!(a.status, 400);
     let a = post_with(&fake, "/v1/images/generations", None, |r| {
@@ -84,17 +76,18 @@ async fn invalid_and_unauthorized_requests_leave_the_fault_queue_alone() {
     assert_eq!(a.status, 500);
 }
 
-#[tokio::test]
-async fn drop_closes_the_connection_without_a_response() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Drop],
-        ..FakeConfig::default()
-    })
-    .await;
-    let err = client()
-        .post(format!("{}/v1/images/generations", fake.base_url()))
+/// A generation request ("p", the VIP model, with the key) to `fake`,
+/// from `c`.
+fn generation(c: &reqwest::Client, fake: &FakeGateway) -> reqwest::RequestBuilder {
+    c.post(format!("{}/v1/images/generations", fake.base_url()))
         .bearer_auth(KEY)
         .json(&json!({"model": VIP, "prompt": "p"}))
+}
+
+#[tokio::test]
+async fn drop_closes_the_connection_without_a_response() {
+    let fake = with_faults(vec![Fault::Drop]).await;
+    let err = generation(&client(), &fake)
         .send()
         .await
         .expect_err("no response at all");
@@ -121,21 +114,13 @@ async fn drop_closes_the_connection_without_a_response() {
 
 #[tokio::test]
 async fn hang_outlasts_a_short_client_timeout() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Hang],
-        hang_for: Duration::from_secs(120),
-        ..FakeConfig::default()
-    })
-    .await;
+    let fake = hanging(Duration::from_secs(120)).await;
     let short = reqwest::Client::builder()
         .timeout(Duration::from_millis(400))
         .build()
         .unwrap();
     let t0 = Instant::now();
-    let err = short
-        .post(format!("{}/v1/images/generations", fake.base_url()))
-        .bearer_auth(KEY)
-        .json(&json!({"model": VIP, "prompt": "p"}))
+    let err = generation(&short, &fake)
         .send()
         .await
         .expect_err("times out");
@@ -162,12 +147,7 @@ async fn hang_outlasts_a_short_client_timeout() {
 
 #[tokio::test]
 async fn a_short_hang_answers_504() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Hang],
-        hang_for: Duration::from_millis(200),
-        ..FakeConfig::default()
-    })
-    .await;
+    let fake = hanging(Duration::from_millis(200)).await;
     let a = generate(&fake, json!({"model": VIP, "prompt": "p"})).await;
     assert_eq!(a.status, 504);
     assert_eq!(fake.requests()[0].status, 504);

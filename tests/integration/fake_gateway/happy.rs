@@ -6,9 +6,7 @@ use super::*;
 #[tokio::test]
 async fn chat_answers_with_a_url_to_a_png_of_the_exact_size() {
     let fake = fake().await;
-    let mut body = text_chat("old lighthouse at dusk");
-    body["size"] = json!("2048x1152");
-    let a = chat(&fake, body).await;
+    let a = chat(&fake, sized_chat("old lighthouse at dusk", "2048x1152")).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_request_id(&a);
     let d = &a.json["data"][0];
@@ -55,11 +53,7 @@ async fn generations_default_to_prefixed_b64_and_honour_url() {
     assert!(a.json["data"][0].get("url").is_none());
     assert_eq!(image_of(&a).await.dimensions(), (1280, 720));
 
-    let a = generate(
-        &fake,
-        json!({"model": VIP, "prompt": "a mug", "size": "848x1280", "response_format": "url"}),
-    )
-    .await;
+    let a = generate_url(&fake, "a mug", "848x1280").await;
     assert!(a.json["data"][0]["url"].is_string());
     assert!(a.json["data"][0].get("b64_json").is_none());
     assert_eq!(image_of(&a).await.dimensions(), (848, 1280));
@@ -69,11 +63,7 @@ async fn generations_default_to_prefixed_b64_and_honour_url() {
 #[tokio::test]
 async fn a_4k_result_has_the_exact_size() {
     let fake = fake().await;
-    let a = generate(
-        &fake,
-        json!({"model": VIP, "prompt": "wallpaper", "size": "3840x2160", "response_format": "url"}),
-    )
-    .await;
+    let a = generate_url(&fake, "wallpaper", "3840x2160").await;
     assert_eq!(image_of(&a).await.dimensions(), (3840, 2160));
 }
 
@@ -186,9 +176,7 @@ async fn chat_with_a_reference_derives_from_it() {
 #[tokio::test]
 async fn chat_accepts_its_own_result_urls_until_they_expire() {
     let fake = fake().await;
-    let mut first = text_chat("a yellow submarine");
-    first["size"] = json!("1280x720");
-    let a = chat(&fake, first).await;
+    let a = chat(&fake, sized_chat("a yellow submarine", "1280x720")).await;
     let url = a.json["data"][0]["url"].as_str().unwrap().to_owned();
     let original = image_of(&a).await;
     let refine = json!({"model": VIP, "size": "1280x720", "messages": [

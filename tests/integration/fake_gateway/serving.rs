@@ -11,11 +11,7 @@ async fn result_urls_expire_after_the_ttl() {
     })
     .await;
     let t0 = Instant::now();
-    let a = generate(
-        &fake,
-        json!({"model": VIP, "prompt": "p", "size": "1280x544", "response_format": "url"}),
-    )
-    .await;
+    let a = generate_url(&fake, "p", "1280x544").await;
     let url = a.json["data"][0]["url"].as_str().unwrap().to_owned();
     // Poll (bounded) until it dies; it must never die before the ttl.
     let mut gone = None;
@@ -37,11 +33,7 @@ async fn result_urls_expire_after_the_ttl() {
 #[tokio::test]
 async fn an_injected_clock_expires_urls_without_waiting() {
     let fake = fake().await;
-    let a = generate(
-        &fake,
-        json!({"model": VIP, "prompt": "p", "size": "1280x544", "response_format": "url"}),
-    )
-    .await;
+    let a = generate_url(&fake, "p", "1280x544").await;
     let url = a.json["data"][0]["url"].as_str().unwrap().to_owned();
     fake.advance_clock(Duration::from_secs(23 * 3600));
     assert_eq!(download(&url).await.0, 200, "alive at 23 h");
@@ -98,11 +90,7 @@ async fn concurrent_requests_wait_their_latency_in_parallel() {
     let calls = (0..8).map(|i| {
         let fake = &fake;
         async move {
-            let a = generate(
-                fake,
-                json!({"model": VIP, "prompt": format!("p{i}"), "size": "1280x544", "response_format": "url"}),
-            )
-            .await;
+            let a = generate_url(fake, &format!("p{i}"), "1280x544").await;
             let img = image_of(&a).await;
             assert_eq!(img.dimensions(), (1280, 544));
             a.json["data"][0]["url"].as_str().unwrap().to_owned()

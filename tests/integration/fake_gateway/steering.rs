@@ -68,11 +68,7 @@ async fn prompt_directives_and_headers_steer_one_request() {
 
 #[tokio::test]
 async fn a_directive_leaves_the_queue_for_the_next_request() {
-    let fake = start(FakeConfig {
-        faults: vec![Fault::Status(503)],
-        ..FakeConfig::default()
-    })
-    .await;
+    let fake = with_faults(vec![Fault::Status(503)]).await;
     let a = generate(&fake, json!({"model": VIP, "prompt": "x [fake:refuse]"})).await;
     assert_eq!(
         a.json["choices"][0]["message"]["content"],

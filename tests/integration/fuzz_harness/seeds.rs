@@ -162,18 +162,16 @@ pub(super) fn conversation_seeds() -> Seeds {
     let text = |t: &str| Part::Text { text: t.into() };
 
     conv.add_system("be brief".into(), now).unwrap();
-    let attached = image(
-        &encoded(image::ImageFormat::Gif, 6, 4),
-        ImageOrigin::File {
-            path: "~/cat.gif".into(),
-        },
-    );
-    let u1 = conv
-        .reply(
-            vec![text("make it blue"), Part::Image { image: attached }],
-            now,
-        )
-        .unwrap();
+    // A prompt with a `w`×`h` picture in `format` from `origin`.
+    let with_picture = |t: &str, format, (w, h), origin| {
+        let image = image(&encoded(format, w, h), origin);
+        vec![text(t), Part::Image { image }]
+    };
+    let gif = ImageOrigin::File {
+        path: "~/cat.gif".into(),
+    };
+    let prompt = with_picture("make it blue", image::ImageFormat::Gif, (6, 4), gif);
+    let u1 = conv.reply(prompt, now).unwrap();
     let a = conv.add_pending(u1, &chat, 3, now).unwrap();
     let mut result = image(&encoded(image::ImageFormat::Png, 5, 5), ImageOrigin::Result);
     result.remote = Some(Provenance::installation().remote(
@@ -197,19 +195,11 @@ pub(super) fn conversation_seeds() -> Seeds {
     .unwrap();
     conv.toggle_star(a[0]).unwrap();
     conv.set_label(u1, Some("first try".into())).unwrap();
-    let linked = image(
-        &encoded(image::ImageFormat::Jpeg, 8, 8),
-        ImageOrigin::Url {
-            url: "https://example.com/photo.jpg".into(),
-        },
-    );
-    let u2 = conv
-        .refine(
-            a[0],
-            vec![text("now at night"), Part::Image { image: linked }],
-            now,
-        )
-        .unwrap();
+    let linked = ImageOrigin::Url {
+        url: "https://example.com/photo.jpg".into(),
+    };
+    let prompt = with_picture("now at night", image::ImageFormat::Jpeg, (8, 8), linked);
+    let u2 = conv.refine(a[0], prompt, now).unwrap();
     let b = conv.add_pending(u2, &images, 2, now).unwrap();
     conv.cancel(b[1]).unwrap();
     conv.select(a[1]).unwrap();

@@ -69,10 +69,10 @@ fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
     let home = tempfile::tempdir().unwrap(); // and the temp dir: not full
     let dir = disk.path().join("full.pixloom");
     let fake = common::FakeProcess::start(&[]);
-    let first = send(&fake, home.path(), &dir, home.path(), "a lighthouse")
-        .output()
-        .unwrap();
-    assert!(first.status.success(), "{first:?}");
+    common::succeeds(
+        "the first send",
+        &mut send(&fake, home.path(), &dir, home.path(), "a lighthouse"),
+    );
     let filler = fill_leaving(disk.path(), ROOM);
 
     let out = send(
@@ -133,10 +133,10 @@ fn send_with_a_completely_full_disk_prints_the_link_and_request_id() {
     let home = tempfile::tempdir().unwrap();
     let dir = disk.path().join("full.pixloom");
     let fake = common::FakeProcess::start(&[]);
-    let first = send(&fake, home.path(), &dir, disk.path(), "a lighthouse")
-        .output()
-        .unwrap();
-    assert!(first.status.success(), "{first:?}");
+    common::succeeds(
+        "the first send",
+        &mut send(&fake, home.path(), &dir, disk.path(), "a lighthouse"),
+    );
     let before = fake.requests().len();
 
     // The fake holds its answer 5 s; once it has the request (saved as
