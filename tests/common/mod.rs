@@ -96,6 +96,11 @@ impl FakeProcess {
         serde_json::from_str::<Vec<serde_json::Value>>(&body).unwrap()
     }
 
+    /// Lets every `[fake:hold]` request answer (`POST /__fake/release`).
+    pub fn release(&self) {
+        blocking_post(&format!("{}/__fake/release", self.base_url));
+    }
+
     pub fn billed(&self) -> u64 {
         let body = blocking_get(&format!("{}/__fake/stats", self.base_url));
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["billed"]
@@ -113,6 +118,15 @@ impl Drop for FakeProcess {
 
 /// A GET with std only (the tests that use it are not async).
 pub fn blocking_get(url: &str) -> String {
+    blocking_request("GET", url)
+}
+
+/// A POST with no body, std only.
+pub fn blocking_post(url: &str) -> String {
+    blocking_request("POST", url)
+}
+
+fn blocking_request(method: &str, url: &str) -> String {
     use std::io::{Read as _, Write as _};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
@@ -121,7 +135,7 @@ pub fn blocking_get(url: &str) -> String {
     let mut s = std::net::TcpStream::connect(host).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut resp = String::new();

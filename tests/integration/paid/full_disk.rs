@@ -139,14 +139,15 @@ fn send_with_a_completely_full_disk_prints_the_link_and_request_id() {
     );
     let before = fake.requests().len();
 
-    // The fake holds its answer 5 s; once it has the request (saved as
-    // pending before it went out), the disk is filled to the last byte.
+    // The fake holds its answer until released; once it has the request
+    // (saved as pending before it went out), the disk is filled to the
+    // last byte, then the answer comes.
     let child = send(
         &fake,
         home.path(),
         &dir,
         disk.path(),
-        "at night [fake:latency=5]",
+        "at night [fake:hold]",
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -161,6 +162,7 @@ fn send_with_a_completely_full_disk_prints_the_link_and_request_id() {
         std::thread::yield_now();
     }
     let _filler = fill(disk.path());
+    fake.release();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     eprintln!("pixloom send said:\n{stderr}");
