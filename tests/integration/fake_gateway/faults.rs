@@ -114,18 +114,17 @@ async fn drop_closes_the_connection_without_a_response() {
 
 #[tokio::test]
 async fn hang_outlasts_a_short_client_timeout() {
-    let fake = hanging(Duration::from_secs(120)).await;
+    // An hour: only the client's own timeout can end this request.
+    let fake = hanging(Duration::from_secs(3600)).await;
     let short = reqwest::Client::builder()
         .timeout(Duration::from_millis(400))
         .build()
         .unwrap();
-    let t0 = Instant::now();
     let err = generation(&short, &fake)
         .send()
         .await
         .expect_err("times out");
     assert!(err.is_timeout(), "{err:?}");
-    assert!(t0.elapsed() < Duration::from_secs(10));
     assert_eq!(fake.requests()[0].status, 0, "never answered");
     assert!(
         fake.wait_open_connections_at_most(0, Duration::from_secs(5))
@@ -139,10 +138,11 @@ async fn hang_outlasts_a_short_client_timeout() {
     )
     .await;
     assert_eq!(a.status, 200, "others are served meanwhile");
-    // Shutdown does not wait for the hang.
-    let t1 = Instant::now();
-    fake.shutdown().await;
-    assert!(t1.elapsed() < Duration::from_secs(5));
+    // Shutdown does not wait for the hour-long hang (the bound only turns
+    // a shutdown that waits into a failure instead of a stuck test).
+    tokio::time::timeout(Duration::from_secs(600), fake.shutdown())
+        .await
+        .expect("shutdown waited for the hung request");
 }
 
 #[tokio::test]
