@@ -40,6 +40,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{Echo, Fault, ParseNameError, Shape};
+pub use picture::mean_abs_difference;
 pub use refimage::MAX_IMAGE_BYTES;
 
 /// The response header that names each exchange.

@@ -365,6 +365,20 @@ pub(crate) fn derive(
 /// so this is both the fastest and among the smallest choices measured,
 /// and its deflate runs in miniz_oxide's own optimised code even in debug
 /// builds, unlike `CompressionType::Fast` whose generic encoder does not.
+/// How far apart two pictures of one size are: the mean absolute
+/// difference per channel (0 to 255). The fake promises that different
+/// prompts draw clearly different pictures (well over 20); its tests and
+/// the integration tests check that with this one measure.
+pub fn mean_abs_difference(a: &RgbImage, b: &RgbImage) -> u64 {
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum / a.as_raw().len().max(1) as u64
+}
+
 pub(crate) fn encode_png(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
     let mut out = Vec::with_capacity(img.as_raw().len() / 8);
     PngEncoder::new_with_quality(&mut out, CompressionType::Level(1), FilterType::Up).write_image(

@@ -33,13 +33,7 @@ async fn every_call_draws_a_new_picture_and_a_seed_repeats_the_sequence() {
     let run = three_pictures(0).await;
     let (a, b, a2) = (&run[0], &run[1], &run[2]);
     assert_ne!(a, a2, "the same prompt twice drew the same picture");
-    let diff: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    let per_channel = diff / a.as_raw().len() as u64;
+    let per_channel = pixloom_fake::mean_abs_difference(a, b);
     assert!(per_channel > 20, "mean abs difference {per_channel}");
     assert_eq!(
         three_pictures(0).await,

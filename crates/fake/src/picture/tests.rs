@@ -19,16 +19,7 @@ fn same_prompt_and_draw_same_picture_different_prompt_different_picture() {
     assert_eq!(a.dimensions(), (64, 48));
     assert_eq!(a, generate("a red fox in snow", first, 64, 48));
     let b = generate("a lighthouse at dusk", first, 64, 48);
-    let diff: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    assert!(
-        diff / a.as_raw().len() as u64 > 20,
-        "mean abs diff too small"
-    );
+    assert!(mean_abs_difference(&a, &b) > 20, "mean abs diff too small");
 }
 
 /// Every draw of one prompt is a new picture, as the real gateway's
