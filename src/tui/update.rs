@@ -572,6 +572,8 @@ mod composer_tests;
 #[cfg(test)]
 mod more_tests;
 #[cfg(test)]
+mod nav_cases;
+#[cfg(test)]
 mod paid_tests;
 #[cfg(test)]
 mod save_tests;
@@ -581,3 +583,5 @@ mod target_tests;
 mod tests;
 #[cfg(test)]
 mod tool_tests;
+#[cfg(test)]
+mod turn_cases;
