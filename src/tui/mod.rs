@@ -296,7 +296,8 @@ impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
 
 /// The loop: waits for a message, drains every other one waiting, runs
 /// their effects, draws once. Ticks every 100 ms only while animating.
-/// Returns when an effect says quit or the channel closes.
+/// Returns when an effect says quit (once the last save is written) or
+/// the channel closes.
 pub async fn drive(
     app: &mut App,
     effects: &mut Effects,
@@ -325,6 +326,8 @@ pub async fn drive(
             fx.extend(update::update(app, m));
         }
         if effects.run(fx, app) {
+            // The last save (the interrupted turns) is on disk first.
+            effects.flush().await;
             return Ok(());
         }
         if repaint == redraw::Repaint::Everything && screen.lost()? {

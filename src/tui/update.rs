@@ -30,7 +30,7 @@ pub use turns::turns_below;
 pub use compose::attachment_name;
 use compose::{compose, detach, edit, refine, toggle_new_root};
 use turns::{
-    cancel, cancel_now, delete, finished, received, regenerate, retry, send, start_pending,
+    cancel, cancel_now, delete, finished, received, regenerate, retry, saved, send, start_pending,
     store_finished, store_results,
 };
 
@@ -162,11 +162,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             ));
             Vec::new()
         }
-        Event::Saved => {
-            app.save_failed = false;
-            app.info("saved");
-            Vec::new()
-        }
+        Event::Saved => saved(app),
         Event::Terminate(_) => quit_now(app),
         Event::Notice(Ok(text)) => {
             app.info(sanitize::line(&text).into_owned());
