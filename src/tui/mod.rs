@@ -21,6 +21,7 @@
 //! app draws only after a message, and ticks only while a spinner turns, so
 //! an idle screen writes nothing.
 
+pub mod access;
 pub mod action;
 pub mod cells;
 pub mod complete;
@@ -30,6 +31,7 @@ pub mod effects;
 pub mod graphics;
 pub mod input_line;
 pub mod keymap;
+pub mod playback;
 pub mod redraw;
 pub mod replay;
 pub mod scroll;
