@@ -8,13 +8,15 @@
 //!                                               └─> view::draw(&App) once per batch
 //! ```
 //!
-//! Module map: [`action`] (Action, Event, Msg), [`keymap`] (the key table;
+//! Module map: [`action`] (Action, Event, Msg), [`access`] (read and
+//! write actions, by type), [`keymap`] (the key table;
 //! help and `docs/keys.md` come from it), [`state`] (App, Overlay,
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
 //! (the only module that spawns), [`view`] (draws from `&App`), [`thumbs`]
 //! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
 //! input, signals), [`redraw`] (which messages repaint everything),
-//! [`cells`] (cell widths every terminal agrees on).
+//! [`cells`] (cell widths every terminal agrees on), [`replay`] (the
+//! replay's driver) and [`playback`] (its state).
 //!
 //! Invariants: `update` does no I/O; only `effects` spawns; everything the
 //! screen shows from the network or a file passes through `sanitize`; the

@@ -2,8 +2,9 @@
 //!
 //! Offline and read-only: the folder is read with
 //! [`convfile::read_only`](crate::convfile::read_only) (no lock, nothing
-//! written), there is no engine, and the replay context's keys reach only
-//! navigation and viewing actions. The app is the ordinary one with
+//! written), there is no engine, and the replay's dispatcher
+//! (`update/replaying.rs`) runs only read actions (`access::ReadAction`),
+//! whatever a key is bound to. The app is the ordinary one with
 //! [`App::replay`] set: the transcript shows the path up to the selected
 //! turn (the rest is still to come), `space` steps down the remembered
 //! branch, `h`/`l` switch to a sibling (the remaining path follows the
