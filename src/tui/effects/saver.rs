@@ -191,11 +191,11 @@ fn write_all(disk: &Weak<dyn Disk>, shared: &Shared) {
         };
         let (job, disk) = job;
         let mut events = Vec::new();
-        match disk.save(&job.conv) {
+        match guarded(|| disk.save(&job.conv)) {
             Ok(()) => {
                 events.push(Event::Saved);
                 for orphans in &job.drops {
-                    if let Err(e) = disk.remove_unused(&job.conv, orphans) {
+                    if let Err(e) = guarded(|| disk.remove_unused(&job.conv, orphans)) {
                         tracing::warn!("removing unused images: {e}");
                         events.push(Event::Notice(Err(format!(
                             "could not remove some unused images ({e}); they stay in the folder's images/, harmless"
@@ -215,6 +215,19 @@ fn write_all(disk: &Weak<dyn Disk>, shared: &Shared) {
         }
         shared.done.send_modify(|d| *d = (*d).max(job.no));
     }
+}
+
+/// `f`, with a panic in it (a bug) turned into a failure: the writer
+/// goes on, the save is told as failed, and nobody waits forever.
+fn guarded(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("internal error while saving: {why}"))
+    })
 }
 
 #[cfg(test)]

@@ -277,3 +277,29 @@ async fn quitting_waits_for_the_last_save() {
     assert!(app.quitting);
     drop(loop_tx);
 }
+
+/// A disk whose save panics (a bug, not an I/O error).
+struct Panicking;
+
+impl Disk for Panicking {
+    fn save(&self, _: &Conversation) -> Result<(), String> {
+        panic!("a bug while saving");
+    }
+
+    fn remove_unused(&self, _: &Conversation, _: &Orphans) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_save_that_panics_is_a_failed_save_and_never_hangs_the_quit() {
+    let (tx, mut rx) = unbounded_channel();
+    let mut saver = Saver::new(Arc::new(Panicking), tx);
+    let no = saver.save(&titled("a"), Vec::new());
+    saver.flush_blocking();
+    assert!(!pending(&mut Box::pin(saver.finished(no))));
+    match rx.try_recv() {
+        Ok(Msg::Event(Event::SaveFailed(e))) => assert!(e.contains("a bug while saving"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
