@@ -78,7 +78,10 @@ access! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::action::Msg;
+    use crate::tui::fixtures::replaying;
     use crate::tui::keymap::{Context, Keymap};
+    use crate::tui::update::update;
 
     #[test]
     fn every_action_comes_back_from_its_side() {
@@ -106,14 +109,6 @@ mod tests {
             );
         }
     }
-}
-
-#[cfg(test)]
-mod replay_tests {
-    use super::*;
-    use crate::tui::action::Msg;
-    use crate::tui::fixtures::replaying;
-    use crate::tui::update::update;
 
     #[test]
     fn a_replay_refuses_every_writing_action_and_changes_nothing() {
