@@ -88,6 +88,8 @@ impl Tui {
             fx.extend(update::update(&mut self.app, m));
         }
         assert!(!self.effects.run(fx.clone(), &self.app), "nothing quits");
+        // Saves run off the loop: the file is read right after a batch.
+        self.effects.wait_for_saves();
         fx
     }
 

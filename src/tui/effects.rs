@@ -198,8 +198,10 @@ impl Effects {
         }
     }
 
-    /// Blocks until the last save asked for is finished.
-    fn wait_for_saves(&self) {
+    /// Blocks until the last save asked for is finished: for a harness
+    /// that runs batches itself and then reads the file (the loop awaits
+    /// [`Effects::flush`] instead).
+    pub fn wait_for_saves(&self) {
         if let Some(saver) = &self.saver {
             saver.flush_blocking();
         }
