@@ -80,7 +80,7 @@ impl Tui {
         }
     }
 
-    /// Messages through `update`, their effects run: one batch of the loop.
+    /// Messages through `update`, effects run, saves written: one batch.
     fn batch(&mut self, msgs: Vec<Msg>) -> Vec<Effect> {
         let mut fx = Vec::new();
         for m in msgs {
@@ -88,7 +88,6 @@ impl Tui {
             fx.extend(update::update(&mut self.app, m));
         }
         assert!(!self.effects.run(fx.clone(), &self.app), "nothing quits");
-        // Saves run off the loop: the file is read right after a batch.
         self.effects.wait_for_saves();
         fx
     }
