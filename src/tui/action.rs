@@ -232,7 +232,8 @@ pub enum Event {
     },
     /// Saving the conversation failed (disk full, permissions).
     SaveFailed(String),
-    /// A save succeeded after one had failed.
+    /// A save succeeded (every one says so; the status line only after
+    /// one had failed).
     Saved,
     /// SIGTERM or SIGHUP: save and leave.
     Terminate(&'static str),

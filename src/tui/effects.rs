@@ -6,13 +6,16 @@
 //!   a failed turn, never a turn pending forever.
 //!   As soon as a picture arrives, `Event::ResultReceived` records its link
 //!   and request id in the tree (and the file) before it is stored.
-//! - `Save`: writes the file inline (atomic and fast); once per batch.
-//!   After a successful save, every paid picture held in memory because
-//!   storing it failed is tried again (`StoreResult`), so freeing space and
-//!   doing anything stores it.
-//! - `DropImages`: after this batch's save succeeded (saving first if the
-//!   batch has not), removes the image files a delete left unused
-//!   (`convfile::orphans`).
+//!   Its request goes out only once the save holding its pending node
+//!   has finished ([`saver`]): a crash never leaves a request the file
+//!   does not know.
+//! - `Save`: one snapshot per batch, handed to [`saver::Saver`], which
+//!   writes off the loop, one save at a time, the latest snapshot winning;
+//!   `Event::Saved` / `Event::SaveFailed` say how it went (`update` then
+//!   tries the paid pictures held in memory again).
+//! - `DropImages`: rides on this batch's save (saving if the batch has
+//!   not): the image files a delete left unused are removed once that
+//!   save succeeded (`convfile::orphans`).
 //! - `StoreResult`: `engine::keep_received` on a task; `Event::StoreFinished`.
 //! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
@@ -61,12 +64,15 @@ impl<T> Drop for AbortOnDrop<T> {
 #[cfg(test)]
 mod drop_tests;
 pub mod save_copy;
+pub mod saver;
 mod tools;
 
 /// Owns what effects need: the engine, the folder, the way back.
 pub struct Effects {
     engine: Option<Engine>,
-    folder: Option<ConvFolder>,
+    folder: Option<Arc<ConvFolder>>,
+    /// Writes the tree off the loop (none in a replay).
+    saver: Option<saver::Saver>,
     store: ImageStore,
     /// Where OSC 52 (clipboard) sequences go: the terminal, between frames.
     terminal_out: Box<dyn std::io::Write + Send>,
@@ -81,16 +87,26 @@ pub struct Effects {
 
 impl Effects {
     pub fn new(engine: Option<Engine>, folder: ConvFolder, tx: UnboundedSender<Msg>) -> Self {
-        Effects {
-            engine,
-            store: folder.store.clone(),
-            folder: Some(folder),
-            terminal_out: Box::new(std::io::stdout()),
-            tx,
-            turns: HashMap::new(),
-            decoders: Arc::new(Semaphore::new(DECODERS)),
-            thumb_spec: ThumbSpec::default(),
-        }
+        let folder = Arc::new(folder);
+        let mut effects = Effects::read_only(folder.store.clone(), tx);
+        effects.engine = engine;
+        effects.saver = Some(saver::Saver::new(folder.clone(), effects.tx.clone()));
+        effects.folder = Some(folder);
+        effects
+    }
+
+    /// [`Effects::new`] writing the tree to `disk` (a test's gate).
+    #[cfg(test)]
+    fn with_disk(
+        engine: Option<Engine>,
+        store: ImageStore,
+        disk: Arc<dyn saver::Disk>,
+        tx: UnboundedSender<Msg>,
+    ) -> Self {
+        let mut effects = Effects::read_only(store, tx);
+        effects.engine = engine;
+        effects.saver = Some(saver::Saver::new(disk, effects.tx.clone()));
+        effects
     }
 
     /// No folder, no engine: images are read from `store`, nothing is
@@ -99,6 +115,7 @@ impl Effects {
         Effects {
             engine: None,
             folder: None,
+            saver: None,
             store,
             terminal_out: Box::new(std::io::stdout()),
             tx,
@@ -127,15 +144,27 @@ impl Effects {
     }
 
     pub fn folder(&self) -> Option<&ConvFolder> {
-        self.folder.as_ref()
+        self.folder.as_deref()
     }
 
     /// Runs a batch of effects against the state they were made from.
     /// Returns true when the app must quit.
     pub fn run(&mut self, effects: Vec<Effect>, app: &App) -> bool {
         let mut quit = false;
-        // This batch's save: not yet, or whether it succeeded.
-        let mut saved: Option<bool> = None;
+        // The state is the batch's final one: one snapshot covers every
+        // change, and the unused images ride on it.
+        let drops: Vec<_> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::DropImages(orphans) => Some(orphans.clone()),
+                _ => None,
+            })
+            .collect();
+        if (!drops.is_empty() || effects.contains(&Effect::Save))
+            && let Some(saver) = &mut self.saver
+        {
+            saver.save(&app.conv, drops);
+        }
         for effect in effects {
             match effect {
                 Effect::StartTurn(id) => self.start_turn(id, app),
@@ -144,22 +173,8 @@ impl Effects {
                         h.abort();
                     }
                 }
-                // The state is the batch's final one: one save covers all.
-                Effect::Save => {
-                    saved.get_or_insert_with(|| self.save(app));
-                }
-                Effect::DropImages(orphans) => {
-                    // Only once the tree without them is on disk.
-                    if *saved.get_or_insert_with(|| self.save(app))
-                        && let Some(folder) = &self.folder
-                        && let Err(e) = folder.remove_unused(&app.conv, &orphans)
-                    {
-                        tracing::warn!("removing unused images: {e}");
-                        self.send(Event::Notice(Err(format!(
-                            "could not remove some unused images ({e}); they stay in the folder's images/, harmless"
-                        ))));
-                    }
-                }
+                // Queued above.
+                Effect::Save | Effect::DropImages(_) => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
                 Effect::EncodeSixel(job) => self.encode_sixel(job),
                 Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
@@ -204,31 +219,19 @@ impl Effects {
         quit
     }
 
-    /// Saves the tree; true when it is on disk (read-only: nothing to
-    /// save, so false). After a successful save every paid picture held
-    /// in memory is tried again.
-    fn save(&mut self, app: &App) -> bool {
-        let Some(folder) = &self.folder else {
-            return false;
-        };
-        match folder.save(&app.conv) {
-            Ok(()) => {
-                if app.save_failed {
-                    self.send(Event::Saved);
-                }
-                // There is room again (or still): try the held pictures too.
-                for (&node, bytes) in &app.unstored_bytes {
-                    if let Some(received) = received_of(app, node) {
-                        self.store_result(node, received, Some(bytes.clone()));
-                    }
-                }
-                true
-            }
-            Err(e) => {
-                tracing::error!("save failed: {e}");
-                self.send(Event::SaveFailed(e.to_string()));
-                false
-            }
+    /// Waits for the last save asked for (quitting).
+    pub async fn flush(&self) {
+        if let Some(saver) = &self.saver {
+            saver.flush().await;
+        }
+    }
+
+    /// Blocks until the last save asked for is finished: for a harness
+    /// that runs batches itself and then reads the file (the loop awaits
+    /// [`Effects::flush`] instead).
+    pub fn wait_for_saves(&self) {
+        if let Some(saver) = &self.saver {
+            saver.flush_blocking();
         }
     }
 
@@ -245,7 +248,7 @@ impl Effects {
     /// takes the first that lands.
     fn store_result(&mut self, node: NodeId, mut received: Received, bytes: Option<bytes::Bytes>) {
         // Read-only (replay): nothing is written.
-        if self.folder.is_none() {
+        if self.saver.is_none() {
             return;
         }
         let store = self.store.clone();
@@ -299,10 +302,16 @@ impl Effects {
                 return;
             }
         };
+        // The save holding the pending node: asked for before this
+        // (`update` returns `Save` first; `run` queues it first).
+        let saved = self.saver.as_ref().map(|s| s.finished(s.last()));
         let store = self.store.clone();
         let tx = self.tx.clone();
         let noted = self.tx.clone();
         let handle = tokio::spawn(async move {
+            if let Some(saved) = saved {
+                saved.await;
+            }
             let mut inner = AbortOnDrop(tokio::spawn(async move {
                 let note = move |node, received: &Received, request_id: Option<&str>| {
                     let _ = noted.send(Msg::Event(Event::ResultReceived {
@@ -428,14 +437,12 @@ impl Effects {
 }
 
 impl Drop for Effects {
+    /// Aborts the requests and waits for the last save: once dropped, the
+    /// file holds the last state and the folder's lock is released.
     fn drop(&mut self) {
         self.shutdown();
+        self.wait_for_saves();
     }
-}
-
-/// What the tree knows of an `unstored` turn's picture.
-fn received_of(app: &App, node: NodeId) -> Option<Received> {
-    app.conv.node(node).ok()?.turn.as_ref()?.received.clone()
 }
 
 /// `~/x` → `$HOME/x`; anything else as given.

@@ -11,14 +11,16 @@
 //!                                                         room to update::drawn
 //! ```
 //!
-//! Module map: [`action`] (Action, Event, Msg), [`keymap`] (the key table;
+//! Module map: [`action`] (Action, Event, Msg), [`access`] (read and
+//! write actions, by type), [`keymap`] (the key table;
 //! help and `docs/keys.md` come from it), [`state`] (App, Overlay,
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
 //! (the only module that spawns; it owns the graphics spec), [`view`]
 //! (draws from `&App` and its own `ViewState`, returns [`view::Drawn`]),
 //! [`thumbs`] (half-block thumbnails and their cache), [`terminal`]
 //! (set-up, restore, input, signals), [`redraw`] (which messages repaint
-//! everything), [`cells`] (cell widths every terminal agrees on).
+//! everything), [`cells`] (cell widths every terminal agrees on),
+//! [`replay`] (the replay's driver) and [`playback`] (its state).
 //!
 //! Invariants: `update` does no I/O; the view writes nothing but its own
 //! `ViewState` and what it returns (no globals, no cells); only `effects`
@@ -26,6 +28,7 @@
 //! through `sanitize`; the app draws only after a message, and ticks only
 //! while a spinner turns, so an idle screen writes nothing.
 
+pub mod access;
 pub mod action;
 pub mod cells;
 pub mod complete;
@@ -35,6 +38,7 @@ pub mod effects;
 pub mod graphics;
 pub mod input_line;
 pub mod keymap;
+pub mod playback;
 pub mod redraw;
 pub mod replay;
 pub mod scroll;
@@ -276,7 +280,8 @@ impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
 
 /// The loop: waits for a message, drains every other one waiting, runs
 /// their effects, draws once. Ticks every 100 ms only while animating.
-/// Returns when an effect says quit or the channel closes.
+/// Returns when an effect says quit (once the last save is written) or
+/// the channel closes.
 pub async fn drive(
     app: &mut App,
     effects: &mut Effects,
@@ -308,6 +313,8 @@ pub async fn drive(
             fx.extend(update::update(app, m));
         }
         if effects.run(fx, app) {
+            // The last save (the interrupted turns) is on disk first.
+            effects.flush().await;
             return Ok(());
         }
         if repaint == redraw::Repaint::Everything

@@ -2,16 +2,17 @@
 //!
 //! Offline and read-only: the folder is read with
 //! [`convfile::read_only`](crate::convfile::read_only) (no lock, nothing
-//! written), there is no engine, and the replay context's keys reach only
-//! navigation and viewing actions. The app is the ordinary one with
+//! written), there is no engine, and the replay's dispatcher
+//! (`update/replaying.rs`) runs only read actions (`access::ReadAction`),
+//! whatever a key is bound to. The app is the ordinary one with
 //! [`App::replay`] set: the transcript shows the path up to the selected
 //! turn (the rest is still to come), `space` steps down the remembered
 //! branch, `h`/`l` switch to a sibling (the remaining path follows the
 //! children remembered below it), and `p` plays one step every
-//! [`Replay::step_secs`] on the loop's tick.
+//! [`Replay::step_secs`] on the loop's tick. This file is the driver; the
+//! playback state is `playback.rs`.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use color_eyre::eyre::Result;
 use tokio::sync::mpsc::unbounded_channel;
@@ -22,54 +23,9 @@ use pixloom_core::tree::{Conversation, RequestParams};
 use super::Effects;
 use super::graphics::GraphicsChoice;
 use super::keymap::Keymap;
+pub use super::playback::position;
+use super::playback::{DEFAULT_SPEED, Replay, SPEEDS};
 use super::state::{App, Clock};
-
-/// Seconds per step, in tenths, from fastest to slowest.
-pub const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
-/// The default: two seconds a turn.
-pub const DEFAULT_SPEED: usize = 3;
-
-/// Playback state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replay {
-    pub playing: bool,
-    /// Index into [`SPEEDS`].
-    pub speed: usize,
-    /// When the last step was taken (by the user or the timer).
-    pub last_step: Instant,
-}
-
-impl Replay {
-    pub fn new(now: Instant) -> Self {
-        Replay {
-            playing: false,
-            speed: DEFAULT_SPEED,
-            last_step: now,
-        }
-    }
-
-    /// Seconds per step, e.g. `2.0`.
-    pub fn step_secs(&self) -> f64 {
-        f64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) / 10.0
-    }
-
-    pub fn step_every(&self) -> Duration {
-        Duration::from_millis(u64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) * 100)
-    }
-
-    /// Whether the timer should step at `now`.
-    pub fn due(&self, now: Instant) -> bool {
-        self.playing && now.saturating_duration_since(self.last_step) >= self.step_every()
-    }
-}
-
-/// Step `at` of `of` on the selected branch (1-based), for the title.
-pub fn position(conv: &Conversation) -> Option<(usize, usize)> {
-    let sel = conv.selected?;
-    let at = conv.path_to(sel).ok()?.len();
-    let leaf = conv.leaf_below(sel).ok()?;
-    Some((at, conv.path_to(leaf).ok()?.len()))
-}
 
 /// The app in replay mode over `conv`, at its first turn (the branch below
 /// it is the one last visited when the conversation was saved).
@@ -133,6 +89,8 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
     use crate::tui::fixtures::{T0, branched_conv, n};
 

@@ -19,7 +19,7 @@ use pixloom_core::tree::{
 
 pub use super::input_line::{InputBox, InputKind};
 use super::keymap::{Context, Keymap};
-use super::replay::Replay;
+use super::playback::Replay;
 use super::scroll::ScrollRoom;
 pub use super::target::ComposeTarget;
 use super::thumbs::{GraphicsBackend, ThumbCache};

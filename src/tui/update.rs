@@ -14,26 +14,30 @@ use bytes::Bytes;
 use pixloom_core::size::SizeSpec;
 
 use crate::sanitize;
-use pixloom_core::tree::{Blob, NodeId, Received, Status};
+#[cfg(test)]
+use pixloom_core::tree::Status;
+use pixloom_core::tree::{Blob, NodeId, Received};
 
+use super::access::Access;
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{App, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
+use super::state::{App, Focus, Overlay, SizeCursor, model_choices};
 use super::thumbs::ThumbWant;
 
 mod compose;
+mod dispatch;
 mod frame;
 mod play;
+mod replaying;
 mod tools;
 mod turns;
 pub use frame::{drawn, wanted_thumbnails};
 pub use turns::turns_below;
 
 pub use compose::attachment_name;
-use compose::{compose, detach, edit, refine, toggle_new_root};
+use compose::compose;
 use turns::{
-    cancel, cancel_now, delete, finished, received, regenerate, retry, send, start_pending,
-    store_finished, store_results,
+    cancel_now, delete, finished, received, saved, start_pending, store_finished, store_results,
 };
 
 /// Work for the effects module: the only way `update` touches the world.
@@ -155,11 +159,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             ));
             Vec::new()
         }
-        Event::Saved => {
-            app.save_failed = false;
-            app.info("saved");
-            Vec::new()
-        }
+        Event::Saved => saved(app),
         Event::Terminate(_) => quit_now(app),
         Event::Notice(Ok(text)) => {
             app.info(sanitize::line(&text).into_owned());
@@ -224,8 +224,8 @@ fn paste(app: &mut App, s: &str) -> Vec<Effect> {
             tools::search_as_typed(app);
         }
         // A paste while browsing is meant for the composer: it opens with
-        // it (a paste was dropped silently before). Replay never writes.
-        Overlay::None if app.focus == Focus::Composer || (app.can_send && app.replay.is_none()) => {
+        // it (a paste was dropped silently before). A replay cannot send.
+        Overlay::None if app.focus == Focus::Composer || app.can_send => {
             if app.focus != Focus::Composer {
                 compose(app);
             }
@@ -236,233 +236,70 @@ fn paste(app: &mut App, s: &str) -> Vec<Effect> {
     Vec::new()
 }
 
-/// What a replay may not do: anything that changes the conversation or
-/// would send a request.
-fn writes(a: Action) -> bool {
-    matches!(
-        a,
-        Action::Compose
-            | Action::Send
-            | Action::Newline
-            | Action::Edit
-            | Action::Regenerate
-            | Action::Refine
-            | Action::Variants
-            | Action::Attach
-            | Action::Detach
-            | Action::NewRoot
-            | Action::SizePicker
-            | Action::ModelPicker
-            | Action::Star
-            | Action::Delete
-            | Action::Cancel
-            | Action::Retry
-            | Action::RetryLowerTier
-            | Action::StoreResult
-            | Action::Label
-    )
+/// The app's dispatcher. A replay has its own (`replaying.rs`), which
+/// only ever runs read actions.
+fn act(app: &mut App, a: Action) -> Vec<Effect> {
+    if app.replay.is_some() {
+        return replaying::act(app, a);
+    }
+    if let Some(fx) = overlay_first(app, a) {
+        return fx;
+    }
+    match a.access() {
+        Access::Read(r) => dispatch::read(app, r),
+        Access::Write(w) => dispatch::write(app, w),
+    }
 }
 
-fn act(app: &mut App, a: Action) -> Vec<Effect> {
-    if app.replay.is_some() && writes(a) {
-        app.overlay = Overlay::None;
-        app.error("a replay is read-only: open the conversation with `pixloom CONV` to change it");
-        return Vec::new();
-    }
+/// What an open overlay makes of `a`: `Some` when it took it; else the
+/// overlay may have closed and `a` goes on to do what it says.
+fn overlay_first(app: &mut App, a: Action) -> Option<Vec<Effect>> {
     if let Overlay::Gallery { .. } = app.overlay {
-        return tools::gallery_key(app, a);
+        return Some(tools::gallery_key(app, a));
     }
     if let Overlay::Input(_) = app.overlay {
         match a {
             Action::Dismiss => {
                 tools::cancel_input(app);
-                return Vec::new();
+                return Some(Vec::new());
             }
-            Action::Complete => return tools::complete(app),
+            Action::Complete => return Some(tools::complete(app)),
             _ => {}
         }
     }
     if app.overlay != Overlay::None {
         match a {
-            Action::Confirm => return confirm_overlay(app),
+            Action::Confirm => return Some(confirm_overlay(app)),
             Action::Dismiss => {
                 app.overlay = Overlay::None;
-                return Vec::new();
+                return Some(Vec::new());
             }
             Action::MoveUp | Action::MoveDown | Action::MoveLeft | Action::MoveRight => {
                 let models = model_choices(&app.composer.params).len();
                 move_cursor(app, a, models);
-                return Vec::new();
+                return Some(Vec::new());
             }
             Action::PageUp | Action::PageDown => {
                 move_cursor(app, a, 0);
-                return Vec::new();
+                return Some(Vec::new());
             }
             Action::Help if matches!(app.overlay, Overlay::Help { .. }) => {
                 app.overlay = Overlay::None;
-                return Vec::new();
+                return Some(Vec::new());
             }
-            Action::Quit if app.overlay == Overlay::ConfirmQuit => return quit_now(app),
+            Action::Quit if app.overlay == Overlay::ConfirmQuit => return Some(quit_now(app)),
             // Storing from the quit question: then the question is asked
             // again only if something is still left.
             Action::StoreResult if app.overlay == Overlay::ConfirmQuit => {
                 app.overlay = Overlay::None;
-                return store_results(app);
+                return Some(store_results(app));
             }
             // Anything else closes the overlay and then does what it says
             // (R in the error view retries the node it shows).
             _ => app.overlay = Overlay::None,
         }
     }
-    match a {
-        Action::MoveDown => ignore(app.conv.select_child()),
-        Action::MoveUp => ignore(app.conv.select_parent()),
-        Action::PrevSibling | Action::MoveLeft => ignore(app.conv.select_sibling(-1)),
-        Action::NextSibling | Action::MoveRight => ignore(app.conv.select_sibling(1)),
-        Action::First => {
-            if let Some(&root) = app.conv.selected_path().first().or(app.conv.roots.first()) {
-                ignore(app.conv.select(root));
-            }
-        }
-        Action::Last => {
-            if let Some(from) = app.conv.selected.or(app.conv.roots.first().copied())
-                && let Ok(leaf) = app.conv.leaf_below(from)
-            {
-                ignore(app.conv.select(leaf));
-            }
-        }
-        Action::CycleFocus => {
-            app.focus = match app.focus {
-                Focus::Tree => Focus::Transcript,
-                Focus::Transcript => Focus::Composer,
-                Focus::Composer if app.show_tree => Focus::Tree,
-                Focus::Composer => Focus::Transcript,
-            };
-        }
-        Action::Compose => compose(app),
-        Action::Send => return send(app),
-        Action::Newline => app.composer.text.insert_newline(),
-        Action::Edit => edit(app),
-        Action::Regenerate => return regenerate(app),
-        Action::Refine => refine(app),
-        Action::Variants => match app.user_turn_of_selection() {
-            Some(user) => app.overlay = Overlay::Variants { user, count: 3 },
-            None => app.error("variants need a prompt: select a user turn or one of its images"),
-        },
-        Action::Attach => app.overlay = Overlay::Input(InputBox::new(InputKind::Attach, "")),
-        Action::Detach => detach(app),
-        Action::NewRoot => toggle_new_root(app),
-        Action::SizePicker => {
-            app.overlay = Overlay::SizePicker {
-                cursor: SizeCursor::of(app.composer.params.size),
-            };
-        }
-        Action::ModelPicker => {
-            let p = &app.composer.params;
-            let cursor = model_choices(p)
-                .iter()
-                .position(|(m, e)| *m == p.model && *e == p.endpoint)
-                .unwrap_or(0);
-            app.overlay = Overlay::ModelPicker { cursor };
-        }
-        Action::Star => {
-            if let Some(id) = app.conv.selected
-                && let Ok(on) = app.conv.toggle_star(id)
-            {
-                app.info(if on {
-                    format!("starred {id}")
-                } else {
-                    format!("unstarred {id}")
-                });
-                return vec![Effect::Save];
-            }
-        }
-        Action::Delete => {
-            if let Some(id) = app.conv.selected {
-                app.overlay = Overlay::ConfirmDelete(id);
-            }
-        }
-        Action::Cancel => return cancel(app),
-        Action::Retry => return retry(app, false),
-        Action::RetryLowerTier => return retry(app, true),
-        Action::StoreResult => return store_results(app),
-        Action::Help => app.overlay = Overlay::Help { scroll: 0 },
-        Action::Info => {
-            if let Some(id) = app.conv.selected {
-                app.overlay = Overlay::NodeInfo { id, scroll: 0 };
-            }
-        }
-        Action::ErrorDetail => match app.selected_node() {
-            Some(n)
-                if n.status()
-                    .is_some_and(|s| s != Status::Done && s != Status::Pending) =>
-            {
-                app.overlay = Overlay::ErrorDetail {
-                    id: n.id,
-                    scroll: 0,
-                };
-            }
-            Some(n) => {
-                let id = n.id;
-                app.info(format!("{id} has no error"));
-            }
-            None => {}
-        },
-        Action::ViewImage => match app.selected_node() {
-            Some(n) if n.images().next().is_some() => app.overlay = Overlay::ImageView(n.id),
-            _ => app.error("no image on this turn"),
-        },
-        Action::ToggleTree => {
-            app.show_tree = !app.show_tree;
-            if !app.show_tree && app.focus == Focus::Tree {
-                app.focus = Focus::Transcript;
-            }
-        }
-        Action::Search
-        | Action::SearchNext
-        | Action::SearchPrev
-        | Action::OpenImage
-        | Action::SaveImage
-        | Action::CopyPath
-        | Action::Label
-        | Action::TreeNarrower
-        | Action::TreeWider
-        | Action::Fold
-        | Action::Gallery
-        | Action::Compare
-        | Action::Complete => return tools::act(app, a),
-        Action::Step | Action::StepBack | Action::PlayPause | Action::Faster | Action::Slower => {
-            play::act(app, a)
-        }
-        // The start screen's own (tui/start.rs); nothing in the app.
-        Action::NewConversation => {}
-        Action::Quit => {
-            if app.replay.is_some() {
-                app.quitting = true;
-                return vec![Effect::Quit];
-            }
-            // Asks while quitting would lose something: running requests,
-            // a paid picture only in memory, changes a save could not write.
-            if app.quit_losses().is_empty() {
-                return quit_now(app);
-            }
-            app.overlay = Overlay::ConfirmQuit;
-        }
-        // Pages scroll dialogs only (above).
-        Action::Confirm | Action::PageUp | Action::PageDown => {}
-        Action::Dismiss => {
-            if app.focus == Focus::Composer {
-                app.focus = if app.show_tree {
-                    Focus::Tree
-                } else {
-                    Focus::Transcript
-                };
-            } else {
-                app.status = None;
-            }
-        }
-    }
-    Vec::new()
+    None
 }
 
 /// Navigation that cannot move (at an end) simply stays.
@@ -470,8 +307,7 @@ fn ignore<T, E>(_: Result<T, E>) {}
 
 fn quit_now(app: &mut App) -> Vec<Effect> {
     if app.replay.is_some() {
-        app.quitting = true;
-        return vec![Effect::Quit];
+        return replaying::leave(app);
     }
     // Requests still running are abandoned: the file says so, and they can
     // be retried next time.
@@ -565,6 +401,8 @@ mod composer_tests;
 #[cfg(test)]
 mod more_tests;
 #[cfg(test)]
+mod nav_cases;
+#[cfg(test)]
 mod paid_tests;
 #[cfg(test)]
 mod save_tests;
@@ -574,3 +412,5 @@ mod target_tests;
 mod tests;
 #[cfg(test)]
 mod tool_tests;
+#[cfg(test)]
+mod turn_cases;

@@ -70,10 +70,11 @@ impl Tui {
         Tui { app, effects, rx }
     }
 
-    /// Messages through `update`, their effects run: one batch of the loop.
+    /// Messages through `update`, effects run, saves written: one batch.
     fn batch(&mut self, msgs: Vec<Msg>) -> Vec<Effect> {
         let fx = common::tui::feed(&mut self.app, msgs);
         assert!(!self.effects.run(fx.clone(), &self.app), "nothing quits");
+        self.effects.wait_for_saves();
         fx
     }
 

@@ -68,6 +68,7 @@ fn delete_n2(app: &mut App, effects: &mut Effects) {
         fx.extend(update(app, Msg::Action(a)));
     }
     assert!(!effects.run(fx, app));
+    effects.wait_for_saves();
 }
 
 #[test]

@@ -227,3 +227,21 @@ fn a_late_failed_try_after_the_picture_was_stored_says_nothing() {
     assert!(app.status.unwrap().text.contains("is stored"));
     assert_eq!(app.conv.node(n(8)).unwrap().status(), Some(Status::Done));
 }
+
+#[test]
+fn every_good_save_tries_the_held_pictures_again_and_says_nothing_unless_one_failed() {
+    let (mut app, _) = held();
+    app.status = None;
+    let fx = update(&mut app, Msg::Event(Event::Saved));
+    let turn = app.conv.node(n(8)).unwrap().turn.clone().unwrap();
+    assert_eq!(
+        fx,
+        vec![E::StoreResult {
+            node: n(8),
+            received: turn.received.unwrap(),
+            bytes: Some(picture()),
+        }],
+        "there may be room again"
+    );
+    assert_eq!(app.status, None, "a save is not news");
+}

@@ -1,7 +1,7 @@
 //! Replay: stepping by hand and on the timer, play / pause, speed.
 
 use super::super::action::Action;
-use super::super::replay::{SPEEDS, position};
+use super::super::playback::{SPEEDS, position};
 use super::super::state::App;
 use super::{Effect, ignore};
 

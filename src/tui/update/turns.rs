@@ -304,12 +304,7 @@ pub(super) fn store_results(app: &mut App) -> Vec<Effect> {
     }
     let ids = app.conv.unstored();
     for &id in &ids {
-        if let Some(received) = app
-            .conv
-            .node(id)
-            .ok()
-            .and_then(|n| n.turn.as_ref()?.received.clone())
-        {
+        if let Some(received) = received_of(app, id) {
             fx.push(Effect::StoreResult {
                 node: id,
                 received,
@@ -328,6 +323,31 @@ pub(super) fn store_results(app: &mut App) -> Vec<Effect> {
         app.info(format!("storing {}…", names.join(", ")));
     }
     fx
+}
+
+/// A save finished well: a failure before it is over (said so), and
+/// every paid picture held in memory is tried again — there is room
+/// again, or still — so freeing space and doing anything stores it.
+pub(super) fn saved(app: &mut App) -> Vec<Effect> {
+    if app.save_failed {
+        app.save_failed = false;
+        app.info("saved");
+    }
+    app.unstored_bytes
+        .iter()
+        .filter_map(|(&node, bytes)| {
+            Some(Effect::StoreResult {
+                node,
+                received: received_of(app, node)?,
+                bytes: Some(bytes.clone()),
+            })
+        })
+        .collect()
+}
+
+/// What the tree knows of an `unstored` turn's picture.
+fn received_of(app: &App, node: NodeId) -> Option<Received> {
+    app.conv.node(node).ok()?.turn.as_ref()?.received.clone()
 }
 
 /// A try at storing came back. A failure is told but not saved: saving
