@@ -4,10 +4,11 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::prepare::prepare_as;
-use super::{ImageError, ImageStore, Subject};
+use super::{CappedReadError, FetchError, ImageError, ImageStore, Subject};
 use crate::core::tree::{ImageOrigin, ImageRef};
 
 /// Files larger than this are refused before being read.
@@ -86,6 +87,40 @@ pub fn import_file(path: &Path, store: &ImageStore) -> Result<ImageRef, ImageErr
     import_bytes(&bytes, ImageOrigin::File { path: shown }, store)
 }
 
+/// How long a reference link may take to connect, and in all.
+const REFERENCE_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REFERENCE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Imports a reference the user named: an `http(s)://` link (downloaded
+/// with a plain client: reference downloads never carry the API key), else
+/// a file path. The one way `send --image` and the app's attach add one.
+pub async fn import_reference(source: &str, store: &ImageStore) -> Result<ImageRef, ImageError> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let http = reqwest::Client::builder()
+            .connect_timeout(REFERENCE_CONNECT_TIMEOUT)
+            .timeout(REFERENCE_TIMEOUT)
+            .build()
+            .map_err(|e| ImageError::Download {
+                url: source.to_owned(),
+                detail: error_chain(&e),
+            })?;
+        import_url(source, &http, store).await
+    } else {
+        let (path, store) = (PathBuf::from(source), store.clone());
+        tokio::task::spawn_blocking(move || import_file(&path, &store))
+            .await
+            .map_err(stopped)?
+    }
+}
+
+/// A blocking import task that did not finish (it panicked).
+fn stopped(e: tokio::task::JoinError) -> ImageError {
+    ImageError::Encode {
+        subject: Subject::Data,
+        detail: format!("the import task stopped: {e}"),
+    }
+}
+
 /// Downloads an http(s) image (at most [`MAX_DOWNLOAD_BYTES`]) and imports
 /// it. `http` should be a plain client: no gateway credentials are sent.
 pub async fn import_url(
@@ -108,10 +143,7 @@ pub async fn import_url_with_cap(
     // Decoding and resizing take a while: keep them off the async threads.
     tokio::task::spawn_blocking(move || import_bytes(&bytes, ImageOrigin::Url { url }, &store))
         .await
-        .map_err(|e| ImageError::Encode {
-            subject: Subject::Data,
-            detail: format!("the import task stopped: {e}"),
-        })?
+        .map_err(stopped)?
 }
 
 /// The body of a successful GET, cut at `cap` bytes (an endless body is
@@ -133,21 +165,19 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
         // The link is already in the message; reqwest repeats it otherwise.
         detail: error_chain(&e.without_url()),
     };
-    let resp = http.get(parsed).send().await.map_err(failed)?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(ImageError::Http {
-            url: url.to_string(),
-            status: status.as_u16(),
-        });
-    }
-    super::read_capped(resp, cap).await.map_err(|e| match e {
-        super::CappedReadError::TooLarge => ImageError::DownloadTooLarge {
-            url: url.to_string(),
-            cap,
-        },
-        super::CappedReadError::Broken(e) => failed(e),
-    })
+    super::fetch_capped(http, parsed, cap)
+        .await
+        .map_err(|e| match e {
+            FetchError::Send(e) | FetchError::Body(CappedReadError::Broken(e)) => failed(e),
+            FetchError::Status(status) => ImageError::Http {
+                url: url.to_string(),
+                status: status.as_u16(),
+            },
+            FetchError::Body(CappedReadError::TooLarge) => ImageError::DownloadTooLarge {
+                url: url.to_string(),
+                cap,
+            },
+        })
 }
 
 /// reqwest's top-level message is often just "error sending request": the

@@ -9,6 +9,7 @@
 //! before it can allocate.
 
 mod error;
+mod fetch;
 mod import;
 mod pngtext;
 mod prepare;
@@ -22,8 +23,10 @@ pub(crate) mod testimg;
 use base64::Engine as _;
 
 pub use error::{ImageError, Subject};
+pub(crate) use fetch::{CappedReadError, FetchError, fetch_capped, read_capped};
 pub use import::{
-    MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_url, import_url_with_cap,
+    MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_reference, import_url,
+    import_url_with_cap,
 };
 pub use pngtext::{NotPng, with_text};
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
@@ -166,56 +169,6 @@ pub fn accept_result(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     Ok(info)
 }
 
-/// Appends a downloaded `chunk` to `body` unless that would pass `cap`
-/// bytes (then `false`, `body` unchanged). The buffer grows by doubling but
-/// never past the cap, so a download at the limit holds the cap, not twice.
-pub(crate) fn append_within_cap(body: &mut Vec<u8>, chunk: &[u8], cap: u64) -> bool {
-    let needed = body.len() as u64 + chunk.len() as u64;
-    if needed > cap {
-        return false;
-    }
-    if needed > body.capacity() as u64 {
-        let grown = (body.capacity() as u64 * 2).clamp(needed, cap);
-        body.reserve_exact(grown as usize - body.len());
-    }
-    body.extend_from_slice(chunk);
-    true
-}
-
-/// Why [`read_capped`] stopped before the end of a body.
-#[derive(Debug)]
-pub(crate) enum CappedReadError {
-    /// The body is (or says it is) larger than the cap.
-    TooLarge,
-    /// The connection broke off mid-body.
-    Broken(reqwest::Error),
-}
-
-/// The body of `resp`, read chunk by chunk through [`append_within_cap`]
-/// and refused as soon as it would pass `cap` bytes (or says it will), so
-/// memory stays bounded by the cap whatever the sender claims or sends.
-/// Dropping the response on refusal closes the connection. The one capped
-/// read every network body goes through (API replies, result downloads,
-/// reference URLs).
-pub(crate) async fn read_capped(
-    mut resp: reqwest::Response,
-    cap: u64,
-) -> Result<Vec<u8>, CappedReadError> {
-    let claimed = resp.content_length();
-    if claimed.is_some_and(|n| n > cap) {
-        return Err(CappedReadError::TooLarge);
-    }
-    // A claim is not trusted for more than a first megabyte: the buffer
-    // grows with what actually arrives.
-    let mut body = Vec::with_capacity(claimed.unwrap_or(0).min(1 << 20) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(CappedReadError::Broken)? {
-        if !append_within_cap(&mut body, &chunk, cap) {
-            return Err(CappedReadError::TooLarge);
-        }
-    }
-    Ok(body)
-}
-
 /// `data:image/png;base64,…` for sending an image inline.
 pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
     let engine = base64::engine::general_purpose::STANDARD;
@@ -231,21 +184,6 @@ pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn downloads_grow_to_the_cap_and_no_further() {
-        let mut body = Vec::new();
-        let chunk = [7u8; 1000];
-        let mut pushed = 0;
-        while append_within_cap(&mut body, &chunk, 10_500) {
-            pushed += 1;
-        }
-        assert_eq!(pushed, 10);
-        assert_eq!(body.len(), 10_000);
-        assert!(body.capacity() <= 10_500, "{}", body.capacity());
-        assert!(append_within_cap(&mut body, &chunk[..500], 10_500));
-        assert_eq!(body.len(), 10_500);
-    }
 
     #[test]
     fn data_url_has_one_prefix_and_round_trips() {
