@@ -6,6 +6,8 @@ mod output;
 mod progress;
 mod replay;
 mod send;
+#[cfg(test)]
+mod settings_tests;
 mod show;
 
 use std::path::PathBuf;
@@ -112,7 +114,6 @@ impl GlobalArgs {
             size: self.size,
             endpoint: self.endpoint,
             request_timeout_secs: self.request_timeout,
-            graphics: self.graphics,
         }
     }
 }
@@ -207,7 +208,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Completions(args)) => print_completions(args.shell),
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
-            let r = replay::run(&session.config, args).await;
+            let r = replay::run(&session.app, args).await;
             session.stop().await;
             r
         }
@@ -236,7 +237,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
         Some(_) => Some(session.engine()?),
         None => None,
     };
-    let keys = cfg.keymap()?;
+    let keys = session.app.keymap.clone();
     let now = OffsetDateTime::now_utc();
     let named = conv.or(session.demo.is_some().then_some("demo"));
     let (folder, loaded) = match named {
@@ -274,9 +275,24 @@ pub(crate) fn image_path(
         .to_string()
 }
 
+/// The config in force and the app's part of it (`graphics`, `[keys]`):
+/// the file at `path`, the environment read through `env`, the flags.
+fn load_config(
+    path: Option<&std::path::Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    global: &GlobalArgs,
+) -> Result<(Config, tui::config::TuiConfig)> {
+    let config = Config::load(path, env, &global.flag_layer())?;
+    let app = tui::config::TuiConfig::load(&config, global.graphics)?;
+    Ok((config, app))
+}
+
 /// Config in force plus, under `--demo`, the fake gateway it points at.
 pub struct Session {
     pub config: Config,
+    /// The app's part of the config (`graphics`, `[keys]`), checked for
+    /// every command that loads the config.
+    pub app: tui::config::TuiConfig,
     /// What `--size`, `--model` and `--endpoint` said: these beat a
     /// conversation's saved choice, which beats the config.
     pub flags: TurnSettings,
@@ -300,7 +316,7 @@ impl Session {
             .config
             .clone()
             .or_else(|| config::default_config_path(&env));
-        let mut config = Config::load(path.as_deref(), &env, &global.flag_layer())?;
+        let (mut config, app) = load_config(path.as_deref(), &env, global)?;
         // Said once, before the app takes the screen.
         for warning in &config.warnings {
             eprintln!("pixloom: {}", crate::sanitize::line(warning));
@@ -340,6 +356,7 @@ impl Session {
         };
         Ok(Session {
             config,
+            app,
             flags,
             demo,
         })
@@ -360,7 +377,7 @@ impl Session {
             missing_images: loaded.missing_images,
             engine,
             demo: self.demo.is_some(),
-            graphics: self.config.graphics,
+            graphics: self.app.graphics,
         }
     }
 

@@ -24,6 +24,7 @@
 pub mod action;
 pub mod cells;
 pub mod complete;
+pub mod config;
 pub mod diff;
 pub mod dropped;
 pub mod effects;
