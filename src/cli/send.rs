@@ -85,7 +85,7 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     }];
     for source in &args.images {
         parts.push(Part::Image {
-            image: images::import_reference(source, &folder.store).await?,
+            image: images::import_reference(source, |s| s.into(), &folder.store).await?,
         });
     }
 

@@ -93,8 +93,13 @@ const REFERENCE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Imports a reference the user named: an `http(s)://` link (downloaded
 /// with a plain client: reference downloads never carry the API key), else
-/// a file path. The one way `send --image` and the app's attach add one.
-pub async fn import_reference(source: &str, store: &ImageStore) -> Result<ImageRef, ImageError> {
+/// a file path, opened where `path_of` says (the app expands `~/`). The
+/// one way `send --image` and the app's attach add one.
+pub async fn import_reference(
+    source: &str,
+    path_of: impl FnOnce(&str) -> PathBuf,
+    store: &ImageStore,
+) -> Result<ImageRef, ImageError> {
     if source.starts_with("http://") || source.starts_with("https://") {
         let http = reqwest::Client::builder()
             .connect_timeout(REFERENCE_CONNECT_TIMEOUT)
@@ -106,7 +111,7 @@ pub async fn import_reference(source: &str, store: &ImageStore) -> Result<ImageR
             })?;
         import_url(source, &http, store).await
     } else {
-        let (path, store) = (PathBuf::from(source), store.clone());
+        let (path, store) = (path_of(source), store.clone());
         tokio::task::spawn_blocking(move || import_file(&path, &store))
             .await
             .map_err(stopped)?
@@ -263,5 +268,32 @@ mod tests {
             let e = rt.block_on(import_url(url, &http, &store)).unwrap_err();
             assert!(matches!(e, ImageError::BadUrl { .. }), "{url}: {e:?}");
         }
+    }
+
+    /// A path is opened where the driver says (the app expands `~/`), a
+    /// link is fetched and never looked for on disk.
+    #[test]
+    fn a_reference_is_a_link_or_a_path_the_driver_resolves() {
+        let (dir, store) = store();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let png = testimg::encoded(ImageKind::Png, 8, 4);
+        std::fs::write(dir.path().join("fox.png"), &png).unwrap();
+        let home = |s: &str| dir.path().join(s.trim_start_matches("~/"));
+        let r = rt
+            .block_on(import_reference("~/fox.png", home, &store))
+            .unwrap();
+        assert_eq!(store.read(&r.original).unwrap(), png);
+        // Nothing listens on port 9: a download error naming the link.
+        let link = "http://127.0.0.1:9/fox.png";
+        let e = rt
+            .block_on(import_reference(link, |_| panic!("not a path"), &store))
+            .unwrap_err();
+        assert!(
+            matches!(&e, ImageError::Download { url, .. } if url == link),
+            "{e:?}"
+        );
     }
 }

@@ -334,8 +334,7 @@ impl Effects {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             // `~/x` is the shell's job on the command line, the app's here.
-            let named = expand_home(&source);
-            let result = images::import_reference(&named.to_string_lossy(), &store)
+            let result = images::import_reference(&source, expand_home, &store)
                 .await
                 .map(Box::new)
                 .map_err(|e| e.to_string());
