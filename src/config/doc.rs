@@ -163,7 +163,7 @@ pub fn markdown() -> String {
     let code = |s: &str| format!("`{}`", s.replace('|', "\\|"));
     let mut out = String::from(
         "# pixloom configuration\n\n\
-         Generated from `SETTINGS` in `src/config.rs` by the test `config_doc_is_current`\n\
+         Generated from `SETTINGS` in `src/config/doc.rs` by the test `config_doc_is_current`\n\
          (`UPDATE_DOCS=1 cargo test --lib config_doc` rewrites it).\n\n\
          ## Where settings come from\n\n\
          Each setting is looked up in layers; a later layer wins:\n\n\
