@@ -156,17 +156,21 @@ pub enum ConfigError {
     },
     #[error("{what} must be a positive number of seconds, not {value}. Use a number like 300.")]
     BadDuration { what: String, value: f64 },
-    #[error(
-        "no API key is set. Set one with `export PIXLOOM_API_KEY=sk-…` (APIYI_API_KEY and OPENAI_API_KEY are read too), \
-         or `api_key = \"sk-…\"` in {config_hint}, or pass --api-key. To try pixloom without a key, run it with --demo."
-    )]
-    MissingKey { config_hint: String },
     #[error("the API key from {from} cannot be used: {source}.")]
     BadKey {
         from: String,
         #[source]
         source: KeyError,
     },
+}
+
+/// No API key is set in any layer: a fact. The driver says how to set one
+/// (`cli::advice::no_key`; the app says it in its own words).
+#[derive(Debug, thiserror::Error)]
+#[error("no API key is set")]
+pub struct NoKey {
+    /// The config file read, if any: where `api_key` could go.
+    pub file: Option<PathBuf>,
 }
 
 /// The key from `from`, or the error naming where it came from.
@@ -367,17 +371,11 @@ impl Config {
         Ok(())
     }
 
-    /// The client settings; fails with directions when there is no key.
-    pub fn client_settings(&self) -> Result<Settings, ConfigError> {
-        let key = self
-            .api_key
-            .clone()
-            .ok_or_else(|| ConfigError::MissingKey {
-                config_hint: self.file.as_ref().map_or_else(
-                    || "~/.config/pixloom/config.toml".to_owned(),
-                    |f| f.path.display().to_string(),
-                ),
-            })?;
+    /// The client settings; [`NoKey`] when no key is set.
+    pub fn client_settings(&self) -> Result<Settings, NoKey> {
+        let key = self.api_key.clone().ok_or_else(|| NoKey {
+            file: self.file.as_ref().map(|f| f.path.clone()),
+        })?;
         let mut s = Settings::new(self.base_url.clone(), key);
         s.allow_insecure_http = self.allow_insecure_http;
         s.connect_timeout = self.connect_timeout;

@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands, and the shared set-up (config,
 //! `--demo`, logging) they stand on.
 
+mod advice;
 mod export;
 mod output;
 mod progress;
@@ -396,7 +397,11 @@ impl Session {
     /// The engine for this session's gateway; fails with directions when
     /// no key is set.
     pub fn engine(&self) -> Result<Engine> {
-        let client = gateway::Client::new(self.config.client_settings()?)?;
+        let settings = self
+            .config
+            .client_settings()
+            .map_err(|e| color_eyre::eyre::Report::msg(advice::no_key(&e)))?;
+        let client = gateway::Client::new(settings)?;
         let engine = Engine::new(client, self.config.image_budget);
         Ok(if self.demo.is_some() {
             engine.without_remote_urls()

@@ -93,15 +93,6 @@ fn invalid_files_say_where_and_what() {
     }
 }
 
-#[test]
-fn missing_key_says_how_to_set_one_and_mentions_demo() {
-    let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
-    let msg = c.client_settings().expect_err("no key").to_string();
-    for needle in ["PIXLOOM_API_KEY", "--api-key", "--demo", "config.toml"] {
-        assert!(msg.contains(needle), "{msg}");
-    }
-}
-
 /// A key an HTTP header cannot carry is refused where it is
 /// configured, naming where it came from and never quoting it.
 #[test]
