@@ -7,8 +7,10 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::error::{ImageError, Subject};
+use super::fetch::{CappedReadError, FetchError, fetch_capped};
 use super::prepare::prepare_as;
-use super::{CappedReadError, FetchError, ImageError, ImageStore, Subject};
+use super::store::ImageStore;
 use crate::core::tree::{ImageOrigin, ImageRef};
 
 /// Files larger than this are refused before being read.
@@ -170,19 +172,17 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
         // The link is already in the message; reqwest repeats it otherwise.
         detail: error_chain(&e.without_url()),
     };
-    super::fetch_capped(http, parsed, cap)
-        .await
-        .map_err(|e| match e {
-            FetchError::Send(e) | FetchError::Body(CappedReadError::Broken(e)) => failed(e),
-            FetchError::Status(status) => ImageError::Http {
-                url: url.to_string(),
-                status: status.as_u16(),
-            },
-            FetchError::Body(CappedReadError::TooLarge) => ImageError::DownloadTooLarge {
-                url: url.to_string(),
-                cap,
-            },
-        })
+    fetch_capped(http, parsed, cap).await.map_err(|e| match e {
+        FetchError::Send(e) | FetchError::Body(CappedReadError::Broken(e)) => failed(e),
+        FetchError::Status(status) => ImageError::Http {
+            url: url.to_string(),
+            status: status.as_u16(),
+        },
+        FetchError::Body(CappedReadError::TooLarge) => ImageError::DownloadTooLarge {
+            url: url.to_string(),
+            cap,
+        },
+    })
 }
 
 /// reqwest's top-level message is often just "error sending request": the
@@ -202,6 +202,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use crate::images::{ImageKind, testimg};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     fn store() -> (tempfile::TempDir, ImageStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -259,10 +266,7 @@ mod tests {
     #[test]
     fn bad_schemes_are_refused_before_any_request() {
         let (_d, store) = store();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = rt();
         let http = reqwest::Client::new();
         for url in ["file:///etc/passwd", "ftp://x.test/a.png", "not a url"] {
             let e = rt.block_on(import_url(url, &http, &store)).unwrap_err();
@@ -275,10 +279,7 @@ mod tests {
     #[test]
     fn a_reference_is_a_link_or_a_path_the_driver_resolves() {
         let (dir, store) = store();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = rt();
         let png = testimg::encoded(ImageKind::Png, 8, 4);
         std::fs::write(dir.path().join("fox.png"), &png).unwrap();
         let home = |s: &str| dir.path().join(s.trim_start_matches("~/"));
