@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
-use super::ImageKind;
+use super::kind::ImageKind;
 
 /// A smooth colourful picture.
 pub fn rgb(w: u32, h: u32) -> RgbImage {
