@@ -23,73 +23,17 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::unbounded_channel;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::core::history::ImageBudget;
-use pixloom::core::tree::{Endpoint, NodeId, Part, RequestParams, Status};
-use pixloom::core::wire::{self, ImagePayload, Reply};
 use pixloom::engine::Engine;
-use pixloom::fake::{FakeConfig, FakeGateway};
 use pixloom::gateway::{ApiKey, Client, Settings};
 use pixloom::images::{self, ImageStore};
 use pixloom::tui::{App, Clock, Effects, Event, GraphicsBackend, Msg, Screen, ThumbWant, TuiArgs};
-
-#[allow(unsafe_code)] // a global allocator is unsafe by nature; this one only counts
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
-    pub struct Counting;
-
-    static LIVE: AtomicUsize = AtomicUsize::new(0);
-    static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-    fn grew(by: usize) {
-        let live = LIVE.fetch_add(by, Relaxed) + by;
-        PEAK.fetch_max(live, Relaxed);
-    }
-
-    // SAFETY: every call is forwarded unchanged to the system allocator.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let p = unsafe { System.alloc(layout) };
-            if !p.is_null() {
-                grew(layout.size());
-            }
-            p
-        }
-
-        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(p, layout) };
-            LIVE.fetch_sub(layout.size(), Relaxed);
-        }
-
-        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let q = unsafe { System.realloc(p, layout, new_size) };
-            if !q.is_null() {
-                if new_size >= layout.size() {
-                    grew(new_size - layout.size());
-                } else {
-                    LIVE.fetch_sub(layout.size() - new_size, Relaxed);
-                }
-            }
-            q
-        }
-    }
-
-    /// Bytes allocated now; the peak starts again from here.
-    pub fn start() -> usize {
-        let live = LIVE.load(Relaxed);
-        PEAK.store(live, Relaxed);
-        live
-    }
-
-    /// The most bytes allocated at once since [`start`].
-    pub fn peak() -> usize {
-        PEAK.load(Relaxed)
-    }
-}
+use pixloom_core::history::ImageBudget;
+use pixloom_core::tree::{Endpoint, NodeId, Part, RequestParams, Status};
+use pixloom_core::wire::{self, ImagePayload, Reply};
+use pixloom_fake::{FakeConfig, FakeGateway};
 
 #[global_allocator]
-static ALLOCATOR: counting::Counting = counting::Counting;
+static ALLOCATOR: pixloom_testkit::alloc::Counting = pixloom_testkit::alloc::Counting;
 
 fn figure(name: &str, value: f64, unit: &str) {
     println!("FIGURE {name} {value:.3} {unit}");
@@ -102,9 +46,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Peak heap above what was live before, for `work`.
 fn peak_extra(work: impl FnOnce()) -> usize {
-    let before = counting::start();
+    let before = pixloom_testkit::alloc::start();
     work();
-    counting::peak() - before
+    pixloom_testkit::alloc::peak() - before
 }
 
 fn memory() {
@@ -211,7 +155,7 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         engine: Some(Engine::new(client, ImageBudget::default())),
         defaults: RequestParams {
             endpoint: Endpoint::Chat,
-            model: pixloom::core::model::DEFAULT_MODEL.to_owned(),
+            model: pixloom_core::model::DEFAULT_MODEL.to_owned(),
             size: "1280x1280".parse().expect("size"),
         },
         demo: false,

@@ -15,16 +15,16 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::core::tree::RequestParams;
-use pixloom::core::wire::{self, ImagePayload, Reply};
 use pixloom::images::{self, ImageStore};
 use pixloom::tui::graphics::ThumbSpec;
 use pixloom::tui::thumbs::{self, ThumbCache, ThumbWant};
 use pixloom::tui::{App, Clock, GraphicsBackend, Screen, TuiArgs};
+use pixloom_core::tree::RequestParams;
+use pixloom_core::wire::{self, ImagePayload, Reply};
 
 /// Parse a `b64_json` reply, decode it, check the image and store it
 /// durably (fsync'd), as the engine does when a result arrives.
-fn keep_b64_result(body: &[u8], store: &ImageStore) -> pixloom::core::tree::Blob {
+fn keep_b64_result(body: &[u8], store: &ImageStore) -> pixloom_core::tree::Blob {
     let Ok(Reply::Images(mut found)) = wire::parse_reply(body) else {
         panic!("the reply parses to an image");
     };
@@ -156,8 +156,8 @@ fn open_app(dir: &std::path::Path) -> (App, ConvFolder) {
         missing_images: loaded.missing_images,
         engine: None,
         defaults: RequestParams {
-            endpoint: pixloom::core::tree::Endpoint::Chat,
-            model: pixloom::core::model::DEFAULT_MODEL.to_owned(),
+            endpoint: pixloom_core::tree::Endpoint::Chat,
+            model: pixloom_core::model::DEFAULT_MODEL.to_owned(),
             size: "auto".parse().expect("size"),
         },
         demo: false,

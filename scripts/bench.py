@@ -146,10 +146,10 @@ def first_frame(conv_dir, cols=200, lines=60):
 
 
 def pty_bytes():
-    """Bytes per j/k and per idle second, from tests/tui_pty.rs."""
+    """Bytes per j/k and per idle second, from tests/integration/tui_pty.rs."""
     env = dict(os.environ, PIXLOOM_RELEASE_BIN=PIXLOOM)
     out = subprocess.run(
-        ["cargo", "test", "--release", "--test", "tui_pty", "bytes_per", "--", "--nocapture"],
+        ["cargo", "test", "--release", "--test", "integration", "tui_pty::bytes_per", "--", "--nocapture"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     line = next(l for l in out.splitlines() if l.startswith("bytes: "))
     moves = [int(v) for v in re.search(r"selection moves ([^;]+);", line).group(1)

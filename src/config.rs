@@ -19,11 +19,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::core::history::ImageBudget;
-use crate::core::model::DEFAULT_MODEL;
-use crate::core::size::SizeSpec;
-use crate::core::tree::Endpoint;
 use crate::gateway::{ApiKey, KeyError, RetryPolicy, Settings};
+use pixloom_core::history::ImageBudget;
+use pixloom_core::model::DEFAULT_MODEL;
+use pixloom_core::size::SizeSpec;
+use pixloom_core::tree::Endpoint;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
 
@@ -298,7 +298,7 @@ impl Config {
         if let Some(v) = env(ENV_SIZE).filter(|v| !v.is_empty()) {
             cfg.size = v
                 .parse()
-                .map_err(|e: crate::core::size::SizeError| ConfigError::Env {
+                .map_err(|e: pixloom_core::size::SizeError| ConfigError::Env {
                     var: ENV_SIZE,
                     message: e.to_string(),
                     expected: "auto or a size like 2048x1152",

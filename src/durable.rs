@@ -218,7 +218,7 @@ mod tests {
     }
 
     // A folder that cannot be written (the old file kept, no temp left,
-    // the error names the file): `tests/convfile.rs`
+    // the error names the file): `tests/integration/convfile.rs`
     // `a_read_only_folder_fails_the_save_and_keeps_the_file`, which can also
     // fail as root (a read-only tmpfs where permissions are not enforced).
 

@@ -14,12 +14,12 @@ mod report;
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use crate::core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
-use crate::core::model::PRICE_PER_CALL_MICRO_USD;
-use crate::core::tree::{Conversation, NodeId, Outcome, Received, TurnError};
-use crate::core::wire::Reply;
 use crate::gateway::{self, GatewayError};
 use crate::images::ImageStore;
+use pixloom_core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
+use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
+use pixloom_core::tree::{Conversation, NodeId, Outcome, Received, TurnError};
+use pixloom_core::wire::Reply;
 
 pub use keep::{Kept, RESULT_URL_LIFETIME, keep_received, sha256_hex};
 pub use report::{OnReceived, TurnReport, TurnResult};

@@ -6,7 +6,7 @@
 //!
 //! Every error that carries a path ends so: `ImageError`, `ConvFileError`,
 //! `durable`'s I/O errors, the app's notices (table test:
-//! `tests/error_lines.rs`).
+//! `tests/integration/cli/error_lines.rs`).
 
 use std::fmt::Display;
 

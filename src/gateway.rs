@@ -48,10 +48,10 @@ pub use key::{ApiKey, KeyError};
 pub use retry::{OnRetry, RetryNote, RetryPolicy};
 pub use untrusted::Untrusted;
 
-use crate::core::wire::{self, EditsFields, MalformedReply, Reply};
 use crate::images::{CappedReadError, read_capped};
 use crate::sanitize;
 use error::human_bytes;
+use pixloom_core::wire::{self, EditsFields, MalformedReply, Reply};
 use status::{cut_body, redirect_error, status_error};
 
 /// The largest API reply read: a 4K PNG as base64 is at most about 45 MB,

@@ -1,21 +1,18 @@
 //! pixloom: keyboard-driven, multi-turn image generation in the terminal.
 //!
-//! See `docs/architecture.md` for the map. In short: [`core`] is pure (tree,
-//! sizes, history, wire types); the edges do I/O ([`gateway`], [`images`],
-//! [`convfile`], [`config`], [`fake`]); [`engine`] runs turns on tokio tasks;
+//! See `docs/architecture.md` for the map. In short: the core is pure (tree,
+//! sizes, history, wire types; crate `pixloom_core`); the edges do I/O
+//! ([`gateway`], [`images`], [`convfile`], [`config`]; the fake gateway is
+//! crate `pixloom_fake`); [`engine`] runs turns on tokio tasks;
 //! [`cli`] and the TUI drive it.
 
 pub mod cli;
 pub mod config;
 pub mod convfile;
-pub mod core;
 pub mod durable;
 pub mod engine;
 pub mod errline;
-pub mod fake;
 pub mod folder_fs;
-/// Entry points shared by cargo-fuzz targets and the stable harness.
-pub mod fuzzing;
 pub mod gateway;
 pub mod images;
 pub mod logging;

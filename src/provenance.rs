@@ -1,7 +1,7 @@
 //! Which gateway URLs this installation received itself.
 //!
 //! A result's gateway URL is sent back instead of its bytes while it lives
-//! (see [`crate::core::history::present_image`]). A conversation folder may
+//! (see [`pixloom_core::history::present_image`]). A conversation folder may
 //! come from anyone, so a URL written in it proves nothing: a forged one
 //! would make the model refine a picture the user does not see, and would
 //! be a beacon. So each [`RemoteCopy`] this installation creates carries a
@@ -31,7 +31,7 @@ use sha2::Sha256;
 
 use std::borrow::Cow;
 
-use crate::core::tree::{Conversation, ImageRef, Part, Received, RemoteCopy};
+use pixloom_core::tree::{Conversation, ImageRef, Part, Received, RemoteCopy};
 
 /// The secret's length in bytes.
 const KEY_BYTES: usize = 32;
@@ -308,7 +308,7 @@ fn read_key(file: fs::File) -> io::Result<[u8; KEY_BYTES]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::testkit;
+    use pixloom_core::testkit;
 
     #[test]
     fn a_seal_verifies_only_for_its_installation_image_url_and_expiry() {
@@ -374,7 +374,7 @@ mod tests {
     fn an_unstored_pictures_record_is_trusted_only_as_this_installation_saved_it() {
         let here = Provenance::with_key([3; KEY_BYTES]);
         let there = Provenance::with_key([4; KEY_BYTES]);
-        let mut conv = crate::core::testkit::build("reply a; pend n1 1");
+        let mut conv = pixloom_core::testkit::build("reply a; pend n1 1");
         let record = Received {
             url: Some("https://gw.test/files/x.png".into()),
             expires_at: Some(testkit::now()),
@@ -382,7 +382,7 @@ mod tests {
             spare_copy: Some("/tmp/x.png".into()),
             seal: None,
         };
-        let n2 = crate::core::tree::NodeId(2);
+        let n2 = pixloom_core::tree::NodeId(2);
         conv.note_received(n2, record.clone(), None).unwrap();
         let received = |c: &Conversation| {
             let t = c.node(n2).unwrap().turn.clone().unwrap();

@@ -8,78 +8,13 @@
 use std::path::Path;
 
 use base64::Engine as _;
-use image::{ImageEncoder, RgbImage};
 use time::OffsetDateTime;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::core::tree::{Conversation, ImageOrigin, ImageRef, Outcome, Part, RequestParams};
 use pixloom::images::ImageStore;
+use pixloom_core::tree::{Conversation, ImageOrigin, ImageRef, Outcome, Part, RequestParams};
 
-/// xorshift64*: small, fast and the same everywhere.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
-/// A photo-like picture: smooth colour fields plus grain. `grain` sets
-/// how well it compresses (the 4K result is tuned to the 17 MB
-/// base64 response; the 24 MP photo to ~10 MB of JPEG).
-pub fn photo(width: u32, height: u32, grain: u8, seed: u64) -> RgbImage {
-    let mut rng = Rng::new(seed);
-    let (w, h) = (width as f32, height as f32);
-    let mut img = RgbImage::new(width, height);
-    let grain = u64::from(grain.max(1));
-    for (x, y, px) in img.enumerate_pixels_mut() {
-        let (fx, fy) = (x as f32 / w, y as f32 / h);
-        let r = 0.5 + 0.5 * (fx * 6.3 + fy * 2.1).sin();
-        let g = 0.5 + 0.5 * (fy * 5.1 - fx * 1.7).cos();
-        let b = 0.5 + 0.5 * ((fx + fy) * 3.7).sin();
-        let noise = rng.next_u64();
-        let n = |shift: u32| ((noise >> shift) % grain) as f32 - grain as f32 / 2.0;
-        let c = |v: f32, k: f32| (v * 200.0 + 28.0 + k).clamp(0.0, 255.0) as u8;
-        *px = image::Rgb([c(r, n(0)), c(g, n(16)), c(b, n(32))]);
-    }
-    img
-}
-
-pub fn png(img: &RgbImage) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut out,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .expect("PNG encodes");
-    out
-}
-
-pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    let width = u16::try_from(img.width()).expect("JPEG width");
-    let height = u16::try_from(img.height()).expect("JPEG height");
-    jpeg_encoder::Encoder::new(&mut out, quality)
-        .encode(img.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
-        .expect("JPEG encodes");
-    out
-}
+pub use pixloom_testkit::pictures::{jpeg, photo, png};
 
 /// The encoding of `make(grain)` whose size is closest to `target` bytes
 /// (size grows with grain; a bisection, so a handful of encodes).
@@ -137,7 +72,7 @@ pub fn big_conversation(dir: &Path) {
     // Light grain: ~3 MB per PNG, like a generated picture (not a photo).
     let base = photo(3840, 2160, 2, 7);
     let params: RequestParams = RequestParams {
-        endpoint: pixloom::core::tree::Endpoint::Chat,
+        endpoint: pixloom_core::tree::Endpoint::Chat,
         model: "gpt-image-2-vip".to_owned(),
         size: "3840x2160".parse().expect("size"),
     };

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom::fuzzing::conversation_file(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom_testkit::fuzzing::conversation_file(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom::fuzzing::gateway_reply(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom_testkit::fuzzing::gateway_reply(data));

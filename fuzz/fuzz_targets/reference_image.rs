@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom::fuzzing::reference_image(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pixloom_testkit::fuzzing::reference_image(data));

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use color_eyre::eyre::{Result, eyre};
 
 use crate::convfile;
-use crate::core::tree::{Blob, Conversation, ImageRef, Node, NodeId};
+use pixloom_core::tree::{Blob, Conversation, ImageRef, Node, NodeId};
 
 mod html;
 mod layout;

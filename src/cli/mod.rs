@@ -20,13 +20,13 @@ use time::OffsetDateTime;
 
 use crate::config::{self, Config, FlagLayer};
 use crate::convfile::{self, ConvFolder};
-use crate::core::settings::{self, TurnSettings};
-use crate::core::size::SizeSpec;
-use crate::core::tree::Endpoint;
-use crate::core::tree::{Conversation, RequestParams};
 use crate::engine::Engine;
-use crate::fake::{FakeArgs, FakeConfig, FakeGateway};
 use crate::{gateway, tui};
+use pixloom_core::settings::{self, TurnSettings};
+use pixloom_core::size::SizeSpec;
+use pixloom_core::tree::Endpoint;
+use pixloom_core::tree::{Conversation, RequestParams};
+use pixloom_fake::{FakeArgs, FakeConfig, FakeGateway};
 
 const EXAMPLES: &str = "\
 Settings: docs/config.md (config.toml, environment, flags). Keys: docs/keys.md.
@@ -203,7 +203,7 @@ fn log_level(s: &str) -> std::result::Result<String, String> {
 /// Parses the command line and runs it.
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Some(Command::FakeGateway(args)) => crate::fake::run(args).await,
+        Some(Command::FakeGateway(args)) => pixloom_fake::run(args).await,
         Some(Command::Show(args)) => show::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Completions(args)) => print_completions(args.shell),
@@ -248,9 +248,9 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
                 .map(|f| crate::recent::load(&f))
                 .unwrap_or_default();
             let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            match tui::start::choose(here, recent, keys.clone()).await? {
-                tui::start::Chosen::Open { folder, loaded } => (folder, *loaded),
-                tui::start::Chosen::Quit => return Ok(()),
+            match tui::start::run::choose(here, recent, keys.clone()).await? {
+                tui::start::run::Chosen::Open { folder, loaded } => (folder, *loaded),
+                tui::start::run::Chosen::Quit => return Ok(()),
             }
         }
     };
@@ -266,7 +266,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
 /// `images/` never prints where it points.
 pub(crate) fn image_path(
     store: &crate::images::ImageStore,
-    blob: &crate::core::tree::Blob,
+    blob: &pixloom_core::tree::Blob,
 ) -> String {
     let p = store.path(blob);
     let dir = std::fs::canonicalize(store.dir()).unwrap_or_else(|_| store.dir().to_path_buf());

@@ -7,9 +7,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::core::tree::{Conversation, NodeId, RequestParams, Status};
 use crate::gateway::RetryNote;
 use crate::sanitize;
+use pixloom_core::tree::{Conversation, NodeId, RequestParams, Status};
 
 /// How often the lines are redrawn while nothing happens.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -238,7 +238,7 @@ fn estimate(conv: &Conversation, params: &RequestParams) -> Option<(Duration, us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::tree::{Endpoint, Outcome, Part};
+    use pixloom_core::tree::{Endpoint, Outcome, Part};
 
     const T0: time::OffsetDateTime = time::macros::datetime!(2026-12-01 12:00 UTC);
 

@@ -9,14 +9,14 @@ use tokio::task::JoinSet;
 use super::progress::{self, Progress};
 use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
-use crate::core::model::PRICE_PER_CALL_MICRO_USD;
-use crate::core::tree::{
-    Conversation, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
-};
 use crate::engine::{self, TurnResult};
 use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::sanitize;
+use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
+use pixloom_core::tree::{
+    Conversation, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
+};
 
 #[derive(Debug, Args)]
 pub struct SendArgs {

@@ -9,10 +9,10 @@ use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use crate::convfile;
-use crate::core::size::SizeSpec;
-use crate::core::tree::{Conversation, Endpoint, Node, NodeId, Received, Role, Status};
 use crate::images::ImageStore;
 use crate::sanitize;
+use pixloom_core::size::SizeSpec;
+use pixloom_core::tree::{Conversation, Endpoint, Node, NodeId, Received, Role, Status};
 
 use super::output;
 
@@ -242,7 +242,7 @@ fn describe(n: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
+    use pixloom_core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
     use time::macros::datetime;
 
     const T0: time::OffsetDateTime = datetime!(2026-12-01 12:00 UTC);

@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ConvFileError;
-use crate::core::settings::kind_of;
-use crate::core::tree::Conversation;
+use pixloom_core::settings::kind_of;
+use pixloom_core::tree::Conversation;
 
 /// The format this version writes and reads. Readers refuse a newer major
 /// version; fields may be added within `pixloom/1` (older readers ignore

@@ -28,11 +28,11 @@ pub use error::ConvFileError;
 pub use format::{FORMAT, from_json, to_json};
 pub use orphans::{Orphans, orphaned_by_delete};
 
-use crate::core::tree::{Conversation, NodeId};
 use crate::durable;
 use crate::folder_fs::{self, Found, OpenError};
 use crate::images::{ImageError, ImageStore};
 use crate::provenance::Provenance;
+use pixloom_core::tree::{Conversation, NodeId};
 
 /// The folder name's extension.
 pub const EXTENSION: &str = "pixloom";

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
-use crate::core::tree::{Blob, Conversation, Node, NodeId};
+use pixloom_core::tree::{Blob, Conversation, Node, NodeId};
 
 use super::ConvFolder;
 

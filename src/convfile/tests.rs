@@ -3,8 +3,8 @@ use std::path::Path;
 use time::macros::datetime;
 
 use super::*;
-use crate::core::size::SizeSpec;
-use crate::core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
+use pixloom_core::size::SizeSpec;
+use pixloom_core::tree::{Endpoint, Outcome, Part, RequestParams, TurnError};
 
 fn now() -> OffsetDateTime {
     datetime!(2026-11-23 12:00 UTC)

@@ -4,11 +4,11 @@
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use crate::core::tree::{Blob, ImageOrigin, ImageRef, Received};
-use crate::core::wire::ImagePayload;
 use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::provenance::Provenance;
+use pixloom_core::tree::{Blob, ImageOrigin, ImageRef, Received};
+use pixloom_core::wire::ImagePayload;
 
 /// How long the gateway keeps result URLs alive (about a day).
 pub const RESULT_URL_LIFETIME: time::Duration = time::Duration::hours(24);

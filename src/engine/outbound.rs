@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 
-use crate::core::history::{ImageForm, OutPart, RequestBody, TurnRequest};
-use crate::core::tree::{Blob, ImageRef};
-use crate::core::wire::{self, ChatMessage, ContentPart, EditsFields};
 use crate::gateway::{Outbound, Upload};
 use crate::images::{self, ImageInfo, ImageStore};
+use pixloom_core::history::{ImageForm, OutPart, RequestBody, TurnRequest};
+use pixloom_core::tree::{Blob, ImageRef};
+use pixloom_core::wire::{self, ChatMessage, ContentPart, EditsFields};
 
 /// A failure before or after the exchange (local files, the result image).
 pub(super) struct LocalFailure(pub(super) String);

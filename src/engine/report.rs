@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use crate::core::tree::{
+use crate::provenance::Provenance;
+use pixloom_core::tree::{
     Blob, Conversation, ImageRef, NodeId, Outcome, Received, TreeError, TurnError,
 };
-use crate::provenance::Provenance;
 
 /// What became of one turn.
 ///

@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 
 use super::error::{ErrorKind, GatewayError, RAW_BODY_LIMIT};
 use super::untrusted::Untrusted;
-use crate::core::wire;
 use crate::sanitize;
+use pixloom_core::wire;
 
 /// A 3xx to an API call: not followed, so the key never goes anywhere but
 /// the base URL.

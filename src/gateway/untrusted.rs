@@ -11,8 +11,8 @@ use memchr::memmem;
 
 use super::error::GatewayError;
 use super::key::ApiKey;
-use crate::core::wire::{ImagePayload, Reply};
 use crate::sanitize;
+use pixloom_core::wire::{ImagePayload, Reply};
 
 /// Cleans network text for one key. Cheap to clone.
 #[derive(Clone)]

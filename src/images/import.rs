@@ -11,7 +11,7 @@ use super::error::{ImageError, Subject};
 use super::fetch::{CappedReadError, FetchError, fetch_capped};
 use super::prepare::prepare_as;
 use super::store::ImageStore;
-use crate::core::tree::{ImageOrigin, ImageRef};
+use pixloom_core::tree::{ImageOrigin, ImageRef};
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 200_000_000;

@@ -43,7 +43,7 @@ impl ImageKind {
         ImageKind::Tiff,
     ];
 
-    /// The file extension used in the store (matches [`crate::core::tree::Blob::ext`]).
+    /// The file extension used in the store (matches [`pixloom_core::tree::Blob::ext`]).
     pub fn ext(self) -> &'static str {
         match self {
             ImageKind::Png => "png",

@@ -19,7 +19,13 @@ mod shrink;
 mod sniff;
 mod store;
 #[cfg(test)]
-pub(crate) mod testimg;
+/// The test kit's pictures, with `encoded` taking this crate's kind.
+pub(crate) mod testimg {
+    pub(crate) use pixloom_testkit::pictures::*;
+    pub(crate) fn encoded(kind: super::ImageKind, w: u32, h: u32) -> Vec<u8> {
+        pixloom_testkit::pictures::encoded(kind.image_format(), w, h)
+    }
+}
 
 use base64::Engine as _;
 
@@ -104,7 +110,7 @@ mod tests {
     #[test]
     fn kinds_have_store_extensions_and_mimes() {
         for k in ImageKind::ALL {
-            let blob_mime = crate::core::tree::Blob {
+            let blob_mime = pixloom_core::tree::Blob {
                 sha256: String::new(),
                 ext: k.ext().to_string(),
                 bytes: 0,

@@ -11,8 +11,8 @@
 
 use serde::Serialize;
 
-use crate::core::tree::{Conversation, NodeId, Role};
 use crate::sanitize;
+use pixloom_core::tree::{Conversation, NodeId, Role};
 
 /// Characters kept of each prompt.
 pub const MAX_PROMPT_CHARS: usize = 4000;

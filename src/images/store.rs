@@ -22,9 +22,9 @@ use sha2::{Digest, Sha256};
 
 use super::error::ImageError;
 use super::kind::ImageInfo;
-use crate::core::tree::Blob;
 use crate::durable;
 use crate::folder_fs::{self, FileKey, Found, OpenError};
+use pixloom_core::tree::Blob;
 
 /// The largest image file the store reads: what an attached file may be
 /// ([`super::MAX_FILE_BYTES`]; results are capped lower, at the download

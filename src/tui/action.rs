@@ -8,8 +8,8 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::core::tree::{ImageRef, NodeId, Received};
 use crate::engine::{Kept, TurnReport};
+use pixloom_core::tree::{ImageRef, NodeId, Received};
 
 use super::thumbs::Thumb;
 

@@ -32,9 +32,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{Blob, NodeId, Received};
 use crate::engine::{self, Engine, TurnReport};
 use crate::images::{self, ImageStore, VerifiedImage};
+use pixloom_core::tree::{Blob, NodeId, Received};
 
 use super::action::{Event, Msg};
 use super::state::App;

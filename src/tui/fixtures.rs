@@ -6,15 +6,15 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use crate::core::model::{DEFAULT_MODEL, PRICE_PER_CALL_MICRO_USD};
-use crate::core::size::SizeSpec;
 use bytes::Bytes;
+use pixloom_core::model::{DEFAULT_MODEL, PRICE_PER_CALL_MICRO_USD};
+use pixloom_core::size::SizeSpec;
 
-use crate::core::tree::{
+use crate::engine::{TurnReport, TurnResult};
+use pixloom_core::tree::{
     Blob, Conversation, Endpoint, ImageOrigin, ImageRef, NodeId, Outcome, Part, Received,
     RequestParams, TurnError,
 };
-use crate::engine::{TurnReport, TurnResult};
 
 use super::action::{Event, Msg};
 use super::state::{App, Clock};

@@ -16,13 +16,13 @@ pub enum InputKind {
     /// A reference image: a path (Tab completes) or a URL.
     Attach,
     /// Where to save a copy of this node's image (Tab completes).
-    SaveImage(crate::core::tree::NodeId),
+    SaveImage(pixloom_core::tree::NodeId),
     /// The label of this node (empty removes it).
-    Label(crate::core::tree::NodeId),
+    Label(pixloom_core::tree::NodeId),
     /// Prompts containing the text; `origin` is where the search started
     /// (esc goes back there).
     Search {
-        origin: Option<crate::core::tree::NodeId>,
+        origin: Option<pixloom_core::tree::NodeId>,
     },
 }
 

@@ -39,6 +39,7 @@ pub mod start;
 pub mod state;
 pub mod target;
 pub mod terminal;
+pub mod test_hooks;
 pub mod thumbs;
 pub mod update;
 pub mod view;
@@ -53,8 +54,9 @@ use color_eyre::eyre::{Result, WrapErr as _};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{Conversation, NodeId, RequestParams};
 use crate::engine::Engine;
+use pixloom_core::tree::{Conversation, NodeId, RequestParams};
+use test_hooks::DebugFailure;
 
 pub use action::{Action, Event, Msg};
 pub use effects::Effects;
@@ -169,13 +171,7 @@ pub(crate) async fn in_terminal(
         terminal: &mut guard.terminal,
         presenter,
         kernel_cell: graphics::detect::kernel_cell_size(),
-        panic_after_frame: std::env::var(DEBUG_PANIC_VAR)
-            .ok()
-            .and_then(|v| match v.as_str() {
-                DEBUG_PANIC_VALUE => Some(DebugFailure::Panic),
-                DEBUG_OOM_VALUE => Some(DebugFailure::OutOfMemory),
-                _ => None,
-            }),
+        panic_after_frame: DebugFailure::from_env(),
     };
     let result = drive(app, &mut effects, &mut rx, &mut screen, Clock::now).await;
     effects.shutdown();
@@ -199,32 +195,14 @@ pub trait Screen {
     }
 }
 
-/// `PIXLOOM_DEBUG_PANIC=after-first-frame` makes the app panic on purpose
-/// right after its first frame, so tests/tui_pty.rs can check that a panic
-/// restores the terminal. Read once at start; any other value does nothing.
-pub const DEBUG_PANIC_VAR: &str = "PIXLOOM_DEBUG_PANIC";
-/// The one value of [`DEBUG_PANIC_VAR`] that panics.
-pub const DEBUG_PANIC_VALUE: &str = "after-first-frame";
-/// The value of [`DEBUG_PANIC_VAR`] that makes an allocation fail instead
-/// (an abort, no panic hook): the terminal must still be restored.
-pub const DEBUG_OOM_VALUE: &str = "out-of-memory-after-first-frame";
-
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
 pub struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
     pub presenter: graphics::Presenter,
-    /// Fail on purpose once the frame is drawn (see [`DEBUG_PANIC_VAR`]).
-    pub panic_after_frame: Option<DebugFailure>,
+    /// Fail on purpose once the frame is drawn (see [`test_hooks`]).
+    pub(crate) panic_after_frame: Option<DebugFailure>,
     /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
     pub kernel_cell: Option<(u16, u16)>,
-}
-
-/// How the app fails on purpose for the terminal-restore tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DebugFailure {
-    Panic,
-    /// An allocation of 64 TiB: it fails and the process aborts.
-    OutOfMemory,
 }
 
 impl Screen for TermScreen<'_> {
@@ -248,16 +226,7 @@ impl Screen for TermScreen<'_> {
                 tracing::warn!("printing thumbnails failed: {e}");
             }
         }
-        match self.panic_after_frame {
-            Some(DebugFailure::Panic) => panic!(
-                "{DEBUG_PANIC_VAR}={DEBUG_PANIC_VALUE}: a deliberate panic after the first frame"
-            ),
-            Some(DebugFailure::OutOfMemory) => {
-                let huge: Vec<u8> = Vec::with_capacity(1 << 46);
-                std::hint::black_box(huge);
-            }
-            None => {}
-        }
+        DebugFailure::strike(self.panic_after_frame);
         Ok(wants)
     }
 

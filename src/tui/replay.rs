@@ -17,7 +17,7 @@ use color_eyre::eyre::Result;
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::convfile;
-use crate::core::tree::{Conversation, RequestParams};
+use pixloom_core::tree::{Conversation, RequestParams};
 
 use super::Effects;
 use super::graphics::GraphicsChoice;
@@ -79,9 +79,9 @@ pub fn app(conv: Conversation, clock: Clock, speed_secs: Option<f64>, play: bool
         .values()
         .find_map(|n| n.turn.as_ref().map(|t| t.request.clone()))
         .unwrap_or_else(|| RequestParams {
-            endpoint: crate::core::tree::Endpoint::Chat,
-            model: crate::core::model::DEFAULT_MODEL.to_owned(),
-            size: crate::core::size::SizeSpec::Auto,
+            endpoint: pixloom_core::tree::Endpoint::Chat,
+            model: pixloom_core::model::DEFAULT_MODEL.to_owned(),
+            size: pixloom_core::size::SizeSpec::Auto,
         });
     let start = conv
         .selected

@@ -4,7 +4,7 @@
 //! A turn matches when its prompt or its label contains every word of the
 //! query, ignoring case (so `fox dusk` finds "a fox … at dusk").
 
-use crate::core::tree::{Conversation, NodeId, Role};
+use pixloom_core::tree::{Conversation, NodeId, Role};
 
 /// Whether `text` contains every word of `query` (case-insensitive). An
 /// empty query matches nothing.

@@ -9,7 +9,7 @@
 //! folder to the app.
 
 pub mod listing;
-mod run;
+pub mod run;
 pub mod view;
 
 #[cfg(test)]
@@ -28,7 +28,6 @@ use super::state::{StatusKind, StatusLine};
 use super::thumbs::Thumb;
 use crate::convfile::EXTENSION;
 pub use listing::{Entry, EntryState, Place, Summary};
-pub use run::{Chosen, choose};
 
 /// The longest name a new conversation may have, in bytes (the folder's
 /// name adds `.pixloom`; file systems allow 255).

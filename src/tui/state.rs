@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tui_textarea::TextArea;
 
-use crate::core::model::KNOWN_MODELS;
-use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
-use crate::core::tree::{
+use pixloom_core::model::KNOWN_MODELS;
+use pixloom_core::size::{RATIOS, Size, SizeSpec, Tier};
+use pixloom_core::tree::{
     Conversation, Endpoint, ImageRef, Node, NodeId, RequestParams, Role, Status,
 };
 

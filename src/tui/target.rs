@@ -10,7 +10,7 @@
 
 use time::OffsetDateTime;
 
-use crate::core::tree::{Conversation, NodeId, Part, Role, Status, TreeError};
+use pixloom_core::tree::{Conversation, NodeId, Part, Role, Status, TreeError};
 
 /// Where the composer's next user turn goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

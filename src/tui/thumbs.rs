@@ -39,9 +39,9 @@ use ratatui::style::Color;
 pub use super::graphics::GraphicsBackend;
 pub use super::graphics::geometry::fit;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
-use crate::core::tree::Blob;
 use crate::folder_fs::FileKey;
 use crate::images::ImageStore;
+use pixloom_core::tree::Blob;
 
 /// A picture scaled to `cols`×`rows` cells: per cell the upper and lower
 /// pixel, row-major; for a pixel protocol also the picture itself.
@@ -364,7 +364,7 @@ fn store_file(file: &Path, png: &[u8]) {
 /// turns the missing ones into decode effects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThumbWant {
-    pub blob: crate::core::tree::Blob,
+    pub blob: pixloom_core::tree::Blob,
     pub cols: u16,
     pub rows: u16,
 }

@@ -10,11 +10,11 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::core::size::SizeSpec;
 use bytes::Bytes;
+use pixloom_core::size::SizeSpec;
 
-use crate::core::tree::{Blob, NodeId, Received, Status};
 use crate::sanitize;
+use pixloom_core::tree::{Blob, NodeId, Received, Status};
 
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
@@ -507,7 +507,7 @@ fn move_cursor(app: &mut App, a: Action, models: usize) {
         }
         Overlay::ModelPicker { cursor } => *cursor = step(*cursor, dr + dc, models),
         Overlay::Variants { count, .. } => {
-            *count = step(*count, -dr + dc, crate::core::tree::MAX_VARIANTS + 1).max(1);
+            *count = step(*count, -dr + dc, pixloom_core::tree::MAX_VARIANTS + 1).max(1);
         }
         // Within what the view last drew: only it knows the screen's height.
         Overlay::Help { scroll }
@@ -527,7 +527,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             app.conv.settings.pick_size(cursor.size());
             let note = match (
                 cursor.size(),
-                crate::core::model::takes_size(&app.composer.params.model),
+                pixloom_core::model::takes_size(&app.composer.params.model),
             ) {
                 (SizeSpec::Exact(s), true) => format!("size {s} ({} {})", s.ratio, s.tier.label()),
                 (SizeSpec::Exact(s), false) => {

@@ -35,26 +35,8 @@ pub fn png_file(dir: &Path, name: &str, w: u32, h: u32, rgb: [u8; 3]) -> PathBuf
     path
 }
 
-/// A photo-sized JPEG of noise (incompressible, so large).
-pub fn noisy_jpeg(w: u16, h: u16, quality: u8) -> Vec<u8> {
-    let mut state = 0x2545_f491_u32;
-    let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
-    for y in 0..h {
-        for x in 0..w {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let n = (state & 0x3f) as u8;
-            px.push(((x / 24) as u8).wrapping_add(n));
-            px.push(((y / 16) as u8).wrapping_add(n));
-            px.push(n.wrapping_mul(3));
-        }
-    }
-    let mut out = Vec::new();
-    let enc = jpeg_encoder::Encoder::new(&mut out, quality);
-    enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
-    out
-}
+#[allow(unused_imports)] // the hostile-files crate does not use it
+pub use pixloom_testkit::pictures::noisy_jpeg;
 
 /// The `pixloom` binary built for these tests.
 pub fn bin() -> Command {
@@ -218,8 +200,8 @@ pub fn endless_http_server() -> String {
 /// A chain of `turns` nodes (user, failed assistant, user, …), the last
 /// selected, built field by field: the core's `select` walks the path on
 /// every step, which would make building 20,000 turns take minutes.
-pub fn chain(turns: usize) -> pixloom::core::tree::Conversation {
-    use pixloom::core::tree::{
+pub fn chain(turns: usize) -> pixloom_core::tree::Conversation {
+    use pixloom_core::tree::{
         Conversation, Endpoint, Node, NodeId, Part, RequestParams, Role, Status, Turn, TurnError,
     };
     let t0 = time::macros::datetime!(2026-12-01 12:00 UTC);
@@ -278,15 +260,15 @@ pub fn chain(turns: usize) -> pixloom::core::tree::Conversation {
 /// pointed at it.
 pub async fn fake_with_engine(
     max_images: usize,
-) -> (pixloom::fake::FakeGateway, pixloom::engine::Engine) {
+) -> (pixloom_fake::FakeGateway, pixloom::engine::Engine) {
     use pixloom::gateway::{ApiKey, Client, Settings};
-    let gw = pixloom::fake::FakeGateway::start(pixloom::fake::FakeConfig {
+    let gw = pixloom_fake::FakeGateway::start(pixloom_fake::FakeConfig {
         api_key: Some(key()),
-        ..pixloom::fake::FakeConfig::default()
+        ..pixloom_fake::FakeConfig::default()
     })
     .await
     .unwrap();
     let client = Client::new(Settings::new(gw.base_url(), ApiKey::new(key()).unwrap())).unwrap();
-    let budget = pixloom::core::history::ImageBudget { max_images };
+    let budget = pixloom_core::history::ImageBudget { max_images };
     (gw, pixloom::engine::Engine::new(client, budget))
 }

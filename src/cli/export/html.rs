@@ -11,8 +11,8 @@ use color_eyre::eyre::Result;
 
 use super::layout::Layout;
 use super::{embedded, esc, line_title, params, summary};
-use crate::core::tree::{Conversation, NodeId};
 use crate::images::ImageStore;
+use pixloom_core::tree::{Conversation, NodeId};
 
 /// How many branch sections may sit inside one another on the page.
 pub const INLINE_BRANCHES: usize = 2;

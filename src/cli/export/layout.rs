@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::core::tree::{Conversation, NodeId};
+use pixloom_core::tree::{Conversation, NodeId};
 
 /// One line of turns, top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ fn main_child(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::tree::{Endpoint, Part, RequestParams};
+    use pixloom_core::tree::{Endpoint, Part, RequestParams};
 
     const T0: time::OffsetDateTime = time::macros::datetime!(2026-12-01 12:00 UTC);
 

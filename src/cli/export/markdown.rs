@@ -13,8 +13,8 @@ use color_eyre::eyre::Result;
 
 use super::layout::{Layout, Line};
 use super::{Target, copy_image, line_title, md, params, percent_encode, summary};
-use crate::core::tree::Conversation;
 use crate::images::ImageStore;
+use pixloom_core::tree::Conversation;
 
 /// The deepest a table-of-contents entry is indented, in levels.
 pub const CONTENTS_LEVELS: usize = 3;

@@ -8,13 +8,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::convfile::ConvFolder;
-use crate::core::tree::{Blob, ImageOrigin, ImageRef, Part};
 use crate::images::testimg::noise_rgb;
 use crate::tui::action::{Action, Msg};
 use crate::tui::effects::Effects;
 use crate::tui::fixtures::{T0, app, branched_conv, n};
 use crate::tui::state::App;
 use crate::tui::update::update;
+use pixloom_core::tree::{Blob, ImageOrigin, ImageRef, Part};
 
 fn images_in(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("images")).unwrap().count()

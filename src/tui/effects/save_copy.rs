@@ -228,7 +228,7 @@ mod recipe_tests {
         let mut conv = branched_conv();
         // n5's image is the stored one; its prompt (n4) carries controls.
         let node = conv.nodes.get_mut(&n(5)).unwrap();
-        node.parts = vec![crate::core::tree::Part::Image {
+        node.parts = vec![pixloom_core::tree::Part::Image {
             image: crate::tui::fixtures::image(&blob.sha256, 32, 18),
         }];
         conv.nodes.get_mut(&n(4)).unwrap().parts =

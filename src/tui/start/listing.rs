@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::convfile::{self, CONVERSATION_FILE, EXTENSION, IMAGES_DIR};
-use crate::core::tree::Blob;
+use pixloom_core::tree::Blob;
 
 /// The most folders of the current folder listed (a folder holding
 /// thousands of conversations still starts at once).

@@ -110,7 +110,7 @@ pub async fn drive<B: Backend>(
 /// list order, as half-blocks; each arrives as a message. Stops when
 /// `stop` is set (the screen closed).
 fn load_thumbnails(entries: &[Entry], tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
-    let wanted: Vec<(PathBuf, crate::core::tree::Blob)> = entries
+    let wanted: Vec<(PathBuf, pixloom_core::tree::Blob)> = entries
         .iter()
         .filter_map(|e| match &e.state {
             EntryState::Ready(s) => s.latest.clone().map(|b| (e.images_dir(), b)),

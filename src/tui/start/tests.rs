@@ -13,6 +13,7 @@ use time::macros::datetime;
 use super::*;
 use crate::convfile::{self, ConvFolder};
 use crate::tui::fixtures::image;
+use crate::tui::start::run::Chosen;
 
 const HERE: &str = "/home/u/work";
 

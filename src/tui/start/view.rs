@@ -10,12 +10,12 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use time::OffsetDateTime;
 
 use super::{Entry, EntryState, Place, Start};
-use crate::core::tree::Blob;
 use crate::sanitize;
 use crate::tui::action::Action;
 use crate::tui::keymap::Context;
 use crate::tui::state::StatusKind;
 use crate::tui::thumbs;
+use pixloom_core::tree::Blob;
 
 /// The thumbnail's box, in cells.
 pub const THUMB_COLS: u16 = 12;

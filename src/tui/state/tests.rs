@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn size_cursor_round_trips_every_size() {
-    for s in crate::core::size::SIZES {
+    for s in pixloom_core::size::SIZES {
         let spec = SizeSpec::Exact(s);
         assert_eq!(SizeCursor::of(spec).size(), spec);
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::tree::Blob;
+use pixloom_core::tree::Blob;
 
 fn blob(sha: &str) -> Blob {
     Blob {

@@ -9,8 +9,8 @@
 
 use tui_textarea::{CursorMove, TextArea};
 
-use crate::core::tree::{ImageOrigin, ImageRef, Role, Status};
 use crate::sanitize;
+use pixloom_core::tree::{ImageOrigin, ImageRef, Role, Status};
 
 use super::super::state::{App, ComposeTarget, Focus};
 use super::Effect;

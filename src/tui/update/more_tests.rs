@@ -5,10 +5,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::tests::{acts, key, run, typed};
 use super::*;
-use crate::core::tree::{Endpoint, Outcome, TurnError};
 use crate::engine::TurnResult;
 use crate::tui::fixtures::{self, branched, branched_at, done_report, in_flight, n};
 use crate::tui::state::{ComposeTarget, StatusKind};
+use pixloom_core::tree::{Endpoint, Outcome, TurnError};
 
 use Action as A;
 use Effect as E;

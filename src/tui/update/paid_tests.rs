@@ -4,9 +4,9 @@
 
 use super::tests::{acts, run};
 use super::*;
-use crate::core::tree::Received;
 use crate::engine::Kept;
 use crate::tui::fixtures::{image, in_flight, n, outcome, picture, received};
+use pixloom_core::tree::Received;
 
 use Action as A;
 use Effect as E;

@@ -10,8 +10,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::core::tree::Role;
 use crate::tui::fixtures::{branched, branched_at, empty, n};
+use pixloom_core::tree::Role;
 
 /// Keys as typed: characters, and `<esc>`, `<enter>`, `<tab>`, `<bs>`,
 /// `<alt-r>`, `<alt-x>` for the named ones.

@@ -12,7 +12,7 @@ use crate::tui::state::{InputBox, InputKind};
 use Action as A;
 use Effect as E;
 
-fn blob(sha: &str) -> crate::core::tree::Blob {
+fn blob(sha: &str) -> pixloom_core::tree::Blob {
     fixtures::image(sha, 2048, 1152).original
 }
 

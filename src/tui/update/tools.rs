@@ -2,8 +2,8 @@
 //! labels, the tree's width, opening / saving / copying an image, the
 //! gallery and compare views, and the one-line input they share.
 
-use crate::core::tree::{NodeId, Role};
 use crate::sanitize;
+use pixloom_core::tree::{NodeId, Role};
 
 use super::super::action::Action;
 use super::super::complete;
@@ -71,12 +71,12 @@ pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
 }
 
 /// The name a copy is offered under, and takes inside a folder.
-fn copy_name(id: NodeId, blob: &crate::core::tree::Blob) -> String {
+fn copy_name(id: NodeId, blob: &pixloom_core::tree::Blob) -> String {
     format!("{id}-{}x{}.{}", blob.width, blob.height, blob.ext)
 }
 
 /// The selected turn's first image, or why there is none.
-fn selected_image(app: &mut App) -> Option<(NodeId, crate::core::tree::Blob)> {
+fn selected_image(app: &mut App) -> Option<(NodeId, pixloom_core::tree::Blob)> {
     let found = app
         .selected_node()
         .and_then(|n| n.images().next().map(|i| (n.id, i.original.clone())));

@@ -1,10 +1,10 @@
 //! What actions do to turns: sending, variants, regenerating, retrying,
 //! cancelling, deleting, and a finished turn coming back.
 
-use crate::core::size::SizeSpec;
-use crate::core::tree::{NodeId, Part, Received, RequestParams, Role, Status, TreeError};
 use crate::engine::{Kept, TurnReport, TurnResult};
 use crate::sanitize;
+use pixloom_core::size::SizeSpec;
+use pixloom_core::tree::{NodeId, Part, Received, RequestParams, Role, Status, TreeError};
 
 use super::super::action::Action;
 use super::super::keymap::Context;
@@ -155,7 +155,7 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
             .request
             .size
             .exact()
-            .and_then(crate::core::size::Size::tier_down)
+            .and_then(pixloom_core::size::Size::tier_down)
         {
             Some(lower) => Some(RequestParams {
                 size: SizeSpec::Exact(lower),

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::core::tree::NodeId;
+use pixloom_core::tree::NodeId;
 
 use super::super::action::Action;
 use super::super::keymap::Context;

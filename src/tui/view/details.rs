@@ -10,8 +10,8 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::core::tree::{ImageRef, NodeId, Role};
 use crate::sanitize;
+use pixloom_core::tree::{ImageRef, NodeId, Role};
 
 use super::super::action::Action;
 use super::super::keymap::Context;

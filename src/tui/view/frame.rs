@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::core::tree::Node;
+use pixloom_core::tree::Node;
 
 use super::super::action::Action;
 use super::super::keymap::Context;

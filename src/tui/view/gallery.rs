@@ -9,8 +9,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::core::tree::{Node, NodeId, Role, Status};
 use crate::sanitize;
+use pixloom_core::tree::{Node, NodeId, Role, Status};
 
 use super::super::action::Action;
 use super::super::diff::{self, Piece};

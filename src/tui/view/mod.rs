@@ -24,7 +24,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 
-use crate::core::tree::{Node, Role, Status};
+use pixloom_core::tree::{Node, Role, Status};
 
 use super::state::{App, Focus};
 use super::thumbs::ThumbWant;

@@ -8,9 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::core::size::{RATIOS, Size, SizeSpec, Tier};
-use crate::core::tree::{Node, NodeId};
 use crate::sanitize;
+use pixloom_core::size::{RATIOS, Size, SizeSpec, Tier};
+use pixloom_core::tree::{Node, NodeId};
 
 use super::super::action::Action;
 use super::super::keymap::{self, Context};
@@ -246,7 +246,7 @@ fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor)
         lines.push(Line::from(spans));
     }
     lines.push(Line::default());
-    let note = if crate::core::model::takes_size(&app.composer.params.model) {
+    let note = if pixloom_core::model::takes_size(&app.composer.params.model) {
         "hjkl move · enter picks · 4K fails more often upstream"
     } else {
         "this model takes the size in its prompt · enter picks"
@@ -264,8 +264,8 @@ fn model_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: usize) {
         .enumerate()
         .map(|(i, (model, endpoint))| {
             let what = match endpoint {
-                crate::core::tree::Endpoint::Chat => "chat: whole history",
-                crate::core::tree::Endpoint::Images => "images: generations/edits",
+                pixloom_core::tree::Endpoint::Chat => "chat: whole history",
+                pixloom_core::tree::Endpoint::Images => "images: generations/edits",
             };
             let text = format!(" {:<22} {what} ", sanitize::line(model));
             Line::styled(

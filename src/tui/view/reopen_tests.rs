@@ -10,10 +10,10 @@ use super::tests::{screen, with};
 use crate::cli::Session;
 use crate::config::Config;
 use crate::convfile::ConvFolder;
-use crate::core::settings::TurnSettings;
 use crate::tui::action::Action;
 use crate::tui::fixtures::{T0, branched, empty, replaying, size};
 use crate::tui::state::{App, Clock};
+use pixloom_core::settings::TurnSettings;
 
 /// Opens the folder as `open_app` does, with `flags` on the command line.
 fn reopen(dir: &std::path::Path, flags: TurnSettings) -> App {
@@ -101,7 +101,7 @@ fn a_hostile_saved_size_is_refused_with_a_message() {
     assert_eq!(app.composer.params.size, Config::default().size, "not used");
     assert_eq!(
         app.composer.params.endpoint,
-        crate::core::tree::Endpoint::Images,
+        pixloom_core::tree::Endpoint::Images,
         "the valid pick stays"
     );
 }

@@ -339,8 +339,8 @@ fn the_status_bar_estimates_from_past_latencies() {
 /// took 4,000 × 4,000 characters), and the whole screen still draws.
 #[test]
 fn a_comb_of_2000_branches_keeps_rows_narrow() {
-    use crate::core::tree::{Conversation, Part};
     use crate::tui::fixtures::{T0, app};
+    use pixloom_core::tree::{Conversation, Part};
     let mut c = Conversation::new("comb", T0);
     let text = |s: &str| vec![Part::Text { text: s.to_owned() }];
     let mut parent = None;

@@ -11,8 +11,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::core::tree::{Blob, Node, Role, Status};
 use crate::sanitize;
+use pixloom_core::tree::{Blob, Node, Role, Status};
 
 use super::super::action::Action;
 use super::super::keymap::Context;

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use std::collections::BTreeSet;
 
-use crate::core::tree::{Conversation, Node, NodeId, Role, Status};
+use pixloom_core::tree::{Conversation, Node, NodeId, Role, Status};
 
 use super::super::state::{App, Focus, first_words, seconds};
 use super::{dim, glyph, pane_style};

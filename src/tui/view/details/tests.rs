@@ -3,10 +3,10 @@
 //! keys scroll, and keys past an end do not pile up.
 
 use super::super::tests::{screen, with};
-use crate::core::tree::Conversation;
 use crate::tui::action::Action;
 use crate::tui::fixtures::{self, T0, branched_at, image, outcome, params, text};
 use crate::tui::state::App;
+use pixloom_core::tree::Conversation;
 
 /// A turn whose prompt is long (as real prompts are): its info does not
 /// fit on 24 rows.
