@@ -26,7 +26,9 @@ use pixloom::convfile::ConvFolder;
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, Settings};
 use pixloom::images::{self, ImageStore};
-use pixloom::tui::{App, Clock, Effects, Event, GraphicsBackend, Msg, Screen, ThumbWant, TuiArgs};
+use pixloom::tui::{
+    App, Clock, Drawn, Effects, Event, GraphicsBackend, Msg, Screen, TuiArgs, ViewState,
+};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::tree::{Endpoint, NodeId, Part, RequestParams, Status};
 use pixloom_core::wire::{self, ImagePayload, Reply};
@@ -102,9 +104,9 @@ struct TimedScreen {
 }
 
 impl Screen for TimedScreen {
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
         let t0 = Instant::now();
-        let wants = self.term.show(app)?;
+        let drawn = self.term.frame(app, view)?;
         self.frames.push(t0.elapsed());
         if self.variants.is_empty() {
             self.variants = app.in_flight.keys().copied().collect();
@@ -117,7 +119,7 @@ impl Screen for TimedScreen {
                 .send(Msg::Action(pixloom::tui::Action::Quit))
                 .expect("the loop listens");
         }
-        Ok(wants)
+        Ok(drawn)
     }
 }
 

@@ -16,6 +16,7 @@ use ratatui::backend::TestBackend;
 
 use pixloom::convfile::ConvFolder;
 use pixloom::images::{self, ImageStore};
+use pixloom::tui::ViewState;
 use pixloom::tui::graphics::ThumbSpec;
 use pixloom::tui::thumbs::{self, ThumbCache, ThumbWant};
 use pixloom::tui::{App, Clock, GraphicsBackend, Screen, TuiArgs};
@@ -113,7 +114,8 @@ fn thumbnail(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
             if let thumbs::ThumbState::Ready(t) = cache.get(&blob.file_name(), cols, rows) {
-                t.render(0, ratatui::layout::Rect::new(0, 0, cols, rows), &mut buf);
+                let _half_blocks_only =
+                    t.render(0, ratatui::layout::Rect::new(0, 0, cols, rows), &mut buf);
             }
             buf
         });
@@ -175,7 +177,10 @@ fn big_conversation(c: &mut Criterion) {
         b.iter(|| {
             let (app, folder) = open_app(&dir);
             let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-            let wants = term.show(&app).expect("drawn");
+            let wants = term
+                .frame(&app, &mut ViewState::default())
+                .expect("drawn")
+                .wants;
             drop(folder);
             wants
         });
@@ -183,7 +188,10 @@ fn big_conversation(c: &mut Criterion) {
     // A steady frame: the thumbnails on screen are decoded.
     let (mut app, _folder) = open_app(&dir);
     let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-    let wants = term.show(&app).expect("drawn");
+    let wants = term
+        .frame(&app, &mut ViewState::default())
+        .expect("drawn")
+        .wants;
     let spec = ThumbSpec::default();
     for w in app.thumbs.want(&wants) {
         let store = ImageStore::at(dir.join("images"));
@@ -192,7 +200,10 @@ fn big_conversation(c: &mut Criterion) {
             .insert(w.blob.file_name(), w.cols, w.rows, Ok(Arc::new(t)));
     }
     g.bench_function("frame_200x60", |b| {
-        b.iter(|| term.show(black_box(&app)).expect("drawn"));
+        b.iter(|| {
+            term.frame(black_box(&app), &mut ViewState::default())
+                .expect("drawn")
+        });
     });
     g.finish();
 }

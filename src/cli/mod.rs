@@ -26,7 +26,8 @@ use pixloom_core::settings::{self, TurnSettings};
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::Endpoint;
 use pixloom_core::tree::{Conversation, RequestParams};
-use pixloom_fake::{FakeArgs, FakeConfig, FakeGateway};
+use pixloom_fake::cli::FakeArgs;
+use pixloom_fake::{FakeConfig, FakeGateway};
 
 const EXAMPLES: &str = "\
 Settings: docs/config.md (config.toml, environment, flags). Keys: docs/keys.md.
@@ -203,7 +204,7 @@ fn log_level(s: &str) -> std::result::Result<String, String> {
 /// Parses the command line and runs it.
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Some(Command::FakeGateway(args)) => pixloom_fake::run(args).await,
+        Some(Command::FakeGateway(args)) => pixloom_fake::cli::run(args).await,
         Some(Command::Show(args)) => show::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Completions(args)) => print_completions(args.shell),

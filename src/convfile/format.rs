@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::ConvFileError;
+use super::error::ConvFileError;
 use pixloom_core::settings::kind_of;
 use pixloom_core::tree::Conversation;
 

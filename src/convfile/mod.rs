@@ -15,7 +15,7 @@
 
 mod error;
 mod format;
-mod orphans;
+pub mod orphans;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -26,7 +26,6 @@ use time::OffsetDateTime;
 
 pub use error::ConvFileError;
 pub use format::{FORMAT, from_json, to_json};
-pub use orphans::{Orphans, orphaned_by_delete};
 
 use crate::durable;
 use crate::folder_fs::{self, Found, OpenError};

@@ -16,7 +16,10 @@
 //! - `StoreResult`: `engine::keep_received` on a task; `Event::StoreFinished`.
 //! - `DecodeThumbnail`: decodes and scales on the blocking pool, two at a
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
-//!   back with the blob and size it was made for.
+//!   back with the blob and size it was made for, with the `ThumbSpec`
+//!   the effects own.
+//! - `EncodeSixel`: quantises and encodes a sixel picture on the blocking
+//!   pool (sharing the decoders' two permits), `Event::SixelReady`.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
 //! - `SaveImage`: see [`save_copy`]; `OpenImage`, `CopyPath`, `ListDir`: see [`tools`].
 //!
@@ -37,6 +40,7 @@ use crate::images::{self, ImageStore, VerifiedImage};
 use pixloom_core::tree::{Blob, NodeId, Received};
 
 use super::action::{Event, Msg};
+use super::graphics::ThumbSpec;
 use super::state::App;
 use super::thumbs::ThumbWant;
 use super::update::{Effect, NO_KEY};
@@ -69,6 +73,10 @@ pub struct Effects {
     tx: UnboundedSender<Msg>,
     turns: HashMap<NodeId, JoinHandle<()>>,
     decoders: Arc<Semaphore>,
+    /// What thumbnails are made for: set once the terminal was asked
+    /// ([`Effects::set_thumb_spec`]), remade after a font zoom
+    /// ([`Effects::cells_resized`]); half-blocks in 24-bit colour until then.
+    thumb_spec: ThumbSpec,
 }
 
 impl Effects {
@@ -81,6 +89,7 @@ impl Effects {
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
+            thumb_spec: ThumbSpec::default(),
         }
     }
 
@@ -95,6 +104,25 @@ impl Effects {
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
+            thumb_spec: ThumbSpec::default(),
+        }
+    }
+
+    /// What thumbnails are made for from now on (after detection).
+    pub fn set_thumb_spec(&mut self, spec: ThumbSpec) {
+        self.thumb_spec = spec;
+    }
+
+    /// After a resize: the cell is now `shape` pixels (a font zoom changes
+    /// it with the window's cells). Returns whether thumbnails must be
+    /// made again (the shape changed).
+    pub fn cells_resized(&mut self, shape: (u16, u16)) -> bool {
+        match self.thumb_spec.with_cell(shape) {
+            Some(next) => {
+                self.thumb_spec = next;
+                true
+            }
+            None => false,
         }
     }
 
@@ -133,6 +161,7 @@ impl Effects {
                     }
                 }
                 Effect::DecodeThumbnail(want) => self.decode(want),
+                Effect::EncodeSixel(job) => self.encode_sixel(job),
                 Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
@@ -311,12 +340,13 @@ impl Effects {
         let store = self.store.clone();
         let tx = self.tx.clone();
         let decoders = Arc::clone(&self.decoders);
+        let spec = self.thumb_spec.clone();
         tokio::spawn(async move {
             let _permit = decoders.acquire_owned().await;
             let (cols, rows) = (want.cols, want.rows);
             let blob = want.blob.clone();
             let thumb = tokio::task::spawn_blocking(move || {
-                super::thumbs::load(&store, &blob, cols, rows, &super::graphics::thumb_spec())
+                super::thumbs::load(&store, &blob, cols, rows, &spec)
             })
             .await
             .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")));
@@ -326,6 +356,20 @@ impl Effects {
                 rows,
                 thumb: thumb.map(Arc::new),
             }));
+        });
+    }
+
+    /// Sixel quantising and encoding: a blocking task, never the loop.
+    fn encode_sixel(&self, job: super::graphics::sixel::SixelJob) {
+        let tx = self.tx.clone();
+        let decoders = Arc::clone(&self.decoders);
+        tokio::spawn(async move {
+            let _permit = decoders.acquire_owned().await;
+            let key = job.key;
+            let sixel = tokio::task::spawn_blocking(move || super::graphics::sixel::encode(&job))
+                .await
+                .unwrap_or_else(|e| Err(format!("encoder crashed: {e}")));
+            let _ = tx.send(Msg::Event(Event::SixelReady { key, sixel }));
         });
     }
 

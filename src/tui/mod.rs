@@ -5,21 +5,26 @@
 //!  signals ─────────────┼─> channel ─> update ──┤        │ (turns, thumbnails,
 //!  finished turns, ─────┘   (Msg)     (pure)    │        │  imports, save)
 //!  thumbnails, imports <────────────────────────┼────────┘
-//!                                               └─> view::draw(&App) once per batch
+//!                                               └─> ViewState::draw(&App) once per batch
+//!                                                     └─> Drawn: placements to the
+//!                                                         presenter, wants and scroll
+//!                                                         room to update::drawn
 //! ```
 //!
 //! Module map: [`action`] (Action, Event, Msg), [`keymap`] (the key table;
 //! help and `docs/keys.md` come from it), [`state`] (App, Overlay,
 //! Composer), [`update`] (pure; returns [`update::Effect`]s), [`effects`]
-//! (the only module that spawns), [`view`] (draws from `&App`), [`thumbs`]
-//! (half-block thumbnails and their cache), [`terminal`] (set-up, restore,
-//! input, signals), [`redraw`] (which messages repaint everything),
-//! [`cells`] (cell widths every terminal agrees on).
+//! (the only module that spawns; it owns the graphics spec), [`view`]
+//! (draws from `&App` and its own `ViewState`, returns [`view::Drawn`]),
+//! [`thumbs`] (half-block thumbnails and their cache), [`terminal`]
+//! (set-up, restore, input, signals), [`redraw`] (which messages repaint
+//! everything), [`cells`] (cell widths every terminal agrees on).
 //!
-//! Invariants: `update` does no I/O; only `effects` spawns; everything the
-//! screen shows from the network or a file passes through `sanitize`; the
-//! app draws only after a message, and ticks only while a spinner turns, so
-//! an idle screen writes nothing.
+//! Invariants: `update` does no I/O; the view writes nothing but its own
+//! `ViewState` and what it returns (no globals, no cells); only `effects`
+//! spawns; everything the screen shows from the network or a file passes
+//! through `sanitize`; the app draws only after a message, and ticks only
+//! while a spinner turns, so an idle screen writes nothing.
 
 pub mod action;
 pub mod cells;
@@ -63,6 +68,7 @@ pub use effects::Effects;
 pub use graphics::{GraphicsBackend, GraphicsChoice};
 pub use state::{App, Clock};
 pub use thumbs::ThumbWant;
+pub use view::{Drawn, ViewState};
 
 /// What the CLI hands the app.
 pub struct TuiArgs {
@@ -162,8 +168,10 @@ pub(crate) async fn in_terminal(
     choice: GraphicsChoice,
 ) -> Result<()> {
     let mut guard = terminal::TerminalGuard::enter().wrap_err("could not set up the terminal")?;
-    let (detected, presenter) = terminal::detect_graphics(&mut guard, choice);
+    let (detected, spec, presenter) = terminal::detect_graphics(&mut guard, choice);
     app.graphics = detected.backend;
+    app.cell_shape = spec.cell_shape;
+    effects.set_thumb_spec(spec);
     let input =
         terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
     let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
@@ -181,24 +189,25 @@ pub(crate) async fn in_terminal(
     result
 }
 
-/// Something the loop draws on: the real terminal, or a test backend.
+/// Something the loop draws on: the real terminal, or a test backend (a
+/// screen that plays the user in a test wraps one).
 pub trait Screen {
-    /// Draws the app; returns the thumbnails the frame showed.
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>>;
+    /// Draws one frame of `app` as the view remembers it (`view`, kept
+    /// by the loop); returns what the frame drew.
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn>;
 
     /// The terminal may have lost what it showed (see [`redraw`]): the
-    /// next [`show`](Screen::show) draws every cell and picture again.
-    /// Returns whether its cell size changed (a font zoom), so thumbnails
-    /// must be made again.
-    fn lost(&mut self) -> io::Result<bool> {
-        Ok(false)
+    /// next frame draws every cell and picture again. Returns the cell
+    /// size when it changed (a font zoom), so thumbnails are made again.
+    fn lost(&mut self) -> io::Result<Option<(u16, u16)>> {
+        Ok(None)
     }
 }
 
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
 pub struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
-    pub presenter: graphics::Presenter,
+    pub presenter: graphics::print::Presenter,
     /// Fail on purpose once the frame is drawn (see [`test_hooks`]).
     pub(crate) panic_after_frame: Option<DebugFailure>,
     /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
@@ -206,18 +215,20 @@ pub struct TermScreen<'a> {
 }
 
 impl Screen for TermScreen<'_> {
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
         let pixels = app.graphics.is_pixels();
-        let mut wants = Vec::new();
+        let mut drawn = Drawn::default();
         let mut placed = Vec::new();
         let frame = self.terminal.draw(|f| {
-            let (w, p) = thumbs::recording(|| view::draw(f, app));
-            wants = w;
+            drawn = view.draw(f, app);
             cells::agree_on_widths(f.buffer_mut());
             if pixels {
-                placed = graphics::visible(p, f.buffer_mut());
-                let shown: Vec<graphics::Shown> = placed.iter().map(|p| p.shown).collect();
-                graphics::mark_skip(f.buffer_mut(), &shown);
+                (placed, drawn.sixel_jobs) = graphics::sixel::to_print(
+                    std::mem::take(&mut drawn.placed),
+                    f.buffer_mut(),
+                    app.graphics,
+                    &app.sixels,
+                );
             }
         })?;
         if pixels {
@@ -227,10 +238,10 @@ impl Screen for TermScreen<'_> {
             }
         }
         DebugFailure::strike(self.panic_after_frame);
-        Ok(wants)
+        Ok(drawn)
     }
 
-    fn lost(&mut self) -> io::Result<bool> {
+    fn lost(&mut self) -> io::Result<Option<(u16, u16)>> {
         // Clearing also makes ratatui forget its last frame, so the draw
         // writes every cell; the hole of a picture is blank until printed.
         self.presenter.invalidate();
@@ -241,26 +252,26 @@ impl Screen for TermScreen<'_> {
         Ok(match now {
             Some(cell) if Some(cell) != self.kernel_cell => {
                 self.kernel_cell = Some(cell);
-                graphics::cells_resized(cell)
+                Some(cell)
             }
-            _ => false,
+            _ => None,
         })
     }
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
-        let mut wants = Vec::new();
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
+        let mut drawn = Drawn::default();
         self.draw(|f| {
-            wants = view::draw(f, app);
+            drawn = view.draw(f, app);
             cells::agree_on_widths(f.buffer_mut());
         })?;
-        Ok(wants)
+        Ok(drawn)
     }
 
-    fn lost(&mut self) -> io::Result<bool> {
+    fn lost(&mut self) -> io::Result<Option<(u16, u16)>> {
         self.clear()?;
-        Ok(false)
+        Ok(None)
     }
 }
 
@@ -276,8 +287,11 @@ pub async fn drive(
 ) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let wants = screen.show(app)?;
-    let fx = update::wanted_thumbnails(app, &wants);
+    // What the view remembers between frames: the loop keeps it, the
+    // view alone writes it.
+    let mut view = ViewState::default();
+    let drawn = screen.frame(app, &mut view)?;
+    let fx = update::drawn(app, &drawn);
     effects.run(fx, app);
     loop {
         let first = tokio::select! {
@@ -297,11 +311,16 @@ pub async fn drive(
         if effects.run(fx, app) {
             return Ok(());
         }
-        if repaint == redraw::Repaint::Everything && screen.lost()? {
+        if repaint == redraw::Repaint::Everything
+            && let Some(cell) = screen.lost()?
+            && effects.cells_resized(cell)
+        {
+            // A font zoom: pictures span other cells, made again.
+            app.cell_shape = cell;
             app.thumbs.forget_all();
         }
-        let wants = screen.show(app)?;
-        let fx = update::wanted_thumbnails(app, &wants);
+        let drawn = screen.frame(app, &mut view)?;
+        let fx = update::drawn(app, &drawn);
         effects.run(fx, app);
     }
 }

@@ -222,6 +222,8 @@ pub struct App {
     pub demo: bool,
     pub graphics: GraphicsBackend,
     pub thumbs: ThumbCache,
+    /// Sixel pictures encoded off the UI loop, by content and crop.
+    pub sixels: super::graphics::sixel::SixelCache,
     /// Shown in the tree's title.
     pub title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
@@ -237,16 +239,17 @@ pub struct App {
     pub compare_mark: Option<NodeId>,
     /// Set in `pixloom replay`: read-only playback.
     pub replay: Option<Replay>,
-    /// The transcript's first shown row, kept between frames by the view
-    /// so a selection move within the shown turns does not scroll.
-    pub transcript_offset: std::cell::Cell<usize>,
     /// Paid pictures held in memory because storing them failed: node →
     /// bytes, until they are stored (`StoreResult`, or the next save).
     pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
     /// The last save failed: the tree's latest changes are only in memory.
     pub save_failed: bool,
-    /// How far the scrolled dialog last drawn can go (set by the view).
-    pub scroll_room: std::cell::Cell<ScrollRoom>,
+    /// How far the scrolled dialog last drawn can go: measured by the
+    /// view, handed back after every frame (`update::drawn`).
+    pub scroll_room: ScrollRoom,
+    /// The terminal's cell in pixels (width, height), as it told at start
+    /// or after a font zoom: how many cells a picture spans.
+    pub cell_shape: (u16, u16),
 }
 
 impl App {
@@ -269,6 +272,7 @@ impl App {
             demo: false,
             graphics: GraphicsBackend::Blocks,
             thumbs: ThumbCache::default(),
+            sixels: super::graphics::sixel::SixelCache::default(),
             title,
             quitting: false,
             folded: BTreeSet::new(),
@@ -276,10 +280,10 @@ impl App {
             search: None,
             compare_mark: None,
             replay: None,
-            transcript_offset: std::cell::Cell::new(0),
             unstored_bytes: BTreeMap::new(),
             save_failed: false,
-            scroll_room: std::cell::Cell::default(),
+            scroll_room: ScrollRoom::default(),
+            cell_shape: super::graphics::DEFAULT_CELL,
         }
     }
 

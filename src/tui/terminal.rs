@@ -130,13 +130,15 @@ impl Drop for TerminalGuard {
 
 /// Detects the terminal's graphics once: after raw mode, before the input
 /// thread (the probe reads the replies itself), then clears the screen in
-/// case a terminal echoed a query, and fixes what thumbnails are made for.
+/// case a terminal echoed a query. Returns what thumbnails are made for
+/// (the effects own it) and the presenter that prints them.
 pub fn detect_graphics(
     guard: &mut TerminalGuard,
     choice: super::graphics::GraphicsChoice,
 ) -> (
     super::graphics::detect::Detected,
-    super::graphics::Presenter,
+    super::graphics::ThumbSpec,
+    super::graphics::print::Presenter,
 ) {
     use super::graphics::{self, ThumbSpec, detect};
     let env = |k: &str| std::env::var(k).ok();
@@ -144,15 +146,15 @@ pub fn detect_graphics(
     if let Err(e) = guard.terminal.clear() {
         tracing::warn!("could not clear the screen: {e}");
     }
-    graphics::set_thumb_spec(ThumbSpec {
+    let spec = ThumbSpec {
         backend: detected.backend,
         truecolor: detected.truecolor,
-        cell_px: graphics::picture_cell(detected.backend, detected.cell_px),
+        cell_px: graphics::geometry::picture_cell(detected.backend, detected.cell_px),
         cell_shape: detected.cell_px.unwrap_or(graphics::DEFAULT_CELL),
         cache_dir: super::thumbs::default_cache_dir(&env),
-    });
-    let presenter = graphics::Presenter::new(&detected);
-    (detected, presenter)
+    };
+    let presenter = graphics::print::Presenter::new(&detected);
+    (detected, spec, presenter)
 }
 
 /// The input thread; stops within 100 ms of being dropped.

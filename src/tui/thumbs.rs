@@ -12,9 +12,10 @@
 //! With kitty / iTerm2 / sixel ([`super::graphics`]) the thumbnail also
 //! carries [`Pixels`] at the terminal's cell size (and its PNG); `render`
 //! still writes the half-blocks (they are what a test buffer shows, and
-//! what shows if an overlay covers part of the image) and records a
-//! [`Placed`] while the loop is [`recording`]; the loop then marks those
-//! cells skipped and prints the picture over them.
+//! what shows if an overlay covers part of the image) and returns a
+//! [`Placed`]; the view hands it back in what it drew
+//! ([`super::view::Drawn`]), and the loop marks those cells skipped and
+//! prints the picture over them.
 //!
 //! Scaled thumbnails are kept on disk under the cache directory as
 //! `v2-<sha256>-<W>x<H>.png` (the picture at the size it is drawn), so a
@@ -25,7 +26,6 @@
 //! LRU by count, and remembers which are being decoded so each is asked for
 //! once; a result for a size the view no longer wants is dropped.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
-pub use super::graphics::geometry::fit;
+pub use super::graphics::geometry::fit_cells;
+use super::graphics::lru::Lru;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::folder_fs::FileKey;
 use crate::images::ImageStore;
@@ -153,8 +154,10 @@ impl Thumb {
     }
 
     /// Draws rows `first_row..` of the thumbnail at `area` (clipped to it).
-    /// While [`recording`], a thumbnail with pixels is noted as placed.
-    pub fn render(&self, first_row: u16, area: Rect, buf: &mut Buffer) {
+    /// A thumbnail with pixels returns where it was placed, for the
+    /// printer (`None` for half-blocks only, or when nothing was drawn).
+    #[must_use = "a placement not handed back is never printed"]
+    pub fn render(&self, first_row: u16, area: Rect, buf: &mut Buffer) -> Option<Placed> {
         let area = area.intersection(buf.area);
         let mut drawn = Rect {
             width: 0,
@@ -178,39 +181,18 @@ impl Thumb {
                 }
             }
         }
-        if let Some(pixels) = &self.pixels
-            && !drawn.is_empty()
-        {
-            RECORDING.with_borrow_mut(|rec| {
-                if let Some(rec) = rec {
-                    rec.push(Placed {
-                        shown: Shown {
-                            id: self.id,
-                            area: drawn,
-                            first_row,
-                        },
-                        pixels: Arc::clone(pixels),
-                        fingerprint: super::graphics::fingerprint(buf, drawn),
-                    });
-                }
-            });
-        }
+        let pixels = self.pixels.as_ref().filter(|_| !drawn.is_empty())?;
+        Some(Placed {
+            shown: Shown {
+                id: self.id,
+                area: drawn,
+                first_row,
+            },
+            pixels: Arc::clone(pixels),
+            fingerprint: super::graphics::fingerprint(buf, drawn),
+            sixel: None,
+        })
     }
-}
-
-thread_local! {
-    static RECORDING: RefCell<Option<Vec<Placed>>> = const { RefCell::new(None) };
-}
-
-/// Runs `draw` and returns, with its result, the thumbnails with pixels it
-/// rendered. The view stays unaware of graphics: it calls
-/// [`Thumb::render`] as before. (A thread-local, because the frame is drawn
-/// synchronously on this thread and the view's signatures belong to it.)
-pub fn recording<R>(draw: impl FnOnce() -> R) -> (R, Vec<Placed>) {
-    let outer = RECORDING.replace(Some(Vec::new()));
-    let r = draw();
-    let placed = RECORDING.replace(outer).unwrap_or_default();
-    (r, placed)
 }
 
 /// The xterm 256-colour index nearest to `rgb`: the 6×6×6 cube (16–231)
@@ -377,14 +359,12 @@ type ThumbKey = (String, u16, u16);
 /// Decoded thumbnails, at most `capacity`, least recently wanted dropped.
 #[derive(Debug, Clone)]
 pub struct ThumbCache {
-    capacity: usize,
-    ready: HashMap<ThumbKey, (Arc<Thumb>, u64)>,
+    ready: Lru<ThumbKey, Arc<Thumb>>,
     failed: HashMap<ThumbKey, String>,
     decoding: HashSet<ThumbKey>,
     /// The latest size wanted per image file: a late result of another
     /// size is stale.
     wanted: HashMap<String, (u16, u16)>,
-    uses: u64,
 }
 
 impl Default for ThumbCache {
@@ -404,19 +384,17 @@ pub enum ThumbState<'a> {
 impl ThumbCache {
     pub fn new(capacity: usize) -> Self {
         ThumbCache {
-            capacity: capacity.max(1),
-            ready: HashMap::new(),
+            ready: Lru::new(capacity),
             failed: HashMap::new(),
             decoding: HashSet::new(),
             wanted: HashMap::new(),
-            uses: 0,
         }
     }
 
     /// The thumbnail of the image file `file_name` (`<sha256>.<ext>`).
     pub fn get(&self, file_name: &str, cols: u16, rows: u16) -> ThumbState<'_> {
         let key = (file_name.to_owned(), cols, rows);
-        if let Some((t, _)) = self.ready.get(&key) {
+        if let Some(t) = self.ready.get(&key) {
             ThumbState::Ready(t)
         } else if let Some(e) = self.failed.get(&key) {
             ThumbState::Failed(e)
@@ -430,12 +408,12 @@ impl ThumbCache {
     pub fn want(&mut self, wants: &[ThumbWant]) -> Vec<ThumbWant> {
         let mut out = Vec::new();
         for w in wants {
-            self.uses += 1;
             let key = (w.blob.file_name(), w.cols, w.rows);
             self.wanted.insert(w.blob.file_name(), (w.cols, w.rows));
-            if let Some(entry) = self.ready.get_mut(&key) {
-                entry.1 = self.uses;
-            } else if !self.failed.contains_key(&key) && self.decoding.insert(key) {
+            if self.ready.touch(&key) {
+                continue;
+            }
+            if !self.failed.contains_key(&key) && self.decoding.insert(key) {
                 out.push(w.clone());
             }
         }
@@ -456,20 +434,7 @@ impl ThumbCache {
             return false;
         }
         match thumb {
-            Ok(t) => {
-                self.uses += 1;
-                self.ready.insert(key, (t, self.uses));
-                while self.ready.len() > self.capacity {
-                    let oldest = self
-                        .ready
-                        .iter()
-                        .min_by_key(|(_, (_, used))| *used)
-                        .map(|(k, _)| k.clone());
-                    if let Some(k) = oldest {
-                        self.ready.remove(&k);
-                    }
-                }
-            }
+            Ok(t) => self.ready.insert(key, t),
             Err(e) => {
                 self.failed.insert(key, e);
             }

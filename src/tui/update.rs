@@ -19,12 +19,14 @@ use pixloom_core::tree::{Blob, NodeId, Received, Status};
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
 use super::state::{App, Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
-use super::thumbs::{GraphicsBackend, ThumbWant};
+use super::thumbs::ThumbWant;
 
 mod compose;
+mod frame;
 mod play;
 mod tools;
 mod turns;
+pub use frame::{drawn, wanted_thumbnails};
 pub use turns::turns_below;
 
 pub use compose::attachment_name;
@@ -45,6 +47,8 @@ pub enum Effect {
     Save,
     /// Decode and scale a thumbnail off the UI task.
     DecodeThumbnail(ThumbWant),
+    /// Quantise and encode a sixel picture off the UI task.
+    EncodeSixel(super::graphics::sixel::SixelJob),
     /// Import a reference image from a path or URL; `pasted` is the
     /// paste it came from (put in as text if it is not an image).
     ImportAttachment {
@@ -64,7 +68,7 @@ pub enum Effect {
     },
     /// After the save of this batch succeeded (the tree no longer points at
     /// them), remove these image files, each only if still unused.
-    DropImages(crate::convfile::Orphans),
+    DropImages(crate::convfile::orphans::Orphans),
     /// Put the image's absolute path on the clipboard with OSC 52, written
     /// to the terminal between frames.
     CopyPath(Blob),
@@ -96,18 +100,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     fx
 }
 
-/// After a draw: the thumbnails the frame showed that must be decoded.
-pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
-    if app.graphics == GraphicsBackend::None {
-        return Vec::new();
-    }
-    app.thumbs
-        .want(wants)
-        .into_iter()
-        .map(Effect::DecodeThumbnail)
-        .collect()
-}
-
 fn event(app: &mut App, e: Event) -> Vec<Effect> {
     match e {
         Event::Key(k) => key(app, k),
@@ -124,6 +116,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
+        Event::SixelReady { key, sixel } => frame::sixel_ready(app, key, sixel),
         Event::AttachmentReady {
             source,
             result,
@@ -489,7 +482,7 @@ fn quit_now(app: &mut App) -> Vec<Effect> {
 }
 
 fn move_cursor(app: &mut App, a: Action, models: usize) {
-    let room = app.scroll_room.get();
+    let room = app.scroll_room;
     let overlay = &mut app.overlay;
     let (dr, dc): (isize, isize) = match a {
         Action::MoveUp => (-1, 0),

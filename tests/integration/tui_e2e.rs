@@ -9,7 +9,8 @@ use pixloom::convfile::ConvFolder;
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, Settings};
 use pixloom::tui::{
-    Action, App, Clock, Effects, Event, GraphicsBackend, Msg, Screen, ThumbWant, TuiArgs, drive,
+    Action, App, Clock, Drawn, Effects, Event, GraphicsBackend, Msg, Screen, TuiArgs, ViewState,
+    drive,
 };
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
@@ -44,8 +45,8 @@ struct Player {
 }
 
 impl Screen for Player {
-    fn show(&mut self, app: &App) -> io::Result<Vec<ThumbWant>> {
-        let wants = self.term.show(app)?;
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
+        let drawn = self.term.frame(app, view)?;
         if app.in_flight.contains_key(&NodeId(2))
             && let Some(script) = self.second_half.take()
         {
@@ -62,7 +63,7 @@ impl Screen for Player {
                 .send(Msg::Action(Action::Quit))
                 .expect("the loop listens");
         }
-        Ok(wants)
+        Ok(drawn)
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::size::SizeSpec;
-use super::tree::{Endpoint, RequestParams};
+use crate::tree::node::{Endpoint, RequestParams};
 
 /// Some of the three settings: `None` leaves a field to the layer below.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

@@ -18,7 +18,7 @@ use crate::settings::SavedSettings;
 
 mod build;
 mod navigate;
-mod node;
+pub(crate) mod node;
 
 pub use node::*;
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr as _, eyre};
 
-use super::{FakeConfig, FakeGateway, Fault, Shape};
+use crate::faults::{Fault, Shape};
+use crate::{FakeConfig, FakeGateway};
 
 /// Options of the `fake` subcommand.
 #[derive(Debug, Clone, clap::Args)]

@@ -19,7 +19,7 @@
 //! `picture` draws, `store` keeps files and logs, `conn` is the accept
 //! loop, `faults` the fault and shape names, `cli` the `fake` subcommand.
 
-mod cli;
+pub mod cli;
 mod conn;
 mod faults;
 mod picture;
@@ -38,7 +38,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use cli::{FakeArgs, run};
 pub use faults::{Echo, Fault, ParseNameError, Shape};
 pub use refimage::MAX_IMAGE_BYTES;
 

@@ -299,9 +299,6 @@ pub struct Detected {
     pub truecolor: bool,
     /// The terminal's real cell size in pixels, when it told.
     pub cell_px: Option<(u16, u16)>,
-    /// viuer's own sixel check ran (while nothing else reads the terminal)
-    /// and said yes: viuer can print sixel without querying again.
-    pub viuer_sixel: bool,
     pub why: String,
 }
 
@@ -328,16 +325,11 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
         GraphicsChoice::Auto => (auto.backend, auto.why.to_owned()),
         GraphicsChoice::Force(b) => (b, format!("forced (auto would say {})", auto.backend)),
     };
-    // viuer's sixel check reads the terminal with no timeout: only run it
-    // now (no other reader yet) and only if the terminal just answered DA.
-    let viuer_sixel =
-        backend == GraphicsBackend::Sixel && replies.sixel() && tty && viuer::is_sixel_supported();
     let cell_px = cell_size(&replies, winsize());
     let d = Detected {
         backend,
         truecolor: auto.truecolor,
         cell_px,
-        viuer_sixel,
         why,
     };
     tracing::info!(?replies, ?d, "graphics detected");

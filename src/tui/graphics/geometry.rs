@@ -6,14 +6,7 @@
 //! mlterm: 10×22, Konsole: 8×18), and assuming 1:2 made every picture
 //! 6–10% too high.
 
-use super::{DEFAULT_CELL, GraphicsBackend};
-
-/// The largest `cols`×`rows` cell box with the image's aspect ratio inside
-/// `max_cols`×`max_rows`, on this terminal's cells ([`fit_cells`] with
-/// [`super::cell_shape`]).
-pub fn fit(width: u32, height: u32, max_cols: u16, max_rows: u16) -> (u16, u16) {
-    fit_cells(width, height, max_cols, max_rows, super::cell_shape())
-}
+use super::{DEFAULT_CELL, GraphicsBackend, ThumbSpec};
 
 /// The largest `cols`×`rows` box of `cell`-pixel cells (width, height)
 /// showing a `width`×`height` image undistorted inside
@@ -60,6 +53,18 @@ pub fn picture_cell(backend: GraphicsBackend, real: Option<(u16, u16)>) -> (u16,
             let shrink = |v: u16| ((f64::from(v) * scale).round() as u16).max(1);
             (shrink(w), shrink(h))
         }
+    }
+}
+
+impl ThumbSpec {
+    /// This spec for cells of `shape` pixels, when that changes it.
+    pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
+        let ok = shape.0 > 0 && shape.1 > 0;
+        (ok && shape != self.cell_shape).then(|| ThumbSpec {
+            cell_shape: shape,
+            cell_px: picture_cell(self.backend, Some(shape)),
+            ..self.clone()
+        })
     }
 }
 

@@ -21,7 +21,6 @@ const KITTY_KEEP: usize = 48;
 #[derive(Debug)]
 pub struct Presenter {
     backend: GraphicsBackend,
-    viuer_sixel: bool,
     shown: Vec<Shown>,
     screen: Option<Rect>,
     /// Kitty: content id → (image id, last frame it was shown).
@@ -39,7 +38,6 @@ impl Presenter {
     pub fn new(d: &Detected) -> Presenter {
         Presenter {
             backend: d.backend,
-            viuer_sixel: d.viuer_sixel,
             shown: Vec::new(),
             screen: None,
             kitty_images: HashMap::new(),
@@ -114,7 +112,7 @@ impl Presenter {
             match self.backend {
                 GraphicsBackend::Kitty => self.kitty(p, &mut w)?,
                 GraphicsBackend::Iterm => iterm(p, &mut w)?,
-                GraphicsBackend::Sixel => self.sixel(p, &mut w)?,
+                GraphicsBackend::Sixel => sixel(p, &mut w)?,
                 GraphicsBackend::Blocks | GraphicsBackend::None => {}
             }
         }
@@ -174,49 +172,25 @@ impl Presenter {
         }
         Ok(())
     }
+}
 
-    fn sixel(&self, p: &Placed, w: &mut impl Write) -> io::Result<()> {
-        let a = p.shown.area;
-        let img = crop(p);
-        if self.viuer_sixel && p.pixels.cell_px == VIUER_SIXEL_CELL {
-            w.flush()?;
-            let config = viuer_config(a, Protocol::Sixel);
-            return viuer::print(&img, &config)
-                .map(|_| ())
-                .map_err(|e| io::Error::other(e.to_string()));
-        }
-        // viuer draws 6×12 pixels per cell whatever the font: with other
-        // cells the picture leaves gaps or runs into the rows below (and
-        // scrolls at the bottom). And when viuer's own check could not run,
-        // calling it would query the terminal with no timeout, racing the
-        // key reader. So the picture, already at the real cell size, goes
-        // through viuer's encoder (icy_sixel) here.
-        let rgba = img.to_rgba8();
-        let data = icy_sixel::sixel_string(
-            rgba.as_raw(),
-            i32::try_from(rgba.width()).unwrap_or(0),
-            i32::try_from(rgba.height()).unwrap_or(0),
-            icy_sixel::PixelFormat::RGBA8888,
-            icy_sixel::DiffusionMethod::Auto,
-            icy_sixel::MethodForLargest::Auto,
-            icy_sixel::MethodForRep::Auto,
-            icy_sixel::Quality::AUTO,
-        )
-        .map_err(|e| io::Error::other(e.to_string()))?;
-        write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1)
+/// A sixel picture, as encoded off the UI loop ([`super::sixel`]): the
+/// same text wherever the picture is, so moving it only costs the bytes.
+/// The pictures are made at the real cell size; viuer's own sixel
+/// printer assumes 6×12 pixels a cell and would query the terminal, so
+/// its encoder (icy_sixel) is used directly, for every cell size.
+fn sixel(p: &Placed, w: &mut impl Write) -> io::Result<()> {
+    let a = p.shown.area;
+    match &p.sixel {
+        Some(data) => write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1),
+        // Not encoded yet: `to_print` keeps such a placement out.
+        None => Ok(()),
     }
 }
 
-/// The one viuer protocol to print with.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Sixel,
-    Iterm,
-}
-
-/// viuer's settings for printing exactly over `a` with one protocol (the
-/// others turned off: viuer's own choice would probe the terminal).
-fn viuer_config(a: Rect, protocol: Protocol) -> viuer::Config {
+/// viuer's settings for printing exactly over `a` with iTerm2's protocol
+/// (the others turned off: viuer's own choice would probe the terminal).
+fn viuer_config(a: Rect) -> viuer::Config {
     viuer::Config {
         x: a.x,
         y: i16::try_from(a.y).unwrap_or(i16::MAX),
@@ -225,8 +199,8 @@ fn viuer_config(a: Rect, protocol: Protocol) -> viuer::Config {
         absolute_offset: true,
         restore_cursor: false,
         use_kitty: false,
-        use_iterm: protocol == Protocol::Iterm,
-        use_sixel: protocol == Protocol::Sixel,
+        use_iterm: true,
+        use_sixel: false,
         ..viuer::Config::default()
     }
 }
@@ -241,7 +215,7 @@ fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
         && u32::from(a.height) * u32::from(p.pixels.cell_px.1) == p.pixels.image.height();
     if viuer::is_iterm_supported() {
         w.flush()?;
-        let config = viuer_config(a, Protocol::Iterm);
+        let config = viuer_config(a);
         return viuer::print(&crop(p), &config)
             .map(|_| ())
             .map_err(|e| io::Error::other(e.to_string()));
@@ -271,13 +245,8 @@ fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
 
 /// The part of the picture a placement shows.
 fn crop(p: &Placed) -> DynamicImage {
-    let (cw, ch) = (u32::from(p.pixels.cell_px.0), u32::from(p.pixels.cell_px.1));
     let a = p.shown.area;
-    let img = &p.pixels.image;
-    let y = (u32::from(p.shown.first_row) * ch).min(img.height());
-    let h = (u32::from(a.height) * ch).min(img.height() - y);
-    let wdt = (u32::from(a.width) * cw).min(img.width());
-    DynamicImage::ImageRgb8(image::imageops::crop_imm(img, 0, y, wdt, h).to_image())
+    super::sixel::crop(&p.pixels, p.shown.first_row, a.width, a.height)
 }
 
 /// Spaces over the area, so no old picture or text shows around a picture

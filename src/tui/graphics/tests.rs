@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 use super::detect::{Replies, decide, parse_replies, truecolor};
+use super::print::Presenter;
 use super::*;
-use crate::tui::thumbs::{Thumb, ansi256, recording};
+use crate::tui::thumbs::{Thumb, ansi256};
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let m: HashMap<String, String> = pairs
@@ -256,7 +257,10 @@ fn half_blocks_use_the_palette_without_truecolor() {
     let img = image::RgbImage::from_pixel(2, 2, image::Rgb([255, 0, 0]));
     let t = Thumb::from_small(img, None, 2, 1, &spec);
     let mut buf = Buffer::empty(Rect::new(0, 0, 2, 1));
-    t.render(0, buf.area, &mut buf);
+    assert!(
+        t.render(0, buf.area, &mut buf).is_none(),
+        "nothing to place"
+    );
     assert_eq!(buf[(0, 0)].fg, Color::Indexed(196));
     assert!(t.pixels.is_none(), "half-blocks carry no picture");
 }
@@ -336,16 +340,19 @@ fn recorded_placements_drop_covered_and_last_row_ones() {
     let t = pixel_thumb(6, 3, [200, 10, 10]);
     let u = pixel_thumb(4, 2, [10, 200, 10]);
     let mut buf = Buffer::empty(Rect::new(0, 0, 30, 12));
-    let ((), placed) = recording(|| {
-        t.render(0, Rect::new(1, 1, 10, 3), &mut buf);
+    let placed: Vec<Placed> = [
+        t.render(0, Rect::new(1, 1, 10, 3), &mut buf),
         // Half scrolled out at the top: rows 1.. of it.
-        t.render(1, Rect::new(12, 0, 6, 5), &mut buf);
-        u.render(0, Rect::new(1, 6, 4, 2), &mut buf);
+        t.render(1, Rect::new(12, 0, 6, 5), &mut buf),
+        u.render(0, Rect::new(1, 6, 4, 2), &mut buf),
         // Touching the last row.
-        u.render(0, Rect::new(20, 10, 4, 2), &mut buf);
-        // An overlay drawn over the third.
-        buf[(2, 7)].set_symbol("x");
-    });
+        u.render(0, Rect::new(20, 10, 4, 2), &mut buf),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // An overlay drawn over the third.
+    buf[(2, 7)].set_symbol("x");
     assert_eq!(placed.len(), 4);
     assert_eq!(
         placed[0].shown.area,
@@ -361,11 +368,9 @@ fn recorded_placements_drop_covered_and_last_row_ones() {
     // The view draws row by row: rows of one picture merge into one
     // placement, unless something covers a row in between.
     let mut buf = Buffer::empty(Rect::new(0, 0, 30, 12));
-    let ((), rows) = recording(|| {
-        for r in 0..3 {
-            t.render(r, Rect::new(1, 2 + r, 10, 1), &mut buf);
-        }
-    });
+    let rows: Vec<Placed> = (0..3)
+        .filter_map(|r| t.render(r, Rect::new(1, 2 + r, 10, 1), &mut buf))
+        .collect();
     let merged = visible(rows.clone(), &buf);
     assert_eq!(merged.len(), 1);
     assert_eq!(
@@ -378,9 +383,9 @@ fn recorded_placements_drop_covered_and_last_row_ones() {
         .map(|p| (p.shown.area.y, p.shown.first_row))
         .collect();
     assert_eq!(split, vec![(2, 0), (4, 2)]);
-    // Outside `recording` nothing is noted (tests, half-blocks).
-    let ((), none) = recording(|| ());
-    assert!(none.is_empty());
+    // Half-blocks only: nothing to place.
+    let blocks = Thumb::from_cells(2, 1, vec![([1, 2, 3], [4, 5, 6]); 2]);
+    assert!(blocks.render(0, Rect::new(0, 0, 2, 1), &mut buf).is_none());
 }
 
 /// A kitty presenter for pictures made at 2×4 pixels per cell.
@@ -389,7 +394,6 @@ fn kitty_presenter() -> Presenter {
         backend: GraphicsBackend::Kitty,
         truecolor: true,
         cell_px: Some((2, 4)),
-        viuer_sixel: false,
         why: String::new(),
     })
 }
@@ -400,8 +404,8 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
     let frame = |buf: &mut Buffer, y: u16| {
         *buf = Buffer::empty(Rect::new(0, 0, 20, 10));
-        let ((), placed) = recording(|| t.render(0, Rect::new(2, y, 4, 2), buf));
-        visible(placed, buf)
+        let placed = t.render(0, Rect::new(2, y, 4, 2), buf);
+        visible(placed.into_iter().collect(), buf)
     };
     let mut pr = kitty_presenter();
     let mut out = Vec::new();
@@ -446,12 +450,14 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
 fn iterm_prints_the_cached_png_over_blanked_cells() {
     let t = pixel_thumb(4, 2, [1, 2, 3]);
     let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
-    let ((), placed) = recording(|| t.render(0, Rect::new(2, 2, 4, 2), &mut buf));
+    let placed: Vec<Placed> = t
+        .render(0, Rect::new(2, 2, 4, 2), &mut buf)
+        .into_iter()
+        .collect();
     let d = detect::Detected {
         backend: GraphicsBackend::Iterm,
         truecolor: true,
         cell_px: None,
-        viuer_sixel: false,
         why: String::new(),
     };
     let mut pr = Presenter::new(&d);
@@ -513,11 +519,11 @@ fn kitty_sends_pictures_again_after_whatever_may_have_dropped_them() {
             Lost => pr.invalidate(),
         }
         let mut buf = Buffer::empty(Rect::new(0, 0, width, 10));
-        let ((), rec) = recording(|| {
-            if show {
-                t.render(0, Rect::new(2, y, 4, 2), &mut buf);
-            }
-        });
+        let rec: Vec<Placed> = show
+            .then(|| t.render(0, Rect::new(2, y, 4, 2), &mut buf))
+            .flatten()
+            .into_iter()
+            .collect();
         let mut out = Vec::new();
         pr.present(&visible(rec, &buf), buf.area, &mut out)
             .expect("present");

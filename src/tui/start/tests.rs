@@ -10,10 +10,10 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
 use time::macros::datetime;
 
+use super::run::Chosen;
 use super::*;
 use crate::convfile::{self, ConvFolder};
 use crate::tui::fixtures::image;
-use crate::tui::start::run::Chosen;
 
 const HERE: &str = "/home/u/work";
 

@@ -23,9 +23,16 @@ pub const THUMB_ROWS: u16 = 3;
 /// Rows per entry: three lines and a gap.
 const ENTRY_ROWS: u16 = 4;
 
-/// The cells `blob`'s thumbnail takes on the list.
+/// The cells `blob`'s thumbnail takes on the list (the start screen runs
+/// before the terminal is asked its cell size: the assumed cell).
 pub fn thumb_size(blob: &Blob) -> (u16, u16) {
-    thumbs::fit(blob.width, blob.height, THUMB_COLS, THUMB_ROWS)
+    thumbs::fit_cells(
+        blob.width,
+        blob.height,
+        THUMB_COLS,
+        THUMB_ROWS,
+        crate::tui::graphics::DEFAULT_CELL,
+    )
 }
 
 fn dim() -> Style {
@@ -165,7 +172,10 @@ fn draw_thumb(frame: &mut Frame<'_>, area: Rect, s: &Start, blob: &Blob) {
     let (cols, rows) = thumb_size(blob);
     let key = blob.file_name();
     match s.thumbs.get(&key) {
-        Some(t) if (t.cols, t.rows) == (cols, rows) => t.render(0, area, frame.buffer_mut()),
+        // Half-blocks only: the start screen prints no pictures.
+        Some(t) if (t.cols, t.rows) == (cols, rows) => {
+            let _ = t.render(0, area, frame.buffer_mut());
+        }
         _ => {
             let wait = vec![Line::styled("·".repeat(usize::from(cols)), dim()); usize::from(rows)];
             frame.render_widget(Paragraph::new(wait), area);

@@ -7,6 +7,7 @@ use super::tests::{acts, key, run, typed};
 use super::*;
 use crate::engine::TurnResult;
 use crate::tui::fixtures::{self, branched, branched_at, done_report, in_flight, n};
+use crate::tui::graphics::GraphicsBackend;
 use crate::tui::state::{ComposeTarget, StatusKind};
 use pixloom_core::tree::{Endpoint, Outcome, TurnError};
 

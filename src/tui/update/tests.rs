@@ -399,7 +399,7 @@ fn every_action_as_data() {
                 // n5's picture, which no other turn shows, goes after the save.
                 effects: vec![
                     E::Save,
-                    E::DropImages(crate::convfile::Orphans {
+                    E::DropImages(crate::convfile::orphans::Orphans {
                         blobs: vec![crate::tui::fixtures::image("cc", 2048, 1152).original],
                     }),
                 ],

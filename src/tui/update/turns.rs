@@ -203,7 +203,7 @@ pub fn turns_below(n: usize) -> String {
 }
 
 pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
-    let orphans = crate::convfile::orphaned_by_delete(&app.conv, id);
+    let orphans = crate::convfile::orphans::orphaned_by_delete(&app.conv, id);
     match app.conv.delete_subtree(id) {
         Ok(removed) => {
             let mut fx = Vec::new();

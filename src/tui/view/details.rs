@@ -92,31 +92,40 @@ pub(super) fn scroll_keys(app: &App, room: ScrollRoom, scroll: usize) -> Option<
     ))
 }
 
-/// Draws `items` in a box centred in `area`, `w` columns wide (border
-/// included) and as high as they need or the area allows, from row
-/// `scroll`; records the room for `update`.
-fn scrolled(
-    frame: &mut Frame<'_>,
-    app: &App,
-    area: Rect,
+/// A read-only dialog's content: a title, a width (border included) and
+/// the items; [`Dialog::draw`] draws it.
+pub(super) struct Dialog {
+    head: String,
     w: u16,
-    head: &str,
-    items: &[Item],
-    scroll: usize,
-) {
-    let lines = rows(items, usize::from(w.saturating_sub(2)));
-    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let outer = centered(area, w, h);
-    let room = ScrollRoom::of(lines.len(), usize::from(outer.height.saturating_sub(2)));
-    app.scroll_room.set(room);
-    let scroll = scroll.min(room.max);
-    let title = match room.position(scroll) {
-        Some(at) => format!(" {head} · {at} "),
-        None => format!(" {head} "),
-    };
-    let inner = frame_box_titled(frame, outer, title, scroll_keys(app, room, scroll));
-    let shown: Vec<Line<'_>> = lines.into_iter().skip(scroll).collect();
-    frame.render_widget(Paragraph::new(shown), inner);
+    items: Vec<Item>,
+}
+
+impl Dialog {
+    /// Draws the items in a box centred in `area`, `w` columns wide and
+    /// as high as they need or the area allows, from row `scroll`;
+    /// returns the room it scrolls in, for `update`.
+    pub(super) fn draw(
+        &self,
+        frame: &mut Frame<'_>,
+        app: &App,
+        area: Rect,
+        scroll: usize,
+    ) -> ScrollRoom {
+        let lines = rows(&self.items, usize::from(self.w.saturating_sub(2)));
+        let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+        let outer = centered(area, self.w, h);
+        let room = ScrollRoom::of(lines.len(), usize::from(outer.height.saturating_sub(2)));
+        let scroll = scroll.min(room.max);
+        let head = &self.head;
+        let title = match room.position(scroll) {
+            Some(at) => format!(" {head} · {at} "),
+            None => format!(" {head} "),
+        };
+        let inner = frame_box_titled(frame, outer, title, scroll_keys(app, room, scroll));
+        let shown: Vec<Line<'_>> = lines.into_iter().skip(scroll).collect();
+        frame.render_widget(Paragraph::new(shown), inner);
+        room
+    }
 }
 
 /// `2048x1152 <sha>.png`.
@@ -125,15 +134,10 @@ fn picture(img: &ImageRef) -> String {
     format!("{}x{} {}", o.width, o.height, o.file_name())
 }
 
-pub(super) fn error_detail(
-    frame: &mut Frame<'_>,
-    app: &App,
-    area: Rect,
-    id: NodeId,
-    scroll: usize,
-) {
-    let Ok(node) = app.conv.node(id) else { return };
-    let Some(t) = &node.turn else { return };
+/// What went wrong in turn `id` (`None`: no such turn).
+pub(super) fn error_detail(app: &App, area: Rect, id: NodeId) -> Option<Dialog> {
+    let node = app.conv.node(id).ok()?;
+    let t = node.turn.as_ref()?;
     let mut items = vec![
         kv("status", t.status.to_string()),
         kv(
@@ -184,11 +188,12 @@ pub(super) fn error_detail(
     }
     let w = area.width.saturating_sub(4);
     let head = format!("{id}: what went wrong · esc closes");
-    scrolled(frame, app, area, w, &head, &items, scroll);
+    Some(Dialog { head, w, items })
 }
 
-pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId, scroll: usize) {
-    let Ok(node) = app.conv.node(id) else { return };
+/// Everything about turn `id` (`None`: no such turn).
+pub(super) fn node_info(app: &App, area: Rect, id: NodeId) -> Option<Dialog> {
+    let node = app.conv.node(id).ok()?;
     let mut items = vec![
         kv("turn", format!("{id} ({:?})", node.role).to_lowercase()),
         kv(
@@ -279,7 +284,11 @@ pub(super) fn node_info(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId
         .max(40)
         .min(usize::from(area.width.saturating_sub(4)));
     let w = u16::try_from(w + 2).unwrap_or(60);
-    scrolled(frame, app, area, w, &id.to_string(), &items, scroll);
+    Some(Dialog {
+        head: id.to_string(),
+        w,
+        items,
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::App;
 use super::super::thumbs::{ThumbState, ThumbWant};
-use super::dim;
+use super::{Drawn, dim};
 
 pub(super) fn frame_box<'a>(frame: &mut Frame<'_>, area: Rect, title: impl Into<Line<'a>>) -> Rect {
     frame_box_titled(frame, area, title, None)
@@ -48,15 +48,20 @@ pub(super) fn fitted_image(
     app: &App,
     node: &Node,
     inner: Rect,
-    wants: &mut Vec<ThumbWant>,
+    out: &mut Drawn,
     close_hint: bool,
 ) {
     let Some(img) = node.images().next() else {
         return;
     };
     let blob = &img.original;
-    let (cols, rows) =
-        super::super::thumbs::fit(blob.width, blob.height, inner.width, inner.height);
+    let (cols, rows) = super::super::thumbs::fit_cells(
+        blob.width,
+        blob.height,
+        inner.width,
+        inner.height,
+        app.cell_shape,
+    );
     let at = Rect {
         x: inner.x + (inner.width - cols) / 2,
         y: inner.y + (inner.height - rows) / 2,
@@ -64,13 +69,13 @@ pub(super) fn fitted_image(
         height: rows,
     };
     if app.graphics != super::super::thumbs::GraphicsBackend::None {
-        wants.push(ThumbWant {
+        out.wants.push(ThumbWant {
             blob: blob.clone(),
             cols,
             rows,
         });
         if let ThumbState::Ready(t) = app.thumbs.get(&blob.file_name(), cols, rows) {
-            t.render(0, at, frame.buffer_mut());
+            out.place(t.render(0, at, frame.buffer_mut()));
             return;
         }
     }

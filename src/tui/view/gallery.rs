@@ -16,9 +16,8 @@ use super::super::action::Action;
 use super::super::diff::{self, Piece};
 use super::super::keymap::Context;
 use super::super::state::{App, GALLERY_COLS, dollars, first_words, fix_hint, seconds};
-use super::super::thumbs::ThumbWant;
 use super::frame::{fitted_image, frame_box};
-use super::{bold, dim, glyph};
+use super::{Drawn, bold, dim, glyph};
 
 /// Rows a gallery cell needs at least (border, image, caption).
 const MIN_CELL_H: u16 = 5;
@@ -58,7 +57,7 @@ pub(super) fn gallery(
     area: Rect,
     parent: NodeId,
     cursor: usize,
-    wants: &mut Vec<ThumbWant>,
+    out: &mut Drawn,
 ) {
     let items = app.gallery_items(parent);
     let cursor = cursor.min(items.len().saturating_sub(1));
@@ -108,7 +107,7 @@ pub(super) fn gallery(
             height: cell_h,
         };
         if let Ok(node) = app.conv.node(*id) {
-            gallery_cell(frame, app, node, cell, i == cursor, wants);
+            gallery_cell(frame, app, node, cell, i == cursor, out);
         }
     }
 }
@@ -119,7 +118,7 @@ fn gallery_cell(
     node: &Node,
     cell: Rect,
     on: bool,
-    wants: &mut Vec<ThumbWant>,
+    out: &mut Drawn,
 ) {
     let (g, g_style) = glyph(node);
     let mut title = vec![
@@ -159,7 +158,7 @@ fn gallery_cell(
     let inner = block.inner(cell);
     frame.render_widget(block, cell);
     if node.images().next().is_some() {
-        fitted_image(frame, app, node, inner, wants, false);
+        fitted_image(frame, app, node, inner, out, false);
     } else {
         let what = match node.status() {
             Some(Status::Pending) => app.elapsed(node.id).map_or_else(
@@ -215,7 +214,7 @@ pub(super) fn compare(
     area: Rect,
     left: NodeId,
     right: NodeId,
-    wants: &mut Vec<ThumbWant>,
+    out: &mut Drawn,
 ) {
     let (Ok(l), Ok(r)) = (app.conv.node(left), app.conv.node(right)) else {
         return;
@@ -279,7 +278,7 @@ pub(super) fn compare(
             .border_style(dim());
         let inner = block.inner(at);
         frame.render_widget(block, at);
-        fitted_image(frame, app, node, inner, wants, false);
+        fitted_image(frame, app, node, inner, out, false);
     }
     frame.render_widget(
         Paragraph::new(text).wrap(Wrap { trim: false }),

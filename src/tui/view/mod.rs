@@ -1,6 +1,9 @@
-//! Drawing: `draw(frame, &App)` and nothing else. The view never changes
-//! state; it reports which thumbnails the frame showed so the loop can ask
-//! for the missing ones.
+//! Drawing: [`ViewState::draw`]`(frame, &App)` and nothing else. The view
+//! never changes the app; it remembers only its own [`ViewState`] (the
+//! transcript's scroll) and returns what it drew ([`Drawn`]): the
+//! thumbnails the frame showed, so the loop can ask for the missing ones,
+//! the pictures it placed, for the graphics presenter, and the room of a
+//! scrolled dialog, for `update`. No globals, no interior mutability.
 //!
 //! Layout: tree (left, toggled with `t`) and transcript on top, the
 //! composer under them, one status line at the bottom (so no image ever
@@ -11,6 +14,7 @@
 mod composer;
 mod confirm_cancel;
 mod details;
+mod drawn;
 mod frame;
 mod gallery;
 mod input;
@@ -27,11 +31,26 @@ use ratatui::text::Span;
 use pixloom_core::tree::{Node, Role, Status};
 
 use super::state::{App, Focus};
-use super::thumbs::ThumbWant;
 
-/// Draws the whole screen; returns the thumbnails it showed.
-pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
-    let mut wants = Vec::new();
+pub use drawn::{Drawn, ViewState};
+
+/// Draws the whole screen as a first frame (nothing remembered from an
+/// earlier one): [`ViewState::draw`] with a fresh state.
+pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
+    ViewState::default().draw(frame, app)
+}
+
+impl ViewState {
+    /// Draws the whole screen from `app` and what this view remembers;
+    /// returns what it drew.
+    pub fn draw(&mut self, frame: &mut Frame<'_>, app: &App) -> Drawn {
+        let mut out = Drawn::default();
+        draw_into(frame, app, self, &mut out);
+        out
+    }
+}
+
+fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut Drawn) {
     let area = frame.area();
     // A replay cannot send: no composer.
     let composer_h = if app.replay.is_some() {
@@ -56,17 +75,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
         let [tree_area, transcript_area] =
             Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(10)]).areas(main);
         tree::draw(frame, app, tree_area);
-        transcript::draw(frame, app, transcript_area, &mut wants);
+        transcript::draw(frame, app, transcript_area, view, out);
     } else {
-        transcript::draw(frame, app, main, &mut wants);
+        transcript::draw(frame, app, main, view, out);
     }
     if composer_h > 0 {
         composer::draw(frame, app, composer_area);
     }
     status::draw(frame, app, status_area);
-    // Unknown until a dialog that scrolls is drawn (it sets its own).
-    app.scroll_room.set(super::scroll::ScrollRoom::default());
-    // Overlays stay off the status line too.
+    // Overlays stay off the status line too. The room stays unknown
+    // unless a dialog that scrolls is drawn (it sets its own).
     overlay::draw(
         frame,
         app,
@@ -74,9 +92,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Vec<ThumbWant> {
             height: area.height.saturating_sub(1),
             ..area
         },
-        &mut wants,
+        out,
     );
-    wants
 }
 
 /// The tree pane's width: 30% of the screen (22 to 48 columns), moved by

@@ -16,14 +16,13 @@ use super::super::action::Action;
 use super::super::keymap::{self, Context};
 use super::super::scroll::ScrollRoom;
 use super::super::state::{App, Overlay, SizeCursor, model_choices};
-use super::super::thumbs::ThumbWant;
 use super::frame::{fitted_image, frame_box, frame_box_titled, picked};
-use super::{bold, centered, dim};
+use super::{Drawn, bold, centered, dim};
 
-pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec<ThumbWant>) {
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn) {
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help { scroll } => help(frame, app, area, *scroll),
+        Overlay::Help { scroll } => out.room = help(frame, app, area, *scroll),
         Overlay::SizePicker { cursor } => size_picker(frame, app, area, *cursor),
         Overlay::ModelPicker { cursor } => model_picker(frame, app, area, *cursor),
         Overlay::Variants { user, count } => {
@@ -47,10 +46,10 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
         }
         Overlay::Input(b) => super::input::input_box(frame, app, area, b),
         Overlay::Gallery { parent, cursor } => {
-            super::gallery::gallery(frame, app, area, *parent, *cursor, wants);
+            super::gallery::gallery(frame, app, area, *parent, *cursor, out);
         }
         Overlay::Compare { left, right } => {
-            super::gallery::compare(frame, app, area, *left, *right, wants);
+            super::gallery::compare(frame, app, area, *left, *right, out);
         }
         Overlay::ConfirmDelete(id) => {
             let below = app
@@ -66,7 +65,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             }
             text.push('?');
             let mut lines = vec![Line::from(text)];
-            let orphans = crate::convfile::orphaned_by_delete(&app.conv, *id);
+            let orphans = crate::convfile::orphans::orphaned_by_delete(&app.conv, *id);
             if !orphans.blobs.is_empty() {
                 lines.push(Line::from(format!(
                     "It also deletes {} no other turn uses.",
@@ -109,12 +108,16 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Overlay::ErrorDetail { id, scroll } => {
-            super::details::error_detail(frame, app, area, *id, *scroll);
+            if let Some(d) = super::details::error_detail(app, area, *id) {
+                out.room = d.draw(frame, app, area, *scroll);
+            }
         }
         Overlay::NodeInfo { id, scroll } => {
-            super::details::node_info(frame, app, area, *id, *scroll)
+            if let Some(d) = super::details::node_info(app, area, *id) {
+                out.room = d.draw(frame, app, area, *scroll);
+            }
         }
-        Overlay::ImageView(id) => image_view(frame, app, area, *id, wants),
+        Overlay::ImageView(id) => image_view(frame, app, area, *id, out),
     }
 }
 
@@ -135,7 +138,8 @@ pub(super) fn help_shows(ctx: Context, replay: bool) -> bool {
 
 /// Help flows the keymap's sections into as many balanced columns as
 /// fit; when they are still too long, all columns scroll together.
-fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
+/// Returns the room it scrolls in.
+fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) -> ScrollRoom {
     // The keys of this screen: a replay lists its own, the app all but
     // the replay's (docs/keys.md has everything).
     let sections: Vec<_> = app
@@ -173,7 +177,6 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
     let cols = (usize::from(outer.width.saturating_sub(2)) / col_w).max(1);
     let per_col = lines.len().div_ceil(cols).max(1);
     let room = ScrollRoom::of(per_col, usize::from(outer.height.saturating_sub(2)));
-    app.scroll_room.set(room);
     let scroll = scroll.min(room.max);
     let title = match room.position(scroll) {
         Some(at) => format!(" keys · {at} · esc closes "),
@@ -196,6 +199,7 @@ fn help(frame: &mut Frame<'_>, app: &App, area: Rect, scroll: usize) {
             },
         );
     }
+    room
 }
 
 fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor) {
@@ -283,13 +287,7 @@ fn model_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: usize) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn image_view(
-    frame: &mut Frame<'_>,
-    app: &App,
-    area: Rect,
-    id: NodeId,
-    wants: &mut Vec<ThumbWant>,
-) {
+fn image_view(frame: &mut Frame<'_>, app: &App, area: Rect, id: NodeId, out: &mut Drawn) {
     let Ok(node) = app.conv.node(id) else { return };
     let Some(img) = node.images().next() else {
         return;
@@ -299,7 +297,7 @@ fn image_view(
         img.original.width, img.original.height
     );
     let inner = frame_box(frame, area, title);
-    view_image(frame, app, node, inner, wants);
+    view_image(frame, app, node, inner, out);
 }
 
 /// The node's first image fitted into `inner`; until it is decoded its
@@ -309,7 +307,7 @@ pub(super) fn view_image(
     app: &App,
     node: &Node,
     inner: Rect,
-    wants: &mut Vec<ThumbWant>,
+    out: &mut Drawn,
 ) {
-    fitted_image(frame, app, node, inner, wants, true);
+    fitted_image(frame, app, node, inner, out, true);
 }

@@ -13,12 +13,19 @@ use crate::tui::fixtures::{branched, branched_at, empty, in_flight, replaying};
 use crate::tui::state::App;
 use crate::tui::thumbs::{Thumb, ThumbWant};
 use crate::tui::update::update;
+use crate::tui::view::{Drawn, ViewState};
 
 pub(super) fn screen(app: &App, w: u16, h: u16) -> (String, Vec<ThumbWant>) {
+    let (text, drawn) = frame(app, &mut ViewState::default(), w, h);
+    (text, drawn.wants)
+}
+
+/// One frame drawn with what `view` remembers; what it drew.
+pub(super) fn frame(app: &App, view: &mut ViewState, w: u16, h: u16) -> (String, Drawn) {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
-    let mut wants = Vec::new();
-    t.draw(|f| wants = super::draw(f, app)).expect("draws");
-    (t.backend().to_string(), wants)
+    let mut drawn = Drawn::default();
+    t.draw(|f| drawn = view.draw(f, app)).expect("draws");
+    (t.backend().to_string(), drawn)
 }
 
 pub(super) fn with(mut app: App, actions: &[Action]) -> App {
@@ -401,4 +408,53 @@ fn a_draft_left_by_an_edit_is_kept_and_the_title_says_where_it_goes() {
     );
     assert!(text.contains("make it dusk"));
     snap("draft_kept", &app);
+}
+
+/// Six prompts and pictures in a row, the last picture selected: more
+/// than a screen.
+fn long_chat() -> App {
+    use crate::tui::fixtures::{self, T0, image, outcome, params, text};
+    use pixloom_core::tree::Conversation;
+    let mut c = Conversation::new("long", T0);
+    let mut parent = None;
+    for i in 0..6 {
+        let u = c
+            .add_user(parent, text(&format!("prompt {i}")), T0)
+            .expect("user");
+        let a = c
+            .add_pending(u, &params("1280x1280"), 1, T0)
+            .expect("pending")[0];
+        c.complete(a, image(&format!("{i:064}"), 1280, 1280), outcome(1000))
+            .expect("done");
+        parent = Some(a);
+    }
+    c.select(parent.expect("turns")).expect("select");
+    fixtures::app(c)
+}
+
+/// The transcript's scroll is the view's own memory (its `ViewState`),
+/// not the app's: a selection move within the shown turns keeps the
+/// transcript where it was, and a view with nothing remembered of the
+/// same app scrolls only as far as the selection needs.
+#[test]
+fn the_transcript_scroll_is_the_views_own_memory() {
+    let app = long_chat();
+    let mut view = ViewState::default();
+    let (at_end, _) = frame(&app, &mut view, 100, 30);
+    let bottom = view.transcript_offset;
+    assert!(bottom > 0, "scrolled to the last turn:\n{at_end}");
+    // Up to the prompt of the last picture: shown already, nothing moves.
+    let app = with(app, &[Action::MoveUp]);
+    let (kept, _) = frame(&app, &mut view, 100, 30);
+    assert_eq!(view.transcript_offset, bottom, "sticky");
+    assert_eq!(kept.lines().nth(1), at_end.lines().nth(1), "same first row");
+    // Another view of the same app remembers nothing of this one.
+    let mut fresh = ViewState::default();
+    let _ = frame(&app, &mut fresh, 100, 30);
+    assert!(
+        fresh.transcript_offset < bottom,
+        "{}",
+        fresh.transcript_offset
+    );
+    assert_eq!(view.transcript_offset, bottom, "untouched by the other");
 }

@@ -17,8 +17,8 @@ use pixloom_core::tree::{Blob, Node, Role, Status};
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::{App, Focus, dollars, fix_hint, seconds};
-use super::super::thumbs::{GraphicsBackend, ThumbState, ThumbWant, fit};
-use super::{bold, dim, glyph, pane_style, wrap};
+use super::super::thumbs::{GraphicsBackend, ThumbState, ThumbWant, fit_cells};
+use super::{Drawn, ViewState, bold, dim, glyph, pane_style, wrap};
 
 /// One row of the laid-out transcript.
 enum Row {
@@ -43,7 +43,7 @@ fn image_rows(
     max_rows: u16,
     wants: &mut Vec<ThumbWant>,
 ) -> Vec<Row> {
-    let (cols, rows) = fit(blob.width, blob.height, max_cols, max_rows);
+    let (cols, rows) = fit_cells(blob.width, blob.height, max_cols, max_rows, app.cell_shape);
     if cols == 0 {
         return Vec::new();
     }
@@ -306,7 +306,13 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec<ThumbWant>) {
+pub(super) fn draw(
+    frame: &mut Frame<'_>,
+    app: &App,
+    area: Rect,
+    view: &mut ViewState,
+    out: &mut Drawn,
+) {
     let title = match &app.replay {
         None => " transcript ".to_owned(),
         Some(r) => {
@@ -346,7 +352,13 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
         let start = rows.len();
         // Every thumbnail of the path is wanted, on screen or not: the path
         // is short and scrolling then finds them ready.
-        let mut block_rows = node_rows(app, node, inner.width.saturating_sub(1), img_rows, wants);
+        let mut block_rows = node_rows(
+            app,
+            node,
+            inner.width.saturating_sub(1),
+            img_rows,
+            &mut out.wants,
+        );
         let is_selected = Some(*id) == app.conv.selected;
         if is_selected {
             selected = (start, start + block_rows.len());
@@ -358,9 +370,8 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
     // Sticky: the view scrolls only when the selected turn is not wholly
     // shown, and then just enough. Moving within the shown turns redraws
     // no thumbnail (every scrolled half-block row is image data resent).
-    let kept = app
+    let kept = view
         .transcript_offset
-        .get()
         .min(rows.len().saturating_sub(height));
     let offset = if selected.1 - selected.0 > height || selected.0 < kept {
         selected.0
@@ -369,7 +380,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
     } else {
         kept
     };
-    app.transcript_offset.set(offset);
+    view.transcript_offset = offset;
     for (dy, row) in rows.iter().skip(offset).take(height).enumerate() {
         let y = inner.y + u16::try_from(dy).unwrap_or(u16::MAX);
         let line_area = Rect {
@@ -395,7 +406,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, wants: &mut Vec
                         width: inner.width.saturating_sub(3),
                         ..line_area
                     };
-                    t.render(*row, at, frame.buffer_mut());
+                    out.place(t.render(*row, at, frame.buffer_mut()));
                 }
             }
         }

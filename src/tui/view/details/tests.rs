@@ -2,10 +2,11 @@
 //! scrolling, the title says where the view is, the bottom border which
 //! keys scroll, and keys past an end do not pile up.
 
-use super::super::tests::{screen, with};
+use super::super::tests::{frame, screen, with};
 use crate::tui::action::Action;
 use crate::tui::fixtures::{self, T0, branched_at, image, outcome, params, text};
 use crate::tui::state::App;
+use crate::tui::view::ViewState;
 use pixloom_core::tree::Conversation;
 
 /// A turn whose prompt is long (as real prompts are): its info does not
@@ -25,9 +26,11 @@ fn long_prompt() -> App {
     fixtures::app(c)
 }
 
-/// Draws, then applies `a` (the room comes from the frame drawn).
-fn drawn_then(app: App, a: Action) -> (App, String) {
-    let _ = screen(&app, 80, 24);
+/// Draws, then applies `a` (the room comes from the frame drawn, handed
+/// back as the loop does).
+fn drawn_then(mut app: App, a: Action) -> (App, String) {
+    let (_, drawn) = frame(&app, &mut ViewState::default(), 80, 24);
+    let _ = crate::tui::update::drawn(&mut app, &drawn);
     let app = with(app, &[a]);
     let (text, _) = screen(&app, 80, 24);
     (app, text)

@@ -4,24 +4,29 @@
 //!
 //! The frame is drawn as usual: [`Thumb::render`](super::thumbs::Thumb::render)
 //! writes half-blocks into the buffer and, when the thumbnail carries
-//! pixels, records a [`Placed`]. Inside the same `terminal.draw` the loop
-//! keeps the placements whose cells were not drawn over (an overlay) and
-//! that stay off the last row ([`visible`]), marks their cells skipped
-//! ([`mark_skip`]) so ratatui's diff never writes there, and after the draw
+//! pixels, returns a [`Placed`], which the view hands back in its
+//! `Drawn`. Inside the same `terminal.draw` the loop keeps the placements
+//! whose cells were not drawn over (an overlay) and that stay off the last
+//! row ([`visible`]) and, for sixel, whose text is encoded already
+//! ([`sixel::to_print`]), marks their cells skipped ([`mark_skip`]) so
+//! ratatui's diff never writes there, and after the draw
 //! [`Presenter::present`] prints only what changed ([`plan`]). A cell that
 //! stops being skipped differs from ratatui's previous cell (the skip flag
 //! is part of `Cell`'s equality), so ratatui rewrites it and the text
 //! covers the old sixel / iTerm pixels; kitty placements live on their own
 //! layer and are deleted by id.
 //!
-//! viuer prints sixel; kitty (image ids, placements, deletion) and iTerm2
-//! when viuer's environment-only check says no are written here. See
-//! `docs/graphics.md`.
+//! Sixel text is encoded off the loop with viuer's encoder (icy_sixel)
+//! and cached ([`sixel`]); kitty (image ids, placements, deletion) and
+//! iTerm2 when viuer's environment-only check says no are written here.
+//! See `docs/graphics.md`.
 
 pub mod detect;
 pub mod geometry;
 pub mod kitty;
+pub mod lru;
 pub mod print;
+pub mod sixel;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -30,9 +35,6 @@ use std::sync::Arc;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde::Deserialize;
-
-pub use geometry::picture_cell;
-pub use print::Presenter;
 
 /// How images reach the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
@@ -159,58 +161,7 @@ impl Default for ThumbSpec {
 /// shape half-blocks would need for square pixels.
 pub const DEFAULT_CELL: (u16, u16) = (8, 16);
 
-/// What thumbnails are made for; `None` until detection ran.
-static SPEC: std::sync::RwLock<Option<ThumbSpec>> = std::sync::RwLock::new(None);
-
-fn read_spec<T>(f: impl FnOnce(Option<&ThumbSpec>) -> T) -> T {
-    match SPEC.read() {
-        Ok(s) => f(s.as_ref()),
-        Err(poisoned) => f(poisoned.into_inner().as_ref()),
-    }
-}
-
-/// The terminal's cell in pixels (see [`ThumbSpec::cell_shape`]).
-pub fn cell_shape() -> (u16, u16) {
-    read_spec(|s| s.map_or(DEFAULT_CELL, |s| s.cell_shape))
-}
-
-/// Sets what thumbnails are made for (after detection, before the first
-/// decode; again when the cell size changes: [`cells_resized`]).
-pub fn set_thumb_spec(spec: ThumbSpec) {
-    match SPEC.write() {
-        Ok(mut s) => *s = Some(spec),
-        Err(poisoned) => *poisoned.into_inner() = Some(spec),
-    }
-}
-
-/// What thumbnails are made for: the detected spec, else half-blocks in
-/// 24-bit colour with no disk cache (tests, headless runs).
-pub fn thumb_spec() -> ThumbSpec {
-    read_spec(|s| s.cloned().unwrap_or_default())
-}
-
-/// After a resize: the cell is now `shape` pixels (a font zoom changes it
-/// with the window's cells). Returns whether thumbnails must be made
-/// again; does nothing before detection or when nothing changed.
-pub fn cells_resized(shape: (u16, u16)) -> bool {
-    let Some(next) = read_spec(|s| s.and_then(|s| s.with_cell(shape))) else {
-        return false;
-    };
-    set_thumb_spec(next);
-    true
-}
-
 impl ThumbSpec {
-    /// This spec for cells of `shape` pixels, when that changes it.
-    pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
-        let ok = shape.0 > 0 && shape.1 > 0;
-        (ok && shape != self.cell_shape).then(|| ThumbSpec {
-            cell_shape: shape,
-            cell_px: picture_cell(self.backend, Some(shape)),
-            ..self.clone()
-        })
-    }
-
     /// The pixel size of a `cols`×`rows` picture for this backend, or
     /// `None` when only half-blocks are drawn.
     pub fn pixel_size(&self, cols: u16, rows: u16) -> Option<(u32, u32)> {
@@ -262,6 +213,9 @@ pub struct Placed {
     /// A hash of the cells `render` wrote: if the buffer differs at the
     /// end of the frame, something (an overlay) was drawn over it.
     pub fingerprint: u64,
+    /// Sixel: the picture encoded, from the app's [`sixel::SixelCache`]
+    /// ([`sixel::to_print`] attaches it; never encoded while printing).
+    pub sixel: Option<Arc<str>>,
 }
 
 /// A hash of the cells of `area` (symbol and colours).

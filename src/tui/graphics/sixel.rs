@@ -1,0 +1,183 @@
+//! Sixel pictures, encoded off the UI loop and kept.
+//!
+//! Quantising and encoding a picture takes milliseconds to tens of them,
+//! so it never happens while a frame is drawn or printed: a placement
+//! whose sixel is not ready is left as the half-blocks the view drew (the
+//! placeholder) and becomes a [`SixelJob`]; `update` asks the effects to
+//! [`encode`] it on a blocking task, and the result lands in the app's
+//! [`SixelCache`] (`Event::SixelReady`). The next frame prints the cached
+//! text. The key is the picture's content and its crop, not where it is:
+//! a redraw, or `j`/`k` moving a picture, prints the same bytes again at
+//! the new place without encoding them again.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use image::DynamicImage;
+
+use ratatui::buffer::Buffer;
+
+use super::lru::Lru;
+use super::{GraphicsBackend, Pixels, Placed, Shown};
+
+/// Which sixel text: a thumbnail's content (its id, which covers its
+/// pixels per cell) and the part shown, rows `first_row..` of `cols`×`rows`
+/// cells. Where it shows is not part of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SixelKey {
+    pub id: u64,
+    pub first_row: u16,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl SixelKey {
+    pub fn of(p: &Placed) -> SixelKey {
+        SixelKey {
+            id: p.shown.id,
+            first_row: p.shown.first_row,
+            cols: p.shown.area.width,
+            rows: p.shown.area.height,
+        }
+    }
+}
+
+/// A picture to encode: what the key names, with the pixels to crop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SixelJob {
+    pub key: SixelKey,
+    pub pixels: Arc<Pixels>,
+}
+
+/// The part of `pixels` shown: rows `first_row..` of `cols`×`rows` cells.
+pub fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> DynamicImage {
+    let (cw, ch) = (u32::from(pixels.cell_px.0), u32::from(pixels.cell_px.1));
+    let img = &pixels.image;
+    let y = (u32::from(first_row) * ch).min(img.height());
+    let h = (u32::from(rows) * ch).min(img.height() - y);
+    let w = (u32::from(cols) * cw).min(img.width());
+    DynamicImage::ImageRgb8(image::imageops::crop_imm(img, 0, y, w, h).to_image())
+}
+
+/// Quantises and encodes the job's picture (icy_sixel, viuer's encoder).
+/// Slow: only ever on a blocking task, never while drawing.
+pub fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
+    let k = job.key;
+    let rgba = crop(&job.pixels, k.first_row, k.cols, k.rows).to_rgba8();
+    icy_sixel::sixel_string(
+        rgba.as_raw(),
+        i32::try_from(rgba.width()).unwrap_or(0),
+        i32::try_from(rgba.height()).unwrap_or(0),
+        icy_sixel::PixelFormat::RGBA8888,
+        icy_sixel::DiffusionMethod::Auto,
+        icy_sixel::MethodForLargest::Auto,
+        icy_sixel::MethodForRep::Auto,
+        icy_sixel::Quality::AUTO,
+    )
+    .map(Arc::from)
+    .map_err(|e| e.to_string())
+}
+
+/// Encoded sixel pictures, at most `capacity`, least recently wanted
+/// dropped; each asked for once (while encoding, or after it failed, it
+/// is not asked for again).
+#[derive(Debug, Clone)]
+pub struct SixelCache {
+    ready: Lru<SixelKey, Arc<str>>,
+    encoding: HashSet<SixelKey>,
+    failed: HashSet<SixelKey>,
+}
+
+impl Default for SixelCache {
+    fn default() -> Self {
+        SixelCache::new(64)
+    }
+}
+
+impl SixelCache {
+    pub fn new(capacity: usize) -> SixelCache {
+        SixelCache {
+            ready: Lru::new(capacity),
+            encoding: HashSet::new(),
+            failed: HashSet::new(),
+        }
+    }
+
+    /// The encoded picture, when ready.
+    pub fn get(&self, key: &SixelKey) -> Option<&Arc<str>> {
+        self.ready.get(key)
+    }
+
+    /// Notes what a frame wanted printed; returns the jobs to start (not
+    /// ready, not encoding, not failed).
+    pub fn want(&mut self, jobs: &[SixelJob]) -> Vec<SixelJob> {
+        let mut out = Vec::new();
+        for job in jobs {
+            if !self.ready.touch(&job.key)
+                && !self.failed.contains(&job.key)
+                && self.encoding.insert(job.key)
+            {
+                out.push(job.clone());
+            }
+        }
+        out
+    }
+
+    /// Files an encoded picture (or why it could not be).
+    pub fn insert(&mut self, key: SixelKey, sixel: Result<Arc<str>, String>) {
+        self.encoding.remove(&key);
+        match sixel {
+            Ok(s) => self.ready.insert(key, s),
+            Err(e) => {
+                tracing::warn!("sixel encoding failed: {e}");
+                self.failed.insert(key);
+            }
+        }
+    }
+
+    /// Splits a frame's visible placements: those that can be printed now
+    /// (their sixel attached) and the jobs for the others, which stay
+    /// half-blocks until their sixel is ready.
+    pub fn split(&self, placed: Vec<Placed>) -> (Vec<Placed>, Vec<SixelJob>) {
+        let mut ready = Vec::new();
+        let mut jobs = Vec::new();
+        for mut p in placed {
+            let key = SixelKey::of(&p);
+            match self.get(&key) {
+                Some(s) => {
+                    p.sixel = Some(Arc::clone(s));
+                    ready.push(p);
+                }
+                None => jobs.push(SixelJob {
+                    key,
+                    pixels: Arc::clone(&p.pixels),
+                }),
+            }
+        }
+        (ready, jobs)
+    }
+}
+
+/// What a frame prints: the placements that really show ([`visible`](super::visible));
+/// for sixel only those whose picture is encoded, the others returned as
+/// jobs and left as the half-blocks the view drew until it is. The cells
+/// of what is printed are marked skipped ([`mark_skip`](super::mark_skip)).
+pub fn to_print(
+    placed: Vec<Placed>,
+    buf: &mut Buffer,
+    backend: GraphicsBackend,
+    sixels: &SixelCache,
+) -> (Vec<Placed>, Vec<SixelJob>) {
+    let shown = super::visible(placed, buf);
+    let (print, jobs) = if backend == GraphicsBackend::Sixel {
+        sixels.split(shown)
+    } else {
+        (shown, Vec::new())
+    };
+    let cells: Vec<Shown> = print.iter().map(|p| p.shown).collect();
+    super::mark_skip(buf, &cells);
+    (print, jobs)
+}
+
+#[cfg(test)]
+mod tests;
