@@ -40,6 +40,60 @@ impl SmallDisk {
     }
 }
 
+/// A new empty folder nothing can write into, whoever runs the test: its
+/// mode says so without root; as root (CI), which permissions do not stop,
+/// a read-only tmpfs is mounted on it. Writable and unmounted on drop.
+pub struct ReadOnlyFolder {
+    path: PathBuf,
+    mounted: bool,
+}
+
+impl ReadOnlyFolder {
+    pub fn create(path: &Path) -> ReadOnlyFolder {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::create_dir(path).unwrap();
+        let mounted = !permissions_are_enforced();
+        if mounted {
+            let status = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k,ro", "tmpfs"])
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(status.success(), "mount -t tmpfs -o ro failed: {status}");
+        } else {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o555)).unwrap();
+        }
+        assert!(
+            fs::write(path.join("probe"), b"").is_err(),
+            "the folder is still writable"
+        );
+        ReadOnlyFolder {
+            path: path.to_owned(),
+            mounted,
+        }
+    }
+
+    /// The end of the system's reason a write here fails with.
+    pub fn refusal(&self) -> &'static str {
+        if self.mounted {
+            "ead-only file system"
+        } else {
+            "ermission denied"
+        }
+    }
+}
+
+impl Drop for ReadOnlyFolder {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt as _;
+        if self.mounted {
+            let _ = Command::new("umount").arg(&self.path).status();
+        } else {
+            let _ = fs::set_permissions(&self.path, fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
 /// Whether this process may write into a folder whose mode is 0o500 (root
 /// may: permissions are not enforced for it).
 pub fn permissions_are_enforced() -> bool {

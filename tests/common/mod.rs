@@ -57,6 +57,16 @@ pub fn bin() -> Command {
     c
 }
 
+/// The first line `child` writes to its (piped) stdout, which is closed
+/// after it.
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
 /// A `pixloom fake-gateway` child process, killed on drop.
 pub struct FakeProcess {
     pub child: Child,
@@ -73,10 +83,7 @@ impl FakeProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         let base_url = line.trim().rsplit(' ').next().unwrap().to_owned();
         assert!(base_url.starts_with("http://127.0.0.1:"), "{line}");
         FakeProcess { child, base_url }
@@ -87,6 +94,11 @@ impl FakeProcess {
         let url = format!("{}/__fake/requests", self.base_url);
         let body = blocking_get(&url);
         serde_json::from_str::<Vec<serde_json::Value>>(&body).unwrap()
+    }
+
+    /// Lets every `[fake:hold]` request answer (`POST /__fake/release`).
+    pub fn release(&self) {
+        blocking_post(&format!("{}/__fake/release", self.base_url));
     }
 
     pub fn billed(&self) -> u64 {
@@ -106,6 +118,15 @@ impl Drop for FakeProcess {
 
 /// A GET with std only (the tests that use it are not async).
 pub fn blocking_get(url: &str) -> String {
+    blocking_request("GET", url)
+}
+
+/// A POST with no body, std only.
+pub fn blocking_post(url: &str) -> String {
+    blocking_request("POST", url)
+}
+
+fn blocking_request(method: &str, url: &str) -> String {
     use std::io::{Read as _, Write as _};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
@@ -114,7 +135,7 @@ pub fn blocking_get(url: &str) -> String {
     let mut s = std::net::TcpStream::connect(host).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut resp = String::new();
@@ -164,6 +185,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 /// Real terminals: the app's binary, tmux, a pty, a private sshd.
 pub mod term;
+pub mod tui;
 
 /// A loopback HTTP server whose every answer is `200 OK`, a PNG
 /// signature, then bytes forever (no length, never ends): only the
@@ -271,4 +293,43 @@ pub async fn fake_with_engine(
     let client = Client::new(Settings::new(gw.base_url(), ApiKey::new(key()).unwrap())).unwrap();
     let budget = pixloom_core::history::ImageBudget { max_images };
     (gw, pixloom::engine::Engine::new(client, budget))
+}
+
+/// A loopback port nobody listens on (right now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A gateway URL nothing answers at: a loopback port nobody listens on.
+pub fn down_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// How many entries of `dir` have a name that `pick` accepts.
+pub fn count_names(dir: &Path, pick: impl Fn(&str) -> bool) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| pick(&e.as_ref().unwrap().file_name().to_string_lossy()))
+        .count()
+}
+
+/// Runs `cmd` to completion, failing the test (with its stderr) unless it
+/// succeeds.
+pub fn succeeds(what: &str, cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert_success(what, &out);
+    out
+}
+
+/// Fails the test, with the process's stderr, unless it succeeded.
+pub fn assert_success(what: &str, out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -229,13 +229,7 @@ async fn a_bad_key_is_refused_with_directions() {
 
 #[tokio::test]
 async fn gateway_down_says_so() {
-    // Bind, learn a free port, close it: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client = Client::new(settings(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let client = Client::new(settings(&common::down_url())).unwrap();
     let e = client.send(&chat("x")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unreachable);
     assert_eq!(e.attempts, 3, "a connection never made is safe to retry");

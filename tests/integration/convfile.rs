@@ -90,6 +90,16 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// A folder `c.pixloom` in a fresh temporary folder, saved while a turn
+/// was pending (as a crash leaves it): the temporary folder, the folder
+/// and the pending turn.
+fn crashed() -> (tempfile::TempDir, PathBuf, NodeId) {
+    let d = tmp();
+    let dir = d.path().join("c.pixloom");
+    let (_, pending) = populate(&dir, true);
+    (d, dir, pending.unwrap())
+}
+
 #[test]
 fn round_trip_keeps_everything() {
     let d = tmp();
@@ -156,16 +166,7 @@ fn refused_untouched(dir: &Path, want: &str) {
     assert!(ConvFolder::open_or_create(dir, now()).is_err());
     assert!(ConvFolder::create(dir, "x", now()).is_err());
     assert_eq!(fs::read(&file).unwrap(), before, "file changed");
-    let temps = fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".tmp-")
-        })
-        .count();
+    let temps = common::count_names(dir, |n| n.starts_with(".tmp-"));
     assert_eq!(temps, 0);
 }
 
@@ -227,10 +228,7 @@ fn stray_temps_are_removed_on_open() {
 
 #[test]
 fn pending_turns_become_interrupted_and_are_saved() {
-    let d = tmp();
-    let dir = d.path().join("c.pixloom");
-    let (_, pending) = populate(&dir, true);
-    let pending = pending.unwrap();
+    let (_d, dir, pending) = crashed();
     let (_f, loaded) = ConvFolder::open(&dir).unwrap();
     assert_eq!(loaded.interrupted, vec![pending]);
     assert_eq!(
@@ -365,10 +363,7 @@ fn a_read_only_folder_fails_the_save_and_keeps_the_file() {
 
 #[test]
 fn read_only_changes_nothing_and_shows_crashed_turns_interrupted() {
-    let d = tmp();
-    let dir = d.path().join("c.pixloom");
-    let (_, pending) = populate(&dir, true);
-    let pending = pending.unwrap();
+    let (_d, dir, pending) = crashed();
     let file = dir.join("conversation.json");
     fs::remove_file(dir.join(".lock")).unwrap();
     let before = fs::read(&file).unwrap();

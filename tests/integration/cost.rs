@@ -39,8 +39,8 @@ use pixloom::convfile::{self, ConvFolder};
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, RetryPolicy, Settings};
 use pixloom::tui::state::dollars;
-use pixloom::tui::update::{self, Effect};
-use pixloom::tui::{Action, App, Clock, Effects, Event, GraphicsBackend, Msg, TuiArgs};
+use pixloom::tui::update::Effect;
+use pixloom::tui::{Action, App, Effects, Event, Msg};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::{ALL_MODEL, DEFAULT_MODEL, PRICE_PER_CALL_MICRO_USD};
 use pixloom_core::size::SizeSpec;
@@ -51,7 +51,7 @@ use rand::{Rng as _, SeedableRng as _};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 const SESSIONS: usize = 200;
 
@@ -97,19 +97,10 @@ impl Session {
     fn open(dir: PathBuf, engine: Engine) -> Session {
         let now = time::OffsetDateTime::now_utc();
         let (folder, loaded) = ConvFolder::open_or_create(&dir, now).unwrap();
-        let args = TuiArgs {
-            folder,
-            conv: loaded.conv,
-            interrupted: loaded.interrupted,
-            missing_images: loaded.missing_images,
-            engine: Some(engine),
-            defaults: params(Endpoint::Chat, DEFAULT_MODEL, "1280x720"),
-            demo: false,
-            graphics: GraphicsBackend::Blocks.into(),
-        };
-        let (app, folder, engine) = args.into_parts(Clock::now());
-        let (tx, rx) = unbounded_channel();
-        let effects = Effects::new(engine, folder, tx);
+        let defaults = params(Endpoint::Chat, DEFAULT_MODEL, "1280x720");
+        let common::tui::Started {
+            app, effects, rx, ..
+        } = common::tui::start(folder, loaded, engine, defaults);
         Session {
             app,
             effects,
@@ -121,12 +112,7 @@ impl Session {
     /// Feeds messages through `update`, as one batch of the loop would,
     /// and returns their effects (not run yet).
     fn feed(&mut self, msgs: Vec<Msg>) -> Vec<Effect> {
-        let mut fx = Vec::new();
-        for m in msgs {
-            self.app.clock = Clock::now();
-            fx.extend(update::update(&mut self.app, m));
-        }
-        fx
+        common::tui::feed(&mut self.app, msgs)
     }
 
     /// Runs the loop until no request is in flight.
@@ -261,18 +247,15 @@ fn random_step(rng: &mut StdRng, app: &App) -> (String, Vec<Msg>) {
         rng.gen_range(0..7)
     };
     match step {
-        // A new prompt continuing the branch.
-        0 | 1 => {
-            what.push_str(&format!(" send {prompt:?}"));
-            msgs.push(Msg::Action(Action::Compose));
-            msgs.extend(chars(&prompt));
-            msgs.push(key(KeyCode::Enter));
-            msgs.push(key(KeyCode::Esc));
-        }
-        // Refine the selected image.
-        2 => {
-            what.push_str(&format!(" refine {prompt:?}"));
-            msgs.push(Msg::Action(Action::Refine));
+        // A new prompt continuing the branch, or refining the selected
+        // image.
+        0..=2 => {
+            let (verb, action) = match step {
+                2 => ("refine", Action::Refine),
+                _ => ("send", Action::Compose),
+            };
+            what.push_str(&format!(" {verb} {prompt:?}"));
+            msgs.push(Msg::Action(action));
             msgs.extend(chars(&prompt));
             msgs.push(key(KeyCode::Enter));
             msgs.push(key(KeyCode::Esc));
@@ -316,15 +299,9 @@ async fn fake_stats(base: &str) -> serde_json::Value {
 
 /// `pixloom show --json`'s total for a conversation, in micro-dollars.
 fn shown_by_show(dir: &Path) -> u64 {
-    let out = common::bin()
-        .args(["show", "--json"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pixloom show failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeds(
+        "pixloom show",
+        common::bin().args(["show", "--json"]).arg(dir),
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let usd = json["cost_usd"].as_f64().unwrap();

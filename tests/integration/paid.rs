@@ -18,13 +18,15 @@ use pixloom::convfile::{ConvFolder, from_json};
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, Settings};
 use pixloom::tui::update::{self, Effect};
-use pixloom::tui::{Action, App, Clock, Effects, GraphicsBackend, Msg, TuiArgs};
+use pixloom::tui::{Action, App, Effects, Msg};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::tree::{Conversation, Endpoint, NodeId, RequestParams, Status};
 use pixloom_fake::{FakeConfig, FakeGateway};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+mod full_disk;
 
 /// The terminal app without a terminal: `update` as the loop calls it,
 /// effects run by the app's own `Effects`.
@@ -57,36 +59,20 @@ fn engine(base_url: &str) -> Engine {
 impl Tui {
     fn open(dir: &Path, base_url: &str) -> Tui {
         let (folder, loaded) = open_folder(dir);
-        let args = TuiArgs {
-            folder,
-            conv: loaded.conv,
-            interrupted: loaded.interrupted,
-            missing_images: loaded.missing_images,
-            engine: Some(engine(base_url)),
-            defaults: RequestParams {
-                endpoint: Endpoint::Images,
-                model: DEFAULT_MODEL.to_owned(),
-                size: "1280x720".parse().unwrap(),
-            },
-            demo: false,
-            graphics: GraphicsBackend::Blocks.into(),
+        let defaults = RequestParams {
+            endpoint: Endpoint::Images,
+            model: DEFAULT_MODEL.to_owned(),
+            size: "1280x720".parse().unwrap(),
         };
-        let (app, folder, engine) = args.into_parts(Clock::now());
-        let (tx, rx) = unbounded_channel();
-        Tui {
-            app,
-            effects: Effects::new(engine, folder, tx),
-            rx,
-        }
+        let common::tui::Started {
+            app, effects, rx, ..
+        } = common::tui::start(folder, loaded, engine(base_url), defaults);
+        Tui { app, effects, rx }
     }
 
     /// Messages through `update`, their effects run: one batch of the loop.
     fn batch(&mut self, msgs: Vec<Msg>) -> Vec<Effect> {
-        let mut fx = Vec::new();
-        for m in msgs {
-            self.app.clock = Clock::now();
-            fx.extend(update::update(&mut self.app, m));
-        }
+        let fx = common::tui::feed(&mut self.app, msgs);
         assert!(!self.effects.run(fx.clone(), &self.app), "nothing quits");
         fx
     }
@@ -413,191 +399,4 @@ async fn a_crash_after_the_picture_arrived_leaves_its_link_in_the_file() {
     );
     assert!(turn.request_id.is_some());
     assert!(turn.received.unwrap().url.is_some());
-}
-
-// ----- a real full disk (root) ------------------------------------------------
-
-/// Room for the conversation file's saves, none for a 1280x720 picture.
-const ROOM: u64 = 32 * 1024;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_at_result_time_holds_the_picture_until_space_is_back() {
-    if !may_mount("a_full_disk_at_result_time_holds_the_picture_until_space_is_back") {
-        return;
-    }
-    let disk = SmallDisk::mount("512k");
-    let gw = fake().await;
-    let dir = disk.path().join("full.pixloom");
-    let mut s = Tui::open(&dir, &gw.base_url());
-    let filler = fill_leaving(disk.path(), ROOM);
-    let id = s.send("a lighthouse").await;
-    assert_eq!(gw.billed(), 1);
-    assert_eq!(
-        s.app.conv.node(id).unwrap().status(),
-        Some(Status::Unstored)
-    );
-    assert!(
-        s.status().contains("No space left on device"),
-        "{}",
-        s.status()
-    );
-    assert_saved_unstored(&dir, id);
-    let held = s.app.unstored_bytes[&id].len() as u64;
-    assert!(
-        held > ROOM,
-        "the picture ({held} B) must not fit in {ROOM} B"
-    );
-
-    fs::remove_file(filler).unwrap();
-    s.act(&[Action::StoreResult]);
-    s.until("the picture to be stored", |a| a.conv.unstored().is_empty())
-        .await;
-    assert_stored(&dir, id);
-}
-
-/// `pixloom send` against a fake gateway process, its temp dir `tmp`.
-fn send(fake: &common::FakeProcess, home: &Path, dir: &Path, tmp: &Path, prompt: &str) -> Command {
-    let mut c = common::bin();
-    // The state directory of this test process: the folder is opened here
-    // afterwards, and only the installation that wrote a record of an
-    // unstored picture trusts its link and spare copy (docs/security.md).
-    let state = pixloom::logging::state_dir().unwrap();
-    c.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", state.parent().unwrap())
-        .env("TMPDIR", tmp)
-        .args(["--base-url", &fake.base_url, "--api-key", &common::key()])
-        .arg("send")
-        .arg(dir)
-        .args(["--prompt", prompt, "--size", "1280x720"])
-        .stdin(Stdio::null());
-    c
-}
-
-#[test]
-fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
-    if !may_mount("send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link") {
-        return;
-    }
-    let disk = SmallDisk::mount("512k");
-    let home = tempfile::tempdir().unwrap(); // and the temp dir: not full
-    let dir = disk.path().join("full.pixloom");
-    let fake = common::FakeProcess::start(&[]);
-    let first = send(&fake, home.path(), &dir, home.path(), "a lighthouse")
-        .output()
-        .unwrap();
-    assert!(first.status.success(), "{first:?}");
-    let filler = fill_leaving(disk.path(), ROOM);
-
-    let out = send(
-        &fake,
-        home.path(),
-        &dir,
-        home.path(),
-        "the lighthouse at night",
-    )
-    .output()
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("pixloom send said:\n{stderr}");
-    assert!(!out.status.success());
-    assert_eq!(fake.billed(), 2);
-    let id: NodeId = "n4".parse().unwrap();
-    assert_saved_unstored(&dir, id);
-    let conv = saved(&dir);
-    let turn = conv.node(id).unwrap().turn.clone().unwrap();
-    let rid = turn.request_id.unwrap();
-    let r = turn.received.unwrap();
-    let copy = PathBuf::from(r.spare_copy.clone().unwrap());
-    assert!(copy.starts_with(home.path()), "{copy:?}");
-    assert_eq!(
-        hex::encode(Sha256::digest(fs::read(&copy).unwrap())),
-        r.sha256.clone().unwrap()
-    );
-    for needle in [
-        format!("n4: the picture arrived and was billed (request id {rid})"),
-        format!("n4: a copy is at {}", copy.display()),
-        format!("curl -fo n4.png '{}'", r.url.unwrap()),
-        "No space left on device".to_owned(),
-        "free some space, then open the conversation".to_owned(),
-    ] {
-        assert!(stderr.contains(&needle), "{needle:?} not in: {stderr}");
-    }
-
-    // Space back: the app stores it from the spare copy, no download.
-    fs::remove_file(filler).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut s = Tui::open(&dir, &fake.base_url);
-        assert!(s.status().contains("press S"), "{}", s.status());
-        s.act(&[Action::StoreResult]);
-        s.until("the picture to be stored", |a| a.conv.unstored().is_empty())
-            .await;
-    });
-    assert_stored(&dir, id);
-    assert_eq!(fake.billed(), 2);
-}
-
-#[test]
-fn send_with_a_completely_full_disk_prints_the_link_and_request_id() {
-    if !may_mount("send_with_a_completely_full_disk_prints_the_link_and_request_id") {
-        return;
-    }
-    let disk = SmallDisk::mount("512k");
-    let home = tempfile::tempdir().unwrap();
-    let dir = disk.path().join("full.pixloom");
-    let fake = common::FakeProcess::start(&[]);
-    let first = send(&fake, home.path(), &dir, disk.path(), "a lighthouse")
-        .output()
-        .unwrap();
-    assert!(first.status.success(), "{first:?}");
-    let before = fake.requests().len();
-
-    // The fake holds its answer 5 s; once it has the request (saved as
-    // pending before it went out), the disk is filled to the last byte.
-    let child = send(
-        &fake,
-        home.path(),
-        &dir,
-        disk.path(),
-        "at night [fake:latency=5]",
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while fake.requests().len() == before {
-        assert!(
-            Instant::now() < deadline,
-            "the request never reached the fake"
-        );
-        std::thread::yield_now();
-    }
-    let _filler = fill(disk.path());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("pixloom send said:\n{stderr}");
-    assert!(!out.status.success());
-    assert_eq!(fake.billed(), 2);
-    let rid = fake.requests().last().unwrap()["request_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for needle in [
-        format!("n4: the picture arrived and was billed (request id {rid})"),
-        format!("curl -fo n4.png '{}/", fake.base_url),
-        "conversation.json could not record this either".to_owned(),
-        "retrying it would bill again".to_owned(),
-        "No space left on device".to_owned(),
-    ] {
-        assert!(stderr.contains(&needle), "{needle:?} not in: {stderr}");
-    }
-    assert!(!stderr.contains("a copy is at"), "the temp dir is full too");
-    // The file is the version saved before the request went out.
-    let conv = saved(&dir);
-    assert_eq!(
-        conv.node("n4".parse().unwrap()).unwrap().status(),
-        Some(Status::Pending)
-    );
 }

@@ -2,16 +2,15 @@
 //! the fake gateway, keys fed through the loop's own channel, effects run
 //! for real (requests, saves, thumbnails), a `TestBackend` as the screen.
 
+use crate::common;
+
 use std::io;
 use std::time::Duration;
 
 use pixloom::convfile::ConvFolder;
 use pixloom::engine::Engine;
 use pixloom::gateway::{ApiKey, Client, Settings};
-use pixloom::tui::{
-    Action, App, Clock, Drawn, Effects, Event, GraphicsBackend, Msg, Screen, TuiArgs, ViewState,
-    drive,
-};
+use pixloom::tui::{Action, App, Clock, Drawn, Event, Msg, Screen, ViewState, drive};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::tree::{Endpoint, NodeId, RequestParams, Status};
@@ -19,7 +18,7 @@ use pixloom_fake::{FakeConfig, FakeGateway};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::UnboundedSender;
 
 fn key(code: KeyCode) -> Msg {
     Msg::Event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -81,23 +80,18 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
         ApiKey::new("sk-test").expect("key"),
     ))
     .expect("client");
-    let args = TuiArgs {
-        folder,
-        conv: loaded.conv,
-        interrupted: loaded.interrupted,
-        missing_images: loaded.missing_images,
-        engine: Some(Engine::new(client, ImageBudget::default())),
-        defaults: RequestParams {
-            endpoint: Endpoint::Chat,
-            model: DEFAULT_MODEL.to_owned(),
-            size: "1280x720".parse().expect("size"),
-        },
-        demo: false,
-        graphics: GraphicsBackend::Blocks.into(),
+    let defaults = RequestParams {
+        endpoint: Endpoint::Chat,
+        model: DEFAULT_MODEL.to_owned(),
+        size: "1280x720".parse().expect("size"),
     };
-    let (mut app, folder, engine) = args.into_parts(Clock::now());
-    let (tx, mut rx) = unbounded_channel();
-    let mut effects = Effects::new(engine, folder, tx.clone());
+    let engine = Engine::new(client, ImageBudget::default());
+    let common::tui::Started {
+        mut app,
+        mut effects,
+        tx,
+        mut rx,
+    } = common::tui::start(folder, loaded, engine, defaults);
 
     // First half: write and send a prompt (n1 → n2), leave the composer.
     let first: Vec<Msg> = [

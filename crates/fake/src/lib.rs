@@ -11,7 +11,8 @@
 //!   pushed later, forced [`Shape`]s, latency, and per-request steering by
 //!   header (`x-fake-fault`, `x-fake-shape`, `x-fake-latency`) or by
 //!   directives in the prompt (`[fake:refuse]`, `[fake:fault=500]`,
-//!   `[fake:shape=chat-markdown]`, `[fake:latency=0.2]`).
+//!   `[fake:shape=chat-markdown]`, `[fake:latency=0.2]`, `[fake:hold]` until
+//!   `POST /__fake/release`).
 //! - A log of what came in ([`RecordedRequest`]; never the API key) and of
 //!   downloads, also served as JSON on `/__fake/…` for out-of-process tests.
 //!

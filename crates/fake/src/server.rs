@@ -56,6 +56,9 @@ pub(crate) struct Shared {
     streamed: Arc<AtomicU64>,
     files: Mutex<Files>,
     clock_offset: Mutex<Duration>,
+    /// Becomes true with `POST /__fake/release`: `[fake:hold]` requests
+    /// answer then.
+    pub(crate) released: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -64,6 +67,7 @@ impl Shared {
             addr,
             conns: Arc::new(Conns::new()),
             latency: cfg.latency,
+            released: tokio::sync::watch::Sender::new(false),
             api_key: cfg.api_key,
             url_ttl: cfg.url_ttl,
             hang_for: cfg.hang_for,
@@ -173,6 +177,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__fake/stats", get(control::stats))
         .route("/__fake/faults", post(control::push_faults))
         .route("/__fake/shape", post(control::set_shape))
+        .route("/__fake/release", post(control::release))
         .route("/__fake/redirect-loop", get(control::redirect_loop))
         .fallback(control::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -300,6 +305,10 @@ async fn answer(
         .unwrap_or(sh.latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if job.directives.hold {
+        // The sender lives in `sh`, so waiting cannot fail.
+        let _ = sh.released.subscribe().wait_for(|released| *released).await;
     }
     match fault {
         None => {}

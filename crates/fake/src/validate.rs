@@ -52,12 +52,16 @@ pub(crate) struct FormPart {
 }
 
 /// Per-request steering written into the prompt: `[fake:refuse]`,
-/// `[fake:fault=500]`, `[fake:shape=chat-markdown]`, `[fake:latency=0.2]`.
+/// `[fake:fault=500]`, `[fake:shape=chat-markdown]`, `[fake:latency=0.2]`,
+/// `[fake:hold]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Directives {
     pub fault: Option<Fault>,
     pub shape: Option<Shape>,
     pub latency: Option<Duration>,
+    /// Answer only once `POST /__fake/release` came: a test does something
+    /// while the request is surely in flight, without racing a timer.
+    pub hold: bool,
 }
 
 /// What the request asks for in size.
@@ -190,6 +194,7 @@ pub(crate) fn take_directives(text: &str, into: &mut Directives) -> Result<Strin
         let bad = |why: String| ApiError::bad(format!("fake directive [fake:{body}]: {why}"));
         match key.trim() {
             "refuse" => into.fault = Some(Fault::Refusal),
+            "hold" => into.hold = true,
             "fault" => into.fault = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
             "shape" => into.shape = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
             "latency" => {
@@ -438,13 +443,14 @@ mod tests {
     fn directives_are_parsed_and_stripped() {
         let mut d = Directives::default();
         let rest = take_directives(
-            "a cat [fake:fault=429] on [fake:shape=chat-markdown] a mat [fake:latency=0.25]",
+            "a cat [fake:fault=429] on [fake:shape=chat-markdown] a mat [fake:latency=0.25][fake:hold]",
             &mut d,
         )
         .expect("parse");
         assert_eq!(rest, "a cat  on  a mat");
         assert_eq!(d.fault, Some(Fault::Status(429)));
         assert_eq!(d.shape, Some(Shape::ChatMarkdown));
+        assert!(d.hold);
         assert_eq!(d.latency, Some(Duration::from_millis(250)));
         let mut d = Directives::default();
         assert_eq!(take_directives("[fake:refuse] x", &mut d).expect("ok"), "x");

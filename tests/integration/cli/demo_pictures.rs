@@ -5,18 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::common::bin;
 use serde_json::Value;
 
 /// `pixloom --demo send demo --variants 4` in a fresh home; the sha256
 /// names of the images the four turns got, and the folder's image files.
 fn four_variants(home: &Path, seed: Option<&str>) -> (Vec<String>, BTreeSet<String>) {
-    let mut cmd = bin();
-    cmd.current_dir(home)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("c"))
-        .env("XDG_STATE_HOME", home.join("s"))
-        .env("PIXLOOM_DEMO_LATENCY", "0")
+    let mut cmd = super::in_home(home);
+    cmd.env("PIXLOOM_DEMO_LATENCY", "0")
         .env_remove(pixloom::cli::DEMO_SEED_VAR);
     if let Some(seed) = seed {
         cmd.env(pixloom::cli::DEMO_SEED_VAR, seed);

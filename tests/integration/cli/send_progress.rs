@@ -4,7 +4,7 @@
 //! nothing extra. The debug binary on a real pty against the fake gateway.
 
 use super::*;
-use common::term::{PtyApp, clean_env};
+use common::term::{PtyApp, StderrTo, clean_env};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -14,7 +14,7 @@ fn send_on_a_pty(home: &Path, fake: &FakeProcess, extra: &[&str]) -> String {
     rest.extend_from_slice(extra);
     let args = with_key(fake, &k, &rest);
     let bin = Path::new(env!("CARGO_BIN_EXE_pixloom"));
-    let mut app = PtyApp::spawn_stderr_on_tty(bin, &args, home, &clean_env(home), (120, 30));
+    let mut app = PtyApp::spawn(bin, &args, home, &clean_env(home), (120, 30), StderrTo::Tty);
     let status = app.wait_exit(WAIT);
     // The pty may still hold the last bytes when the process has ended.
     app.wait_output("the result", WAIT, |b| {

@@ -4,21 +4,16 @@
 //! a hostile value in the file is refused with a message, not sent.
 
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use crate::common::{FakeProcess, bin, key};
+use crate::common::{FakeProcess, key};
 use serde_json::Value;
 
 /// `pixloom --base-url … --api-key … ARGS` in `home`, which must succeed.
 fn send(home: &Path, fake: &FakeProcess, args: &[&str]) -> Output {
-    let out = bin()
-        .current_dir(home)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
+    let out = super::in_home(home)
         .args(["--base-url", &fake.base_url, "--api-key", &key()])
         .args(args)
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     super::Run { out }.ok().out

@@ -108,3 +108,10 @@ pub(super) async fn not_found(req: Request) -> impl IntoResponse {
     let msg = format!("Invalid URL ({} {})", req.method(), req.uri().path());
     respond::error(&ApiError::new(404, msg), &rid)
 }
+
+/// `POST /__fake/release`: every `[fake:hold]` request, waiting or to
+/// come, answers now.
+pub(super) async fn release(State(sh): State<Arc<Shared>>) -> Response {
+    sh.released.send_replace(true);
+    respond::json_response(200, &json!({"released": true}), &new_request_id())
+}
