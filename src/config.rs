@@ -3,15 +3,23 @@
 //!
 //! The API key may come from the file, the environment or a flag; it is
 //! never printed, logged, or saved into a conversation.
+//!
+//! This layer reads the keys the edges need (gateway, key, model, size,
+//! endpoint, timeouts). The file also holds keys another layer owns (the
+//! terminal app's `graphics` and `[keys]`): they are named here so a typo
+//! is still an error, and that layer parses them with [`Config::section`]
+//! (`tui/config.rs`), its errors naming the line like any other.
+//! [`doc`] is the table of every key and the generated docs/config.md.
+
+pub mod doc;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::gateway::{ApiKey, KeyError, RetryPolicy, Settings};
-use crate::tui::graphics::GraphicsChoice;
-use crate::tui::keymap::{KeyTable, Keymap};
 use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::size::SizeSpec;
@@ -21,9 +29,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
 
 /// Environment variables read for the key, in order.
 pub const KEY_VARS: [&str; 3] = ["PIXLOOM_API_KEY", "APIYI_API_KEY", "OPENAI_API_KEY"];
-const ENV_BASE_URL: &str = "PIXLOOM_BASE_URL";
-const ENV_MODEL: &str = "PIXLOOM_MODEL";
-const ENV_SIZE: &str = "PIXLOOM_SIZE";
+pub(crate) const ENV_BASE_URL: &str = "PIXLOOM_BASE_URL";
+pub(crate) const ENV_MODEL: &str = "PIXLOOM_MODEL";
+pub(crate) const ENV_SIZE: &str = "PIXLOOM_SIZE";
 /// `max_retries` above this counts as this.
 const MAX_RETRIES_CAP: u32 = 10;
 /// `image_budget` is clamped into this range.
@@ -43,13 +51,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub image_budget: ImageBudget,
-    /// Thumbnails: detect, or force a backend.
-    pub graphics: GraphicsChoice,
-    /// `[keys.CONTEXT]` bindings merged over the default keymap
-    /// (validated on load).
-    pub keys: KeyTable,
-    /// Where the file layer came from, if a file was read.
-    pub file: Option<PathBuf>,
+    /// The file the file layer came from, if one was read.
+    pub file: Option<ConfigFile>,
     /// What the user should hear once, on stderr, before anything starts
     /// (a config file holding the key that others can read).
     pub warnings: Vec<String>,
@@ -68,8 +71,6 @@ impl Default for Config {
             request_timeout: Duration::from_secs(300),
             max_retries: 2,
             image_budget: ImageBudget::default(),
-            graphics: GraphicsChoice::Auto,
-            keys: KeyTable::new(),
             file: None,
             warnings: Vec::new(),
         }
@@ -91,278 +92,27 @@ pub struct FileLayer {
     pub request_timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
     pub image_budget: Option<usize>,
-    /// `[keys.browse] "ctrl-n" = "move-down"`: see docs/keys.md.
-    pub keys: Option<KeyTable>,
-    /// auto, kitty, iterm, sixel, blocks or none.
-    pub graphics: Option<GraphicsChoice>,
+    /// The app's key bindings: read by the app ([`Config::section`]).
+    pub keys: Option<IgnoredAny>,
+    /// The app's thumbnails: read by the app ([`Config::section`]).
+    pub graphics: Option<IgnoredAny>,
 }
 
-/// One key of the config file, with everything docs/config.md says about
-/// it. [`SETTINGS`] is the single source of that doc: tests check it
-/// against [`FileLayer`]'s fields, the environment [`Config::load`] reads
-/// and the command line's flags.
-pub struct Setting {
-    pub key: &'static str,
-    /// The TOML type, as a reader would write it.
-    pub kind: &'static str,
-    /// The built-in value, read from [`Config::default`].
-    pub default: fn(&Config) -> String,
-    /// Environment variables that override the file, in lookup order.
-    pub env: &'static [&'static str],
-    /// The flag that overrides both.
-    pub flag: Option<&'static str>,
-    /// A valid value, written as in config.toml.
-    pub example: &'static str,
-    pub does: &'static str,
+/// The config file as read: its path, and its text for [`Config::section`].
+/// The text may hold the API key: its `Debug` shows only the path.
+#[derive(Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    text: String,
 }
 
-fn secs(d: Duration) -> String {
-    d.as_secs_f64().to_string()
-}
-
-/// Every key of config.toml, in the order docs/config.md lists them.
-pub const SETTINGS: &[Setting] = &[
-    Setting {
-        key: "base_url",
-        kind: "string (URL)",
-        default: |c| c.base_url.clone(),
-        env: &[ENV_BASE_URL],
-        flag: Some("--base-url"),
-        example: "\"https://gateway.example.com\"",
-        does: "The gateway's root; `/v1/chat/completions`, `/v1/images/generations` \
-               and `/v1/images/edits` are appended (a trailing `/v1` is fine).",
-    },
-    Setting {
-        key: "allow_insecure_http",
-        kind: "boolean",
-        default: |c| c.allow_insecure_http.to_string(),
-        env: &[],
-        flag: Some("--allow-insecure-http"),
-        example: "true",
-        does: "Allow a plain `http://` base URL to a host other than this machine. Off by \
-               default, and pixloom refuses such a URL before connecting: over http the \
-               API key and your prompts cross the network unencrypted. Loopback \
-               (`127.0.0.0/8`, `::1`, `localhost`) is always allowed.",
-    },
-    Setting {
-        key: "api_key",
-        kind: "string",
-        default: |_| "none".to_owned(),
-        env: &KEY_VARS,
-        flag: Some("--api-key"),
-        example: "\"sk-0123456789abcdef\"",
-        does: "The gateway's API key: visible ASCII without spaces (a key with a line \
-               break or control character is refused before anything is sent). Prefer the \
-               environment: a flag shows in the process list and a file is easy to share \
-               by mistake; a config file holding it that others can read or write gets a \
-               warning to `chmod 600` it.",
-    },
-    Setting {
-        key: "model",
-        kind: "string",
-        default: |c| c.model.clone(),
-        env: &[ENV_MODEL],
-        flag: Some("--model"),
-        example: "\"gpt-image-2-all\"",
-        does: "The model. `gpt-image-2-all` takes no size field: pixloom writes the \
-               wanted dimensions into the prompt instead. Other names are sent as given.",
-    },
-    Setting {
-        key: "size",
-        kind: "string: `auto` or `WIDTHxHEIGHT`",
-        default: |c| c.size.to_string(),
-        env: &[ENV_SIZE],
-        flag: Some("--size"),
-        example: "\"2048x1152\"",
-        does: "Output size: `auto` or one of the gateway's 30 sizes (10 ratios × \
-               1K/2K/4K). Anything else is refused before a request, naming the nearest \
-               valid size.",
-    },
-    Setting {
-        key: "endpoint",
-        kind: "string: `chat` or `images`",
-        default: |c| c.endpoint.to_string(),
-        env: &[],
-        flag: Some("--endpoint"),
-        example: "\"images\"",
-        does: "`chat` sends the whole path as `/v1/chat/completions`; `images` uses \
-               `/v1/images/generations`, or `/v1/images/edits` when images are attached.",
-    },
-    Setting {
-        key: "request_timeout_secs",
-        kind: "number (seconds)",
-        default: |c| secs(c.request_timeout),
-        env: &[],
-        flag: Some("--request-timeout"),
-        example: "600",
-        does: "How long one request may take in all. 4K images can take minutes.",
-    },
-    Setting {
-        key: "connect_timeout_secs",
-        kind: "number (seconds)",
-        default: |c| secs(c.connect_timeout),
-        env: &[],
-        flag: None,
-        example: "5",
-        does: "How long to wait for a connection to the gateway.",
-    },
-    Setting {
-        key: "max_retries",
-        kind: "integer (0–10)",
-        default: |c| c.max_retries.to_string(),
-        env: &[],
-        flag: None,
-        example: "3",
-        does: "Retries after 429, 5xx or a refused connection, with backoff; \
-               `Retry-After` is honoured up to 120 s. Above 10 counts as 10.",
-    },
-    Setting {
-        key: "image_budget",
-        kind: "integer (1–16)",
-        default: |c| c.image_budget.max_images.to_string(),
-        env: &[],
-        flag: None,
-        example: "6",
-        does: "Images sent with one request: the current turn's references always, \
-               then earlier results, newest first, up to this many.",
-    },
-    Setting {
-        key: "graphics",
-        kind: "string: `auto`, `kitty`, `iterm`, `sixel`, `blocks` or `none`",
-        default: |c| match c.graphics {
-            GraphicsChoice::Auto => "auto".to_owned(),
-            GraphicsChoice::Force(b) => b.name().to_owned(),
-        },
-        env: &[],
-        flag: Some("--graphics"),
-        example: "\"blocks\"",
-        does: "Thumbnails in the app: detected once at start (see docs/graphics.md), \
-               or forced.",
-    },
-    Setting {
-        key: "keys",
-        kind: "tables `[keys.CONTEXT]`",
-        default: |_| "docs/keys.md".to_owned(),
-        env: &[],
-        flag: None,
-        example: "{ browse = { \"ctrl-n\" = \"move-down\" } }",
-        does: "Key bindings merged over the defaults; see [Key bindings](#key-bindings).",
-    },
-];
-
-/// `docs/config.md`, generated from [`SETTINGS`] (the test
-/// `config_doc_is_current` fails when the file is stale).
-pub fn markdown() -> String {
-    let defaults = Config::default();
-    let code = |s: &str| format!("`{}`", s.replace('|', "\\|"));
-    let mut out = String::from(
-        "# pixloom configuration\n\n\
-         Generated from `SETTINGS` in `src/config.rs` by the test `config_doc_is_current`\n\
-         (`UPDATE_DOCS=1 cargo test --lib config_doc` rewrites it).\n\n\
-         ## Where settings come from\n\n\
-         Each setting is looked up in layers; a later layer wins:\n\n\
-         1. the built-in default;\n\
-         2. the config file: `--config PATH`, else `$XDG_CONFIG_HOME/pixloom/config.toml`,\n   \
-         else `~/.config/pixloom/config.toml`. A missing file is fine; a file that does\n   \
-         not parse, has an unknown key or a bad value is an error naming the line;\n\
-         3. the environment;\n\
-         4. flags.\n\n\
-         `size`, `model` and `endpoint` have one more layer, between the\n\
-         environment and flags: what was last picked in the conversation (`s` /\n\
-         `m` in the app; saved in it, see file-format.md). So a conversation\n\
-         reopens as it was left, `pixloom send` continues it the same way, and a\n\
-         flag still wins for that run (it is not saved). Each of the three is\n\
-         decided on its own: picking a size leaves the model to the config.\n\n\
-         `--demo` then points `base_url` and `api_key` at the fake gateway it starts\n\
-         on loopback, so it needs no key.\n\n\
-         ### The API key\n\n",
-    );
-    out.push_str(&format!(
-        "The key is read from `api_key` in the file, then from the environment in\n\
-         this order:\n\n{}\n\n\
-         (the first one set and not blank wins, and overrides the file), then from\n\
-         `--api-key`. It is never printed, logged, or saved in a conversation.\n\
-         It is sent only in the Authorization header of API calls to `base_url`:\n\
-         pixloom follows no redirect for those calls, refuses plain `http://` to\n\
-         another machine unless `allow_insecure_http` is set, and removes the key\n\
-         (and anything shaped like `Bearer …` or `sk-…`) from whatever the gateway\n\
-         sends back before it is shown, logged or saved.\n\
-         Without a key, `send` fails saying how to set one; the app still opens to\n\
-         browse and replay.\n",
-        KEY_VARS
-            .iter()
-            .map(|v| code(v))
-            .collect::<Vec<_>>()
-            .join(" → "),
-    ));
-    out.push_str(
-        "\n## Keys\n\n\
-         | key | type | default | environment | flag | what it does |\n\
-         | --- | --- | --- | --- | --- | --- |\n",
-    );
-    for s in SETTINGS {
-        let env: Vec<String> = s.env.iter().map(|v| code(v)).collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            code(s.key),
-            s.kind,
-            code(&(s.default)(&defaults)),
-            env.join(" → "),
-            s.flag.map(code).unwrap_or_default(),
-            s.does
-        ));
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
-    // One table from every example, so `keys` comes out as `[keys.browse]`
-    // after the plain keys (a test checks each example parses).
-    let mut example = toml::Table::new();
-    for s in SETTINGS {
-        if let Ok(t) = format!("{} = {}", s.key, s.example).parse::<toml::Table>() {
-            example.extend(t);
-        }
-    }
-    out.push_str(&format!(
-        "\nA config.toml that sets every key (each one is optional):\n\n```toml\n{}```\n",
-        toml::to_string(&example).unwrap_or_default()
-    ));
-    out.push_str(
-        "\n\
-         ## Key bindings\n\n\
-         A `[keys.CONTEXT]` table maps keys to action names and is merged over the\n\
-         default keymap; `\"none\"` unbinds a key. An unknown context, key or action\n\
-         is a config error naming it. [docs/keys.md](keys.md) lists every context,\n\
-         key and action.\n\n\
-         ```toml\n\
-         [keys.browse]\n\
-         \"ctrl-n\" = \"move-down\"\n\
-         \"d\" = \"none\"\n\
-         ```\n\n\
-         ## Files pixloom writes\n\n\
-         - **Log**: `$XDG_STATE_HOME/pixloom/pixloom.log`, else\n  \
-         `~/.local/state/pixloom/pixloom.log`. `--log-level LEVEL` (`error`, `warn`,\n  \
-         `info`, `debug`, `trace`, or a filter like `pixloom=debug`) or `PIXLOOM_LOG`\n  \
-         sets the detail; the default is `info`. The API key never reaches it.\n\
-         - **Thumbnail cache**: `$XDG_CACHE_HOME/pixloom/thumbs/`, else\n  \
-         `~/.cache/pixloom/thumbs/`. Safe to delete at any time.\n\
-         - **Conversations**: `NAME.pixloom/` folders where you name them (the\n  \
-         current directory for a bare NAME); see [file-format.md](file-format.md).\n  \
-         A bare `pixloom` creates none: it lists the conversations of the current\n  \
-         directory and those opened lately, and `n` makes one by the name you type.\n\
-         - **Recent conversations**: `$XDG_STATE_HOME/pixloom/recent`, else\n  \
-         `~/.local/state/pixloom/recent`: the folders opened in the app lately, one\n  \
-         a line, newest first (at most 50), for that list. Safe to delete.\n\n\
-         ## Other environment variables\n\n\
-         - `PIXLOOM_LOG`: the log filter when `--log-level` is not given.\n\
-         - `PIXLOOM_DEMO_LATENCY`: seconds the `--demo` gateway takes per answer\n  \
-         (default 3).\n\
-         - `PIXLOOM_DEMO_SEED`: a number that fixes the `--demo` gateway's pictures\n  \
-         (the same seed and requests give the same pictures); unset, each run\n  \
-         draws new ones.\n\
-         - `XDG_CONFIG_HOME`, `XDG_STATE_HOME`, `XDG_CACHE_HOME`, `HOME`: where the\n  \
-         files above go.\n",
-    );
-    out
 }
-
 /// What flags say; `None` leaves the lower layers in force.
 #[derive(Debug, Default, Clone)]
 pub struct FlagLayer {
@@ -374,7 +124,6 @@ pub struct FlagLayer {
     pub size: Option<SizeSpec>,
     pub endpoint: Option<Endpoint>,
     pub request_timeout_secs: Option<f64>,
-    pub graphics: Option<GraphicsChoice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -405,27 +154,23 @@ pub enum ConfigError {
         message: String,
         expected: &'static str,
     },
-    #[error(
-        "the key bindings in {} are not valid: {message}. Fix or remove that line (docs/keys.md lists every key and action).",
-        path.as_ref().map_or_else(|| "the config file".to_owned(), |p| p.display().to_string())
-    )]
-    Keys {
-        path: Option<PathBuf>,
-        message: String,
-    },
     #[error("{what} must be a positive number of seconds, not {value}. Use a number like 300.")]
     BadDuration { what: String, value: f64 },
-    #[error(
-        "no API key is set. Set one with `export PIXLOOM_API_KEY=sk-…` (APIYI_API_KEY and OPENAI_API_KEY are read too), \
-         or `api_key = \"sk-…\"` in {config_hint}, or pass --api-key. To try pixloom without a key, run it with --demo."
-    )]
-    MissingKey { config_hint: String },
     #[error("the API key from {from} cannot be used: {source}.")]
     BadKey {
         from: String,
         #[source]
         source: KeyError,
     },
+}
+
+/// No API key is set in any layer: a fact. The driver says how to set one
+/// (`cli::advice::no_key`; the app says it in its own words).
+#[derive(Debug, thiserror::Error)]
+#[error("no API key is set")]
+pub struct NoKey {
+    /// The config file read, if any: where `api_key` could go.
+    pub file: Option<PathBuf>,
 }
 
 /// The key from `from`, or the error naming where it came from.
@@ -494,19 +239,19 @@ fn invalid_file(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
     }
 }
 
-/// The default keymap with `keys` merged over it; a bad binding is an
-/// error naming the file it came from.
-fn keymap_with(keys: &KeyTable, path: Option<&Path>) -> Result<Keymap, ConfigError> {
-    Keymap::with_overrides(keys).map_err(|message| ConfigError::Keys {
-        path: path.map(Path::to_owned),
-        message,
-    })
-}
-
 impl Config {
-    /// The keymap in force: the defaults with `[keys.CONTEXT]` merged in.
-    pub fn keymap(&self) -> Result<Keymap, ConfigError> {
-        keymap_with(&self.keys, self.file.as_deref())
+    /// The keys of the config file another layer owns, read into `T` (a
+    /// struct naming them; the other keys are this layer's and were
+    /// checked on load). A bad value is a [`ConfigError::Invalid`] naming
+    /// the line and column, as for this layer's keys. `T::default()` when
+    /// no file was read.
+    pub fn section<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+        match &self.file {
+            Some(file) => {
+                toml::from_str(&file.text).map_err(|e| invalid_file(&file.path, &file.text, &e))
+            }
+            None => Ok(T::default()),
+        }
     }
 
     /// Layers defaults, the file at `path` (missing is fine), the
@@ -524,7 +269,10 @@ impl Config {
                     let layer: FileLayer =
                         toml::from_str(&text).map_err(|e| invalid_file(path, &text, &e))?;
                     cfg.apply_file(layer, path)?;
-                    cfg.file = Some(path.to_owned());
+                    cfg.file = Some(ConfigFile {
+                        path: path.to_owned(),
+                        text,
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
@@ -590,13 +338,6 @@ impl Config {
         if let Some(v) = f.max_retries {
             self.max_retries = v.min(MAX_RETRIES_CAP);
         }
-        if let Some(keys) = f.keys {
-            keymap_with(&keys, Some(path))?;
-            self.keys = keys;
-        }
-        if let Some(v) = f.graphics {
-            self.graphics = v;
-        }
         if let Some(v) = f.image_budget {
             self.image_budget = ImageBudget {
                 max_images: v.clamp(IMAGE_BUDGET_RANGE.0, IMAGE_BUDGET_RANGE.1),
@@ -627,23 +368,14 @@ impl Config {
         if let Some(v) = f.request_timeout_secs {
             self.request_timeout = seconds("--request-timeout", v)?;
         }
-        if let Some(v) = f.graphics {
-            self.graphics = v;
-        }
         Ok(())
     }
 
-    /// The client settings; fails with directions when there is no key.
-    pub fn client_settings(&self) -> Result<Settings, ConfigError> {
-        let key = self
-            .api_key
-            .clone()
-            .ok_or_else(|| ConfigError::MissingKey {
-                config_hint: self.file.as_ref().map_or_else(
-                    || "~/.config/pixloom/config.toml".to_owned(),
-                    |p| p.display().to_string(),
-                ),
-            })?;
+    /// The client settings; [`NoKey`] when no key is set.
+    pub fn client_settings(&self) -> Result<Settings, NoKey> {
+        let key = self.api_key.clone().ok_or_else(|| NoKey {
+            file: self.file.as_ref().map(|f| f.path.clone()),
+        })?;
         let mut s = Settings::new(self.base_url.clone(), key);
         s.allow_insecure_http = self.allow_insecure_http;
         s.connect_timeout = self.connect_timeout;
@@ -657,287 +389,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
-
-    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
-        let p = dir.path().join("config.toml");
-        std::fs::write(&p, text).expect("write");
-        p
-    }
-
-    #[test]
-    fn defaults() {
-        let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
-        assert_eq!(c.base_url, "https://api.apiyi.com");
-        assert_eq!(c.model, "gpt-image-2-vip");
-        assert_eq!(c.size, SizeSpec::Auto);
-        assert_eq!(c.endpoint, Endpoint::Chat);
-        assert!(c.api_key.is_none());
-    }
-
-    #[test]
-    fn layers_override_in_order_file_env_flags() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let p = write(
-            &dir,
-            "base_url = \"http://file\"\nmodel = \"gpt-image-2-all\"\nsize = \"2048x1152\"\napi_key = \"sk-file\"\nendpoint = \"images\"\n",
-        );
-        let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect("load");
-        assert_eq!(
-            (c.base_url.as_str(), c.model.as_str()),
-            ("http://file", "gpt-image-2-all")
-        );
-        assert_eq!(c.size.to_string(), "2048x1152");
-        assert_eq!(c.endpoint, Endpoint::Images);
-        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-file"));
-
-        let env = env_of(&[
-            ("PIXLOOM_BASE_URL", "http://env"),
-            ("OPENAI_API_KEY", "sk-openai"),
-            ("APIYI_API_KEY", "sk-apiyi"),
-        ]);
-        let c = Config::load(Some(&p), &env, &FlagLayer::default()).expect("load");
-        assert_eq!(c.base_url, "http://env");
-        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-apiyi"));
-
-        let flags = FlagLayer {
-            base_url: Some("http://flag".into()),
-            api_key: Some("sk-flag".into()),
-            ..FlagLayer::default()
-        };
-        let c = Config::load(Some(&p), &env, &flags).expect("load");
-        assert_eq!(c.base_url, "http://flag");
-        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-flag"));
-    }
-
-    #[test]
-    fn pixloom_key_wins_over_the_fallbacks() {
-        let env = env_of(&[
-            ("OPENAI_API_KEY", "sk-o"),
-            ("PIXLOOM_API_KEY", "sk-p"),
-            ("APIYI_API_KEY", "sk-a"),
-        ]);
-        let c = Config::load(None, &env, &FlagLayer::default()).expect("load");
-        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-p"));
-    }
-
-    #[test]
-    fn invalid_files_say_where_and_what() {
-        let dir = tempfile::tempdir().expect("tmp");
-        for (text, needle) in [
-            ("base_url = ", "config.toml"),
-            ("modle = \"x\"", "unknown field `modle`"),
-            ("size = \"1024x768\"", "1280x960"),
-            (
-                "endpoint = \"rest\"",
-                "line 1, column 12: unknown variant `rest`",
-            ),
-            ("request_timeout_secs = -1", "positive"),
-        ] {
-            let p = write(&dir, text);
-            let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err(text);
-            assert!(err.to_string().contains(needle), "{text}: {err}");
-        }
-    }
-
-    #[test]
-    fn key_bindings_are_read_and_bad_ones_named() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let p = write(
-            &dir,
-            "[keys.browse]\n\"ctrl-n\" = \"move-down\"\n\"d\" = \"none\"\n",
-        );
-        let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect("load");
-        assert_eq!(c.keys["browse"]["ctrl-n"], "move-down");
-        for (text, needle) in [
-            (
-                "[keys.browse]\n\"ctrl-n\" = \"fly\"",
-                "\"ctrl-n\" = \"fly\": no such action",
-            ),
-            ("[keys.browse]\n\"hyper-x\" = \"quit\"", "\"hyper-x\""),
-            ("[keys.nowhere]\n\"x\" = \"quit\"", "[keys.nowhere]"),
-            ("[keys]\nbrowse = 1", "expected a map"),
-        ] {
-            let p = write(&dir, text);
-            let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err(text);
-            assert!(err.to_string().contains(needle), "{text}: {err}");
-        }
-    }
-
-    #[test]
-    fn missing_key_says_how_to_set_one_and_mentions_demo() {
-        let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
-        let msg = c.client_settings().expect_err("no key").to_string();
-        for needle in ["PIXLOOM_API_KEY", "--api-key", "--demo", "config.toml"] {
-            assert!(msg.contains(needle), "{msg}");
-        }
-    }
-
-    /// A key an HTTP header cannot carry is refused where it is
-    /// configured, naming where it came from and never quoting it.
-    #[test]
-    fn keys_that_cannot_be_sent_are_config_errors_naming_their_source() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let bad = "sk-secret-1234\nsk-other";
-        let p = write(&dir, "api_key = \"sk-secret-1234\\u0007\"\n");
-        let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("file");
-        assert!(err.to_string().contains("api_key in"), "{err}");
-        assert!(err.to_string().contains("control character"), "{err}");
-        let err = Config::load(
-            None,
-            &env_of(&[("APIYI_API_KEY", bad)]),
-            &FlagLayer::default(),
-        )
-        .expect_err("env");
-        assert!(err.to_string().contains("APIYI_API_KEY"), "{err}");
-        assert!(err.to_string().contains("line break"), "{err}");
-        let flags = FlagLayer {
-            api_key: Some("sk-with space".into()),
-            ..FlagLayer::default()
-        };
-        let err = Config::load(None, &env_of(&[]), &flags).expect_err("flag");
-        assert!(err.to_string().contains("--api-key"), "{err}");
-        assert!(err.to_string().contains("a space"), "{err}");
-        // Surrounding whitespace (a trailing newline from `$(cat key)`) is fine.
-        let c = Config::load(
-            None,
-            &env_of(&[("PIXLOOM_API_KEY", " sk-ok-1\n")]),
-            &FlagLayer::default(),
-        )
-        .expect("trimmed");
-        assert_eq!(c.api_key.as_ref().map(ApiKey::expose), Some("sk-ok-1"));
-        for e in [bad, "sk-secret-1234"] {
-            assert!(!err.to_string().contains(e));
-        }
-    }
-
-    #[test]
-    fn graphics_comes_from_the_file_and_a_flag_wins() {
-        use crate::tui::graphics::GraphicsBackend;
-        let dir = tempfile::tempdir().expect("tmp");
-        let c = Config::load(None, &env_of(&[]), &FlagLayer::default()).expect("load");
-        assert_eq!(c.graphics, GraphicsChoice::Auto);
-        let p = write(&dir, "graphics = \"sixel\"\n");
-        let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect("load");
-        assert_eq!(c.graphics, GraphicsChoice::Force(GraphicsBackend::Sixel));
-        let flags = FlagLayer {
-            graphics: Some(GraphicsChoice::Force(GraphicsBackend::Blocks)),
-            ..FlagLayer::default()
-        };
-        let c = Config::load(Some(&p), &env_of(&[]), &flags).expect("load");
-        assert_eq!(c.graphics, GraphicsChoice::Force(GraphicsBackend::Blocks));
-        let p = write(&dir, "graphics = \"ascii\"\n");
-        let err = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default()).expect_err("bad");
-        assert!(
-            err.to_string().contains("auto, kitty, iterm, sixel"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn config_doc_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md");
-        let want = markdown();
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(path, &want).expect("write docs/config.md");
-        }
-        let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            have == want,
-            "docs/config.md is stale: run UPDATE_DOCS=1 cargo test --lib config_doc"
-        );
-    }
-
-    /// serde's unknown-field error lists every field `FileLayer` has: the
-    /// table must name exactly those.
-    #[test]
-    fn settings_list_every_file_key() {
-        let err = toml::from_str::<FileLayer>("no_such_key = 1").expect_err("unknown key");
-        let msg = err.message();
-        let listed = msg
-            .split_once("expected one of ")
-            .map(|(_, rest)| rest)
-            .unwrap_or_else(|| panic!("no field list in {msg:?}"));
-        let mut fields: Vec<&str> = listed
-            .split(", ")
-            .map(|f| f.trim().trim_matches('`'))
-            .collect();
-        let mut keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
-        fields.sort_unstable();
-        keys.sort_unstable();
-        assert_eq!(keys, fields);
-    }
-
-    /// The doc's example for each key is valid and changes the setting,
-    /// from the file, from each environment variable and from the flag.
-    #[test]
-    fn each_setting_is_read_from_the_file_the_environment_and_its_flag() {
-        use clap::{CommandFactory as _, Parser as _};
-        let dir = tempfile::tempdir().expect("tmp");
-        let shown = |c: &Config| {
-            format!(
-                "{:?}",
-                Config {
-                    file: None,
-                    ..c.clone()
-                }
-            )
-        };
-        let default = shown(&Config::default());
-        let cli = crate::cli::Cli::command();
-        for s in SETTINGS {
-            let p = write(&dir, &format!("{} = {}\n", s.key, s.example));
-            let c = Config::load(Some(&p), &env_of(&[]), &FlagLayer::default())
-                .unwrap_or_else(|e| panic!("{}: {e}", s.key));
-            assert_ne!(
-                shown(&c),
-                default,
-                "{} = {} changed nothing",
-                s.key,
-                s.example
-            );
-            let plain = s.example.trim_matches('"');
-            for var in s.env {
-                let c = Config::load(None, &env_of(&[(var, plain)]), &FlagLayer::default())
-                    .unwrap_or_else(|e| panic!("{var}: {e}"));
-                assert_ne!(shown(&c), default, "{var}={plain} changed nothing");
-            }
-            if let Some(flag) = s.flag {
-                let long = flag.trim_start_matches("--");
-                assert!(
-                    cli.get_arguments().any(|a| a.get_long() == Some(long)),
-                    "no flag {flag}"
-                );
-                // A boolean flag is given bare.
-                let args = if s.kind == "boolean" {
-                    vec!["pixloom", flag]
-                } else {
-                    vec!["pixloom", flag, plain]
-                };
-                let cli = crate::cli::Cli::try_parse_from(args)
-                    .unwrap_or_else(|e| panic!("{flag} {plain}: {e}"));
-                let c = Config::load(None, &env_of(&[]), &cli.global.flag_layer())
-                    .unwrap_or_else(|e| panic!("{flag}: {e}"));
-                assert_ne!(shown(&c), default, "{flag} {plain} changed nothing");
-            }
-        }
-    }
-
-    #[test]
-    fn config_path_follows_xdg() {
-        let p = default_config_path(&env_of(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]));
-        assert_eq!(p, Some(PathBuf::from("/x/pixloom/config.toml")));
-        let p = default_config_path(&env_of(&[("HOME", "/h")]));
-        assert_eq!(p, Some(PathBuf::from("/h/.config/pixloom/config.toml")));
-    }
-}
+pub(crate) mod tests;

@@ -1,11 +1,14 @@
 //! The command line: flags, subcommands, and the shared set-up (config,
 //! `--demo`, logging) they stand on.
 
+mod advice;
 mod export;
 mod output;
 mod progress;
 mod replay;
 mod send;
+#[cfg(test)]
+mod settings_tests;
 mod show;
 
 use std::path::PathBuf;
@@ -113,7 +116,6 @@ impl GlobalArgs {
             size: self.size,
             endpoint: self.endpoint,
             request_timeout_secs: self.request_timeout,
-            graphics: self.graphics,
         }
     }
 }
@@ -208,7 +210,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Completions(args)) => print_completions(args.shell),
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
-            let r = replay::run(&session.config, args).await;
+            let r = replay::run(&session.app, args).await;
             session.stop().await;
             r
         }
@@ -237,7 +239,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
         Some(_) => Some(session.engine()?),
         None => None,
     };
-    let keys = cfg.keymap()?;
+    let keys = session.app.keymap.clone();
     let now = OffsetDateTime::now_utc();
     let named = conv.or(session.demo.is_some().then_some("demo"));
     let (folder, loaded) = match named {
@@ -275,9 +277,24 @@ pub(crate) fn image_path(
         .to_string()
 }
 
+/// The config in force and the app's part of it (`graphics`, `[keys]`):
+/// the file at `path`, the environment read through `env`, the flags.
+fn load_config(
+    path: Option<&std::path::Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    global: &GlobalArgs,
+) -> Result<(Config, tui::config::TuiConfig)> {
+    let config = Config::load(path, env, &global.flag_layer())?;
+    let app = tui::config::TuiConfig::load(&config, global.graphics)?;
+    Ok((config, app))
+}
+
 /// Config in force plus, under `--demo`, the fake gateway it points at.
 pub struct Session {
     pub config: Config,
+    /// The app's part of the config (`graphics`, `[keys]`), checked for
+    /// every command that loads the config.
+    pub app: tui::config::TuiConfig,
     /// What `--size`, `--model` and `--endpoint` said: these beat a
     /// conversation's saved choice, which beats the config.
     pub flags: TurnSettings,
@@ -301,7 +318,7 @@ impl Session {
             .config
             .clone()
             .or_else(|| config::default_config_path(&env));
-        let mut config = Config::load(path.as_deref(), &env, &global.flag_layer())?;
+        let (mut config, app) = load_config(path.as_deref(), &env, global)?;
         // Said once, before the app takes the screen.
         for warning in &config.warnings {
             eprintln!("pixloom: {}", crate::sanitize::line(warning));
@@ -341,6 +358,7 @@ impl Session {
         };
         Ok(Session {
             config,
+            app,
             flags,
             demo,
         })
@@ -361,7 +379,7 @@ impl Session {
             missing_images: loaded.missing_images,
             engine,
             demo: self.demo.is_some(),
-            graphics: self.config.graphics,
+            graphics: self.app.graphics,
         }
     }
 
@@ -380,7 +398,11 @@ impl Session {
     /// The engine for this session's gateway; fails with directions when
     /// no key is set.
     pub fn engine(&self) -> Result<Engine> {
-        let client = gateway::Client::new(self.config.client_settings()?)?;
+        let settings = self
+            .config
+            .client_settings()
+            .map_err(|e| color_eyre::eyre::Report::msg(advice::no_key(&e)))?;
+        let client = gateway::Client::new(settings)?;
         let engine = Engine::new(client, self.config.image_budget);
         Ok(if self.demo.is_some() {
             engine.without_remote_urls()

@@ -4,9 +4,9 @@
 use clap::Args;
 use color_eyre::eyre::Result;
 
-use crate::config::Config;
 use crate::convfile;
 use crate::tui;
+use crate::tui::config::TuiConfig;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -21,8 +21,7 @@ pub struct ReplayArgs {
     pub play: bool,
 }
 
-pub async fn run(config: &Config, args: ReplayArgs) -> Result<()> {
-    let keys = config.keymap()?;
+pub async fn run(config: &TuiConfig, args: ReplayArgs) -> Result<()> {
     let speed = if args.speed.is_finite() && args.speed > 0.0 {
         Some(args.speed)
     } else {
@@ -33,7 +32,7 @@ pub async fn run(config: &Config, args: ReplayArgs) -> Result<()> {
         speed_secs: speed,
         play: args.play,
         graphics: config.graphics,
-        keys,
+        keys: config.keymap.clone(),
     })
     .await
 }

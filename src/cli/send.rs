@@ -15,7 +15,7 @@ use crate::images::{self, ImageStore};
 use crate::sanitize;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::{
-    Conversation, ImageRef, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
+    Conversation, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
 };
 
 #[derive(Debug, Args)]
@@ -85,7 +85,7 @@ pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
     }];
     for source in &args.images {
         parts.push(Part::Image {
-            image: import(source, &folder.store).await?,
+            image: images::import_reference(source, |s| s.into(), &folder.store).await?,
         });
     }
 
@@ -300,21 +300,6 @@ fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
                 eprintln!("{id}: {s} (request id {rid}); conversation.json could not record it.")
             }
         }
-    }
-}
-
-async fn import(source: &str, store: &ImageStore) -> Result<ImageRef> {
-    if source.starts_with("http://") || source.starts_with("https://") {
-        // A plain client: reference downloads never carry the API key.
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(120))
-            .build()?;
-        Ok(images::import_url(source, &http, store).await?)
-    } else {
-        let store = store.clone();
-        let path = std::path::PathBuf::from(source);
-        Ok(tokio::task::spawn_blocking(move || images::import_file(&path, &store)).await??)
     }
 }
 

@@ -94,8 +94,8 @@ pub struct RetryNote {
 pub type OnRetry<'a> = &'a (dyn Fn(&RetryNote) + Send + Sync);
 
 /// The few words a [`RetryNote`] gives for a failure that is retried.
-pub fn retry_reason(kind: super::ErrorKind, status: Option<u16>) -> String {
-    use super::ErrorKind;
+pub fn retry_reason(kind: super::error::ErrorKind, status: Option<u16>) -> String {
+    use super::error::ErrorKind;
     let what = match kind {
         ErrorKind::RateLimited => "rate limited",
         ErrorKind::Server => "gateway error",

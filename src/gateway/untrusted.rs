@@ -9,7 +9,8 @@
 
 use memchr::memmem;
 
-use super::{ApiKey, GatewayError};
+use super::error::GatewayError;
+use super::key::ApiKey;
 use crate::sanitize;
 use pixloom_core::wire::{ImagePayload, Reply};
 

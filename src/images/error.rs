@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::ImageKind;
+use super::kind::ImageKind;
 
 /// What an image error is about: shown as its name, and decides the advice.
 #[derive(Debug, Clone, PartialEq, Eq)]

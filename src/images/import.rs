@@ -4,10 +4,13 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use super::error::{ImageError, Subject};
+use super::fetch::{CappedReadError, FetchError, fetch_capped};
 use super::prepare::prepare_as;
-use super::{ImageError, ImageStore, Subject};
+use super::store::ImageStore;
 use pixloom_core::tree::{ImageOrigin, ImageRef};
 
 /// Files larger than this are refused before being read.
@@ -86,6 +89,45 @@ pub fn import_file(path: &Path, store: &ImageStore) -> Result<ImageRef, ImageErr
     import_bytes(&bytes, ImageOrigin::File { path: shown }, store)
 }
 
+/// How long a reference link may take to connect, and in all.
+const REFERENCE_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REFERENCE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Imports a reference the user named: an `http(s)://` link (downloaded
+/// with a plain client: reference downloads never carry the API key), else
+/// a file path, opened where `path_of` says (the app expands `~/`). The
+/// one way `send --image` and the app's attach add one.
+pub async fn import_reference(
+    source: &str,
+    path_of: impl FnOnce(&str) -> PathBuf,
+    store: &ImageStore,
+) -> Result<ImageRef, ImageError> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let http = reqwest::Client::builder()
+            .connect_timeout(REFERENCE_CONNECT_TIMEOUT)
+            .timeout(REFERENCE_TIMEOUT)
+            .build()
+            .map_err(|e| ImageError::Download {
+                url: source.to_owned(),
+                detail: error_chain(&e),
+            })?;
+        import_url(source, &http, store).await
+    } else {
+        let (path, store) = (path_of(source), store.clone());
+        tokio::task::spawn_blocking(move || import_file(&path, &store))
+            .await
+            .map_err(stopped)?
+    }
+}
+
+/// A blocking import task that did not finish (it panicked).
+fn stopped(e: tokio::task::JoinError) -> ImageError {
+    ImageError::Encode {
+        subject: Subject::Data,
+        detail: format!("the import task stopped: {e}"),
+    }
+}
+
 /// Downloads an http(s) image (at most [`MAX_DOWNLOAD_BYTES`]) and imports
 /// it. `http` should be a plain client: no gateway credentials are sent.
 pub async fn import_url(
@@ -108,10 +150,7 @@ pub async fn import_url_with_cap(
     // Decoding and resizing take a while: keep them off the async threads.
     tokio::task::spawn_blocking(move || import_bytes(&bytes, ImageOrigin::Url { url }, &store))
         .await
-        .map_err(|e| ImageError::Encode {
-            subject: Subject::Data,
-            detail: format!("the import task stopped: {e}"),
-        })?
+        .map_err(stopped)?
 }
 
 /// The body of a successful GET, cut at `cap` bytes (an endless body is
@@ -133,20 +172,16 @@ async fn download(url: &str, http: &reqwest::Client, cap: u64) -> Result<Vec<u8>
         // The link is already in the message; reqwest repeats it otherwise.
         detail: error_chain(&e.without_url()),
     };
-    let resp = http.get(parsed).send().await.map_err(failed)?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(ImageError::Http {
+    fetch_capped(http, parsed, cap).await.map_err(|e| match e {
+        FetchError::Send(e) | FetchError::Body(CappedReadError::Broken(e)) => failed(e),
+        FetchError::Status(status) => ImageError::Http {
             url: url.to_string(),
             status: status.as_u16(),
-        });
-    }
-    super::read_capped(resp, cap).await.map_err(|e| match e {
-        super::CappedReadError::TooLarge => ImageError::DownloadTooLarge {
+        },
+        FetchError::Body(CappedReadError::TooLarge) => ImageError::DownloadTooLarge {
             url: url.to_string(),
             cap,
         },
-        super::CappedReadError::Broken(e) => failed(e),
     })
 }
 
@@ -167,6 +202,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use crate::images::{ImageKind, testimg};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     fn store() -> (tempfile::TempDir, ImageStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -224,14 +266,35 @@ mod tests {
     #[test]
     fn bad_schemes_are_refused_before_any_request() {
         let (_d, store) = store();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = rt();
         let http = reqwest::Client::new();
         for url in ["file:///etc/passwd", "ftp://x.test/a.png", "not a url"] {
             let e = rt.block_on(import_url(url, &http, &store)).unwrap_err();
             assert!(matches!(e, ImageError::BadUrl { .. }), "{url}: {e:?}");
         }
+    }
+
+    /// A path is opened where the driver says (the app expands `~/`), a
+    /// link is fetched and never looked for on disk.
+    #[test]
+    fn a_reference_is_a_link_or_a_path_the_driver_resolves() {
+        let (dir, store) = store();
+        let rt = rt();
+        let png = testimg::encoded(ImageKind::Png, 8, 4);
+        std::fs::write(dir.path().join("fox.png"), &png).unwrap();
+        let home = |s: &str| dir.path().join(s.trim_start_matches("~/"));
+        let r = rt
+            .block_on(import_reference("~/fox.png", home, &store))
+            .unwrap();
+        assert_eq!(store.read(&r.original).unwrap(), png);
+        // Nothing listens on port 9: a download error naming the link.
+        let link = "http://127.0.0.1:9/fox.png";
+        let e = rt
+            .block_on(import_reference(link, |_| panic!("not a path"), &store))
+            .unwrap_err();
+        assert!(
+            matches!(&e, ImageError::Download { url, .. } if url == link),
+            "{e:?}"
+        );
     }
 }

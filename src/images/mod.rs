@@ -9,18 +9,19 @@
 //! before it can allocate.
 
 mod error;
+mod fetch;
 mod import;
+mod kind;
 mod pngtext;
 mod prepare;
 mod recipe;
 mod shrink;
 mod sniff;
 mod store;
-/// The test kit's pictures, with `encoded` taking this crate's kind.
 #[cfg(test)]
+/// The test kit's pictures, with `encoded` taking this crate's kind.
 pub(crate) mod testimg {
     pub(crate) use pixloom_testkit::pictures::*;
-
     pub(crate) fn encoded(kind: super::ImageKind, w: u32, h: u32) -> Vec<u8> {
         pixloom_testkit::pictures::encoded(kind.image_format(), w, h)
     }
@@ -29,129 +30,20 @@ pub(crate) mod testimg {
 use base64::Engine as _;
 
 pub use error::{ImageError, Subject};
+pub(crate) use fetch::{CappedReadError, FetchError, fetch_capped, read_capped};
 pub use import::{
-    MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_url, import_url_with_cap,
+    MAX_DOWNLOAD_BYTES, MAX_FILE_BYTES, import_bytes, import_file, import_reference, import_url,
+    import_url_with_cap,
+};
+pub use kind::{
+    GATEWAY_LIMIT_BYTES, ImageInfo, ImageKind, MAX_PIXELS, MAX_PIXELS_PER_BYTE, Prepared,
+    UPLOAD_BUDGET_BYTES,
 };
 pub use pngtext::{NotPng, with_text};
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
 pub use recipe::{MAX_PATH_TURNS, MAX_PROMPT_CHARS, Recipe, recipe};
 pub use shrink::{shrink, shrink_file, shrink_open};
 pub use store::{ImageStore, MAX_STORED_BYTES, VerifiedImage};
-
-/// What one prepared reference image may weigh.
-pub const UPLOAD_BUDGET_BYTES: usize = 1_500_000;
-
-/// The gateway's hard limit per reference image; preparation stays far
-/// below it by construction.
-pub const GATEWAY_LIMIT_BYTES: usize = 10_000_000;
-
-/// The most pixels an image may have (decompression bombs stop here).
-pub const MAX_PIXELS: u64 = 100_000_000;
-
-/// For GIF, BMP and TIFF: the most pixels one byte of the file may stand
-/// for. Their decoders fill the whole canvas the header claims, so a
-/// 35-byte GIF claiming 10000×10000 cost 1.8 s and 880 MB. Real files
-/// stay far below this: LZW (GIF, TIFF) emits at most 4,096 pixels per
-/// 12-bit code (~2,700 per byte), BMP's RLE 255 per 2 bytes. Not applied
-/// to WebP, which encodes a flat picture of any size in a few dozen bytes,
-/// nor to PNG and JPEG, whose decoders stop where the data does.
-pub const MAX_PIXELS_PER_BYTE: u64 = 4096;
-
-/// The formats pixloom reads. Only PNG, JPEG and WebP are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ImageKind {
-    Png,
-    Jpeg,
-    Webp,
-    Gif,
-    Bmp,
-    Tiff,
-}
-
-impl ImageKind {
-    /// Every kind, for tests and listings.
-    pub const ALL: [ImageKind; 6] = [
-        ImageKind::Png,
-        ImageKind::Jpeg,
-        ImageKind::Webp,
-        ImageKind::Gif,
-        ImageKind::Bmp,
-        ImageKind::Tiff,
-    ];
-
-    /// The file extension used in the store (matches [`pixloom_core::tree::Blob::ext`]).
-    pub fn ext(self) -> &'static str {
-        match self {
-            ImageKind::Png => "png",
-            ImageKind::Jpeg => "jpg",
-            ImageKind::Webp => "webp",
-            ImageKind::Gif => "gif",
-            ImageKind::Bmp => "bmp",
-            ImageKind::Tiff => "tiff",
-        }
-    }
-
-    /// The MIME type, as in a data URL.
-    pub fn mime(self) -> &'static str {
-        match self {
-            ImageKind::Png => "image/png",
-            ImageKind::Jpeg => "image/jpeg",
-            ImageKind::Webp => "image/webp",
-            ImageKind::Gif => "image/gif",
-            ImageKind::Bmp => "image/bmp",
-            ImageKind::Tiff => "image/tiff",
-        }
-    }
-
-    /// The name for messages: `PNG`, `JPEG`, …
-    pub fn name(self) -> &'static str {
-        match self {
-            ImageKind::Png => "PNG",
-            ImageKind::Jpeg => "JPEG",
-            ImageKind::Webp => "WebP",
-            ImageKind::Gif => "GIF",
-            ImageKind::Bmp => "BMP",
-            ImageKind::Tiff => "TIFF",
-        }
-    }
-
-    /// Whether the header's size is believed only if the file is big
-    /// enough to hold it (see [`MAX_PIXELS_PER_BYTE`]).
-    fn needs_bytes_for_its_size(self) -> bool {
-        matches!(self, ImageKind::Gif | ImageKind::Bmp | ImageKind::Tiff)
-    }
-
-    /// Whether the gateway accepts this format as a reference image.
-    pub fn is_uploadable(self) -> bool {
-        matches!(self, ImageKind::Png | ImageKind::Jpeg | ImageKind::Webp)
-    }
-
-    fn image_format(self) -> image::ImageFormat {
-        match self {
-            ImageKind::Png => image::ImageFormat::Png,
-            ImageKind::Jpeg => image::ImageFormat::Jpeg,
-            ImageKind::Webp => image::ImageFormat::WebP,
-            ImageKind::Gif => image::ImageFormat::Gif,
-            ImageKind::Bmp => image::ImageFormat::Bmp,
-            ImageKind::Tiff => image::ImageFormat::Tiff,
-        }
-    }
-}
-
-/// An image's format and size, read from its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImageInfo {
-    pub format: ImageKind,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// An image ready to send: PNG, JPEG or WebP within the upload budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prepared {
-    pub bytes: Vec<u8>,
-    pub info: ImageInfo,
-}
 
 /// Format and dimensions of `bytes`, from magic bytes and the header only.
 ///
@@ -173,56 +65,6 @@ pub fn accept_result(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     Ok(info)
 }
 
-/// Appends a downloaded `chunk` to `body` unless that would pass `cap`
-/// bytes (then `false`, `body` unchanged). The buffer grows by doubling but
-/// never past the cap, so a download at the limit holds the cap, not twice.
-pub(crate) fn append_within_cap(body: &mut Vec<u8>, chunk: &[u8], cap: u64) -> bool {
-    let needed = body.len() as u64 + chunk.len() as u64;
-    if needed > cap {
-        return false;
-    }
-    if needed > body.capacity() as u64 {
-        let grown = (body.capacity() as u64 * 2).clamp(needed, cap);
-        body.reserve_exact(grown as usize - body.len());
-    }
-    body.extend_from_slice(chunk);
-    true
-}
-
-/// Why [`read_capped`] stopped before the end of a body.
-#[derive(Debug)]
-pub(crate) enum CappedReadError {
-    /// The body is (or says it is) larger than the cap.
-    TooLarge,
-    /// The connection broke off mid-body.
-    Broken(reqwest::Error),
-}
-
-/// The body of `resp`, read chunk by chunk through [`append_within_cap`]
-/// and refused as soon as it would pass `cap` bytes (or says it will), so
-/// memory stays bounded by the cap whatever the sender claims or sends.
-/// Dropping the response on refusal closes the connection. The one capped
-/// read every network body goes through (API replies, result downloads,
-/// reference URLs).
-pub(crate) async fn read_capped(
-    mut resp: reqwest::Response,
-    cap: u64,
-) -> Result<Vec<u8>, CappedReadError> {
-    let claimed = resp.content_length();
-    if claimed.is_some_and(|n| n > cap) {
-        return Err(CappedReadError::TooLarge);
-    }
-    // A claim is not trusted for more than a first megabyte: the buffer
-    // grows with what actually arrives.
-    let mut body = Vec::with_capacity(claimed.unwrap_or(0).min(1 << 20) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(CappedReadError::Broken)? {
-        if !append_within_cap(&mut body, &chunk, cap) {
-            return Err(CappedReadError::TooLarge);
-        }
-    }
-    Ok(body)
-}
-
 /// `data:image/png;base64,…` for sending an image inline.
 pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
     let engine = base64::engine::general_purpose::STANDARD;
@@ -238,21 +80,6 @@ pub fn data_url(bytes: &[u8], info: &ImageInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn downloads_grow_to_the_cap_and_no_further() {
-        let mut body = Vec::new();
-        let chunk = [7u8; 1000];
-        let mut pushed = 0;
-        while append_within_cap(&mut body, &chunk, 10_500) {
-            pushed += 1;
-        }
-        assert_eq!(pushed, 10);
-        assert_eq!(body.len(), 10_000);
-        assert!(body.capacity() <= 10_500, "{}", body.capacity());
-        assert!(append_within_cap(&mut body, &chunk[..500], 10_500));
-        assert_eq!(body.len(), 10_500);
-    }
 
     #[test]
     fn data_url_has_one_prefix_and_round_trips() {

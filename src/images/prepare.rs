@@ -9,10 +9,9 @@ use fast_image_resize as fir;
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView, ImageDecoder, ImageReader, Limits};
 
+use super::error::{ImageError, Subject};
+use super::kind::{GATEWAY_LIMIT_BYTES, ImageInfo, ImageKind, Prepared, UPLOAD_BUDGET_BYTES};
 use super::sniff::{check_complete, inspect_as};
-use super::{
-    GATEWAY_LIMIT_BYTES, ImageError, ImageInfo, ImageKind, Prepared, Subject, UPLOAD_BUDGET_BYTES,
-};
 
 /// The longest side of a re-encoded reference image. The output size is
 /// set by the request's `size`, not by the input, so more is wasted bytes.

@@ -5,7 +5,8 @@ use std::io::Cursor;
 
 use image::{ImageReader, Limits};
 
-use super::{ImageError, ImageInfo, ImageKind, MAX_PIXELS, MAX_PIXELS_PER_BYTE, Subject};
+use super::error::{ImageError, Subject};
+use super::kind::{ImageInfo, ImageKind, MAX_PIXELS, MAX_PIXELS_PER_BYTE};
 
 /// What the first bytes say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

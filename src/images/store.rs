@@ -20,7 +20,8 @@ use std::sync::{LazyLock, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::{ImageError, ImageInfo};
+use super::error::ImageError;
+use super::kind::ImageInfo;
 use crate::durable;
 use crate::folder_fs::{self, FileKey, Found, OpenError};
 use pixloom_core::tree::Blob;

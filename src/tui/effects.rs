@@ -38,9 +38,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::convfile::ConvFolder;
-use crate::engine::{self, Engine, TurnReport, TurnResult};
+use crate::engine::{self, Engine, TurnReport};
 use crate::images::{self, ImageStore, VerifiedImage};
-use pixloom_core::tree::{Blob, NodeId, Outcome, Received, TurnError};
+use pixloom_core::tree::{Blob, NodeId, Received};
 
 use super::action::{Event, Msg};
 use super::graphics::ThumbSpec;
@@ -277,17 +277,9 @@ impl Effects {
     }
 
     fn failed(&self, node: NodeId, message: String) {
-        self.send(Event::TurnFinished(Box::new(TurnReport {
-            node,
-            result: TurnResult::Failed {
-                error: TurnError {
-                    message,
-                    ..TurnError::default()
-                },
-            },
-            outcome: Outcome::default(),
-            upload_copies: Vec::new(),
-        })));
+        self.send(Event::TurnFinished(Box::new(TurnReport::failed(
+            node, message,
+        ))));
     }
 
     fn start_turn(&mut self, id: NodeId, app: &App) {
@@ -325,17 +317,7 @@ impl Effects {
             let report = match (&mut inner.0).await {
                 Ok(report) => report,
                 Err(e) if e.is_cancelled() => return,
-                Err(e) => TurnReport {
-                    node: id,
-                    result: TurnResult::Failed {
-                        error: TurnError {
-                            message: format!("internal error while sending: {e}"),
-                            ..TurnError::default()
-                        },
-                    },
-                    outcome: Outcome::default(),
-                    upload_copies: Vec::new(),
-                },
+                Err(e) => TurnReport::failed(id, format!("internal error while sending: {e}")),
             };
             let _ = tx.send(Msg::Event(Event::TurnFinished(Box::new(report))));
         });
@@ -404,29 +386,11 @@ impl Effects {
         let store = self.store.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = if source.starts_with("http://") || source.starts_with("https://") {
-                // A plain client: reference downloads never carry the API key.
-                match reqwest::Client::builder()
-                    .connect_timeout(std::time::Duration::from_secs(10))
-                    .timeout(std::time::Duration::from_secs(120))
-                    .build()
-                {
-                    Ok(http) => images::import_url(&source, &http, &store)
-                        .await
-                        .map(Box::new)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            } else {
-                let path = expand_home(&source);
-                tokio::task::spawn_blocking(move || {
-                    images::import_file(&path, &store)
-                        .map(Box::new)
-                        .map_err(|e| e.to_string())
-                })
+            // `~/x` is the shell's job on the command line, the app's here.
+            let result = images::import_reference(&source, expand_home, &store)
                 .await
-                .unwrap_or_else(|e| Err(format!("import crashed: {e}")))
-            };
+                .map(Box::new)
+                .map_err(|e| e.to_string());
             let _ = tx.send(Msg::Event(Event::AttachmentReady {
                 source,
                 result,

@@ -32,6 +32,7 @@ pub mod access;
 pub mod action;
 pub mod cells;
 pub mod complete;
+pub mod config;
 pub mod diff;
 pub mod dropped;
 pub mod effects;

@@ -20,6 +20,7 @@ fn reopen(dir: &std::path::Path, flags: TurnSettings) -> App {
     let (folder, loaded) = ConvFolder::open(dir).expect("opens");
     let session = Session {
         config: Config::default(),
+        app: crate::tui::config::TuiConfig::default(),
         flags,
         demo: None,
     };

@@ -31,21 +31,28 @@
 //! [`MAX_DOWNLOAD_REDIRECTS`] and never carry the key. A plain `http://`
 //! base URL is refused unless it is loopback or the user allowed it.
 
+mod download;
+mod error;
+mod key;
 pub mod retry;
+mod status;
 mod untrusted;
 
-use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
 
+pub use error::{ErrorKind, GatewayError, RAW_BODY_LIMIT, SetupError, check_base_url};
+pub use key::{ApiKey, KeyError};
 pub use retry::{OnRetry, RetryNote, RetryPolicy};
 pub use untrusted::Untrusted;
 
 use crate::images::{CappedReadError, read_capped};
 use crate::sanitize;
+use error::human_bytes;
 use pixloom_core::wire::{self, EditsFields, MalformedReply, Reply};
+use status::{cut_body, redirect_error, status_error};
 
 /// The largest API reply read: a 4K PNG as base64 is at most about 45 MB,
 /// so this holds two with room to spare; anything larger is refused
@@ -54,58 +61,6 @@ pub const REPLY_CAP: u64 = 128 * 1024 * 1024;
 
 /// Redirects a result download may follow.
 pub const MAX_DOWNLOAD_REDIRECTS: usize = 5;
-
-/// The API key. Its `Debug` is redacted and it has no `Display`, so it
-/// cannot end up in a log line or an error message by accident. It can
-/// only be built valid: visible ASCII without spaces, so it always fits an
-/// Authorization header.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-/// Why a key cannot be used. Never quotes the key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    #[error("it is empty")]
-    Empty,
-    #[error(
-        "it contains {what} (character {position}), which an HTTP header cannot carry, so nothing was sent. Copy the key again, without line breaks, spaces or quotes around it"
-    )]
-    Unsendable { what: &'static str, position: usize },
-}
-
-impl ApiKey {
-    /// The key, trimmed; refused when an HTTP header could not carry it.
-    pub fn new(key: impl Into<String>) -> Result<Self, KeyError> {
-        let key = key.into().trim().to_owned();
-        if key.is_empty() {
-            return Err(KeyError::Empty);
-        }
-        if let Some((i, c)) = key.chars().enumerate().find(|(_, c)| !c.is_ascii_graphic()) {
-            let what = match c {
-                '\n' | '\r' => "a line break",
-                ' ' | '\t' => "a space",
-                c if c.is_control() => "a control character",
-                _ => "a character that is not plain ASCII",
-            };
-            return Err(KeyError::Unsendable {
-                what,
-                position: i + 1,
-            });
-        }
-        Ok(ApiKey(key))
-    }
-
-    /// The secret itself, for the Authorization header only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
 
 /// How the client talks to the gateway.
 #[derive(Debug, Clone)]
@@ -179,101 +134,6 @@ pub struct Success {
     pub request_id: Option<String>,
     pub attempts: u32,
     pub elapsed: Duration,
-}
-
-/// What kind of failure, for deciding what to offer the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 400/422: the request was wrong; fix it.
-    BadRequest,
-    /// 401/403: the key is wrong.
-    Unauthorized,
-    /// 404: wrong base URL, most likely.
-    NotFound,
-    /// 413: an image was too large.
-    TooLarge,
-    /// 429 after every retry.
-    RateLimited,
-    /// 5xx after every retry.
-    Server,
-    /// The gateway could not be reached at all.
-    Unreachable,
-    /// The request went out and no (complete) answer came back.
-    NoAnswer,
-    /// A success status with a body in no documented shape.
-    Malformed,
-    /// The result image could not be downloaded or is not an image.
-    Download,
-    /// A 3xx: API calls follow no redirect.
-    Redirect,
-    /// The request could not be built; nothing was sent.
-    NotSent,
-}
-
-/// A failed exchange, with everything needed to show it and decide.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct GatewayError {
-    pub kind: ErrorKind,
-    /// What happened and what to do, one or two lines, sanitised.
-    pub message: String,
-    pub status: Option<u16>,
-    pub request_id: Option<String>,
-    /// The reply body, cut to [`RAW_BODY_LIMIT`] characters, sanitised.
-    pub raw_body: Option<String>,
-    pub attempts: u32,
-    /// The request went out but its fate is unknown: it may be billed.
-    pub may_have_been_billed: bool,
-}
-
-/// How much of an error body is kept.
-pub const RAW_BODY_LIMIT: usize = 2000;
-
-/// Why a client could not be set up. Nothing was sent.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum SetupError {
-    #[error(
-        "the base URL {url:?} cannot be used: {reason}. Set --base-url (or base_url in config.toml) to the gateway's root, like https://api.apiyi.com."
-    )]
-    BadBaseUrl { url: String, reason: String },
-    #[error(
-        "the base URL {url} is plain http to a host that is not this machine: the API key and your prompts would cross the network unencrypted, readable and replayable by anyone on the way. Use https://, or, if you accept that, pass --allow-insecure-http (or set allow_insecure_http = true in config.toml)."
-    )]
-    InsecureBaseUrl { url: String },
-    #[error("could not set up the HTTP client: {0}")]
-    Http(String),
-}
-
-/// Refuses a base URL the key must not be sent to: not http(s), or plain
-/// http to anything but loopback (127.0.0.0/8, ::1, localhost) unless
-/// `allow_insecure_http`.
-pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), SetupError> {
-    let shown = sanitize::truncate(&sanitize::line(base_url), 200).into_owned();
-    let bad = |reason: String| SetupError::BadBaseUrl {
-        url: shown.clone(),
-        reason,
-    };
-    let url = url::Url::parse(base_url.trim()).map_err(|e| bad(e.to_string()))?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_insecure_http => Ok(()),
-        "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(())
-            } else {
-                Err(SetupError::InsecureBaseUrl { url: shown.clone() })
-            }
-        }
-        other => Err(bad(format!(
-            "only https:// (or http://) works, not {other}:"
-        ))),
-    }
 }
 
 /// The client. Cheap to clone (reqwest clients share their pools).
@@ -502,94 +362,6 @@ impl Client {
         Err((self.status_error(status, &body, request_id), retry_after))
     }
 
-    /// Downloads a result image: no Authorization header, at most
-    /// `download_cap` bytes, retried on 5xx and connection failures.
-    pub async fn download(&self, url: &str) -> Result<Vec<u8>, GatewayError> {
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            match self.download_once(url).await {
-                Ok(b) => return Ok(b),
-                Err((e, retryable)) if !retryable || attempts > self.settings.retry.max_retries => {
-                    return Err(GatewayError { attempts, ..e });
-                }
-                Err((e, _)) => {
-                    tracing::info!(status = ?e.status, "retrying the result download");
-                    let wait = self.settings.retry.wait(
-                        attempts,
-                        None,
-                        SystemTime::now(),
-                        rand::random::<f64>(),
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    /// One download, its error through [`Untrusted`].
-    async fn download_once(&self, url: &str) -> Result<Vec<u8>, (GatewayError, bool)> {
-        self.download_unchecked(url)
-            .await
-            .map_err(|(e, retryable)| (self.untrusted.error(e), retryable))
-    }
-
-    /// The error says whether another try could help (5xx and broken
-    /// connections: yes; 4xx and too large: no).
-    async fn download_unchecked(&self, url: &str) -> Result<Vec<u8>, (GatewayError, bool)> {
-        let fail = |message: String, status: Option<u16>| {
-            let retryable = status.is_none_or(|s| s >= 500);
-            let error = GatewayError {
-                kind: ErrorKind::Download,
-                message,
-                status,
-                request_id: None,
-                raw_body: None,
-                attempts: 0,
-                may_have_been_billed: true,
-            };
-            (error, retryable)
-        };
-        let shown = sanitize::truncate(&self.untrusted.line(url), 120).into_owned();
-        let resp = self.download.get(url).send().await.map_err(|e| {
-            let (error, retryable) = fail(
-                format!(
-                    "could not download the result image from {shown}: {}",
-                    self.root_cause(&e)
-                ),
-                None,
-            );
-            // Too many redirects will be as many next time.
-            (error, retryable && !e.is_redirect())
-        })?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(fail(
-                format!(
-                    "the result image at {shown} answered {status}; the call was billed but its image is lost (result URLs expire after about 24 h)"
-                ),
-                Some(status.as_u16()),
-            ));
-        }
-        let cap = self.settings.download_cap;
-        read_capped(resp, cap).await.map_err(|e| match e {
-            CappedReadError::TooLarge => {
-                let (e, _) = fail(
-                    format!(
-                        "the result image at {shown} is larger than {}; refused",
-                        human_bytes(cap)
-                    ),
-                    None,
-                );
-                (e, false)
-            }
-            CappedReadError::Broken(e) => fail(
-                format!("the download of {shown} broke off: {}", self.root_cause(&e)),
-                None,
-            ),
-        })
-    }
-
     /// A response header's value, cleaned.
     fn header(&self, resp: &reqwest::Response, name: &str) -> Option<String> {
         resp.headers()
@@ -669,200 +441,5 @@ impl Client {
     }
 }
 
-/// A 3xx to an API call: not followed, so the key never goes anywhere but
-/// the base URL.
-fn redirect_error(
-    status: StatusCode,
-    location: Option<String>,
-    request_id: Option<String>,
-) -> GatewayError {
-    let to = location.map_or_else(
-        || "somewhere it did not say".to_owned(),
-        |l| sanitize::truncate(&l, 200).into_owned(),
-    );
-    GatewayError {
-        kind: ErrorKind::Redirect,
-        message: format!(
-            "the gateway answered {} redirecting to {to}. pixloom follows no redirect for API calls, so the API key is only ever sent to --base-url; if you trust that address, set --base-url to it.",
-            status.as_u16()
-        ),
-        status: Some(status.as_u16()),
-        request_id,
-        raw_body: None,
-        attempts: 0,
-        may_have_been_billed: false,
-    }
-}
-
-/// `64 MiB`, `10 KiB`, `512 bytes`: the caps are powers of two.
-fn human_bytes(n: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * KIB;
-    match n {
-        0..KIB => format!("{n} bytes"),
-        KIB..MIB => format!("{} KiB", n / KIB),
-        _ => format!("{} MiB", n / MIB),
-    }
-}
-
-/// A body as kept in an error: cleaned, then cut to [`RAW_BODY_LIMIT`]
-/// characters.
-fn cut_body(untrusted: &Untrusted, body: &[u8]) -> String {
-    // Only the start is quoted: no need to clean 128 MB.
-    let head = &body[..body.len().min(RAW_BODY_LIMIT * 4 + 256)];
-    let text = untrusted.text(&String::from_utf8_lossy(head));
-    sanitize::truncate(&text, RAW_BODY_LIMIT).into_owned()
-}
-
-/// An HTTP error status as the user sees it: what the gateway said
-/// (cleaned), and what to do.
-fn status_error(
-    untrusted: &Untrusted,
-    status: StatusCode,
-    body: &[u8],
-    request_id: Option<String>,
-) -> GatewayError {
-    let said = wire::error_message(body)
-        .map(|m| sanitize::truncate(&untrusted.line(&m), 300).into_owned())
-        .unwrap_or_else(|| {
-            let looks_html = body.iter().take(200).any(|&b| b == b'<');
-            if looks_html {
-                "an HTML error page".to_owned()
-            } else {
-                "no message".to_owned()
-            }
-        });
-    let code = status.as_u16();
-    let (kind, advice) = match code {
-        400 | 422 => (
-            ErrorKind::BadRequest,
-            "The request was refused as invalid; change it and send again.",
-        ),
-        401 | 403 => (
-            ErrorKind::Unauthorized,
-            "The API key was refused. Set a valid key with PIXLOOM_API_KEY or --api-key (or try --demo).",
-        ),
-        404 => (
-            ErrorKind::NotFound,
-            "Check --base-url: it should be the gateway's root, like https://api.apiyi.com.",
-        ),
-        413 => (
-            ErrorKind::TooLarge,
-            "An image was too large for the gateway; attach a smaller one.",
-        ),
-        429 => (
-            ErrorKind::RateLimited,
-            "The gateway is rate-limiting or your quota is used up; wait a little and retry.",
-        ),
-        500..=599 => (
-            ErrorKind::Server,
-            "The gateway failed upstream; retry (4K fails more often: try 2K).",
-        ),
-        _ => (
-            ErrorKind::BadRequest,
-            "Unexpected answer from the gateway; check --base-url, then retry.",
-        ),
-    };
-    // "The model `x` does not exist": the fix is the model, not the request.
-    let advice = if matches!(code, 400 | 404 | 422) && said.to_ascii_lowercase().contains("model") {
-        "Pick a model the gateway serves with --model or `model` in config.toml (gpt-image-2-vip or gpt-image-2-all)."
-    } else {
-        advice
-    };
-    GatewayError {
-        kind,
-        message: format!("gateway answered {code}: {said}. {advice}"),
-        status: Some(code),
-        request_id,
-        raw_body: Some(cut_body(untrusted, body)),
-        attempts: 0,
-        may_have_been_billed: false,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_key_debug_is_redacted() {
-        let k = ApiKey::new("sk-canary-123").expect("key");
-        assert_eq!(format!("{k:?}"), "ApiKey(<redacted>)");
-        let s = Settings::new("http://x", k);
-        assert!(!format!("{s:?}").contains("canary"));
-    }
-
-    #[test]
-    fn base_url_with_or_without_v1() {
-        for base in [
-            "https://h:1",
-            "https://h:1/",
-            "https://h:1/v1",
-            "https://h:1/v1/",
-        ] {
-            let key = ApiKey::new("sk-x").expect("key");
-            let c = Client::new(Settings::new(base, key)).expect("client");
-            assert_eq!(
-                c.url("/v1/chat/completions"),
-                "https://h:1/v1/chat/completions",
-                "{base}"
-            );
-        }
-    }
-
-    /// A request reqwest could not build never left: not billed, not
-    /// "the connection broke".
-    #[test]
-    fn a_request_that_could_not_be_built_was_not_billed() {
-        let client = Client::new(Settings::new(
-            "https://h",
-            ApiKey::new("sk-x").expect("key"),
-        ))
-        .expect("client");
-        let e = reqwest::Client::new()
-            .get("https://h")
-            .header("bad\nname", "v")
-            .build()
-            .expect_err("a bad header name");
-        let got = client.transport_error(&e);
-        assert_eq!(got.kind, ErrorKind::NotSent);
-        assert!(!got.may_have_been_billed);
-        assert!(
-            got.message.contains("nothing was sent") && !got.message.contains("billed"),
-            "{}",
-            got.message
-        );
-    }
-
-    #[test]
-    fn status_errors_name_the_fix() {
-        let untrusted = Untrusted::new(&ApiKey::new("sk-x").expect("key"));
-        let e = status_error(
-            &untrusted,
-            StatusCode::UNAUTHORIZED,
-            br#"{"error":{"message":"Invalid token"}}"#,
-            Some("req_1".into()),
-        );
-        assert_eq!(e.kind, ErrorKind::Unauthorized);
-        assert!(
-            e.message.contains("Invalid token") && e.message.contains("PIXLOOM_API_KEY"),
-            "{}",
-            e.message
-        );
-        let e = status_error(
-            &untrusted,
-            StatusCode::BAD_GATEWAY,
-            b"<html><body>502</body></html>",
-            None,
-        );
-        assert_eq!(e.kind, ErrorKind::Server);
-        assert!(e.message.contains("HTML"), "{}", e.message);
-        let e = status_error(
-            &untrusted,
-            StatusCode::BAD_REQUEST,
-            "{\"error\":\"bad \u{1b}[2Jsize\"}".as_bytes(),
-            None,
-        );
-        assert!(!e.message.contains('\u{1b}'));
-    }
-}
+mod tests;
