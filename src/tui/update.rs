@@ -10,27 +10,26 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use bytes::Bytes;
 use pixloom_core::size::SizeSpec;
 
 use crate::sanitize;
 #[cfg(test)]
-use pixloom_core::tree::Status;
-use pixloom_core::tree::{Blob, NodeId, Received};
+use pixloom_core::tree::{NodeId, Status};
 
 use super::access::Access;
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
 use super::state::{App, Focus, Overlay, SizeCursor, model_choices};
-use super::thumbs::ThumbWant;
 
 mod compose;
 mod dispatch;
+mod effect;
 mod frame;
 mod play;
 mod replaying;
 mod tools;
 mod turns;
+pub use effect::{Effect, NO_KEY};
 pub use frame::{drawn, wanted_thumbnails};
 pub use turns::turns_below;
 
@@ -39,60 +38,6 @@ use compose::compose;
 use turns::{
     cancel_now, delete, finished, received, saved, start_pending, store_finished, store_results,
 };
-
-/// Work for the effects module: the only way `update` touches the world.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Plan and send the pending turn `NodeId`.
-    StartTurn(NodeId),
-    /// Abort its request (the tree already says `cancelled`).
-    CancelTurn(NodeId),
-    /// Write the conversation file.
-    Save,
-    /// Decode and scale a thumbnail off the UI task.
-    DecodeThumbnail(ThumbWant),
-    /// Quantise and encode a sixel picture off the UI task.
-    EncodeSixel(super::graphics::sixel::SixelJob),
-    /// Import a reference image from a path or URL; `pasted` is the
-    /// paste it came from (put in as text if it is not an image).
-    ImportAttachment {
-        source: String,
-        pasted: Option<String>,
-    },
-    /// Open the image with the system viewer (`xdg-open` / `open`),
-    /// detached; `Event::Notice` says how it went.
-    OpenImage(Blob),
-    /// Copy the image to `dest` (a file, or a folder to put it in under
-    /// `name`), `recipe` inside a PNG; never over an existing file.
-    SaveImage {
-        blob: Blob,
-        dest: String,
-        name: String,
-        recipe: crate::images::Recipe,
-    },
-    /// After the save of this batch succeeded (the tree no longer points at
-    /// them), remove these image files, each only if still unused.
-    DropImages(crate::convfile::orphans::Orphans),
-    /// Put the image's absolute path on the clipboard with OSC 52, written
-    /// to the terminal between frames.
-    CopyPath(Blob),
-    /// List the directory `input` names, for Tab completion.
-    ListDir {
-        input: String,
-    },
-    /// Store an `unstored` turn's paid picture: from `bytes` when held in
-    /// memory, else its spare copy or its link (`engine::keep_received`);
-    /// `Event::StoreFinished` says how it went.
-    StoreResult {
-        node: NodeId,
-        received: Received,
-        bytes: Option<Bytes>,
-    },
-    Quit,
-}
-
-/// Shown when sending without a key.
-pub const NO_KEY: &str = "no API key: set PIXLOOM_API_KEY (or api_key in the config file) and restart, or try `pixloom --demo`";
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     let fx = match msg {
@@ -301,9 +246,6 @@ fn overlay_first(app: &mut App, a: Action) -> Option<Vec<Effect>> {
     }
     None
 }
-
-/// Navigation that cannot move (at an end) simply stays.
-fn ignore<T, E>(_: Result<T, E>) {}
 
 fn quit_now(app: &mut App) -> Vec<Effect> {
     if app.replay.is_some() {

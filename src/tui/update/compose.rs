@@ -13,7 +13,7 @@ use crate::sanitize;
 use pixloom_core::tree::{ImageOrigin, ImageRef, Role, Status};
 
 use super::super::state::{App, ComposeTarget, Focus};
-use super::Effect;
+use super::effect::Effect;
 
 /// Focuses the composer, aimed where the selection says. An edit or
 /// refine is only ever chosen with its own key, so `i` never resumes one

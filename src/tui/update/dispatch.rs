@@ -7,8 +7,9 @@ use super::super::access::{ReadAction, WriteAction};
 use super::super::action::Action;
 use super::super::state::{Focus, InputBox, InputKind, Overlay, SizeCursor, model_choices};
 use super::compose::{compose, detach, edit, refine, toggle_new_root};
+use super::effect::{Effect, ignore};
 use super::turns::{cancel, regenerate, retry, send, store_results};
-use super::{Effect, ignore, play, quit_now, tools};
+use super::{play, quit_now, tools};
 use crate::tui::state::App;
 use pixloom_core::tree::Status;
 

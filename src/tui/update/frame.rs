@@ -8,7 +8,7 @@ use super::super::graphics::sixel::SixelKey;
 use super::super::state::App;
 use super::super::thumbs::{GraphicsBackend, ThumbWant};
 use super::super::view::Drawn;
-use super::Effect;
+use super::effect::Effect;
 
 /// After a frame: what the view measured. The room of the scrolled
 /// dialog it drew (what `j`/`k` scroll within), the thumbnails it showed

@@ -9,6 +9,7 @@ use crate::engine::TurnResult;
 use crate::tui::fixtures::{self, branched, branched_at, done_report, in_flight, n};
 use crate::tui::graphics::GraphicsBackend;
 use crate::tui::state::{ComposeTarget, StatusKind};
+use crate::tui::thumbs::ThumbWant;
 use pixloom_core::tree::{Endpoint, Outcome, TurnError};
 
 use Action as A;

@@ -3,7 +3,7 @@
 use super::super::action::Action;
 use super::super::playback::{SPEEDS, position};
 use super::super::state::App;
-use super::{Effect, ignore};
+use super::effect::{Effect, ignore};
 
 pub(super) fn act(app: &mut App, a: Action) {
     let now = app.clock.mono;

@@ -7,7 +7,8 @@
 use super::super::access::{Access, ReadAction};
 use super::super::action::Action;
 use super::super::state::{App, Overlay};
-use super::{Effect, dispatch, overlay_first};
+use super::effect::Effect;
+use super::{dispatch, overlay_first};
 
 pub(super) fn act(app: &mut App, a: Action) -> Vec<Effect> {
     let r = match a.access() {

@@ -9,7 +9,7 @@ use super::super::action::Action;
 use super::super::complete;
 use super::super::search::{matches, next_match};
 use super::super::state::{App, Focus, GALLERY_COLS, InputBox, InputKind, Overlay};
-use super::{Effect, ignore};
+use super::effect::{Effect, ignore};
 
 /// Columns `<` / `>` take or give.
 const TREE_STEP: i16 = 4;

@@ -9,7 +9,7 @@ use pixloom_core::tree::{NodeId, Part, Received, RequestParams, Role, Status, Tr
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::{App, ComposeTarget, Overlay, seconds};
-use super::{Effect, NO_KEY, ignore};
+use super::effect::{Effect, NO_KEY, ignore};
 
 pub(super) fn send(app: &mut App) -> Vec<Effect> {
     if !app.can_send {
