@@ -165,7 +165,7 @@ pub enum ConfigError {
 }
 
 /// No API key is set in any layer: a fact. The driver says how to set one
-/// (`cli::advice::no_key`; the app says it in its own words).
+/// (`advice::no_key`; the app says it in its own words).
 #[derive(Debug, thiserror::Error)]
 #[error("no API key is set")]
 pub struct NoKey {

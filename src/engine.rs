@@ -220,7 +220,7 @@ fn rejects_request(e: &GatewayError) -> bool {
 /// The turn's copy of a gateway error.
 pub fn turn_error(e: &GatewayError) -> TurnError {
     TurnError {
-        message: e.message.clone(),
+        message: crate::advice::gateway(e),
         http_status: e.status,
         may_have_been_billed: e.may_have_been_billed,
         raw_body: e.raw_body.clone(),

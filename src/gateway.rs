@@ -318,6 +318,8 @@ impl Client {
                         raw_body: None,
                         attempts: 0,
                         may_have_been_billed: true,
+                        about_model: false,
+                        timed_out: false,
                     },
                     None,
                 ));
@@ -354,6 +356,8 @@ impl Client {
                         raw_body: Some(cut_body(&self.untrusted, &body)),
                         attempts: 0,
                         may_have_been_billed: true,
+                        about_model: false,
+                        timed_out: false,
                     },
                     None,
                 )),
@@ -390,7 +394,7 @@ impl Client {
             (
                 ErrorKind::NotSent,
                 format!(
-                    "the request could not be built ({}), so nothing was sent. Check --base-url and the API key.",
+                    "the request could not be built ({}), so nothing was sent.",
                     self.root_cause(e)
                 ),
                 false,
@@ -399,7 +403,7 @@ impl Client {
             (
                 ErrorKind::Unreachable,
                 format!(
-                    "could not reach the gateway at {base} ({}). Check your network and --base-url, or try --demo.",
+                    "could not reach the gateway at {base} ({}).",
                     self.root_cause(e)
                 ),
                 false,
@@ -407,7 +411,7 @@ impl Client {
         } else if e.is_timeout() {
             (
                 ErrorKind::NoAnswer,
-                "the gateway did not answer in time. The request was sent and may have been billed; retry when you are ready (a longer --request-timeout may help for 4K).".to_owned(),
+                "the gateway did not answer in time. The request was sent and may have been billed.".to_owned(),
                 true,
             )
         } else {
@@ -428,6 +432,8 @@ impl Client {
             raw_body: None,
             attempts: 0,
             may_have_been_billed: billed,
+            about_model: false,
+            timed_out: e.is_timeout() && !e.is_connect() && !e.is_builder(),
         }
     }
 

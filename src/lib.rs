@@ -6,6 +6,8 @@
 //! crate `pixloom_fake`); [`engine`] runs turns on tokio tasks;
 //! [`cli`] and the TUI drive it.
 
+/// What to do about a failure, phrased for the user (the drivers' words).
+pub mod advice;
 pub mod cli;
 pub mod config;
 pub mod convfile;

@@ -1,7 +1,6 @@
 //! The command line: flags, subcommands, and the shared set-up (config,
 //! `--demo`, logging) they stand on.
 
-mod advice;
 mod export;
 mod output;
 mod progress;
@@ -21,7 +20,7 @@ use time::OffsetDateTime;
 use crate::config::{self, Config, FlagLayer};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::Engine;
-use crate::{gateway, tui};
+use crate::{advice, gateway, tui};
 use pixloom_core::settings::{self, TurnSettings};
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::Endpoint;
@@ -402,7 +401,8 @@ impl Session {
             .config
             .client_settings()
             .map_err(|e| color_eyre::eyre::Report::msg(advice::no_key(&e)))?;
-        let client = gateway::Client::new(settings)?;
+        let client = gateway::Client::new(settings)
+            .map_err(|e| color_eyre::eyre::Report::msg(advice::setup(&e)))?;
         let engine = Engine::new(client, self.config.image_budget);
         Ok(if self.demo.is_some() {
             engine.without_remote_urls()

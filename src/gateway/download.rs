@@ -54,6 +54,8 @@ impl Client {
                 raw_body: None,
                 attempts: 0,
                 may_have_been_billed: true,
+                about_model: false,
+                timed_out: false,
             };
             (error, retryable)
         };

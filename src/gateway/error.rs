@@ -36,8 +36,14 @@ pub enum ErrorKind {
 #[error("{message}")]
 pub struct GatewayError {
     pub kind: ErrorKind,
-    /// What happened and what to do, one or two lines, sanitised.
+    /// What happened, one or two lines, sanitised. What to do about it is
+    /// the drivers' to say (`advice::gateway`), from these facts.
     pub message: String,
+    /// The gateway's words name the model (a 400/404/422 about it): the
+    /// fix is another model, not another request.
+    pub about_model: bool,
+    /// No answer came in the time allowed (a longer timeout may help).
+    pub timed_out: bool,
     pub status: Option<u16>,
     pub request_id: Option<String>,
     /// The reply body, cut to [`RAW_BODY_LIMIT`] characters, sanitised.
@@ -53,12 +59,10 @@ pub const RAW_BODY_LIMIT: usize = 2000;
 /// Why a client could not be set up. Nothing was sent.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SetupError {
-    #[error(
-        "the base URL {url:?} cannot be used: {reason}. Set --base-url (or base_url in config.toml) to the gateway's root, like https://api.apiyi.com."
-    )]
+    #[error("the base URL {url:?} cannot be used: {reason}.")]
     BadBaseUrl { url: String, reason: String },
     #[error(
-        "the base URL {url} is plain http to a host that is not this machine: the API key and your prompts would cross the network unencrypted, readable and replayable by anyone on the way. Use https://, or, if you accept that, pass --allow-insecure-http (or set allow_insecure_http = true in config.toml)."
+        "the base URL {url} is plain http to a host that is not this machine: the API key and your prompts would cross the network unencrypted, readable and replayable by anyone on the way."
     )]
     InsecureBaseUrl { url: String },
     #[error("could not set up the HTTP client: {0}")]

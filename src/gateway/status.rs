@@ -22,9 +22,11 @@ pub(super) fn redirect_error(
     GatewayError {
         kind: ErrorKind::Redirect,
         message: format!(
-            "the gateway answered {} redirecting to {to}. pixloom follows no redirect for API calls, so the API key is only ever sent to --base-url; if you trust that address, set --base-url to it.",
+            "the gateway answered {} redirecting to {to}.",
             status.as_u16()
         ),
+        about_model: false,
+        timed_out: false,
         status: Some(status.as_u16()),
         request_id,
         raw_body: None,
@@ -61,45 +63,22 @@ pub(super) fn status_error(
             }
         });
     let code = status.as_u16();
-    let (kind, advice) = match code {
-        400 | 422 => (
-            ErrorKind::BadRequest,
-            "The request was refused as invalid; change it and send again.",
-        ),
-        401 | 403 => (
-            ErrorKind::Unauthorized,
-            "The API key was refused. Set a valid key with PIXLOOM_API_KEY or --api-key (or try --demo).",
-        ),
-        404 => (
-            ErrorKind::NotFound,
-            "Check --base-url: it should be the gateway's root, like https://api.apiyi.com.",
-        ),
-        413 => (
-            ErrorKind::TooLarge,
-            "An image was too large for the gateway; attach a smaller one.",
-        ),
-        429 => (
-            ErrorKind::RateLimited,
-            "The gateway is rate-limiting or your quota is used up; wait a little and retry.",
-        ),
-        500..=599 => (
-            ErrorKind::Server,
-            "The gateway failed upstream; retry (4K fails more often: try 2K).",
-        ),
-        _ => (
-            ErrorKind::BadRequest,
-            "Unexpected answer from the gateway; check --base-url, then retry.",
-        ),
+    let kind = match code {
+        401 | 403 => ErrorKind::Unauthorized,
+        404 => ErrorKind::NotFound,
+        413 => ErrorKind::TooLarge,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::BadRequest,
     };
     // "The model `x` does not exist": the fix is the model, not the request.
-    let advice = if matches!(code, 400 | 404 | 422) && said.to_ascii_lowercase().contains("model") {
-        "Pick a model the gateway serves with --model or `model` in config.toml (gpt-image-2-vip or gpt-image-2-all)."
-    } else {
-        advice
-    };
+    let about_model =
+        matches!(code, 400 | 404 | 422) && said.to_ascii_lowercase().contains("model");
     GatewayError {
         kind,
-        message: format!("gateway answered {code}: {said}. {advice}"),
+        message: format!("gateway answered {code}: {said}."),
+        about_model,
+        timed_out: false,
         status: Some(code),
         request_id,
         raw_body: Some(cut_body(untrusted, body)),
@@ -123,10 +102,14 @@ mod tests {
             Some("req_1".into()),
         );
         assert_eq!(e.kind, ErrorKind::Unauthorized);
+        let said = crate::advice::gateway(&e);
         assert!(
-            e.message.contains("Invalid token") && e.message.contains("PIXLOOM_API_KEY"),
-            "{}",
-            e.message
+            said.contains("Invalid token") && said.contains("PIXLOOM_API_KEY"),
+            "{said}"
+        );
+        assert!(
+            !e.message.contains("PIXLOOM_API_KEY"),
+            "the edge names no variable"
         );
         let e = status_error(
             &untrusted,
@@ -143,5 +126,26 @@ mod tests {
             None,
         );
         assert!(!e.message.contains('\u{1b}'));
+    }
+
+    /// The edge says what happened and names no flag, variable or config
+    /// key; the drivers' advice (`advice::gateway`) adds what to do.
+    #[test]
+    fn status_errors_carry_facts_and_the_drivers_add_the_advice() {
+        let untrusted = Untrusted::new(&ApiKey::new("sk-x").expect("key"));
+        for code in [400, 401, 403, 404, 413, 418, 422, 429, 500, 502] {
+            for body in [&br#"{"error":{"message":"no such model"}}"#[..], b"busy"] {
+                let status = StatusCode::from_u16(code).expect("status");
+                let e = status_error(&untrusted, status, body, None);
+                for flag in ["--", "PIXLOOM_", "config.toml"] {
+                    assert!(!e.message.contains(flag), "{code}: {}", e.message);
+                }
+                let said = crate::advice::gateway(&e);
+                assert!(
+                    said.starts_with(&e.message) && said.len() > e.message.len() + 10,
+                    "{code}: {said}"
+                );
+            }
+        }
     }
 }

@@ -331,7 +331,7 @@ fn plain_http_off_this_machine_is_refused_unless_allowed() {
     ] {
         let e = Client::new(settings(base)).unwrap_err();
         assert!(matches!(e, SetupError::InsecureBaseUrl { .. }), "{base}");
-        let msg = e.to_string();
+        let msg = pixloom::advice::setup(&e);
         assert!(
             msg.contains("--allow-insecure-http") && msg.contains("unencrypted"),
             "{msg}"
@@ -390,10 +390,10 @@ async fn an_api_redirect_is_refused_and_the_key_goes_nowhere() {
     let e = client.send(&chat("a fox")).await.unwrap_err();
     assert_eq!((e.kind, e.attempts), (ErrorKind::Redirect, 1));
     assert!(!e.may_have_been_billed);
+    let said = pixloom::advice::gateway(&e);
     assert!(
-        e.message.contains(&target) && e.message.contains("--base-url"),
-        "{}",
-        e.message
+        said.contains(&target) && said.contains("--base-url"),
+        "{said}"
     );
     assert_eq!(gw.requests().len(), 1);
     assert!(
