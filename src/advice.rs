@@ -62,7 +62,7 @@ pub fn setup(e: &SetupError) -> String {
 }
 
 /// No key set: every way to set one, and `--demo` to try without.
-pub fn no_key(e: &NoKey) -> String {
+pub(crate) fn no_key(e: &NoKey) -> String {
     let file = e.file.as_ref().map_or_else(
         || "~/.config/pixloom/config.toml".to_owned(),
         |p| p.display().to_string(),

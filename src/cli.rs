@@ -106,7 +106,7 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     /// The flags' layer of the configuration.
-    pub fn flag_layer(&self) -> FlagLayer {
+    pub(crate) fn flag_layer(&self) -> FlagLayer {
         FlagLayer {
             base_url: self.base_url.clone(),
             allow_insecure_http: self.allow_insecure_http,
@@ -364,7 +364,7 @@ impl Session {
     }
 
     /// What the app starts from for an opened folder (`pixloom CONV`).
-    pub fn app_args(
+    pub(crate) fn app_args(
         &self,
         folder: ConvFolder,
         loaded: convfile::Loaded,
@@ -384,7 +384,7 @@ impl Session {
 
     /// The size, model and endpoint new turns in `conv` are sent with:
     /// the flags, then the conversation's saved choice, then the config.
-    pub fn params_for(&self, conv: &Conversation) -> RequestParams {
+    pub(crate) fn params_for(&self, conv: &Conversation) -> RequestParams {
         let cfg = &self.config;
         let config = RequestParams {
             endpoint: cfg.endpoint,

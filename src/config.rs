@@ -25,10 +25,10 @@ use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::Endpoint;
 
-pub const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.apiyi.com";
 
 /// Environment variables read for the key, in order.
-pub const KEY_VARS: [&str; 3] = ["PIXLOOM_API_KEY", "APIYI_API_KEY", "OPENAI_API_KEY"];
+pub(crate) const KEY_VARS: [&str; 3] = ["PIXLOOM_API_KEY", "APIYI_API_KEY", "OPENAI_API_KEY"];
 pub(crate) const ENV_BASE_URL: &str = "PIXLOOM_BASE_URL";
 pub(crate) const ENV_MODEL: &str = "PIXLOOM_MODEL";
 pub(crate) const ENV_SIZE: &str = "PIXLOOM_SIZE";
@@ -47,15 +47,15 @@ pub struct Config {
     pub model: String,
     pub size: SizeSpec,
     pub endpoint: Endpoint,
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_retries: u32,
-    pub image_budget: ImageBudget,
+    pub(crate) image_budget: ImageBudget,
     /// The file the file layer came from, if one was read.
     pub file: Option<ConfigFile>,
     /// What the user should hear once, on stderr, before anything starts
     /// (a config file holding the key that others can read).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Default for Config {
@@ -81,21 +81,23 @@ impl Default for Config {
 /// so a typo is not silently ignored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileLayer {
+pub(crate) struct FileLayer {
     pub base_url: Option<String>,
     pub allow_insecure_http: Option<bool>,
     pub api_key: Option<String>,
     pub model: Option<String>,
     pub size: Option<SizeSpec>,
     pub endpoint: Option<Endpoint>,
-    pub connect_timeout_secs: Option<f64>,
+    pub(crate) connect_timeout_secs: Option<f64>,
     pub request_timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
-    pub image_budget: Option<usize>,
+    pub(crate) image_budget: Option<usize>,
     /// The app's key bindings: read by the app ([`Config::section`]).
-    pub keys: Option<IgnoredAny>,
+    #[expect(dead_code, reason = "named so the file may hold it; the app reads it")]
+    keys: Option<IgnoredAny>,
     /// The app's thumbnails: read by the app ([`Config::section`]).
-    pub graphics: Option<IgnoredAny>,
+    #[expect(dead_code, reason = "named so the file may hold it; the app reads it")]
+    graphics: Option<IgnoredAny>,
 }
 
 /// The config file as read: its path, and its text for [`Config::section`].
@@ -168,7 +170,7 @@ pub enum ConfigError {
 /// (`advice::no_key`; the app says it in its own words).
 #[derive(Debug, thiserror::Error)]
 #[error("no API key is set")]
-pub struct NoKey {
+pub(crate) struct NoKey {
     /// The config file read, if any: where `api_key` could go.
     pub file: Option<PathBuf>,
 }
@@ -202,7 +204,7 @@ fn exposed_key_warning(_path: &Path) -> Option<String> {
 }
 
 /// Where the config file is looked for.
-pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let base = env("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -372,7 +374,7 @@ impl Config {
     }
 
     /// The client settings; [`NoKey`] when no key is set.
-    pub fn client_settings(&self) -> Result<Settings, NoKey> {
+    pub(crate) fn client_settings(&self) -> Result<Settings, NoKey> {
         let key = self.api_key.clone().ok_or_else(|| NoKey {
             file: self.file.as_ref().map(|f| f.path.clone()),
         })?;

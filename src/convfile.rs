@@ -15,7 +15,7 @@
 
 mod error;
 mod format;
-pub mod orphans;
+pub(crate) mod orphans;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -34,14 +34,14 @@ use crate::provenance::Provenance;
 use pixloom_core::tree::{Conversation, NodeId};
 
 /// The folder name's extension.
-pub const EXTENSION: &str = "pixloom";
+pub(crate) const EXTENSION: &str = "pixloom";
 /// The tree's file inside the folder.
 pub const CONVERSATION_FILE: &str = "conversation.json";
 /// The image store's folder inside the folder.
-pub const IMAGES_DIR: &str = "images";
+pub(crate) const IMAGES_DIR: &str = "images";
 /// The note inside the folder saying which process holds it (its pid).
 /// The lock itself is on the folder, so deleting this changes nothing.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 /// The largest `conversation.json` read or written: far above any real
 /// one (a 1000-turn conversation is about 1 MB), and a bound on the
 /// memory a hostile file can take.
@@ -457,7 +457,7 @@ pub fn read_only(dir: impl AsRef<Path>) -> Result<(Conversation, ImageStore), Co
 
 /// A conversation's name from its folder: `cat.pixloom` → `cat`; a folder
 /// named `.` or `..` by its real name.
-pub fn folder_title(dir: &Path) -> String {
+pub(crate) fn folder_title(dir: &Path) -> String {
     let stem = |d: &Path| {
         d.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

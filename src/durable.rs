@@ -40,7 +40,7 @@ fn write_atomic_via(
 /// named: for files named after their content (the image store hashes on
 /// another thread while this writes). Dropped without [`Staged::commit`],
 /// the temporary file is removed.
-pub struct Staged {
+pub(crate) struct Staged {
     tmp: tempfile::NamedTempFile,
 }
 
@@ -106,7 +106,7 @@ fn shared_by_umask() -> fs::Permissions {
 ///
 /// Call it only while holding the folder's lock: a temporary file of a write
 /// in progress looks the same as a stray one.
-pub fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
+pub(crate) fn remove_stray_temps(dir: &Path) -> io::Result<usize> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),

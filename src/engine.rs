@@ -49,7 +49,7 @@ impl Engine {
 
     /// Sends every earlier image from its local copy, never by URL.
     #[must_use]
-    pub fn without_remote_urls(mut self) -> Self {
+    pub(crate) fn without_remote_urls(mut self) -> Self {
         self.reuse_remote_urls = false;
         self
     }
@@ -75,7 +75,7 @@ impl Engine {
     }
 
     /// [`Engine::run`], calling `on_received` as soon as a picture arrives.
-    pub async fn run_noting(
+    pub(crate) async fn run_noting(
         &self,
         store: ImageStore,
         req: TurnRequest,
@@ -85,7 +85,7 @@ impl Engine {
     }
 
     /// [`Engine::run_noting`], also telling `on_retry` before each retry.
-    pub async fn run_watched(
+    pub(crate) async fn run_watched(
         &self,
         store: ImageStore,
         req: TurnRequest,
@@ -218,7 +218,7 @@ fn rejects_request(e: &GatewayError) -> bool {
 }
 
 /// The turn's copy of a gateway error.
-pub fn turn_error(e: &GatewayError) -> TurnError {
+pub(crate) fn turn_error(e: &GatewayError) -> TurnError {
     TurnError {
         message: crate::advice::gateway(e),
         http_status: e.status,

@@ -11,7 +11,7 @@
 use std::fmt::Display;
 
 /// The separator before the path.
-pub const SEP: &str = " — ";
+pub(crate) const SEP: &str = " — ";
 
 /// ` — path`: the end of a message about `path`.
 pub fn tail(path: impl Display) -> String {
@@ -19,7 +19,7 @@ pub fn tail(path: impl Display) -> String {
 }
 
 /// `reason — path`.
-pub fn with_path(reason: impl Display, path: impl Display) -> String {
+pub(crate) fn with_path(reason: impl Display, path: impl Display) -> String {
     format!("{reason}{}", tail(path))
 }
 

@@ -54,7 +54,7 @@ impl Found {
 
 /// Why a name could not be opened as a regular file.
 #[derive(Debug)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     /// It is something else (or nothing): not opened, or closed unread.
     Not(Found),
     Io(io::Error),
@@ -69,7 +69,7 @@ impl From<rustix::io::Errno> for OpenError {
 /// Opens a folder for `openat` and locking. `follow` says whether the last
 /// component may be a link (the conversation folder the user named) or not
 /// (`images/` inside it: a link there is [`Found::Link`]).
-pub fn open_dir(path: &Path, follow: bool) -> Result<OwnedFd, OpenError> {
+pub(crate) fn open_dir(path: &Path, follow: bool) -> Result<OwnedFd, OpenError> {
     let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     if !follow {
         flags |= OFlags::NOFOLLOW;
@@ -94,7 +94,7 @@ pub fn open_dir(path: &Path, follow: bool) -> Result<OwnedFd, OpenError> {
 
 /// What `name` in `dir` is, without following it: `Ok(size)` for a
 /// regular file.
-pub fn regular_size(dir: impl AsFd, name: &str) -> Result<u64, OpenError> {
+pub(crate) fn regular_size(dir: impl AsFd, name: &str) -> Result<u64, OpenError> {
     let st = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => st,
         Err(rustix::io::Errno::NOENT) => return Err(OpenError::Not(Found::Missing)),
@@ -110,7 +110,7 @@ pub fn regular_size(dir: impl AsFd, name: &str) -> Result<u64, OpenError> {
 /// before opening (a device is never opened), opened without following a
 /// link nor blocking, and checked again on the open file (it may have been
 /// swapped meanwhile).
-pub fn open_regular(dir: impl AsFd, name: &str) -> Result<File, OpenError> {
+pub(crate) fn open_regular(dir: impl AsFd, name: &str) -> Result<File, OpenError> {
     let dir = dir.as_fd();
     regular_size(dir, name)?;
     let flags =
@@ -133,7 +133,7 @@ pub fn open_regular(dir: impl AsFd, name: &str) -> Result<File, OpenError> {
 /// pid) without writing through a link, into a FIFO or device, or into a
 /// file linked elsewhere: anything but a private regular file of ours is
 /// unlinked (the name, never its target) and created afresh (mode 0600).
-pub fn write_note(dir: impl AsFd, name: &str, text: &str) -> io::Result<()> {
+pub(crate) fn write_note(dir: impl AsFd, name: &str, text: &str) -> io::Result<()> {
     use std::io::Write as _;
     let dir = dir.as_fd();
     let fresh = match regular_size(dir, name) {
@@ -174,7 +174,7 @@ pub fn write_note(dir: impl AsFd, name: &str, text: &str) -> io::Result<()> {
 
 /// Reads at most `cap` bytes of `name` in `dir` when it is a regular file
 /// (a note another process wrote); `None` otherwise.
-pub fn read_note(dir: impl AsFd, name: &str, cap: u64) -> Option<String> {
+pub(crate) fn read_note(dir: impl AsFd, name: &str, cap: u64) -> Option<String> {
     use std::io::Read as _;
     let file = open_regular(dir, name).ok()?;
     let mut text = String::new();

@@ -46,7 +46,7 @@ use reqwest::StatusCode;
 pub use error::{ErrorKind, GatewayError, RAW_BODY_LIMIT, SetupError, check_base_url};
 pub use key::{ApiKey, KeyError};
 pub use retry::{OnRetry, RetryNote, RetryPolicy};
-pub use untrusted::Untrusted;
+pub(crate) use untrusted::Untrusted;
 
 use crate::images::{CappedReadError, read_capped};
 use crate::sanitize;
@@ -68,7 +68,7 @@ pub struct Settings {
     /// Like `https://api.apiyi.com` (no trailing `/v1`).
     pub base_url: String,
     pub api_key: ApiKey,
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// The whole request, body included.
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
@@ -221,7 +221,7 @@ impl Client {
     }
 
     /// [`Client::send`], telling `on_retry` before each wait for a retry.
-    pub async fn send_observed(
+    pub(crate) async fn send_observed(
         &self,
         out: &Outbound,
         on_retry: OnRetry<'_>,

@@ -39,10 +39,9 @@ pub use kind::{
     GATEWAY_LIMIT_BYTES, ImageInfo, ImageKind, MAX_PIXELS, MAX_PIXELS_PER_BYTE, Prepared,
     UPLOAD_BUDGET_BYTES,
 };
-pub use pngtext::{NotPng, with_text};
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
 pub use recipe::{MAX_PATH_TURNS, MAX_PROMPT_CHARS, Recipe, recipe};
-pub use shrink::{shrink, shrink_file, shrink_open};
+pub(crate) use shrink::{shrink, shrink_open};
 pub use store::{ImageStore, MAX_STORED_BYTES, VerifiedImage};
 
 /// Format and dimensions of `bytes`, from magic bytes and the header only.

@@ -14,12 +14,12 @@ pub mod convfile;
 pub mod durable;
 pub mod engine;
 pub mod errline;
-pub mod folder_fs;
+pub(crate) mod folder_fs;
 pub mod gateway;
 pub mod images;
 pub mod logging;
 pub mod provenance;
 /// The conversations opened lately (the start screen's list).
 pub mod recent;
-pub mod sanitize;
+pub(crate) mod sanitize;
 pub mod tui;

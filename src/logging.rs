@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Where the log file goes: `$XDG_STATE_HOME/pixloom/pixloom.log`, else
 /// `~/.local/state/pixloom/pixloom.log`.
-pub fn log_path() -> Option<PathBuf> {
+pub(crate) fn log_path() -> Option<PathBuf> {
     Some(state_dir()?.join("pixloom.log"))
 }
 

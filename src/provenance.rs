@@ -120,7 +120,7 @@ impl Provenance {
 
     /// Whether `remote`, recorded for image `image_sha256`, was received by
     /// this installation.
-    pub fn vouches_for(&self, image_sha256: &str, remote: &RemoteCopy) -> bool {
+    pub(crate) fn vouches_for(&self, image_sha256: &str, remote: &RemoteCopy) -> bool {
         let expiry = expiry_text(remote.expires_at);
         self.verifies(
             &remote_fields(image_sha256, remote, &expiry),
@@ -150,7 +150,7 @@ impl Provenance {
     }
 
     /// Whether this installation wrote `r` as it is.
-    pub fn vouches_for_received(&self, r: &Received) -> bool {
+    pub(crate) fn vouches_for_received(&self, r: &Received) -> bool {
         let expiry = r.expires_at.map(expiry_text);
         self.verifies(&received_fields(r, expiry.as_deref()), r.seal.as_deref())
     }
@@ -180,7 +180,7 @@ impl Provenance {
     /// copies (the local copy is sent instead), upload copies (made again
     /// from the original), and the link and spare copy of an unstored
     /// picture's record. Returns how many were dropped.
-    pub fn drop_foreign_links(&self, conv: &mut Conversation) -> usize {
+    pub(crate) fn drop_foreign_links(&self, conv: &mut Conversation) -> usize {
         let mut dropped = 0;
         for node in conv.nodes.values_mut() {
             if let Some(r) = node.turn.as_mut().and_then(|t| t.received.as_mut())

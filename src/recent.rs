@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use crate::convfile::EXTENSION;
 
 /// The most conversations remembered.
-pub const MAX_ENTRIES: usize = 50;
+pub(crate) const MAX_ENTRIES: usize = 50;
 /// The most of the file read (50 paths of 4096 bytes each, and some).
 pub const MAX_FILE_BYTES: u64 = 256 * 1024;
 /// The file's name in the state directory.
-pub const FILE_NAME: &str = "recent";
+pub(crate) const FILE_NAME: &str = "recent";
 
 /// The list's file in pixloom's state directory.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     Some(crate::logging::state_dir()?.join(FILE_NAME))
 }
 
@@ -76,7 +76,7 @@ fn usable(line: &str) -> Option<PathBuf> {
 }
 
 /// `list` with `dir` first (once), capped.
-pub fn with_first(list: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn with_first(list: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
     std::iter::once(dir.to_path_buf())
         .chain(list.iter().filter(|p| p.as_path() != dir).cloned())
         .take(MAX_ENTRIES)

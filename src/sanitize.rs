@@ -17,7 +17,7 @@ mod json;
 pub use json::to_string_pretty as json_pretty;
 
 /// Written where a secret was.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 fn is_forbidden(c: char) -> bool {
     matches!(c,
@@ -76,7 +76,7 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
 /// such as "the bearer token" or "sk-learn" stays readable). Run it after
 /// [`line`] or [`text`]: a key split by control characters only joins up
 /// once they are gone.
-pub fn redact<'a>(s: &'a str, secret: &str) -> Cow<'a, str> {
+pub(crate) fn redact<'a>(s: &'a str, secret: &str) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(s);
     if !secret.is_empty() && s.contains(secret) {
         out = Cow::Owned(s.replace(secret, REDACTED));

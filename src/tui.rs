@@ -28,22 +28,22 @@
 //! through `sanitize`; the app draws only after a message, and ticks only
 //! while a spinner turns, so an idle screen writes nothing.
 
-pub mod access;
+pub(crate) mod access;
 pub mod action;
 pub mod cells;
 pub mod complete;
 pub mod config;
-pub mod diff;
+pub(crate) mod diff;
 pub mod dropped;
 pub mod effects;
 pub mod graphics;
-pub mod input_line;
-pub mod keymap;
-pub mod playback;
-pub mod redraw;
+pub(crate) mod input_line;
+pub(crate) mod keymap;
+pub(crate) mod playback;
+pub(crate) mod redraw;
 pub mod replay;
 pub mod scroll;
-pub mod search;
+pub(crate) mod search;
 pub mod start;
 pub mod state;
 pub mod target;
@@ -152,7 +152,7 @@ pub async fn run(args: TuiArgs) -> Result<()> {
 
 /// [`run`] with the keymap in force (the config file's `[keys]` merged
 /// over the defaults).
-pub async fn run_with_keys(args: TuiArgs, keys: keymap::Keymap) -> Result<()> {
+pub(crate) async fn run_with_keys(args: TuiArgs, keys: keymap::Keymap) -> Result<()> {
     let choice = args.graphics;
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     app.keymap = keys;
@@ -209,13 +209,13 @@ pub trait Screen {
 }
 
 /// The real terminal: draws, then prints the pixel thumbnails that changed.
-pub struct TermScreen<'a> {
+pub(crate) struct TermScreen<'a> {
     pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
-    pub presenter: graphics::print::Presenter,
+    pub(crate) presenter: graphics::print::Presenter,
     /// Fail on purpose once the frame is drawn (see [`test_hooks`]).
     pub(crate) panic_after_frame: Option<DebugFailure>,
     /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
-    pub kernel_cell: Option<(u16, u16)>,
+    pub(crate) kernel_cell: Option<(u16, u16)>,
 }
 
 impl Screen for TermScreen<'_> {

@@ -12,13 +12,13 @@ use serde::Serialize;
 use crate::sanitize;
 
 /// Prints `text` to stdout, controls removed (line breaks kept).
-pub fn print_text(text: &str) -> Result<()> {
+pub(crate) fn print_text(text: &str) -> Result<()> {
     write_stdout(sanitize::text(text).as_bytes())
 }
 
 /// Prints `value` as pretty JSON and a newline, every control and bidi
 /// character escaped as `\uXXXX`.
-pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let mut json = sanitize::json_pretty(value)?;
     json.push('\n');
     write_stdout(json.as_bytes())
@@ -38,11 +38,11 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 /// nest per turn at all, see `export/layout.rs`). A deeper turn is drawn at this depth with its real depth
 /// written out, so the output of a 20,000-turn chain stays linear in its
 /// length instead of indenting 20,000 levels (hundreds of MB of spaces).
-pub const DRAWN_DEPTH: usize = 64;
+pub(crate) const DRAWN_DEPTH: usize = 64;
 
 /// `[depth N] ` for a turn deeper than [`DRAWN_DEPTH`] (1-based `depth`),
 /// else nothing.
-pub fn depth_note(depth: usize) -> String {
+pub(crate) fn depth_note(depth: usize) -> String {
     if depth > DRAWN_DEPTH {
         format!("[depth {depth}] ")
     } else {

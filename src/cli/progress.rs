@@ -12,7 +12,7 @@ use crate::sanitize;
 use pixloom_core::tree::{Conversation, NodeId, RequestParams, Status};
 
 /// How often the lines are redrawn while nothing happens.
-pub const TICK: Duration = Duration::from_millis(250);
+pub(crate) const TICK: Duration = Duration::from_millis(250);
 
 /// Where one request is.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,7 @@ struct Request {
 }
 
 /// The progress lines of one `send`.
-pub struct Progress {
+pub(crate) struct Progress {
     requests: Vec<Request>,
     started: Instant,
     /// The median latency of earlier turns here, and of how many.
@@ -83,7 +83,7 @@ impl Progress {
     }
 
     /// On stderr when it is a terminal and `json` is off.
-    pub fn on_stderr(json: bool) -> Option<Box<dyn Write + Send>> {
+    pub(crate) fn on_stderr(json: bool) -> Option<Box<dyn Write + Send>> {
         use std::io::IsTerminal as _;
         (!json && std::io::stderr().is_terminal())
             .then(|| Box::new(std::io::stderr()) as Box<dyn Write + Send>)

@@ -18,7 +18,7 @@ pub struct ReplayArgs {
     pub speed: f64,
     /// Start playing at once instead of waiting for `p` or `space`.
     #[arg(long)]
-    pub play: bool,
+    pub(crate) play: bool,
 }
 
 pub async fn run(config: &TuiConfig, args: ReplayArgs) -> Result<()> {

@@ -126,7 +126,7 @@ pub fn run(args: &ShowArgs) -> Result<()> {
 /// One line per node, branches drawn with box characters; the selected
 /// path is marked with `>`. Iterative; nesting stops growing at
 /// [`output::DRAWN_DEPTH`].
-pub fn render_tree(conv: &Conversation) -> String {
+pub(crate) fn render_tree(conv: &Conversation) -> String {
     let on_path: HashSet<NodeId> = conv.selected_path().into_iter().collect();
     let mut out = format!(
         "{}  ({} turns, ${:.2})\n",

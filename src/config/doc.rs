@@ -9,7 +9,7 @@ use super::{Config, ENV_BASE_URL, ENV_MODEL, ENV_SIZE, KEY_VARS};
 /// it. [`SETTINGS`] is the single source of that doc: tests check it
 /// against [`FileLayer`]'s fields, the environment [`Config::load`] reads
 /// and the command line's flags.
-pub struct Setting {
+pub(crate) struct Setting {
     pub key: &'static str,
     /// The TOML type, as a reader would write it.
     pub kind: &'static str,
@@ -29,7 +29,7 @@ fn secs(d: Duration) -> String {
 }
 
 /// Every key of config.toml, in the order docs/config.md lists them.
-pub const SETTINGS: &[Setting] = &[
+pub(crate) const SETTINGS: &[Setting] = &[
     Setting {
         key: "base_url",
         kind: "string (URL)",

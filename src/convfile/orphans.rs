@@ -19,7 +19,7 @@ use super::ConvFolder;
 /// Image files a delete would leave unused: how many and how large.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Orphans {
-    pub blobs: Vec<Blob>,
+    pub(crate) blobs: Vec<Blob>,
 }
 
 impl Orphans {
@@ -60,7 +60,7 @@ fn used_by<'a>(nodes: impl Iterator<Item = &'a Node>) -> BTreeSet<&'a str> {
 
 /// The image files only `id` and the turns below it use. Pure: reads the
 /// tree, not the disk.
-pub fn orphaned_by_delete(conv: &Conversation, id: NodeId) -> Orphans {
+pub(crate) fn orphaned_by_delete(conv: &Conversation, id: NodeId) -> Orphans {
     let Ok(gone) = conv.subtree(id) else {
         return Orphans::default();
     };
@@ -82,7 +82,7 @@ impl ConvFolder {
     /// saved) does not use. Call only after that save succeeded. A file
     /// already gone is fine; the first other failure is returned after
     /// trying the rest (the file stays, unused: harmless).
-    pub fn remove_unused(&self, saved: &Conversation, orphans: &Orphans) -> io::Result<usize> {
+    pub(crate) fn remove_unused(&self, saved: &Conversation, orphans: &Orphans) -> io::Result<usize> {
         let used = used_by(saved.nodes.values());
         let mut removed = 0;
         let mut failed = None;

@@ -58,7 +58,7 @@ pub struct TurnReport {
     pub outcome: Outcome,
     /// Upload copies prepared on the way, to record in the tree so they are
     /// not prepared again: `(original sha256, prepared blob)`.
-    pub upload_copies: Vec<(String, Blob)>,
+    pub(crate) upload_copies: Vec<(String, Blob)>,
 }
 
 impl TurnReport {

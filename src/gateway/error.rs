@@ -41,9 +41,9 @@ pub struct GatewayError {
     pub message: String,
     /// The gateway's words name the model (a 400/404/422 about it): the
     /// fix is another model, not another request.
-    pub about_model: bool,
+    pub(crate) about_model: bool,
     /// No answer came in the time allowed (a longer timeout may help).
-    pub timed_out: bool,
+    pub(crate) timed_out: bool,
     pub status: Option<u16>,
     pub request_id: Option<String>,
     /// The reply body, cut to [`RAW_BODY_LIMIT`] characters, sanitised.

@@ -43,7 +43,7 @@ impl ApiKey {
     }
 
     /// The secret itself, for the Authorization header only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 /// No wait is ever longer than this, whatever the server says.
-pub const MAX_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -56,7 +56,7 @@ impl RetryPolicy {
 /// Reads a `Retry-After` value: delay seconds (a non-negative number) or an
 /// HTTP date. Anything else (negative, `inf`, `nan`, garbage) is ignored so
 /// the caller falls back to its own backoff. Always ≤ [`MAX_WAIT`].
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         // Any number of digits: a huge one means "a long time", i.e. the cap.
@@ -94,7 +94,7 @@ pub struct RetryNote {
 pub type OnRetry<'a> = &'a (dyn Fn(&RetryNote) + Send + Sync);
 
 /// The few words a [`RetryNote`] gives for a failure that is retried.
-pub fn retry_reason(kind: super::error::ErrorKind, status: Option<u16>) -> String {
+pub(crate) fn retry_reason(kind: super::error::ErrorKind, status: Option<u16>) -> String {
     use super::error::ErrorKind;
     let what = match kind {
         ErrorKind::RateLimited => "rate limited",

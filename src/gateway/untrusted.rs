@@ -16,7 +16,7 @@ use pixloom_core::wire::{ImagePayload, Reply};
 
 /// Cleans network text for one key. Cheap to clone.
 #[derive(Clone)]
-pub struct Untrusted {
+pub(crate) struct Untrusted {
     key: ApiKey,
 }
 

@@ -31,7 +31,7 @@ impl Subject {
 
 impl Subject {
     /// What the message calls it: `the file`, `the link`, …
-    pub fn noun(&self) -> &'static str {
+    pub(crate) fn noun(&self) -> &'static str {
         match self {
             Subject::File(_) => "the file",
             Subject::Url(_) => "the link",

@@ -10,13 +10,13 @@ const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 /// be walked to an IDAT.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a well-formed PNG ({0})")]
-pub struct NotPng(&'static str);
+pub(crate) struct NotPng(&'static str);
 
 /// `png` with one text chunk per `(keyword, text)` inserted before its
 /// first IDAT: `tEXt` when the text is Latin-1 printable ASCII, else an
 /// uncompressed `iTXt` (UTF-8). Keywords are 1–79 Latin-1 characters
 /// (ours are constants); text is taken as given (sanitise it first).
-pub fn with_text(png: &[u8], chunks: &[(&str, String)]) -> Result<Vec<u8>, NotPng> {
+pub(crate) fn with_text(png: &[u8], chunks: &[(&str, String)]) -> Result<Vec<u8>, NotPng> {
     let at = first_idat(png)?;
     let mut out =
         Vec::with_capacity(png.len() + chunks.iter().map(|(_, t)| t.len() + 64).sum::<usize>());

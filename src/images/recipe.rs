@@ -135,7 +135,7 @@ impl Recipe {
     /// `bytes` (a stored original) with the recipe in it, or why the copy
     /// goes out as it is: only PNG carries it (JPEG and WebP would need
     /// their metadata blocks rewritten; the original is kept exact instead).
-    pub fn written_into(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    pub(crate) fn written_into(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
         if self.0.is_empty() {
             return Err("no recipe for this image".to_owned());
         }

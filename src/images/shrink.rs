@@ -22,7 +22,8 @@ const READ_BUFFER: usize = 256 * 1024;
 /// The picture in `path` scaled to exactly `width`×`height` (the caller
 /// keeps the aspect ratio). Slow for big images (tens of ms): call off the
 /// UI task.
-pub fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
+#[cfg(test)]
+pub(crate) fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     shrink_open(file, path, width, height)
 }
@@ -30,7 +31,7 @@ pub fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbImage, Str
 /// [`shrink_file`] for a file already open (and verified: see
 /// [`super::ImageStore::open_verified`]), read from its start; `shown`
 /// names it in errors.
-pub fn shrink_open(file: File, shown: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
+pub(crate) fn shrink_open(file: File, shown: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
     let (width, height) = (width.max(1), height.max(1));
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", shown.display());
     // The same open file (never the name again) for the whole-decode path.
@@ -52,7 +53,7 @@ pub fn shrink_open(file: File, shown: &Path, width: u32, height: u32) -> Result<
 }
 
 /// `img` scaled to exactly `width`×`height`.
-pub fn shrink(img: &DynamicImage, width: u32, height: u32) -> RgbImage {
+pub(crate) fn shrink(img: &DynamicImage, width: u32, height: u32) -> RgbImage {
     let img = super::downscale(img, PRESHRINK_SIDE);
     img.resize_exact(width, height, image::imageops::FilterType::Triangle)
         .to_rgb8()

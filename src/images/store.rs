@@ -253,14 +253,14 @@ impl ImageStore {
 
     /// The blob's file, open at its start, once its bytes are known to hash
     /// to its name (streamed through the hash on first use, not held).
-    pub fn open_verified(&self, blob: &Blob) -> Result<VerifiedImage, ImageError> {
+    pub(crate) fn open_verified(&self, blob: &Blob) -> Result<VerifiedImage, ImageError> {
         self.open_verified_or_known(blob, |_| false)
     }
 
     /// [`Self::open_verified`], taking `known(key)` (a record the caller
     /// keeps across runs, e.g. the thumbnail cache) as proof that this very
     /// file, unchanged, was verified to hold `blob` before.
-    pub fn open_verified_or_known(
+    pub(crate) fn open_verified_or_known(
         &self,
         blob: &Blob,
         known: impl FnOnce(&FileKey) -> bool,
@@ -303,7 +303,7 @@ impl ImageStore {
 
     /// The blob's path, once its file is verified: for a viewer, a copy, the
     /// clipboard.
-    pub fn verified_path(&self, blob: &Blob) -> Result<PathBuf, ImageError> {
+    pub(crate) fn verified_path(&self, blob: &Blob) -> Result<PathBuf, ImageError> {
         self.open_verified(blob).map(|v| v.path)
     }
 

@@ -15,19 +15,19 @@ macro_rules! access {
     (read: [$($r:ident),* $(,)?], write: [$($w:ident),* $(,)?] $(,)?) => {
         /// An action that changes nothing in the conversation and sends nothing.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum ReadAction {
+        pub(crate) enum ReadAction {
             $($r,)*
         }
 
         /// An action that changes the conversation or sends a request.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum WriteAction {
+        pub(crate) enum WriteAction {
             $($w,)*
         }
 
         impl Action {
             /// Which side `self` is on.
-            pub fn access(self) -> Access {
+            pub(crate) fn access(self) -> Access {
                 match self {
                     $(Action::$r => Access::Read(ReadAction::$r),)*
                     $(Action::$w => Access::Write(WriteAction::$w),)*
@@ -55,7 +55,7 @@ macro_rules! access {
 
 /// An action, by what it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     Read(ReadAction),
     Write(WriteAction),
 }

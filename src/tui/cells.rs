@@ -22,7 +22,7 @@ use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
 
 /// Replaces, in place, every grapheme whose width is disputed (see the
 /// module docs) by its base character.
-pub fn agree_on_widths(buf: &mut Buffer) {
+pub(crate) fn agree_on_widths(buf: &mut Buffer) {
     for cell in &mut buf.content {
         let symbol = cell.symbol();
         if symbol.is_ascii() {
@@ -36,7 +36,7 @@ pub fn agree_on_widths(buf: &mut Buffer) {
 
 /// The form of `grapheme` every terminal measures alike, when it differs
 /// from `grapheme`.
-pub fn undisputed(grapheme: &str) -> Option<String> {
+pub(crate) fn undisputed(grapheme: &str) -> Option<String> {
     let whole = grapheme.width();
     let each: usize = grapheme.chars().map(|c| c.width().unwrap_or(0)).sum();
     if whole == each {

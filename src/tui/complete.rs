@@ -7,9 +7,9 @@
 use std::path::Path;
 
 /// Entries read from one directory at most.
-pub const MAX_SCANNED: usize = 10_000;
+pub(crate) const MAX_SCANNED: usize = 10_000;
 /// Candidates returned at most.
-pub const MAX_SHOWN: usize = 200;
+pub(crate) const MAX_SHOWN: usize = 200;
 
 /// `~/pics/fo` → (`~/pics/`, `fo`); `fo` → (``, `fo`).
 pub fn split(input: &str) -> (&str, &str) {
@@ -20,13 +20,13 @@ pub fn split(input: &str) -> (&str, &str) {
 }
 
 /// Whether Tab has anything to complete (URLs are typed out).
-pub fn completable(input: &str) -> bool {
+pub(crate) fn completable(input: &str) -> bool {
     !(input.starts_with("http://") || input.starts_with("https://"))
 }
 
 /// The directory to read for `input`: its folder part, `~` expanded,
 /// `.` when there is none.
-pub fn dir_of(input: &str, home: Option<&Path>) -> std::path::PathBuf {
+pub(crate) fn dir_of(input: &str, home: Option<&Path>) -> std::path::PathBuf {
     let (dir, _) = split(input);
     match (dir.strip_prefix("~/"), home) {
         (Some(rest), Some(home)) => home.join(rest),
@@ -38,7 +38,7 @@ pub fn dir_of(input: &str, home: Option<&Path>) -> std::path::PathBuf {
 /// Of a directory's entries (`name`, is a folder), those `input`'s last
 /// part starts with, folders ending in `/`, sorted. Hidden entries only
 /// when asked for with a leading dot.
-pub fn candidates(input: &str, entries: impl IntoIterator<Item = (String, bool)>) -> Vec<String> {
+pub(crate) fn candidates(input: &str, entries: impl IntoIterator<Item = (String, bool)>) -> Vec<String> {
     let (_, prefix) = split(input);
     let mut out: Vec<String> = entries
         .into_iter()

@@ -29,7 +29,7 @@ pub struct TuiConfig {
     /// `[keys.CONTEXT]` bindings as written in the file.
     pub keys: KeyTable,
     /// The default keymap with [`TuiConfig::keys`] merged over it.
-    pub keymap: Keymap,
+    pub(crate) keymap: Keymap,
 }
 
 /// Why the app's part of the config cannot be used.

@@ -5,10 +5,10 @@
 //! table stays small.
 
 /// Words beyond this are left out of the comparison.
-pub const MAX_WORDS: usize = 300;
+pub(crate) const MAX_WORDS: usize = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     Same(String),
     Removed(String),
     Added(String),
@@ -49,7 +49,8 @@ pub fn words(left: &str, right: &str) -> Vec<Piece> {
 }
 
 /// The diff as plain text, wdiff-style: `[-removed-]` and `{+added+}`.
-pub fn render_plain(pieces: &[Piece]) -> String {
+#[cfg(test)]
+pub(crate) fn render_plain(pieces: &[Piece]) -> String {
     pieces
         .iter()
         .map(|p| match p {

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// The path a dragged file pasted as: quotes removed, backslash escapes
 /// undone, a `file://` URL turned into its path. Anything else (an
 /// `http(s)` link, a plain path) is returned trimmed.
-pub fn dropped_path(text: &str) -> String {
+pub(crate) fn dropped_path(text: &str) -> String {
     let t = text.trim();
     if t.starts_with("file://")
         && let Some(path) = url::Url::parse(t).ok().and_then(|u| u.to_file_path().ok())
@@ -47,7 +47,7 @@ pub fn dropped_path(text: &str) -> String {
 
 /// A paste's line breaks as `\n`, however the terminal sent them (CR LF,
 /// or CR alone as tmux does).
-pub fn line_breaks(text: &str) -> Cow<'_, str> {
+pub(crate) fn line_breaks(text: &str) -> Cow<'_, str> {
     if text.contains('\r') {
         Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
     } else {

@@ -63,8 +63,8 @@ impl<T> Drop for AbortOnDrop<T> {
 
 #[cfg(test)]
 mod drop_tests;
-pub mod save_copy;
-pub mod saver;
+pub(crate) mod save_copy;
+pub(crate) mod saver;
 mod tools;
 
 /// Owns what effects need: the engine, the folder, the way back.
@@ -126,14 +126,14 @@ impl Effects {
     }
 
     /// What thumbnails are made for from now on (after detection).
-    pub fn set_thumb_spec(&mut self, spec: ThumbSpec) {
+    pub(crate) fn set_thumb_spec(&mut self, spec: ThumbSpec) {
         self.thumb_spec = spec;
     }
 
     /// After a resize: the cell is now `shape` pixels (a font zoom changes
     /// it with the window's cells). Returns whether thumbnails must be
     /// made again (the shape changed).
-    pub fn cells_resized(&mut self, shape: (u16, u16)) -> bool {
+    pub(crate) fn cells_resized(&mut self, shape: (u16, u16)) -> bool {
         match self.thumb_spec.with_cell(shape) {
             Some(next) => {
                 self.thumb_spec = next;

@@ -90,7 +90,7 @@ pub fn empty() -> App {
 /// n6 › a red fox in snow, watercolor        (an edit of n1)
 /// └─ n7 ✗ 500 at 4K
 /// ```
-pub fn branched_conv() -> Conversation {
+pub(crate) fn branched_conv() -> Conversation {
     let mut c = Conversation::new("fox", T0);
     let p = params("2048x1152");
     let n1 = c
@@ -135,7 +135,7 @@ pub fn branched() -> App {
 }
 
 /// `branched`, with the selection moved to `id`.
-pub fn branched_at(id: u32) -> App {
+pub(crate) fn branched_at(id: u32) -> App {
     let mut a = branched();
     a.conv.select(n(id)).expect("a node of the fixture");
     a
@@ -151,7 +151,7 @@ pub fn in_flight() -> App {
     a
 }
 
-pub fn done_report(id: NodeId, sha: &str) -> Box<TurnReport> {
+pub(crate) fn done_report(id: NodeId, sha: &str) -> Box<TurnReport> {
     Box::new(TurnReport {
         node: id,
         result: TurnResult::Done {
@@ -163,7 +163,7 @@ pub fn done_report(id: NodeId, sha: &str) -> Box<TurnReport> {
 }
 
 /// `branched_conv` in `pixloom replay`, paused at its first turn.
-pub fn replaying() -> App {
+pub(crate) fn replaying() -> App {
     super::replay::app(
         branched_conv(),
         Clock {

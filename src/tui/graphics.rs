@@ -21,12 +21,12 @@
 //! iTerm2 when viuer's environment-only check says no are written here.
 //! See `docs/graphics.md`.
 
-pub mod detect;
-pub mod geometry;
-pub mod kitty;
-pub mod lru;
+pub(crate) mod detect;
+pub(crate) mod geometry;
+pub(crate) mod kitty;
+pub(crate) mod lru;
 pub mod print;
-pub mod sixel;
+pub(crate) mod sixel;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -55,7 +55,7 @@ pub enum GraphicsBackend {
 
 impl GraphicsBackend {
     /// Whether images are printed with a pixel protocol after the draw.
-    pub fn is_pixels(self) -> bool {
+    pub(crate) fn is_pixels(self) -> bool {
         matches!(
             self,
             GraphicsBackend::Kitty | GraphicsBackend::Iterm | GraphicsBackend::Sixel
@@ -159,12 +159,12 @@ impl Default for ThumbSpec {
 
 /// The cell assumed when the terminal does not tell its size: 1:2, the
 /// shape half-blocks would need for square pixels.
-pub const DEFAULT_CELL: (u16, u16) = (8, 16);
+pub(crate) const DEFAULT_CELL: (u16, u16) = (8, 16);
 
 impl ThumbSpec {
     /// The pixel size of a `cols`×`rows` picture for this backend, or
     /// `None` when only half-blocks are drawn.
-    pub fn pixel_size(&self, cols: u16, rows: u16) -> Option<(u32, u32)> {
+    pub(crate) fn pixel_size(&self, cols: u16, rows: u16) -> Option<(u32, u32)> {
         self.backend.is_pixels().then(|| {
             (
                 u32::from(cols) * u32::from(self.cell_px.0),
@@ -202,7 +202,7 @@ pub struct Shown {
     /// The thumbnail's identity (its content).
     pub id: u64,
     pub area: Rect,
-    pub first_row: u16,
+    pub(crate) first_row: u16,
 }
 
 /// A thumbnail the view drew this frame, with what printing it needs.
@@ -212,14 +212,14 @@ pub struct Placed {
     pub pixels: Arc<Pixels>,
     /// A hash of the cells `render` wrote: if the buffer differs at the
     /// end of the frame, something (an overlay) was drawn over it.
-    pub fingerprint: u64,
+    pub(crate) fingerprint: u64,
     /// Sixel: the picture encoded, from the app's [`sixel::SixelCache`]
     /// ([`sixel::to_print`] attaches it; never encoded while printing).
-    pub sixel: Option<Arc<str>>,
+    pub(crate) sixel: Option<Arc<str>>,
 }
 
 /// A hash of the cells of `area` (symbol and colours).
-pub fn fingerprint(buf: &Buffer, area: Rect) -> u64 {
+pub(crate) fn fingerprint(buf: &Buffer, area: Rect) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     for y in area.top()..area.bottom() {
         for x in area.left()..area.right() {
@@ -279,7 +279,7 @@ fn merge_rows(placed: Vec<Placed>) -> Vec<Placed> {
 
 /// Marks every cell of the shown placements skipped, so ratatui's diff
 /// leaves what the printer put there. Must run on every frame.
-pub fn mark_skip(buf: &mut Buffer, shown: &[Shown]) {
+pub(crate) fn mark_skip(buf: &mut Buffer, shown: &[Shown]) {
     for s in shown {
         let a = s.area.intersection(buf.area);
         for y in a.top()..a.bottom() {

@@ -34,7 +34,7 @@ pub struct InputBox {
     pub completions: Vec<String>,
     /// Characters after the cursor, so 0 is the end: text set from outside
     /// (a completion) leaves the cursor at its end.
-    pub after_cursor: usize,
+    pub(crate) after_cursor: usize,
     /// The whole text is a suggestion the next edit replaces.
     pub selected: bool,
 }
@@ -52,14 +52,14 @@ impl InputBox {
     }
 
     /// An input offering `text` selected: typing replaces it.
-    pub fn suggesting(kind: InputKind, text: impl Into<String>) -> Self {
+    pub(crate) fn suggesting(kind: InputKind, text: impl Into<String>) -> Self {
         let mut b = InputBox::new(kind, text);
         b.selected = !b.text.is_empty();
         b
     }
 
     /// Whether Tab completes paths here.
-    pub fn completes_paths(&self) -> bool {
+    pub(crate) fn completes_paths(&self) -> bool {
         matches!(self.kind, InputKind::Attach | InputKind::SaveImage(_))
     }
 
@@ -79,7 +79,7 @@ impl InputBox {
     }
 
     /// Replaces the whole text, cursor at the end, nothing selected.
-    pub fn set_text(&mut self, text: String) {
+    pub(crate) fn set_text(&mut self, text: String) {
         self.text = text;
         self.after_cursor = 0;
         self.selected = false;

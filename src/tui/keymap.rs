@@ -63,7 +63,7 @@ impl Context {
     ];
 
     /// The name of its `[keys.NAME]` table in the config file.
-    pub fn config_name(self) -> &'static str {
+    pub(crate) fn config_name(self) -> &'static str {
         match self {
             Context::Global => "global",
             Context::Browse => "browse",
@@ -80,7 +80,7 @@ impl Context {
     }
 
     /// Where a key not bound here is looked up next (before Global).
-    pub fn fallback(self) -> Option<Context> {
+    pub(crate) fn fallback(self) -> Option<Context> {
         match self {
             Context::Tree => Some(Context::Browse),
             _ => None,
@@ -104,7 +104,7 @@ impl Context {
     }
 
     /// Whether unbound printable keys are text here.
-    pub fn takes_text(self) -> bool {
+    pub(crate) fn takes_text(self) -> bool {
         matches!(self, Context::Composer | Context::Input)
     }
 }
@@ -113,13 +113,13 @@ impl Context {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
-    pub mods: KeyModifiers,
+    pub(crate) mods: KeyModifiers,
 }
 
 impl Key {
     /// The form used for matching: a character carries its own shift
     /// (`G`, `?`), so SHIFT is dropped there; Shift-Tab is `BackTab`.
-    pub fn normalized(code: KeyCode, mods: KeyModifiers) -> Key {
+    pub(crate) fn normalized(code: KeyCode, mods: KeyModifiers) -> Key {
         let mods = mods & (KeyModifiers::SHIFT | KeyModifiers::CONTROL | KeyModifiers::ALT);
         match code {
             KeyCode::Char(c) => {
@@ -142,7 +142,7 @@ impl Key {
     }
 
     /// `None` for key releases (terminals with the kitty protocol send them).
-    pub fn from_event(e: &KeyEvent) -> Option<Key> {
+    pub(crate) fn from_event(e: &KeyEvent) -> Option<Key> {
         (e.kind != KeyEventKind::Release).then(|| Key::normalized(e.code, e.modifiers))
     }
 }
@@ -219,7 +219,7 @@ impl fmt::Display for Key {
 }
 
 /// The default bindings. Order matters for help: first key listed first.
-pub const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
+pub(crate) const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Global, "ctrl-c", Action::Quit),
     (Context::Global, "f1", Action::Help),
     // Browsing the tree and the transcript.
@@ -403,7 +403,7 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
 
 /// One binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Binding {
+pub(crate) struct Binding {
     pub context: Context,
     pub key: Key,
     pub action: Action,
@@ -435,16 +435,16 @@ impl Default for Keymap {
 
 /// The config file's `[keys]` table: context name → key → action name
 /// (or `none`).
-pub type KeyTable = BTreeMap<String, BTreeMap<String, String>>;
+pub(crate) type KeyTable = BTreeMap<String, BTreeMap<String, String>>;
 
 /// What unbinds a key in the config file.
-pub const UNBIND: &str = "none";
+pub(crate) const UNBIND: &str = "none";
 
 impl Keymap {
     /// The defaults with the config file's `[keys]` merged over them. A
     /// key bound in a context replaces that key's default binding there
     /// and comes first in help and hints. Errors name the table and key.
-    pub fn with_overrides(table: &KeyTable) -> Result<Keymap, String> {
+    pub(crate) fn with_overrides(table: &KeyTable) -> Result<Keymap, String> {
         let mut map = Keymap::default();
         let mut added = Vec::new();
         for (ctx_name, keys) in table {
@@ -487,7 +487,8 @@ impl Keymap {
         Ok(map)
     }
 
-    pub fn bindings(&self) -> &[Binding] {
+    #[cfg(test)]
+    pub(crate) fn bindings(&self) -> &[Binding] {
         &self.bindings
     }
 
@@ -517,7 +518,7 @@ impl Keymap {
     }
 
     /// The keys for `action` in `context`, in table order: `j down`.
-    pub fn keys_for(&self, context: Context, action: Action) -> Vec<Key> {
+    pub(crate) fn keys_for(&self, context: Context, action: Action) -> Vec<Key> {
         self.bindings
             .iter()
             .filter(|b| b.context == context && b.action == action)
@@ -540,7 +541,7 @@ impl Keymap {
 
     /// Help, section by section: each context with one row per action
     /// (its keys joined, `j down`), in table order.
-    pub fn help_sections(&self) -> Vec<(Context, Vec<(String, Action)>)> {
+    pub(crate) fn help_sections(&self) -> Vec<(Context, Vec<(String, Action)>)> {
         Context::ALL
             .iter()
             .map(|&ctx| {

@@ -8,18 +8,18 @@ use std::time::{Duration, Instant};
 use pixloom_core::tree::Conversation;
 
 /// Seconds per step, in tenths, from fastest to slowest.
-pub const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
+pub(crate) const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
 /// The default: two seconds a turn.
-pub const DEFAULT_SPEED: usize = 3;
+pub(crate) const DEFAULT_SPEED: usize = 3;
 
 /// Playback state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
-    pub playing: bool,
+    pub(crate) playing: bool,
     /// Index into [`SPEEDS`].
     pub speed: usize,
     /// When the last step was taken (by the user or the timer).
-    pub last_step: Instant,
+    pub(crate) last_step: Instant,
 }
 
 impl Replay {
@@ -32,16 +32,16 @@ impl Replay {
     }
 
     /// Seconds per step, e.g. `2.0`.
-    pub fn step_secs(&self) -> f64 {
+    pub(crate) fn step_secs(&self) -> f64 {
         f64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) / 10.0
     }
 
-    pub fn step_every(&self) -> Duration {
+    pub(crate) fn step_every(&self) -> Duration {
         Duration::from_millis(u64::from(SPEEDS[self.speed.min(SPEEDS.len() - 1)]) * 100)
     }
 
     /// Whether the timer should step at `now`.
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         self.playing && now.saturating_duration_since(self.last_step) >= self.step_every()
     }
 }

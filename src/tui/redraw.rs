@@ -20,7 +20,7 @@ use super::action::{Event, Msg};
 
 /// How much of the screen the next frame must draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Repaint {
+pub(crate) enum Repaint {
     /// Only what changed: the terminal still shows the last frame.
     Changes,
     /// Everything: the terminal may have lost cells and pictures.

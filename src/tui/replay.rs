@@ -68,9 +68,9 @@ pub struct ReplayArgs {
     /// The conversation folder (`NAME.pixloom`).
     pub dir: PathBuf,
     /// Seconds per turn when playing (nearest of [`SPEEDS`]).
-    pub speed_secs: Option<f64>,
+    pub(crate) speed_secs: Option<f64>,
     /// Start playing at once.
-    pub play: bool,
+    pub(crate) play: bool,
     pub graphics: GraphicsChoice,
     /// The keymap in force (the config file's `[keys]` over the defaults).
     pub keys: Keymap,

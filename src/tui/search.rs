@@ -8,7 +8,7 @@ use pixloom_core::tree::{Conversation, NodeId, Role};
 
 /// Whether `text` contains every word of `query` (case-insensitive). An
 /// empty query matches nothing.
-pub fn text_matches(text: &str, query: &str) -> bool {
+pub(crate) fn text_matches(text: &str, query: &str) -> bool {
     let text = text.to_lowercase();
     let mut words = query.split_whitespace().peekable();
     words.peek().is_some() && words.all(|w| text.contains(&w.to_lowercase()))
@@ -30,7 +30,7 @@ pub fn matches(conv: &Conversation, query: &str) -> Vec<NodeId> {
 /// The match after (`forward`) or before `from` in tree order, wrapping
 /// around; `include_from` lets `from` itself count (incremental search
 /// stays on a turn that still matches).
-pub fn next_match(
+pub(crate) fn next_match(
     conv: &Conversation,
     query: &str,
     from: Option<NodeId>,

@@ -31,7 +31,7 @@ pub use listing::{Entry, EntryState, Place, Summary};
 
 /// The longest name a new conversation may have, in bytes (the folder's
 /// name adds `.pixloom`; file systems allow 255).
-pub const MAX_NAME_BYTES: usize = 100;
+pub(crate) const MAX_NAME_BYTES: usize = 100;
 
 /// Everything the start screen knows.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct Start {
     /// The name typed for a new conversation, while asking for one.
     pub naming: Option<String>,
     pub status: Option<StatusLine>,
-    pub keymap: Keymap,
+    pub(crate) keymap: Keymap,
     /// For "changed 5 min ago".
     pub now: OffsetDateTime,
     /// Thumbnails by image file name, as they arrive.
@@ -227,7 +227,7 @@ fn open(s: &mut Start) -> Step {
 
 /// The folder a typed name makes in `here`, or why the name is refused.
 /// `fox` and `fox.pixloom` both make `fox.pixloom`.
-pub fn new_folder(here: &Path, entries: &[Entry], typed: &str) -> Result<PathBuf, String> {
+pub(crate) fn new_folder(here: &Path, entries: &[Entry], typed: &str) -> Result<PathBuf, String> {
     let name = typed.trim();
     let name = name
         .strip_suffix(&format!(".{EXTENSION}"))

@@ -28,7 +28,7 @@ use super::thumbs::{GraphicsBackend, ThumbCache};
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     /// For elapsed times and the spinner.
-    pub mono: Instant,
+    pub(crate) mono: Instant,
     /// For new nodes' `created_at`.
     pub wall: OffsetDateTime,
 }
@@ -54,7 +54,7 @@ pub enum Focus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SizeCursor {
     pub row: usize,
-    pub col: usize,
+    pub(crate) col: usize,
 }
 
 impl SizeCursor {
@@ -82,7 +82,7 @@ impl SizeCursor {
 }
 
 /// Cells per row in the gallery.
-pub const GALLERY_COLS: usize = 4;
+pub(crate) const GALLERY_COLS: usize = 4;
 
 /// The one popup that may be open.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -144,7 +144,7 @@ pub struct Composer {
     pub target: ComposeTarget,
     /// The edit or refine this draft was written for, when the user left it
     /// with text in it: the draft is kept, and the title says so.
-    pub draft_from: Option<ComposeTarget>,
+    pub(crate) draft_from: Option<ComposeTarget>,
 }
 
 impl Composer {
@@ -190,7 +190,7 @@ pub struct StatusLine {
 
 /// The model × endpoint choices the model picker offers, the current one
 /// included even when it is not a known model.
-pub fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> {
+pub(crate) fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> {
     let mut models: Vec<String> = KNOWN_MODELS.iter().map(|m| (*m).to_owned()).collect();
     if !models.contains(&current.model) {
         models.push(current.model.clone());
@@ -214,39 +214,39 @@ pub struct App {
     pub session_cost_micro_usd: u64,
     pub status: Option<StatusLine>,
     pub clock: Clock,
-    pub keymap: Keymap,
-    pub show_tree: bool,
+    pub(crate) keymap: Keymap,
+    pub(crate) show_tree: bool,
     /// False when no API key is configured: the app opens, explains, and
     /// refuses to send.
-    pub can_send: bool,
+    pub(crate) can_send: bool,
     pub demo: bool,
     pub graphics: GraphicsBackend,
     pub thumbs: ThumbCache,
     /// Sixel pictures encoded off the UI loop, by content and crop.
-    pub sixels: super::graphics::sixel::SixelCache,
+    pub(crate) sixels: super::graphics::sixel::SixelCache,
     /// Shown in the tree's title.
     pub title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
     pub quitting: bool,
     /// Tree rows whose subtrees are hidden. A fold over the selection is
     /// opened again (see `update`), so the selected row is always shown.
-    pub folded: BTreeSet<NodeId>,
+    pub(crate) folded: BTreeSet<NodeId>,
     /// Columns added to (or taken from) the tree pane's default width.
-    pub tree_delta: i16,
+    pub(crate) tree_delta: i16,
     /// The last search, for `n` / `N`.
-    pub search: Option<String>,
+    pub(crate) search: Option<String>,
     /// An image marked for comparison.
-    pub compare_mark: Option<NodeId>,
+    pub(crate) compare_mark: Option<NodeId>,
     /// Set in `pixloom replay`: read-only playback.
     pub replay: Option<Replay>,
     /// Paid pictures held in memory because storing them failed: node →
     /// bytes, until they are stored (`StoreResult`, or the next save).
     pub unstored_bytes: BTreeMap<NodeId, bytes::Bytes>,
     /// The last save failed: the tree's latest changes are only in memory.
-    pub save_failed: bool,
+    pub(crate) save_failed: bool,
     /// How far the scrolled dialog last drawn can go: measured by the
     /// view, handed back after every frame (`update::drawn`).
-    pub scroll_room: ScrollRoom,
+    pub(crate) scroll_room: ScrollRoom,
     /// The terminal's cell in pixels (width, height), as it told at start
     /// or after a font zoom: how many cells a picture spans.
     pub cell_shape: (u16, u16),
@@ -289,7 +289,7 @@ impl App {
 
     /// What quitting now would lose or leave undone, one line each; empty
     /// when quitting loses nothing.
-    pub fn quit_losses(&self) -> Vec<String> {
+    pub(crate) fn quit_losses(&self) -> Vec<String> {
         let mut out = Vec::new();
         if !self.in_flight.is_empty() {
             out.push(format!(
@@ -332,7 +332,7 @@ impl App {
     }
 
     /// Where keys go now.
-    pub fn key_context(&self) -> Context {
+    pub(crate) fn key_context(&self) -> Context {
         match self.overlay {
             Overlay::None if self.replay.is_some() => Context::Replay,
             Overlay::None => match self.focus {
@@ -358,17 +358,17 @@ impl App {
 
     /// Whether the screen changes by itself (a spinner): the loop ticks
     /// only then, so an idle app draws nothing.
-    pub fn animating(&self) -> bool {
+    pub(crate) fn animating(&self) -> bool {
         !self.in_flight.is_empty() || self.replay.as_ref().is_some_and(|r| r.playing)
     }
 
-    pub fn selected_node(&self) -> Option<&Node> {
+    pub(crate) fn selected_node(&self) -> Option<&Node> {
         self.conv.selected.and_then(|id| self.conv.node(id).ok())
     }
 
     /// The path the transcript shows: root → the leaf below the selection
     /// (in a replay, root → the selection: the rest is still to come).
-    pub fn shown_path(&self) -> Vec<NodeId> {
+    pub(crate) fn shown_path(&self) -> Vec<NodeId> {
         match self.conv.selected {
             Some(s) if self.replay.is_some() => self.conv.path_to(s).unwrap_or_default(),
             Some(s) => {
@@ -420,7 +420,7 @@ impl App {
 
     /// The user turn whose variants the gallery shows for the selection:
     /// the selected user turn, or the parent of the selected image.
-    pub fn gallery_parent(&self) -> Option<NodeId> {
+    pub(crate) fn gallery_parent(&self) -> Option<NodeId> {
         let n = self.selected_node()?;
         match n.role {
             Role::User => Some(n.id),
@@ -429,7 +429,7 @@ impl App {
     }
 
     /// The assistant turns under `parent`, in order: the gallery's cells.
-    pub fn gallery_items(&self, parent: NodeId) -> Vec<NodeId> {
+    pub(crate) fn gallery_items(&self, parent: NodeId) -> Vec<NodeId> {
         self.conv.node(parent).map_or_else(
             |_| Vec::new(),
             |p| {
@@ -443,14 +443,14 @@ impl App {
     }
 
     /// The spinner frame for a request, from the injected clock.
-    pub fn spinner(&self, id: NodeId) -> char {
+    pub(crate) fn spinner(&self, id: NodeId) -> char {
         const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
         let ms = self.elapsed(id).map_or(0, |d| d.as_millis());
         FRAMES[usize::try_from(ms / 100 % 10).unwrap_or(0)]
     }
 
     /// The user turn that variants or a regeneration would hang under.
-    pub fn user_turn_of_selection(&self) -> Option<NodeId> {
+    pub(crate) fn user_turn_of_selection(&self) -> Option<NodeId> {
         let n = self.selected_node()?;
         match n.role {
             Role::User => Some(n.id),
@@ -463,7 +463,7 @@ impl App {
 }
 
 /// What to do about a turn that produced no image: one line, naming keys.
-pub fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
+pub(crate) fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
     let turn = node.turn.as_ref()?;
     let retry = keymap.hint(Context::Browse, super::action::Action::Retry);
     let lower = keymap.hint(Context::Browse, super::action::Action::RetryLowerTier);
@@ -521,7 +521,7 @@ pub fn fix_hint(node: &Node, keymap: &Keymap) -> Option<String> {
 }
 
 /// `2026-11-23 14:05 UTC`.
-pub fn utc_minute(t: OffsetDateTime) -> String {
+pub(crate) fn utc_minute(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{}-{:02}-{:02} {:02}:{:02} UTC",
@@ -534,7 +534,7 @@ pub fn utc_minute(t: OffsetDateTime) -> String {
 }
 
 /// A prompt's first words for one row: sanitized, one line, cut short.
-pub fn first_words(text: &str, max_chars: usize) -> String {
+pub(crate) fn first_words(text: &str, max_chars: usize) -> String {
     let line = crate::sanitize::line(text);
     let squeezed: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
     crate::sanitize::truncate(&squeezed, max_chars).into_owned()

@@ -32,7 +32,7 @@ impl ComposeTarget {
     /// branch under its last turn that is not a prompt (a prompt with no
     /// answer below is replied to itself, so the history is kept); a new
     /// root only when there is nothing to continue.
-    pub fn following(conv: &Conversation) -> ComposeTarget {
+    pub(crate) fn following(conv: &Conversation) -> ComposeTarget {
         let Some(sel) = conv.selected else {
             return ComposeTarget::Root;
         };
@@ -63,7 +63,7 @@ impl ComposeTarget {
 
     /// Whether it still applies to `conv`: its node is there with the
     /// role it needs (a deleted node, or a refine whose image went, is not).
-    pub fn is_live(self, conv: &Conversation) -> bool {
+    pub(crate) fn is_live(self, conv: &Conversation) -> bool {
         let role = |id| conv.node(id).ok().map(|n| (n.role, n.status()));
         match self {
             ComposeTarget::Root => true,

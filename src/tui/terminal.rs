@@ -91,7 +91,7 @@ fn install_panic_hook() {
 }
 
 /// The terminal in the app's mode; restores it when dropped.
-pub struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     pub terminal: Terminal<CrosstermBackend<Stdout>>,
 }
 
@@ -132,7 +132,7 @@ impl Drop for TerminalGuard {
 /// thread (the probe reads the replies itself), then clears the screen in
 /// case a terminal echoed a query. Returns what thumbnails are made for
 /// (the effects own it) and the presenter that prints them.
-pub fn detect_graphics(
+pub(crate) fn detect_graphics(
     guard: &mut TerminalGuard,
     choice: super::graphics::GraphicsChoice,
 ) -> (
@@ -158,7 +158,7 @@ pub fn detect_graphics(
 }
 
 /// The input thread; stops within 100 ms of being dropped.
-pub struct InputThread {
+pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -214,7 +214,7 @@ impl Drop for InputThread {
 }
 
 /// SIGTERM, SIGHUP and SIGINT become `Event::Terminate`.
-pub fn spawn_signals(tx: UnboundedSender<Msg>) -> io::Result<tokio::task::JoinHandle<()>> {
+pub(crate) fn spawn_signals(tx: UnboundedSender<Msg>) -> io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;

@@ -37,7 +37,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
-pub use super::graphics::geometry::fit_cells;
+pub(crate) use super::graphics::geometry::fit_cells;
 use super::graphics::lru::Lru;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::folder_fs::FileKey;
@@ -52,7 +52,7 @@ pub struct Thumb {
     pub rows: u16,
     pub cells: Vec<([u8; 3], [u8; 3])>,
     /// Draw with the 256-colour palette instead of 24-bit colour.
-    pub indexed: bool,
+    pub(crate) indexed: bool,
     pub pixels: Option<Arc<Pixels>>,
     /// Identity of the content (for "print only what changed").
     pub id: u64,
@@ -60,7 +60,8 @@ pub struct Thumb {
 
 impl Thumb {
     /// Half-blocks in 24-bit colour from ready-made cells.
-    pub fn from_cells(cols: u16, rows: u16, cells: Vec<([u8; 3], [u8; 3])>) -> Thumb {
+    #[cfg(test)]
+    pub(crate) fn from_cells(cols: u16, rows: u16, cells: Vec<([u8; 3], [u8; 3])>) -> Thumb {
         let mut t = Thumb {
             cols,
             rows,
@@ -75,7 +76,8 @@ impl Thumb {
 
     /// Scales `img` to exactly `cols`×`2·rows` pixels. Slow for big images
     /// (tens of ms): call off the UI task.
-    pub fn from_image(img: &DynamicImage, cols: u16, rows: u16) -> Thumb {
+    #[cfg(test)]
+    pub(crate) fn from_image(img: &DynamicImage, cols: u16, rows: u16) -> Thumb {
         Thumb::build(img, cols, rows, &ThumbSpec::default())
     }
 
@@ -88,7 +90,7 @@ impl Thumb {
 
     /// From the picture already at [`small_size`] (and its PNG, when read
     /// from the disk cache).
-    pub fn from_small(
+    pub(crate) fn from_small(
         small: RgbImage,
         png: Option<Vec<u8>>,
         cols: u16,
@@ -197,7 +199,7 @@ impl Thumb {
 
 /// The xterm 256-colour index nearest to `rgb`: the 6×6×6 cube (16–231)
 /// or the 24 greys (232–255), by squared distance.
-pub fn ansi256(rgb: [u8; 3]) -> u8 {
+pub(crate) fn ansi256(rgb: [u8; 3]) -> u8 {
     const LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
     let nearest = |v: u8| -> usize {
         LEVELS
@@ -230,7 +232,7 @@ pub fn ansi256(rgb: [u8; 3]) -> u8 {
 
 /// The size of the picture a thumbnail is made from: the backend's pixels,
 /// else one pixel per column and two per row.
-pub fn small_size(cols: u16, rows: u16, spec: &ThumbSpec) -> (u32, u32) {
+pub(crate) fn small_size(cols: u16, rows: u16, spec: &ThumbSpec) -> (u32, u32) {
     let (cols, rows) = (cols.max(1), rows.max(1));
     spec.pixel_size(cols, rows)
         .unwrap_or((u32::from(cols), u32::from(rows) * 2))
@@ -244,14 +246,14 @@ fn encode_png(img: &RgbImage) -> Vec<u8> {
 }
 
 /// The on-disk cache file of a thumbnail.
-pub fn cache_file(dir: &Path, sha256: &str, (w, h): (u32, u32)) -> PathBuf {
+pub(crate) fn cache_file(dir: &Path, sha256: &str, (w, h): (u32, u32)) -> PathBuf {
     // `v2-`: written only for verified content; files of earlier versions
     // (cached under the hash a file claimed) are never read.
     dir.join(format!("v2-{sha256}-{w}x{h}.png"))
 }
 
 /// `$XDG_CACHE_HOME/pixloom/thumbs`, else `~/.cache/pixloom/thumbs`.
-pub fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn default_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let base = env("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -450,7 +452,7 @@ impl ThumbCache {
     /// again at the new one). A decode still running when this happens
     /// is kept when it lands if the view still wants its cells (made at
     /// the old cell size: kitty and iTerm2 scale it to the cells anyway).
-    pub fn forget_all(&mut self) {
+    pub(crate) fn forget_all(&mut self) {
         self.ready.clear();
         self.failed.clear();
         self.decoding.clear();

@@ -31,9 +31,9 @@ mod tools;
 mod turns;
 pub use effect::{Effect, NO_KEY};
 pub use frame::{drawn, wanted_thumbnails};
-pub use turns::turns_below;
+pub(crate) use turns::turns_below;
 
-pub use compose::attachment_name;
+pub(crate) use compose::attachment_name;
 use compose::compose;
 use turns::{
     cancel_now, delete, finished, received, saved, start_pending, store_finished, store_results,

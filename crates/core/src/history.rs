@@ -39,7 +39,7 @@ impl Default for ImageBudget {
 
 /// A gateway URL is reused only while it has at least this long to live: a
 /// request can take minutes, and the gateway must still fetch it.
-pub const URL_SAFETY_MARGIN: Duration = Duration::hours(1);
+pub(crate) const URL_SAFETY_MARGIN: Duration = Duration::hours(1);
 
 /// How one image travels in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,25 +120,6 @@ impl RequestBody {
             RequestBody::Edits { .. } => "/v1/images/edits",
         }
     }
-
-    /// Images this request sends as bytes (data URLs or uploads).
-    pub fn local_images(&self) -> Vec<&ImageRef> {
-        match self {
-            RequestBody::Chat { messages, .. } => messages
-                .iter()
-                .flat_map(|m| &m.parts)
-                .filter_map(|p| match p {
-                    OutPart::Image(OutImage {
-                        image,
-                        form: ImageForm::LocalCopy,
-                    }) => Some(image),
-                    _ => None,
-                })
-                .collect(),
-            RequestBody::Generations { .. } => Vec::new(),
-            RequestBody::Edits { images, .. } => images.iter().collect(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,7 +133,7 @@ pub enum HistoryError {
 }
 
 /// Note put where an image was left out to respect the budget.
-pub const OMITTED_IMAGE_NOTE: &str = "[an earlier image, not resent]";
+pub(crate) const OMITTED_IMAGE_NOTE: &str = "[an earlier image, not resent]";
 
 /// Builds the request for the pending assistant turn `node`.
 pub fn build_request(

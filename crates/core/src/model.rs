@@ -21,7 +21,7 @@ pub fn takes_size(model: &str) -> bool {
 
 /// The `size` field to send, if any: never for a model that refuses it,
 /// and never for `auto` (omitting the field means auto).
-pub fn size_field(model: &str, size: SizeSpec) -> Option<String> {
+pub(crate) fn size_field(model: &str, size: SizeSpec) -> Option<String> {
     match size {
         SizeSpec::Exact(s) if takes_size(model) => Some(s.to_string()),
         _ => None,
@@ -30,7 +30,7 @@ pub fn size_field(model: &str, size: SizeSpec) -> Option<String> {
 
 /// The prompt to send: for a model without a `size` field, the wanted
 /// dimensions are written into the prompt instead.
-pub fn prompt_for(model: &str, prompt: &str, size: SizeSpec) -> String {
+pub(crate) fn prompt_for(model: &str, prompt: &str, size: SizeSpec) -> String {
     match size {
         SizeSpec::Exact(s) if !takes_size(model) => {
             format!(

@@ -54,7 +54,7 @@ pub fn for_new_turns(
 }
 
 /// The longest model name accepted from a file.
-pub const MAX_MODEL_CHARS: usize = 100;
+pub(crate) const MAX_MODEL_CHARS: usize = 100;
 
 /// Whether `model` may be used as a model name read from a file: 1 to
 /// [`MAX_MODEL_CHARS`] visible ASCII characters (no spaces, no control or

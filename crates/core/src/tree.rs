@@ -93,7 +93,7 @@ mod node_list {
         s.collect_seq(m.values())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<NodeId, Node>, D::Error> {
         let list = Vec::<Node>::deserialize(d)?;

@@ -312,7 +312,7 @@ fn payload_from_url(url: &str) -> Result<ImagePayload, MalformedReply> {
 
 /// Splits `data:image/png;base64,AAAA` into its mime type and payload; a
 /// bare base64 string has no mime type. Only one prefix is ever removed.
-pub fn split_data_url(s: &str) -> (Option<&str>, &str) {
+pub(crate) fn split_data_url(s: &str) -> (Option<&str>, &str) {
     match s
         .strip_prefix("data:")
         .and_then(|rest| rest.split_once(','))

@@ -171,7 +171,7 @@ impl FakeGateway {
     }
 
     /// Starts on `127.0.0.1:port` (0: a free port).
-    pub async fn start_on(port: u16, cfg: FakeConfig) -> std::io::Result<FakeGateway> {
+    pub(crate) async fn start_on(port: u16, cfg: FakeConfig) -> std::io::Result<FakeGateway> {
         let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared::new(cfg, addr));

@@ -45,5 +45,5 @@ pub(crate) type OwnFiles<'a> = &'a (dyn Fn(&str) -> Option<Bytes> + Sync);
 /// Where the fake is reachable, to tell its own `/files/` URLs apart.
 pub(crate) struct Ctx<'a> {
     pub port: u16,
-    pub own_file: OwnFiles<'a>,
+    pub(crate) own_file: OwnFiles<'a>,
 }

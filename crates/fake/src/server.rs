@@ -36,7 +36,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub addr: SocketAddr,
-    pub conns: Arc<Conns>,
+    pub(crate) conns: Arc<Conns>,
     latency: Duration,
     api_key: Option<String>,
     url_ttl: Duration,

@@ -15,7 +15,7 @@ use crate::images::ImageStore;
 use pixloom_core::tree::{Conversation, NodeId};
 
 /// How many branch sections may sit inside one another on the page.
-pub const INLINE_BRANCHES: usize = 2;
+pub(crate) const INLINE_BRANCHES: usize = 2;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;background:#111;color:#ddd}\
 a{color:#8bf}h2{font-size:18px;margin:1.6em 0 .4em}\

@@ -16,14 +16,14 @@ use pixloom_core::tree::{Conversation, NodeId};
 
 /// One line of turns, top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub(crate) struct Line {
     /// 1 for the main line, then depth-first: the order of a table of
     /// contents.
     pub number: usize,
     /// The turn this line branches from (`None` for a root).
     pub from: Option<NodeId>,
     /// The line that turn is on.
-    pub parent_line: Option<usize>,
+    pub(crate) parent_line: Option<usize>,
     /// How many branch points lie between the main line and this one (0
     /// for the main line and other roots).
     pub level: usize,
@@ -97,7 +97,7 @@ impl Layout {
     }
 
     /// The branches (line numbers) that fork from `id`.
-    pub fn forks(&self, id: NodeId) -> &[usize] {
+    pub(crate) fn forks(&self, id: NodeId) -> &[usize] {
         self.forks.get(&id).map_or(&[], Vec::as_slice)
     }
 

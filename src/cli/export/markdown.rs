@@ -17,7 +17,7 @@ use crate::images::ImageStore;
 use pixloom_core::tree::Conversation;
 
 /// The deepest a table-of-contents entry is indented, in levels.
-pub const CONTENTS_LEVELS: usize = 3;
+pub(crate) const CONTENTS_LEVELS: usize = 3;
 
 pub fn markdown(
     conv: &Conversation,

@@ -19,15 +19,15 @@ const MAX_SUFFIX: u32 = 999;
 /// What the user asked for: `dest` as typed, the suggested file name for
 /// a folder, and the recipe to write into a PNG.
 #[derive(Debug, Clone, Copy)]
-pub struct CopyRequest<'a> {
-    pub dest: &'a str,
+pub(crate) struct CopyRequest<'a> {
+    pub(crate) dest: &'a str,
     pub name: &'a str,
     pub recipe: &'a Recipe,
 }
 
 /// Where a copy goes: into `dest` under `name` when `dest` is a folder (or
 /// ends in `/`), else `dest` itself.
-pub fn save_target(dest: &Path, typed: &str, name: &str) -> PathBuf {
+pub(crate) fn save_target(dest: &Path, typed: &str, name: &str) -> PathBuf {
     if typed.ends_with('/') || dest.is_dir() {
         dest.join(name)
     } else {

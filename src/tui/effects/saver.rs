@@ -33,7 +33,7 @@ use super::super::action::{Event, Msg};
 
 /// Where the tree is written: the conversation folder (a test puts a
 /// gate in between).
-pub trait Disk: Send + Sync + 'static {
+pub(crate) trait Disk: Send + Sync + 'static {
     /// Writes the tree durably; the message says why not.
     fn save(&self, conv: &Conversation) -> Result<(), String>;
     /// Removes the files of `orphans` that `saved` (the tree just saved)
@@ -55,7 +55,7 @@ impl Disk for ConvFolder {
 
 /// The number of a save: the n-th snapshot asked for (0: none yet).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SaveNo(u64);
+pub(crate) struct SaveNo(u64);
 
 /// A snapshot to write, and what to remove once it is written.
 struct Job {
@@ -90,7 +90,7 @@ impl Shared {
 }
 
 /// The loop's side of saving.
-pub struct Saver {
+pub(crate) struct Saver {
     disk: Arc<dyn Disk>,
     shared: Arc<Shared>,
     asked: SaveNo,
@@ -163,7 +163,7 @@ impl Saver {
 
     /// Blocks until the writer has stopped: nothing waiting, nothing
     /// being written, the folder no longer held by it.
-    pub fn flush_blocking(&self) {
+    pub(crate) fn flush_blocking(&self) {
         let mut q = self.shared.queue();
         while q.writing {
             q = self

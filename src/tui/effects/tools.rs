@@ -29,7 +29,7 @@ fn viewer() -> &'static str {
 /// Why there is nowhere to show a window, if so: on Linux without X11 or
 /// Wayland (an SSH session), `xdg-open` would fall back to a text browser
 /// inside our own terminal.
-pub fn no_display(env: &dyn Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn no_display(env: &dyn Fn(&str) -> Option<String>) -> bool {
     !cfg!(target_os = "macos")
         && ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
@@ -91,7 +91,7 @@ pub(super) fn open(path: PathBuf, tx: UnboundedSender<Msg>) {
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard.
-pub fn osc52(text: &str) -> String {
+pub(crate) fn osc52(text: &str) -> String {
     format!(
         "\x1b]52;c;{}\x07",
         base64::engine::general_purpose::STANDARD.encode(text)

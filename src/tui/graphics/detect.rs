@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 use super::{GraphicsBackend, GraphicsChoice};
 
 /// The queries, in the order they are written; DA last bounds the wait.
-pub const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
+pub(crate) const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
 
 /// Long enough for a reply over a slow SSH link; a terminal that answers
 /// returns as soon as its DA reply is in.
-pub const TIMEOUT: Duration = Duration::from_millis(500);
+pub(crate) const TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The wait for a terminal whose environment names it (see [`timeout`]).
-pub const TIMEOUT_NAMED: Duration = Duration::from_secs(2);
+pub(crate) const TIMEOUT_NAMED: Duration = Duration::from_secs(2);
 
 /// How long to wait for the replies. A terminal that names itself in the
 /// environment is one that answers: a slow start (kitty on a software
@@ -69,20 +69,20 @@ pub fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replies {
     /// Primary device attributes' parameters (`CSI ? 62;4;22 c` → `[62, 4, 22]`).
-    pub da1: Option<Vec<u16>>,
+    pub(crate) da1: Option<Vec<u16>>,
     /// The kitty graphics query was answered OK.
-    pub kitty: bool,
+    pub(crate) kitty: bool,
     /// XTVERSION: `kitty(0.35.2)`, `XTerm(388)`, `WezTerm 20240203…`, `tmux 3.4`…
     pub version: Option<String>,
     /// Cell size in pixels (width, height) from `CSI 6 ; h ; w t`.
     pub cell_px: Option<(u16, u16)>,
     /// Text area size in pixels (width, height) from `CSI 4 ; h ; w t`.
-    pub window_px: Option<(u16, u16)>,
+    pub(crate) window_px: Option<(u16, u16)>,
 }
 
 impl Replies {
     /// DA parameter 4 (after the device class) means sixel graphics.
-    pub fn sixel(&self) -> bool {
+    pub(crate) fn sixel(&self) -> bool {
         self.da1
             .as_ref()
             .is_some_and(|p| p.iter().skip(1).any(|&v| v == 4))
@@ -98,7 +98,7 @@ impl Replies {
 
 /// Parses whatever the terminal sent back (replies may come in any
 /// chunking; unknown sequences and stray bytes are skipped).
-pub fn parse_replies(bytes: &[u8]) -> Replies {
+pub(crate) fn parse_replies(bytes: &[u8]) -> Replies {
     let mut r = Replies::default();
     let mut i = 0;
     while i < bytes.len() {
@@ -187,7 +187,7 @@ fn string_body(bytes: &[u8], start: usize) -> (&[u8], usize) {
 
 /// The decision, and why (logged, and shown in `docs/graphics.md` terms).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub backend: GraphicsBackend,
     pub truecolor: bool,
     pub why: &'static str,
@@ -203,7 +203,7 @@ fn is(env: &dyn Fn(&str) -> Option<String>, k: &str, values: &[&str]) -> bool {
 
 /// Inside tmux or screen: the variable is set locally; over SSH from
 /// inside one only `TERM` (or the multiplexer's own XTVERSION) tells.
-pub fn in_multiplexer(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
+pub(crate) fn in_multiplexer(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
     has(env, "TMUX")
         || has(env, "STY")
         || env("TERM").is_some_and(|t| t.starts_with("tmux") || t.starts_with("screen"))
@@ -211,7 +211,7 @@ pub fn in_multiplexer(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -
 }
 
 /// Environment plus replies → backend (for `auto`) and colour depth.
-pub fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> Decision {
+pub(crate) fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> Decision {
     let truecolor = truecolor(env, replies);
     let d = |backend, why| Decision {
         backend,
@@ -294,7 +294,7 @@ pub fn truecolor(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> boo
 
 /// The outcome of detection, with what the printer needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Detected {
+pub(crate) struct Detected {
     pub backend: GraphicsBackend,
     pub truecolor: bool,
     /// The terminal's real cell size in pixels, when it told.
@@ -305,7 +305,7 @@ pub struct Detected {
 /// Runs the probe when it can tell something, and decides. `choice`
 /// forces a backend; a forced pixel backend still probes for the cell
 /// size. Writes to the terminal; reads from it with a timeout.
-pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> Detected {
+pub(crate) fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> Detected {
     use std::io::IsTerminal as _;
     let tty = io::stdin().is_terminal() && io::stdout().is_terminal();
     let wants_probe = match choice {
@@ -338,7 +338,7 @@ pub fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> D
 
 /// The window size the kernel knows (`TIOCGWINSZ`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WinSize {
+pub(crate) struct WinSize {
     /// Columns and rows.
     pub cells: (u16, u16),
     /// Width and height in pixels, when the terminal set them.
@@ -347,7 +347,7 @@ pub struct WinSize {
 
 /// The window size the kernel knows now (no query: safe while the key
 /// reader runs).
-pub fn winsize() -> Option<WinSize> {
+pub(crate) fn winsize() -> Option<WinSize> {
     ratatui::crossterm::terminal::window_size()
         .ok()
         .map(|ws| WinSize {
@@ -358,7 +358,7 @@ pub fn winsize() -> Option<WinSize> {
 
 /// The cell size from the kernel's window size alone (no query: safe while
 /// the key reader runs).
-pub fn kernel_cell_size() -> Option<(u16, u16)> {
+pub(crate) fn kernel_cell_size() -> Option<(u16, u16)> {
     cell_size(&Replies::default(), winsize())
 }
 
@@ -366,7 +366,7 @@ pub fn kernel_cell_size() -> Option<(u16, u16)> {
 /// from the window size the kernel knows (`TIOCGWINSZ`: `(columns, rows)`
 /// and, when set, the pixels; xterm fills them but ignores the query),
 /// else the text area's pixels (`CSI 14 t`) over the cells.
-pub fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(u16, u16)> {
+pub(crate) fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(u16, u16)> {
     let per_cell = |(w, h): (u16, u16)| {
         let (cols, rows) = winsize?.cells;
         (cols > 0 && rows > 0 && w >= cols && h >= rows).then(|| (w / cols, h / rows))

@@ -12,7 +12,7 @@ use super::{DEFAULT_CELL, GraphicsBackend, ThumbSpec};
 /// showing a `width`×`height` image undistorted inside
 /// `max_cols`×`max_rows`. The picture is then scaled to exactly that box,
 /// so a wrong cell shape stretches it (1:2 on 8×17 cells: 6% too high).
-pub fn fit_cells(
+pub(crate) fn fit_cells(
     width: u32,
     height: u32,
     max_cols: u16,
@@ -42,7 +42,7 @@ pub fn fit_cells(
 /// capped so a huge font does not cost megabytes. kitty and iTerm2 scale
 /// a picture to its cells themselves: more than 10×20 pixels per cell
 /// only costs bytes, so a bigger cell is scaled down, keeping its shape.
-pub fn picture_cell(backend: GraphicsBackend, real: Option<(u16, u16)>) -> (u16, u16) {
+pub(crate) fn picture_cell(backend: GraphicsBackend, real: Option<(u16, u16)>) -> (u16, u16) {
     match (backend, real) {
         (GraphicsBackend::Sixel, None) => super::print::VIUER_SIXEL_CELL,
         (GraphicsBackend::Sixel, Some((w, h))) => (w.clamp(4, 12), h.clamp(8, 24)),
@@ -58,7 +58,7 @@ pub fn picture_cell(backend: GraphicsBackend, real: Option<(u16, u16)>) -> (u16,
 
 impl ThumbSpec {
     /// This spec for cells of `shape` pixels, when that changes it.
-    pub fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
+    pub(crate) fn with_cell(&self, shape: (u16, u16)) -> Option<ThumbSpec> {
         let ok = shape.0 > 0 && shape.1 > 0;
         (ok && shape != self.cell_shape).then(|| ThumbSpec {
             cell_shape: shape,

@@ -16,7 +16,7 @@ use super::Shown;
 const CHUNK: usize = 4096;
 
 /// Sends `png` as image `id` without displaying it.
-pub fn transmit(out: &mut impl Write, id: u32, png: &[u8]) -> io::Result<()> {
+pub(crate) fn transmit(out: &mut impl Write, id: u32, png: &[u8]) -> io::Result<()> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(png);
     let bytes = b64.as_bytes();
     let mut chunks = bytes.chunks(CHUNK).peekable();
@@ -60,16 +60,16 @@ pub fn place(
 }
 
 /// Deletes one placement, keeping the image for later placements.
-pub fn delete_placement(out: &mut impl Write, id: u32, pid: u32) -> io::Result<()> {
+pub(crate) fn delete_placement(out: &mut impl Write, id: u32, pid: u32) -> io::Result<()> {
     write!(out, "\x1b_Ga=d,d=i,i={id},p={pid},q=2\x1b\\")
 }
 
 /// Deletes an image and frees its data in the terminal.
-pub fn delete_image(out: &mut impl Write, id: u32) -> io::Result<()> {
+pub(crate) fn delete_image(out: &mut impl Write, id: u32) -> io::Result<()> {
     write!(out, "\x1b_Ga=d,d=I,i={id},q=2\x1b\\")
 }
 
 /// Deletes every placement on screen (images stay for re-placement).
-pub fn delete_all_placements(out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn delete_all_placements(out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"\x1b_Ga=d,d=a,q=2\x1b\\")
 }

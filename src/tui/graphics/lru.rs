@@ -7,7 +7,7 @@ use std::hash::Hash;
 /// A map keeping at most `capacity` entries; [`get`](Lru::get) does not
 /// count as a use, [`touch`](Lru::touch) and [`insert`](Lru::insert) do.
 #[derive(Debug, Clone)]
-pub struct Lru<K, V> {
+pub(crate) struct Lru<K, V> {
     capacity: usize,
     entries: HashMap<K, (V, u64)>,
     uses: u64,
@@ -27,7 +27,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     }
 
     /// Notes a use of `key`; whether it is there.
-    pub fn touch(&mut self, key: &K) -> bool {
+    pub(crate) fn touch(&mut self, key: &K) -> bool {
         self.uses += 1;
         match self.entries.get_mut(key) {
             Some(entry) => {

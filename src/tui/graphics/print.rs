@@ -12,14 +12,14 @@ use super::detect::Detected;
 use super::{GraphicsBackend, Placed, Shown, kitty, plan};
 
 /// The cell size viuer's sixel printer assumes.
-pub const VIUER_SIXEL_CELL: (u16, u16) = (6, 12);
+pub(crate) const VIUER_SIXEL_CELL: (u16, u16) = (6, 12);
 
 /// Kitty images kept in the terminal before the least recently shown go.
 const KITTY_KEEP: usize = 48;
 
 /// Remembers what is on screen between frames and prints the difference.
 #[derive(Debug)]
-pub struct Presenter {
+pub(crate) struct Presenter {
     backend: GraphicsBackend,
     shown: Vec<Shown>,
     screen: Option<Rect>,
@@ -48,14 +48,9 @@ impl Presenter {
         }
     }
 
-    /// The placements on screen after the last [`present`](Self::present).
-    pub fn shown(&self) -> &[Shown] {
-        &self.shown
-    }
-
     /// Forget what is on screen (after `terminal.clear()` or a resize):
     /// the next present prints everything and sends every picture again.
-    pub fn invalidate(&mut self) {
+    pub(crate) fn invalidate(&mut self) {
         self.screen = None;
     }
 

@@ -26,7 +26,7 @@ use super::{GraphicsBackend, Pixels, Placed, Shown};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SixelKey {
     pub id: u64,
-    pub first_row: u16,
+    pub(crate) first_row: u16,
     pub cols: u16,
     pub rows: u16,
 }
@@ -50,7 +50,7 @@ pub struct SixelJob {
 }
 
 /// The part of `pixels` shown: rows `first_row..` of `cols`×`rows` cells.
-pub fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> DynamicImage {
+pub(crate) fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> DynamicImage {
     let (cw, ch) = (u32::from(pixels.cell_px.0), u32::from(pixels.cell_px.1));
     let img = &pixels.image;
     let y = (u32::from(first_row) * ch).min(img.height());
@@ -82,7 +82,7 @@ pub fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
 /// dropped; each asked for once (while encoding, or after it failed, it
 /// is not asked for again).
 #[derive(Debug, Clone)]
-pub struct SixelCache {
+pub(crate) struct SixelCache {
     ready: Lru<SixelKey, Arc<str>>,
     encoding: HashSet<SixelKey>,
     failed: HashSet<SixelKey>,
@@ -162,7 +162,7 @@ impl SixelCache {
 /// for sixel only those whose picture is encoded, the others returned as
 /// jobs and left as the half-blocks the view drew until it is. The cells
 /// of what is printed are marked skipped ([`mark_skip`](super::mark_skip)).
-pub fn to_print(
+pub(crate) fn to_print(
     placed: Vec<Placed>,
     buf: &mut Buffer,
     backend: GraphicsBackend,

@@ -7,7 +7,7 @@ use crate::tui::action::Action;
 
 /// The start screen's default bindings; its name input uses
 /// [`Context::Input`]'s keys.
-pub const BINDINGS: &[(Context, &str, Action)] = &[
+pub(crate) const BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Start, "enter", Action::Confirm),
     (Context::Start, "n", Action::NewConversation),
     (Context::Start, "j", Action::MoveDown),

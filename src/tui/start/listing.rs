@@ -13,7 +13,7 @@ use pixloom_core::tree::Blob;
 
 /// The most folders of the current folder listed (a folder holding
 /// thousands of conversations still starts at once).
-pub const MAX_HERE: usize = 200;
+pub(crate) const MAX_HERE: usize = 200;
 
 /// Where an entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub struct Summary {
     /// change).
     pub changed: Option<OffsetDateTime>,
     /// The picture of the newest node that has one.
-    pub latest: Option<Blob>,
+    pub(crate) latest: Option<Blob>,
 }
 
 impl Entry {
@@ -66,7 +66,7 @@ impl Entry {
     }
 
     /// The image store its thumbnail is read from.
-    pub fn images_dir(&self) -> PathBuf {
+    pub(crate) fn images_dir(&self) -> PathBuf {
         self.dir.join(IMAGES_DIR)
     }
 }
@@ -74,7 +74,7 @@ impl Entry {
 /// The entries for a start in `here` with the recent list `recent`: the
 /// current folder's conversations first (newest change first), then the
 /// remembered ones not already listed, in the list's order.
-pub fn gather(here: &Path, recent: &[PathBuf]) -> Vec<Entry> {
+pub(crate) fn gather(here: &Path, recent: &[PathBuf]) -> Vec<Entry> {
     let mut local: Vec<Entry> = conversations_in(here)
         .into_iter()
         .map(|dir| read(dir, Place::Here))

@@ -35,7 +35,7 @@ pub enum Chosen {
 
 /// Runs the start screen in the terminal for the current folder `here`
 /// and the remembered folders `recent`.
-pub async fn choose(here: PathBuf, recent: Vec<PathBuf>, keymap: Keymap) -> Result<Chosen> {
+pub(crate) async fn choose(here: PathBuf, recent: Vec<PathBuf>, keymap: Keymap) -> Result<Chosen> {
     let listed = here.clone();
     let entries = tokio::task::spawn_blocking(move || listing::gather(&listed, &recent))
         .await

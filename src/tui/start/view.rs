@@ -18,14 +18,14 @@ use crate::tui::thumbs;
 use pixloom_core::tree::Blob;
 
 /// The thumbnail's box, in cells.
-pub const THUMB_COLS: u16 = 12;
-pub const THUMB_ROWS: u16 = 3;
+pub(crate) const THUMB_COLS: u16 = 12;
+pub(crate) const THUMB_ROWS: u16 = 3;
 /// Rows per entry: three lines and a gap.
 const ENTRY_ROWS: u16 = 4;
 
 /// The cells `blob`'s thumbnail takes on the list (the start screen runs
 /// before the terminal is asked its cell size: the assumed cell).
-pub fn thumb_size(blob: &Blob) -> (u16, u16) {
+pub(crate) fn thumb_size(blob: &Blob) -> (u16, u16) {
     thumbs::fit_cells(
         blob.width,
         blob.height,
@@ -231,7 +231,7 @@ fn draw_foot(frame: &mut Frame<'_>, area: Rect, s: &Start, here: &str) {
 
 /// `then` said against `now`: "just now", "5 min ago", "3 h ago",
 /// "2 days ago", else the date.
-pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
+pub(crate) fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
     let secs = (now - then).whole_seconds();
     let text = match secs {
         s if s < 60 => return "changed just now".to_owned(),

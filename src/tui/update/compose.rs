@@ -136,7 +136,7 @@ pub(super) fn detach(app: &mut App) {
 
 /// An attachment's name for one chip or line: the file's name, the URL,
 /// sanitised.
-pub fn attachment_name(img: &ImageRef) -> String {
+pub(crate) fn attachment_name(img: &ImageRef) -> String {
     let name = match &img.origin {
         ImageOrigin::File { path } => std::path::Path::new(path)
             .file_name()

@@ -194,7 +194,7 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
 }
 
 /// `the turn below it` / `the 5 turns below it`.
-pub fn turns_below(n: usize) -> String {
+pub(crate) fn turns_below(n: usize) -> String {
     if n == 1 {
         "the turn below it".to_owned()
     } else {

@@ -17,7 +17,7 @@ pub struct ViewState {
     /// The transcript's first shown row, so a selection move within the
     /// shown turns does not scroll (every scrolled thumbnail row is image
     /// data sent again).
-    pub transcript_offset: usize,
+    pub(crate) transcript_offset: usize,
 }
 
 /// What one frame drew that someone else needs.
@@ -28,13 +28,13 @@ pub struct Drawn {
     pub wants: Vec<ThumbWant>,
     /// The thumbnails drawn with pixels, in drawing order, for the
     /// graphics presenter (`graphics::visible` keeps those not drawn over).
-    pub placed: Vec<Placed>,
+    pub(crate) placed: Vec<Placed>,
     /// How far the scrolled dialog drawn can go; unknown
     /// ([`ScrollRoom::default`]) when none was drawn.
     pub room: ScrollRoom,
     /// Sixel pictures the frame showed as half-blocks because they are
     /// not encoded yet (filled by the screen that prints, after the view).
-    pub sixel_jobs: Vec<SixelJob>,
+    pub(crate) sixel_jobs: Vec<SixelJob>,
 }
 
 impl Drawn {

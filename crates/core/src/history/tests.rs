@@ -207,7 +207,7 @@ fn paths_and_local_images_of_each_body() {
     let chat = request(CHAIN, 8, 4).unwrap().body;
     assert_eq!(chat.path(), "/v1/chat/completions");
     let names = |b: &RequestBody| -> Vec<String> {
-        b.local_images()
+        local_images(b)
             .iter()
             .map(|i| i.original.sha256.clone())
             .collect()
@@ -226,6 +226,25 @@ fn paths_and_local_images_of_each_body() {
     .body;
     assert_eq!(edits.path(), "/v1/images/edits");
     assert_eq!(names(&edits), ["r2", "ref2"]);
+}
+
+/// Images a request sends as bytes (data URLs or uploads).
+fn local_images(body: &RequestBody) -> Vec<&ImageRef> {
+    match body {
+        RequestBody::Chat { messages, .. } => messages
+            .iter()
+            .flat_map(|m| &m.parts)
+            .filter_map(|p| match p {
+                OutPart::Image(OutImage {
+                    image,
+                    form: ImageForm::LocalCopy,
+                }) => Some(image),
+                _ => None,
+            })
+            .collect(),
+        RequestBody::Generations { .. } => Vec::new(),
+        RequestBody::Edits { images, .. } => images.iter().collect(),
+    }
 }
 
 // ----- properties --------------------------------------------------------------

@@ -231,7 +231,7 @@ pub enum Status {
 
 impl Status {
     /// No image will arrive; the turn may be retried in place.
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         matches!(
             self,
             Status::Failed | Status::Cancelled | Status::Interrupted
