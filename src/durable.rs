@@ -46,7 +46,7 @@ pub(crate) struct Staged {
 
 impl Staged {
     /// Writes and syncs `bytes` to a new temporary file in `dir`.
-    pub fn write(dir: &Path, bytes: &[u8]) -> io::Result<Staged> {
+    pub(crate) fn write(dir: &Path, bytes: &[u8]) -> io::Result<Staged> {
         Staged::write_via(dir, bytes, |file, bytes| file.write_all(bytes))
             .map_err(|e| named(e, "cannot write in the folder", dir))
     }
@@ -70,7 +70,7 @@ impl Staged {
     /// returns the file, now named `path`. The new file keeps the old one's
     /// permissions when that was a regular file (a link there is replaced,
     /// never followed).
-    pub fn commit(self, path: &Path) -> io::Result<File> {
+    pub(crate) fn commit(self, path: &Path) -> io::Result<File> {
         if let Ok(meta) = fs::symlink_metadata(path)
             && meta.is_file()
         {

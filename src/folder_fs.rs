@@ -15,7 +15,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 /// What was found under a name instead of what was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     Missing,
     File,
     Link,
@@ -27,7 +27,7 @@ pub enum Found {
 
 impl Found {
     /// For messages: "… is a symbolic link".
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Found::Missing => "missing",
             Found::File => "a file",

@@ -6,6 +6,9 @@
 //! crate `pixloom_fake`); [`engine`] runs turns on tokio tasks;
 //! [`cli`] and the TUI drive it.
 
+// Public means another crate uses it: everything else is pub(crate) at most.
+#![warn(unreachable_pub)]
+
 /// What to do about a failure, phrased for the user (the drivers' words).
 pub mod advice;
 pub mod cli;

@@ -11,7 +11,7 @@ use clap::Parser as _;
 mod watched_alloc {
     use std::alloc::{GlobalAlloc, Layout, System};
 
-    pub struct Watched;
+    pub(crate) struct Watched;
 
     fn check(p: *mut u8) -> *mut u8 {
         if p.is_null() {

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 
 mod json;
-pub use json::to_string_pretty as json_pretty;
+pub(crate) use json::to_string_pretty as json_pretty;
 
 /// Written where a secret was.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -27,7 +27,7 @@ fn is_forbidden(c: char) -> bool {
 }
 
 /// One line of text: line breaks and tabs become spaces, controls vanish.
-pub fn line(s: &str) -> Cow<'_, str> {
+pub(crate) fn line(s: &str) -> Cow<'_, str> {
     if !s
         .chars()
         .any(|c| is_forbidden(c) || c == '\n' || c == '\t' || c == '\r')
@@ -46,7 +46,7 @@ pub fn line(s: &str) -> Cow<'_, str> {
 }
 
 /// Several lines: `\n` kept, `\r\n` folded, tabs become spaces, controls vanish.
-pub fn text(s: &str) -> Cow<'_, str> {
+pub(crate) fn text(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| is_forbidden(c) || c == '\t' || c == '\r') {
         return Cow::Borrowed(s);
     }
@@ -63,7 +63,7 @@ pub fn text(s: &str) -> Cow<'_, str> {
 }
 
 /// At most `max` characters of `s`, with `…` when cut.
-pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+pub(crate) fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
         None => Cow::Borrowed(s),
         Some((at, _)) => Cow::Owned(format!("{}…", &s[..at])),

@@ -46,7 +46,7 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-pub fn run(args: &ExportArgs) -> Result<()> {
+pub(super) fn run(args: &ExportArgs) -> Result<()> {
     let dir = convfile::conversation_dir(&args.conv);
     let (conv, store) = convfile::read_only(&dir)?;
     let target = Target::check(&args.out, &dir, args.force)?;

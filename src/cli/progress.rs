@@ -50,7 +50,7 @@ pub(crate) struct Progress {
 
 impl Progress {
     /// Progress for the requests of `nodes`, drawn to `out` (`None`: off).
-    pub fn new(
+    pub(super) fn new(
         out: Option<Box<dyn Write + Send>>,
         conv: &Conversation,
         params: &RequestParams,
@@ -93,20 +93,20 @@ impl Progress {
         self.requests.iter_mut().find(|r| r.node == node)
     }
 
-    pub fn retry(&mut self, node: NodeId, note: RetryNote, now: Instant) {
+    pub(super) fn retry(&mut self, node: NodeId, note: RetryNote, now: Instant) {
         if let Some(r) = self.request(node) {
             let until = now + note.wait;
             r.stage = Stage::Retrying { note, until };
         }
     }
 
-    pub fn received(&mut self, node: NodeId) {
+    pub(super) fn received(&mut self, node: NodeId) {
         if let Some(r) = self.request(node) {
             r.stage = Stage::Storing;
         }
     }
 
-    pub fn finished(&mut self, node: NodeId, status: Status, now: Instant) {
+    pub(super) fn finished(&mut self, node: NodeId, status: Status, now: Instant) {
         if let Some(r) = self.request(node) {
             r.stage = Stage::Finished(status);
             r.ended = Some(now);
@@ -156,7 +156,7 @@ impl Progress {
 
     /// Redraws the lines in place (each cut to the terminal's width, so
     /// none wraps and moving up over them stays exact).
-    pub fn draw(&mut self, now: Instant) {
+    pub(super) fn draw(&mut self, now: Instant) {
         if self.out.is_none() {
             return;
         }
@@ -174,7 +174,7 @@ impl Progress {
     }
 
     /// Removes the lines, leaving the cursor where they began.
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         if self.drawn > 0 {
             let mut buf = self.rewind();
             buf.push_str("\x1b[J");

@@ -21,7 +21,7 @@ pub struct ReplayArgs {
     pub(crate) play: bool,
 }
 
-pub async fn run(config: &TuiConfig, args: ReplayArgs) -> Result<()> {
+pub(super) async fn run(config: &TuiConfig, args: ReplayArgs) -> Result<()> {
     let speed = if args.speed.is_finite() && args.speed > 0.0 {
         Some(args.speed)
     } else {

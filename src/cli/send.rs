@@ -59,7 +59,7 @@ struct NodeOut {
     error: Option<String>,
 }
 
-pub async fn run(session: &Session, args: SendArgs) -> Result<()> {
+pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
     // Everything a user can get wrong is checked before the file changes.
     let engine = session.engine()?;
     if args.prompt.trim().is_empty() {

@@ -96,7 +96,7 @@ fn node_json(n: &Node, store: &ImageStore) -> NodeJson {
     }
 }
 
-pub fn run(args: &ShowArgs) -> Result<()> {
+pub(super) fn run(args: &ShowArgs) -> Result<()> {
     let dir = convfile::conversation_dir(&args.conv);
     let (conv, store) = convfile::read_only(&dir)?;
     // On stderr, so `--json` stays one document; nothing is followed or

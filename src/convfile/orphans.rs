@@ -82,7 +82,11 @@ impl ConvFolder {
     /// saved) does not use. Call only after that save succeeded. A file
     /// already gone is fine; the first other failure is returned after
     /// trying the rest (the file stays, unused: harmless).
-    pub(crate) fn remove_unused(&self, saved: &Conversation, orphans: &Orphans) -> io::Result<usize> {
+    pub(crate) fn remove_unused(
+        &self,
+        saved: &Conversation,
+        orphans: &Orphans,
+    ) -> io::Result<usize> {
         let used = used_by(saved.nodes.values());
         let mut removed = 0;
         let mut failed = None;

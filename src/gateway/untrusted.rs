@@ -27,7 +27,7 @@ impl std::fmt::Debug for Untrusted {
 }
 
 impl Untrusted {
-    pub fn new(key: &ApiKey) -> Self {
+    pub(crate) fn new(key: &ApiKey) -> Self {
         Untrusted { key: key.clone() }
     }
 
@@ -35,7 +35,7 @@ impl Untrusted {
     /// parses, quotes or cuts it (a quote cut mid-key would leave a part of
     /// it that no later pass recognises). Returned as it is when the key is
     /// not there (the rule: a 4K image is handed back, not copied).
-    pub fn body(&self, body: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn body(&self, body: Vec<u8>) -> Vec<u8> {
         let key = self.key.expose().as_bytes();
         let finder = memmem::Finder::new(key);
         if finder.find(&body).is_none() {
@@ -53,19 +53,19 @@ impl Untrusted {
     }
 
     /// One line: controls gone, secrets redacted.
-    pub fn line(&self, s: &str) -> String {
+    pub(crate) fn line(&self, s: &str) -> String {
         sanitize::redact(&sanitize::line(s), self.key.expose()).into_owned()
     }
 
     /// Several lines: controls but line breaks gone, secrets redacted.
-    pub fn text(&self, s: &str) -> String {
+    pub(crate) fn text(&self, s: &str) -> String {
         sanitize::redact(&sanitize::text(s), self.key.expose()).into_owned()
     }
 
     /// A parsed reply: refusal text, image URLs and types cleaned. A URL
     /// that carried the key no longer does, so the download can never send
     /// the key to whatever host the URL names.
-    pub fn reply(&self, reply: Reply) -> Reply {
+    pub(crate) fn reply(&self, reply: Reply) -> Reply {
         match reply {
             Reply::Refusal(text) => Reply::Refusal(self.text(&text)),
             Reply::Images(images) => Reply::Images(
@@ -86,7 +86,7 @@ impl Untrusted {
     /// Every text of an error, once more as it leaves the client: its
     /// parts were cleaned where they were read, and the message around
     /// them may quote more (reqwest's errors name URLs).
-    pub fn error(&self, e: GatewayError) -> GatewayError {
+    pub(crate) fn error(&self, e: GatewayError) -> GatewayError {
         GatewayError {
             message: self.line(&e.message),
             request_id: e.request_id.map(|r| self.line(&r)),

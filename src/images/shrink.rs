@@ -31,7 +31,12 @@ pub(crate) fn shrink_file(path: &Path, width: u32, height: u32) -> Result<RgbIma
 /// [`shrink_file`] for a file already open (and verified: see
 /// [`super::ImageStore::open_verified`]), read from its start; `shown`
 /// names it in errors.
-pub(crate) fn shrink_open(file: File, shown: &Path, width: u32, height: u32) -> Result<RgbImage, String> {
+pub(crate) fn shrink_open(
+    file: File,
+    shown: &Path,
+    width: u32,
+    height: u32,
+) -> Result<RgbImage, String> {
     let (width, height) = (width.max(1), height.max(1));
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", shown.display());
     // The same open file (never the name again) for the whole-decode path.

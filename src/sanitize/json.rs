@@ -14,7 +14,7 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 /// Pretty JSON (two-space indent, as `serde_json::to_string_pretty`) with
 /// controls and bidi characters escaped. The one writer every `--json`
 /// output goes through.
-pub fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+pub(crate) fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     let mut out = Vec::with_capacity(256);
     let mut ser =
         serde_json::Serializer::with_formatter(&mut out, Escaping(PrettyFormatter::new()));

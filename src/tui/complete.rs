@@ -38,7 +38,10 @@ pub(crate) fn dir_of(input: &str, home: Option<&Path>) -> std::path::PathBuf {
 /// Of a directory's entries (`name`, is a folder), those `input`'s last
 /// part starts with, folders ending in `/`, sorted. Hidden entries only
 /// when asked for with a leading dot.
-pub(crate) fn candidates(input: &str, entries: impl IntoIterator<Item = (String, bool)>) -> Vec<String> {
+pub(crate) fn candidates(
+    input: &str,
+    entries: impl IntoIterator<Item = (String, bool)>,
+) -> Vec<String> {
     let (_, prefix) = split(input);
     let mut out: Vec<String> = entries
         .into_iter()

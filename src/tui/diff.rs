@@ -15,7 +15,7 @@ pub(crate) enum Piece {
 }
 
 /// The words of `left` and `right` in order, each marked.
-pub fn words(left: &str, right: &str) -> Vec<Piece> {
+pub(crate) fn words(left: &str, right: &str) -> Vec<Piece> {
     let a: Vec<&str> = left.split_whitespace().take(MAX_WORDS).collect();
     let b: Vec<&str> = right.split_whitespace().take(MAX_WORDS).collect();
     // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].

@@ -20,17 +20,17 @@ use super::action::{Event, Msg};
 use super::state::{App, Clock};
 use super::update::{self, Effect};
 
-pub const T0: OffsetDateTime = datetime!(2025-03-01 12:00 UTC);
+pub(super) const T0: OffsetDateTime = datetime!(2025-03-01 12:00 UTC);
 
-pub fn n(id: u32) -> NodeId {
+pub(super) fn n(id: u32) -> NodeId {
     NodeId(id)
 }
 
-pub fn size(s: &str) -> SizeSpec {
+pub(super) fn size(s: &str) -> SizeSpec {
     s.parse().expect("a valid size")
 }
 
-pub fn params(s: &str) -> RequestParams {
+pub(super) fn params(s: &str) -> RequestParams {
     RequestParams {
         endpoint: Endpoint::Chat,
         model: DEFAULT_MODEL.to_owned(),
@@ -38,7 +38,7 @@ pub fn params(s: &str) -> RequestParams {
     }
 }
 
-pub fn image(sha: &str, width: u32, height: u32) -> ImageRef {
+pub(super) fn image(sha: &str, width: u32, height: u32) -> ImageRef {
     ImageRef {
         original: Blob {
             sha256: sha.to_owned(),
@@ -54,11 +54,11 @@ pub fn image(sha: &str, width: u32, height: u32) -> ImageRef {
     }
 }
 
-pub fn text(s: &str) -> Vec<Part> {
+pub(super) fn text(s: &str) -> Vec<Part> {
     vec![Part::Text { text: s.to_owned() }]
 }
 
-pub fn outcome(latency_ms: u64) -> Outcome {
+pub(super) fn outcome(latency_ms: u64) -> Outcome {
     Outcome {
         request_id: Some("req_0123456789abcdef".to_owned()),
         latency_ms: Some(latency_ms),
@@ -68,7 +68,7 @@ pub fn outcome(latency_ms: u64) -> Outcome {
 }
 
 /// An app over `conv` whose clock stands still at `T0`.
-pub fn app(conv: Conversation) -> App {
+pub(super) fn app(conv: Conversation) -> App {
     App::new(
         conv,
         params("2048x1152"),
@@ -79,7 +79,7 @@ pub fn app(conv: Conversation) -> App {
     )
 }
 
-pub fn empty() -> App {
+pub(super) fn empty() -> App {
     app(Conversation::new("fox", T0))
 }
 
@@ -130,7 +130,7 @@ pub(crate) fn branched_conv() -> Conversation {
     c
 }
 
-pub fn branched() -> App {
+pub(super) fn branched() -> App {
     app(branched_conv())
 }
 
@@ -142,7 +142,7 @@ pub(crate) fn branched_at(id: u32) -> App {
 }
 
 /// `branched` with n5 regenerated as n8, in flight for 12.3 s.
-pub fn in_flight() -> App {
+pub(super) fn in_flight() -> App {
     let mut a = branched();
     let started = a.clock.mono;
     let n8 = a.conv.regenerate(n(5), None, T0).expect("n8");
@@ -176,7 +176,7 @@ pub(crate) fn replaying() -> App {
 }
 
 /// The link the gateway gave n8's picture in [`unstored`].
-pub fn received() -> Received {
+pub(super) fn received() -> Received {
     Received {
         url: Some("http://127.0.0.1:9/files/abc.png".to_owned()),
         expires_at: Some(datetime!(2026-11-24 12:00 UTC)),
@@ -186,13 +186,13 @@ pub fn received() -> Received {
     }
 }
 
-pub fn picture() -> Bytes {
+pub(super) fn picture() -> Bytes {
     Bytes::from_static(b"\x89PNG not really")
 }
 
 /// `in_flight`'s n8: its picture arrives (noted), then storing it fails
 /// (disk full); with the effects `update` returned.
-pub fn unstored() -> (App, Vec<Effect>) {
+pub(super) fn unstored() -> (App, Vec<Effect>) {
     let mut app = in_flight();
     let noted = Msg::Event(Event::ResultReceived {
         node: n(8),

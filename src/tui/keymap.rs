@@ -371,7 +371,7 @@ pub(crate) const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
 
 /// What `action` does in `ctx`: the action's own words, unless the
 /// context gives it a narrower meaning.
-pub fn describe(ctx: Context, action: Action) -> &'static str {
+pub(crate) fn describe(ctx: Context, action: Action) -> &'static str {
     if let Some(said) = start::describe(ctx, action) {
         return said;
     }

@@ -28,7 +28,7 @@ pub(crate) enum Repaint {
 }
 
 /// What the terminal may have lost with `msg` (see the module table).
-pub fn after(msg: &Msg) -> Repaint {
+pub(crate) fn after(msg: &Msg) -> Repaint {
     match msg {
         Msg::Event(Event::Resize(..)) => Repaint::Everything,
         Msg::Event(_) | Msg::Action(_) => Repaint::Changes,

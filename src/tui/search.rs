@@ -15,7 +15,7 @@ pub(crate) fn text_matches(text: &str, query: &str) -> bool {
 }
 
 /// The user turns (and labelled turns) matching `query`, in tree order.
-pub fn matches(conv: &Conversation, query: &str) -> Vec<NodeId> {
+pub(crate) fn matches(conv: &Conversation, query: &str) -> Vec<NodeId> {
     conv.preorder()
         .into_iter()
         .filter(|id| {

@@ -97,7 +97,7 @@ pub(crate) struct TerminalGuard {
 
 impl TerminalGuard {
     /// Raw mode, alternate screen, bracketed paste, hidden cursor.
-    pub fn enter() -> io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         if let Ok(mut t) = UI_THREAD.lock() {
             *t = Some(std::thread::current().id());
@@ -164,7 +164,7 @@ pub(crate) struct InputThread {
 }
 
 impl InputThread {
-    pub fn spawn(tx: UnboundedSender<Msg>) -> io::Result<InputThread> {
+    pub(crate) fn spawn(tx: UnboundedSender<Msg>) -> io::Result<InputThread> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = Arc::clone(&stop);
         let handle = std::thread::Builder::new()

@@ -2,6 +2,9 @@
 //! history building and wire types. Nothing here does I/O, spawns tasks or
 //! reads the clock: time comes in as an argument.
 
+// Public means another crate uses it: everything else is pub(crate) at most.
+#![warn(unreachable_pub)]
+
 pub mod hex;
 pub mod history;
 pub mod model;

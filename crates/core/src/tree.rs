@@ -89,7 +89,10 @@ mod node_list {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::collections::BTreeMap;
 
-    pub fn serialize<S: Serializer>(m: &BTreeMap<NodeId, Node>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        m: &BTreeMap<NodeId, Node>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_seq(m.values())
     }
 

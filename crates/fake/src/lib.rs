@@ -20,6 +20,9 @@
 //! `picture` draws, `store` keeps files and logs, `conn` is the accept
 //! loop, `faults` the fault and shape names, `cli` the `fake` subcommand.
 
+// Public means another crate uses it: everything else is pub(crate) at most.
+#![warn(unreachable_pub)]
+
 pub mod cli;
 mod conn;
 mod faults;

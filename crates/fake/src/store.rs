@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 /// At most this many result files are kept; the oldest go first.
 pub(crate) const MAX_FILES: usize = 256;
 /// And at most this many bytes of them.
-pub const MAX_FILE_BYTES: usize = 768 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: usize = 768 * 1024 * 1024;
 /// At most this many recorded requests are kept.
 pub(crate) const MAX_RECORDS: usize = 4096;
 /// Strings longer than this are elided in recorded JSON (data URLs).

@@ -24,7 +24,7 @@ pub(crate) enum Endpoint {
 
 /// `response_format` on the images endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Url,
     B64Json,
 }

@@ -28,7 +28,11 @@ details.branch>summary{cursor:pointer;color:#bbb;padding:.2em 0}\
 nav ol{padding-left:1.5em}nav li{margin:.15em 0}\
 img{max-width:100%;max-height:420px;display:block;margin:.3em 0}";
 
-pub fn html(conv: &Conversation, store: &ImageStore, skipped: &mut Vec<String>) -> Result<String> {
+pub(super) fn html(
+    conv: &Conversation,
+    store: &ImageStore,
+    skipped: &mut Vec<String>,
+) -> Result<String> {
     let layout = Layout::of(conv);
     let mut out = String::new();
     let title = esc(&conv.title);

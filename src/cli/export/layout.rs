@@ -32,14 +32,14 @@ pub(crate) struct Line {
 
 /// The whole tree as lines, every node once.
 #[derive(Debug, Default)]
-pub struct Layout {
+pub(super) struct Layout {
     pub lines: Vec<Line>,
     /// The lines that branch from a turn, in the order of its children.
     forks: HashMap<NodeId, Vec<usize>>,
 }
 
 impl Layout {
-    pub fn of(conv: &Conversation) -> Layout {
+    pub(super) fn of(conv: &Conversation) -> Layout {
         let on_path: HashSet<NodeId> = conv.selected_path().into_iter().collect();
         let main_root = conv
             .roots
@@ -102,7 +102,7 @@ impl Layout {
     }
 
     /// Line `number` (1-based).
-    pub fn line(&self, number: usize) -> Option<&Line> {
+    pub(super) fn line(&self, number: usize) -> Option<&Line> {
         number.checked_sub(1).and_then(|i| self.lines.get(i))
     }
 }

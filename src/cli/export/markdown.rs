@@ -19,7 +19,7 @@ use pixloom_core::tree::Conversation;
 /// The deepest a table-of-contents entry is indented, in levels.
 pub(crate) const CONTENTS_LEVELS: usize = 3;
 
-pub fn markdown(
+pub(super) fn markdown(
     conv: &Conversation,
     store: &ImageStore,
     target: &Target,

@@ -74,7 +74,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
 /// Saves `bytes` (a stored original) as `req` asks. The notice names the
 /// file written, says when the name was taken, and when the recipe could
 /// not go in (a JPEG or WebP is copied exactly).
-pub fn save(bytes: &[u8], req: CopyRequest<'_>, dest: &Path) -> Result<String, String> {
+pub(crate) fn save(bytes: &[u8], req: CopyRequest<'_>, dest: &Path) -> Result<String, String> {
     let target = save_target(dest, req.dest, req.name);
     let (data, without) = match req.recipe.written_into(bytes) {
         Ok(with) => (std::borrow::Cow::Owned(with), None),

@@ -97,7 +97,7 @@ pub(crate) struct Saver {
 }
 
 impl Saver {
-    pub fn new(disk: Arc<dyn Disk>, tx: UnboundedSender<Msg>) -> Self {
+    pub(crate) fn new(disk: Arc<dyn Disk>, tx: UnboundedSender<Msg>) -> Self {
         Saver {
             disk,
             shared: Arc::new(Shared {
@@ -112,7 +112,7 @@ impl Saver {
 
     /// Queues a snapshot of `conv` (replacing one not started yet, whose
     /// removals it takes over) and returns its number.
-    pub fn save(&mut self, conv: &Conversation, drops: Vec<Orphans>) -> SaveNo {
+    pub(crate) fn save(&mut self, conv: &Conversation, drops: Vec<Orphans>) -> SaveNo {
         self.asked = SaveNo(self.asked.0 + 1);
         let start = {
             let mut q = self.shared.queue();
@@ -141,13 +141,13 @@ impl Saver {
     }
 
     /// The last save asked for.
-    pub fn last(&self) -> SaveNo {
+    pub(crate) fn last(&self) -> SaveNo {
         self.asked
     }
 
     /// Resolves once save `no` (or a later one) has finished, written or
     /// failed. Owns what it needs: a task can await it.
-    pub fn finished(&self, no: SaveNo) -> impl Future<Output = ()> + Send + 'static {
+    pub(crate) fn finished(&self, no: SaveNo) -> impl Future<Output = ()> + Send + 'static {
         let mut done = self.shared.done.subscribe();
         async move {
             // The sender lives as long as the saver's writer may run.
@@ -156,7 +156,7 @@ impl Saver {
     }
 
     /// Waits for the last save asked for (quitting).
-    pub async fn flush(&self) {
+    pub(crate) async fn flush(&self) {
         self.finished(self.asked).await;
         self.flush_blocking();
     }

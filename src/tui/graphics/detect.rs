@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use super::{GraphicsBackend, GraphicsChoice};
 
 /// The queries, in the order they are written; DA last bounds the wait.
-pub(crate) const QUERIES: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
+pub(crate) const QUERIES: &str =
+    "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
 
 /// Long enough for a reply over a slow SSH link; a terminal that answers
 /// returns as soon as its DA reply is in.
@@ -38,7 +39,7 @@ pub(crate) const TIMEOUT_NAMED: Duration = Duration::from_secs(2);
 /// (seen: `=31;OK>|kitty(0.26.5)` in the composer). Waiting longer costs
 /// it nothing, since the wait ends with its DA reply. Anything else keeps
 /// the short wait, so a silent terminal costs little.
-pub fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+pub(crate) fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
     let term = env("TERM").unwrap_or_default();
     let named = [
         "KITTY_WINDOW_ID",
@@ -67,7 +68,7 @@ pub fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
 
 /// What the terminal answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Replies {
+pub(crate) struct Replies {
     /// Primary device attributes' parameters (`CSI ? 62;4;22 c` → `[62, 4, 22]`).
     pub(crate) da1: Option<Vec<u16>>,
     /// The kitty graphics query was answered OK.
@@ -252,7 +253,7 @@ pub(crate) fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) ->
 }
 
 /// 24-bit colour for half-blocks, else the 256-colour palette.
-pub fn truecolor(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
+pub(crate) fn truecolor(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
     let term = env("TERM").unwrap_or_default().to_ascii_lowercase();
     is(env, "COLORTERM", &["truecolor", "24bit"])
         || ["direct", "truecolor", "24bit"]
@@ -380,7 +381,7 @@ pub(crate) fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(
 /// Writes [`QUERIES`] and collects the replies until the DA reply or
 /// `timeout`. The terminal must be in raw mode, and nothing else may be
 /// reading it.
-pub fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Replies> {
+pub(crate) fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Replies> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     use std::os::fd::AsFd as _;
     out.write_all(QUERIES.as_bytes())?;

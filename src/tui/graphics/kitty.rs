@@ -37,7 +37,7 @@ pub(crate) fn transmit(out: &mut impl Write, id: u32, png: &[u8]) -> io::Result<
 
 /// Places rows `first_row..` of image `id` (made at `cell_px` per cell)
 /// in `shown.area`, as placement `pid`, without moving the cursor.
-pub fn place(
+pub(crate) fn place(
     out: &mut impl Write,
     id: u32,
     pid: u32,

@@ -14,7 +14,7 @@ pub(crate) struct Lru<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> Lru<K, V> {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Lru {
             capacity: capacity.max(1),
             entries: HashMap::new(),
@@ -22,7 +22,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         }
     }
 
-    pub fn get(&self, key: &K) -> Option<&V> {
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
         self.entries.get(key).map(|(v, _)| v)
     }
 
@@ -39,7 +39,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     }
 
     /// Keeps `value` as the newest; drops the oldest beyond the capacity.
-    pub fn insert(&mut self, key: K, value: V) {
+    pub(crate) fn insert(&mut self, key: K, value: V) {
         self.uses += 1;
         self.entries.insert(key, (value, self.uses));
         while self.entries.len() > self.capacity {
@@ -55,15 +55,15 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }
 }

@@ -35,7 +35,7 @@ pub(crate) struct Presenter {
 }
 
 impl Presenter {
-    pub fn new(d: &Detected) -> Presenter {
+    pub(crate) fn new(d: &Detected) -> Presenter {
         Presenter {
             backend: d.backend,
             shown: Vec::new(),
@@ -56,7 +56,7 @@ impl Presenter {
 
     /// After `terminal.draw` (whose frame marked `now` skipped): deletes
     /// kitty placements that went, prints the new or moved ones.
-    pub fn present(
+    pub(crate) fn present(
         &mut self,
         now: &[Placed],
         screen: Rect,

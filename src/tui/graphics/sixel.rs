@@ -61,7 +61,7 @@ pub(crate) fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> Dyn
 
 /// Quantises and encodes the job's picture (icy_sixel, viuer's encoder).
 /// Slow: only ever on a blocking task, never while drawing.
-pub fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
+pub(crate) fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
     let k = job.key;
     let rgba = crop(&job.pixels, k.first_row, k.cols, k.rows).to_rgba8();
     icy_sixel::sixel_string(
@@ -95,7 +95,7 @@ impl Default for SixelCache {
 }
 
 impl SixelCache {
-    pub fn new(capacity: usize) -> SixelCache {
+    pub(crate) fn new(capacity: usize) -> SixelCache {
         SixelCache {
             ready: Lru::new(capacity),
             encoding: HashSet::new(),
@@ -104,13 +104,13 @@ impl SixelCache {
     }
 
     /// The encoded picture, when ready.
-    pub fn get(&self, key: &SixelKey) -> Option<&Arc<str>> {
+    pub(crate) fn get(&self, key: &SixelKey) -> Option<&Arc<str>> {
         self.ready.get(key)
     }
 
     /// Notes what a frame wanted printed; returns the jobs to start (not
     /// ready, not encoding, not failed).
-    pub fn want(&mut self, jobs: &[SixelJob]) -> Vec<SixelJob> {
+    pub(crate) fn want(&mut self, jobs: &[SixelJob]) -> Vec<SixelJob> {
         let mut out = Vec::new();
         for job in jobs {
             if !self.ready.touch(&job.key)
@@ -124,7 +124,7 @@ impl SixelCache {
     }
 
     /// Files an encoded picture (or why it could not be).
-    pub fn insert(&mut self, key: SixelKey, sixel: Result<Arc<str>, String>) {
+    pub(crate) fn insert(&mut self, key: SixelKey, sixel: Result<Arc<str>, String>) {
         self.encoding.remove(&key);
         match sixel {
             Ok(s) => self.ready.insert(key, s),
@@ -138,7 +138,7 @@ impl SixelCache {
     /// Splits a frame's visible placements: those that can be printed now
     /// (their sixel attached) and the jobs for the others, which stay
     /// half-blocks until their sixel is ready.
-    pub fn split(&self, placed: Vec<Placed>) -> (Vec<Placed>, Vec<SixelJob>) {
+    pub(crate) fn split(&self, placed: Vec<Placed>) -> (Vec<Placed>, Vec<SixelJob>) {
         let mut ready = Vec::new();
         let mut jobs = Vec::new();
         for mut p in placed {

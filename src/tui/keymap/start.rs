@@ -24,7 +24,7 @@ pub(crate) const BINDINGS: &[(Context, &str, Action)] = &[
 
 /// What an action does on the start screen, where it differs from its
 /// own words.
-pub fn describe(ctx: Context, action: Action) -> Option<&'static str> {
+pub(super) fn describe(ctx: Context, action: Action) -> Option<&'static str> {
     if ctx != Context::Start {
         return None;
     }
