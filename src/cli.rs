@@ -74,7 +74,7 @@ pub struct GlobalArgs {
     pub demo: bool,
     /// The gateway's root URL [default: https://api.apiyi.com].
     #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// Allow a plain http:// base URL to a host other than this machine (the key would cross the network unencrypted).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
@@ -83,19 +83,19 @@ pub struct GlobalArgs {
     pub api_key: Option<String>,
     /// The model [default: gpt-image-2-vip].
     #[arg(long, global = true, value_name = "MODEL")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Output size: auto or one of the 30 WIDTHxHEIGHT sizes.
     #[arg(long, global = true, value_name = "SIZE")]
-    pub size: Option<SizeSpec>,
+    pub(crate) size: Option<SizeSpec>,
     /// chat (/v1/chat/completions, whole history) or images (generations/edits).
     #[arg(long, global = true, value_name = "chat|images")]
-    pub endpoint: Option<Endpoint>,
+    pub(crate) endpoint: Option<Endpoint>,
     /// Seconds to wait for a whole request [default: 300].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub request_timeout: Option<f64>,
     /// Config file [default: $XDG_CONFIG_HOME/pixloom/config.toml].
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Thumbnails: auto (detect), kitty, iterm, sixel, blocks or none [default: auto].
     #[arg(long, global = true, value_name = "MODE")]
     pub graphics: Option<tui::GraphicsChoice>,
@@ -289,14 +289,14 @@ fn load_config(
 }
 
 /// Config in force plus, under `--demo`, the fake gateway it points at.
-pub struct Session {
-    pub config: Config,
+pub(crate) struct Session {
+    pub(crate) config: Config,
     /// The app's part of the config (`graphics`, `[keys]`), checked for
     /// every command that loads the config.
     pub app: tui::config::TuiConfig,
     /// What `--size`, `--model` and `--endpoint` said: these beat a
     /// conversation's saved choice, which beats the config.
-    pub flags: TurnSettings,
+    pub(crate) flags: TurnSettings,
     pub demo: Option<FakeGateway>,
 }
 
@@ -307,7 +307,7 @@ pub const DEMO_SEED_VAR: &str = "PIXLOOM_DEMO_SEED";
 const DEMO_KEY: &str = "sk-pixloom-demo";
 
 impl Session {
-    pub async fn start(global: &GlobalArgs) -> Result<Session> {
+    pub(crate) async fn start(global: &GlobalArgs) -> Result<Session> {
         let env = |k: &str| std::env::var(k).ok();
         // The default file may be missing; a file named with --config may not.
         if let Some(p) = global.config.as_ref().filter(|p| !p.exists()) {
@@ -396,7 +396,7 @@ impl Session {
 
     /// The engine for this session's gateway; fails with directions when
     /// no key is set.
-    pub fn engine(&self) -> Result<Engine> {
+    pub(crate) fn engine(&self) -> Result<Engine> {
         let settings = self
             .config
             .client_settings()
@@ -411,7 +411,7 @@ impl Session {
         })
     }
 
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         if let Some(f) = self.demo {
             f.shutdown().await;
         }

@@ -11,7 +11,8 @@
 //! (`tui/config.rs`), its errors naming the line like any other.
 //! [`doc`] is the table of every key and the generated docs/config.md.
 
-pub mod doc;
+#[cfg(test)]
+pub(crate) mod doc;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,14 +40,14 @@ const IMAGE_BUDGET_RANGE: (usize, usize) = (1, 16);
 
 /// The settings in force.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub base_url: String,
+pub(crate) struct Config {
+    pub(crate) base_url: String,
     /// Whether plain `http://` to a host other than loopback is allowed.
     pub allow_insecure_http: bool,
     pub api_key: Option<ApiKey>,
-    pub model: String,
-    pub size: SizeSpec,
-    pub endpoint: Endpoint,
+    pub(crate) model: String,
+    pub(crate) size: SizeSpec,
+    pub(crate) endpoint: Endpoint,
     pub(crate) connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_retries: u32,
@@ -82,14 +83,14 @@ impl Default for Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileLayer {
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     pub allow_insecure_http: Option<bool>,
     pub api_key: Option<String>,
-    pub model: Option<String>,
-    pub size: Option<SizeSpec>,
-    pub endpoint: Option<Endpoint>,
+    pub(crate) model: Option<String>,
+    pub(crate) size: Option<SizeSpec>,
+    pub(crate) endpoint: Option<Endpoint>,
     pub(crate) connect_timeout_secs: Option<f64>,
-    pub request_timeout_secs: Option<f64>,
+    pub(crate) request_timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
     pub(crate) image_budget: Option<usize>,
     /// The app's key bindings: read by the app ([`Config::section`]).
@@ -103,7 +104,7 @@ pub(crate) struct FileLayer {
 /// The config file as read: its path, and its text for [`Config::section`].
 /// The text may hold the API key: its `Debug` shows only the path.
 #[derive(Clone)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub path: PathBuf,
     text: String,
 }
@@ -117,19 +118,19 @@ impl std::fmt::Debug for ConfigFile {
 }
 /// What flags say; `None` leaves the lower layers in force.
 #[derive(Debug, Default, Clone)]
-pub struct FlagLayer {
-    pub base_url: Option<String>,
+pub(crate) struct FlagLayer {
+    pub(crate) base_url: Option<String>,
     /// `--allow-insecure-http`: only ever turns it on.
     pub allow_insecure_http: bool,
     pub api_key: Option<String>,
-    pub model: Option<String>,
-    pub size: Option<SizeSpec>,
-    pub endpoint: Option<Endpoint>,
-    pub request_timeout_secs: Option<f64>,
+    pub(crate) model: Option<String>,
+    pub(crate) size: Option<SizeSpec>,
+    pub(crate) endpoint: Option<Endpoint>,
+    pub(crate) request_timeout_secs: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     #[error(
         "could not read the config file {path}: {source}. Check its permissions, or pass --config with another file."
     )]
@@ -247,7 +248,7 @@ impl Config {
     /// checked on load). A bad value is a [`ConfigError::Invalid`] naming
     /// the line and column, as for this layer's keys. `T::default()` when
     /// no file was read.
-    pub fn section<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+    pub(crate) fn section<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
         match &self.file {
             Some(file) => {
                 toml::from_str(&file.text).map_err(|e| invalid_file(&file.path, &file.text, &e))
@@ -259,7 +260,7 @@ impl Config {
     /// Layers defaults, the file at `path` (missing is fine), the
     /// environment (read through `env`, so tests need not touch the real
     /// one) and the flags.
-    pub fn load(
+    pub(crate) fn load(
         path: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
         flags: &FlagLayer,

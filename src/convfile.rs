@@ -36,7 +36,7 @@ use pixloom_core::tree::{Conversation, NodeId};
 /// The folder name's extension.
 pub(crate) const EXTENSION: &str = "pixloom";
 /// The tree's file inside the folder.
-pub const CONVERSATION_FILE: &str = "conversation.json";
+pub(crate) const CONVERSATION_FILE: &str = "conversation.json";
 /// The image store's folder inside the folder.
 pub(crate) const IMAGES_DIR: &str = "images";
 /// The note inside the folder saying which process holds it (its pid).
@@ -103,7 +103,7 @@ pub struct Loaded {
 impl Loaded {
     /// What opening a folder just created finds: its new tree, nothing
     /// else.
-    pub fn fresh(conv: Conversation) -> Loaded {
+    pub(crate) fn fresh(conv: Conversation) -> Loaded {
         Loaded {
             conv,
             interrupted: Vec::new(),

@@ -55,7 +55,7 @@ impl Engine {
     }
 
     /// The gateway client, for fetching a paid picture from its link.
-    pub fn client(&self) -> &gateway::Client {
+    pub(crate) fn client(&self) -> &gateway::Client {
         &self.client
     }
 

@@ -14,7 +14,7 @@ use std::fmt::Display;
 pub(crate) const SEP: &str = " — ";
 
 /// ` — path`: the end of a message about `path`.
-pub fn tail(path: impl Display) -> String {
+pub(crate) fn tail(path: impl Display) -> String {
     format!("{SEP}{path}")
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn with_path(reason: impl Display, path: impl Display) -> String {
 
 /// `REASON. ADVICE — PATH` from a `source` that may end in ` — PATH`
 /// already (`durable`'s errors do): the path said once, after the advice.
-pub fn line(source: impl Display, advice: &str, path: impl Display) -> String {
+pub(crate) fn line(source: impl Display, advice: &str, path: impl Display) -> String {
     let (source, path) = (source.to_string(), path.to_string());
     let reason = source.strip_suffix(&tail(&path)).unwrap_or(&source);
     let reason = reason.trim_end_matches('.');
@@ -39,7 +39,7 @@ pub fn line(source: impl Display, advice: &str, path: impl Display) -> String {
 
 /// The caller's words before a `message` that may already end in a path
 /// (then that path is it; else `path` is added): `DOING: MESSAGE — PATH`.
-pub fn prefixed(doing: &str, message: impl Display, path: impl Display) -> String {
+pub(crate) fn prefixed(doing: &str, message: impl Display, path: impl Display) -> String {
     let message = message.to_string();
     if message.contains(SEP) {
         format!("{doing}: {message}")

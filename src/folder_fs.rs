@@ -190,7 +190,7 @@ fn kind_of(meta: &std::fs::Metadata) -> Found {
 /// the same key read the same bytes (unless someone rewrote them and reset
 /// both times, which the change time makes impossible without privileges).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FileKey {
+pub(crate) struct FileKey {
     dev: u64,
     ino: u64,
     len: u64,
@@ -200,14 +200,14 @@ pub struct FileKey {
 
 impl FileKey {
     /// The key as a file name: `dev-ino-len-mtime.ns-ctime.ns`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(
             "{}-{}-{}-{}.{}-{}.{}",
             self.dev, self.ino, self.len, self.mtime.0, self.mtime.1, self.ctime.0, self.ctime.1
         )
     }
 
-    pub fn of(meta: &std::fs::Metadata) -> FileKey {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileKey {
         FileKey {
             dev: meta.dev(),
             ino: meta.ino(),

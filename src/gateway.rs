@@ -66,7 +66,7 @@ pub const MAX_DOWNLOAD_REDIRECTS: usize = 5;
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Like `https://api.apiyi.com` (no trailing `/v1`).
-    pub base_url: String,
+    pub(crate) base_url: String,
     pub api_key: ApiKey,
     pub(crate) connect_timeout: Duration,
     /// The whole request, body included.
@@ -99,8 +99,8 @@ impl Settings {
 /// A file for the edits form.
 #[derive(Debug, Clone)]
 pub struct Upload {
-    pub file_name: String,
-    pub mime: &'static str,
+    pub(crate) file_name: String,
+    pub(crate) mime: &'static str,
     pub bytes: Bytes,
 }
 
@@ -133,7 +133,7 @@ pub struct Success {
     pub reply: Reply,
     pub request_id: Option<String>,
     pub attempts: u32,
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 /// The client. Cheap to clone (reqwest clients share their pools).
@@ -175,10 +175,6 @@ impl Client {
             untrusted: Untrusted::new(&settings.api_key),
             settings,
         })
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     fn url(&self, path: &str) -> String {

@@ -41,7 +41,9 @@ pub use kind::{
 };
 pub use prepare::{MAX_SIDE, downscale, prepare_upload};
 pub use recipe::{MAX_PATH_TURNS, MAX_PROMPT_CHARS, Recipe, recipe};
-pub(crate) use shrink::{shrink, shrink_open};
+#[cfg(test)]
+pub(crate) use shrink::shrink;
+pub(crate) use shrink::shrink_open;
 pub use store::{ImageStore, MAX_STORED_BYTES, VerifiedImage};
 
 /// Format and dimensions of `bytes`, from magic bytes and the header only.

@@ -12,17 +12,17 @@
 /// What to do about a failure, phrased for the user (the drivers' words).
 pub mod advice;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod convfile;
 pub mod durable;
 pub mod engine;
-pub mod errline;
+pub(crate) mod errline;
 pub(crate) mod folder_fs;
 pub mod gateway;
 pub mod images;
 pub mod logging;
 pub mod provenance;
 /// The conversations opened lately (the start screen's list).
-pub mod recent;
+pub(crate) mod recent;
 pub(crate) mod sanitize;
 pub mod tui;

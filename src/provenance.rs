@@ -73,7 +73,8 @@ impl Provenance {
     }
 
     /// A provenance with a given secret (tests: two installations).
-    pub fn with_key(key: [u8; KEY_BYTES]) -> Provenance {
+    #[cfg(test)]
+    pub(crate) fn with_key(key: [u8; KEY_BYTES]) -> Provenance {
         Provenance { key }
     }
 
@@ -130,7 +131,7 @@ impl Provenance {
 
     /// The seal saying this installation prepared the upload copy
     /// `upload_sha256` from the image `original_sha256`.
-    pub fn upload_seal(&self, original_sha256: &str, upload_sha256: &str) -> String {
+    pub(crate) fn upload_seal(&self, original_sha256: &str, upload_sha256: &str) -> String {
         self.seal(&[
             UPLOAD_DOMAIN,
             original_sha256.as_bytes(),
@@ -158,7 +159,7 @@ impl Provenance {
     /// `conv` as it is saved: every [`Received`] record sealed (they are
     /// in memory only when this process made them or they verified on
     /// load). Borrowed as is when there is none, the usual case.
-    pub fn sealed<'a>(&self, conv: &'a Conversation) -> Cow<'a, Conversation> {
+    pub(crate) fn sealed<'a>(&self, conv: &'a Conversation) -> Cow<'a, Conversation> {
         let has_received = conv
             .nodes
             .values()

@@ -17,7 +17,7 @@ use crate::convfile::EXTENSION;
 /// The most conversations remembered.
 pub(crate) const MAX_ENTRIES: usize = 50;
 /// The most of the file read (50 paths of 4096 bytes each, and some).
-pub const MAX_FILE_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024;
 /// The file's name in the state directory.
 pub(crate) const FILE_NAME: &str = "recent";
 
@@ -28,7 +28,7 @@ pub(crate) fn default_path() -> Option<PathBuf> {
 
 /// The folders in the list at `file`, newest first; an absent or
 /// unreadable file is an empty list.
-pub fn load(file: &Path) -> Vec<PathBuf> {
+pub(crate) fn load(file: &Path) -> Vec<PathBuf> {
     let mut bytes = Vec::new();
     // Only a regular file: a FIFO put there would block the start.
     let read = std::fs::metadata(file)
@@ -51,7 +51,7 @@ pub fn load(file: &Path) -> Vec<PathBuf> {
 
 /// The usable lines of the list's text, each once, at most
 /// [`MAX_ENTRIES`].
-pub fn parse(text: &str) -> Vec<PathBuf> {
+pub(crate) fn parse(text: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for line in text.lines() {
         if out.len() == MAX_ENTRIES {
@@ -85,7 +85,7 @@ pub(crate) fn with_first(list: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
 
 /// Puts `dir` (made absolute) first in the list at `file`. Best effort: a
 /// failure is logged, never shown as an error of the open itself.
-pub fn record(file: &Path, dir: &Path) {
+pub(crate) fn record(file: &Path, dir: &Path) {
     let Ok(dir) = std::fs::canonicalize(dir) else {
         return;
     };

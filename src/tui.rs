@@ -29,24 +29,24 @@
 //! while a spinner turns, so an idle screen writes nothing.
 
 pub(crate) mod access;
-pub mod action;
+pub(crate) mod action;
 pub mod cells;
-pub mod complete;
-pub mod config;
+pub(crate) mod complete;
+pub(crate) mod config;
 pub(crate) mod diff;
-pub mod dropped;
-pub mod effects;
+pub(crate) mod dropped;
+pub(crate) mod effects;
 pub mod graphics;
 pub(crate) mod input_line;
 pub(crate) mod keymap;
 pub(crate) mod playback;
 pub(crate) mod redraw;
 pub mod replay;
-pub mod scroll;
+pub(crate) mod scroll;
 pub(crate) mod search;
-pub mod start;
+pub(crate) mod start;
 pub mod state;
-pub mod target;
+pub(crate) mod target;
 pub mod terminal;
 pub mod test_hooks;
 pub mod thumbs;

@@ -40,10 +40,10 @@ pub struct ExportArgs {
     /// Where to write the file (never inside a conversation folder).
     /// Markdown puts its images next to it, in `STEM_files/`.
     #[arg(long, value_name = "PATH")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Replace the output file (and the Markdown images folder) if it exists.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 pub(super) fn run(args: &ExportArgs) -> Result<()> {

@@ -15,7 +15,7 @@ pub struct ReplayArgs {
     pub conv: String,
     /// Seconds per turn when playing (0.5 to 20).
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Start playing at once instead of waiting for `p` or `space`.
     #[arg(long)]
     pub(crate) play: bool,

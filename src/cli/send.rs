@@ -24,20 +24,20 @@ pub struct SendArgs {
     pub conv: String,
     /// What to make or change.
     #[arg(long, short)]
-    pub prompt: String,
+    pub(crate) prompt: String,
     /// A reference image: a local file or an http(s) URL (repeatable).
     #[arg(long = "image", short = 'i', value_name = "PATH_OR_URL")]
     pub images: Vec<String>,
     /// Put the new turn under this node (a branch) instead of the selected one.
     #[arg(long, value_name = "NODE")]
-    pub from: Option<NodeId>,
+    pub(crate) from: Option<NodeId>,
     /// How many variants to make in parallel (each is a billed call).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
-    pub variants: u8,
+    pub(crate) variants: u8,
     /// Print the result as JSON (and no progress lines on stderr, which a
     /// terminal otherwise gets while the gateway works).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Serialize)]

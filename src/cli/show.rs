@@ -22,7 +22,7 @@ pub struct ShowArgs {
     pub conv: String,
     /// Print JSON: every node with its id, role, status, prompt and image.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -10,18 +10,18 @@ use super::{Config, ENV_BASE_URL, ENV_MODEL, ENV_SIZE, KEY_VARS};
 /// against [`FileLayer`]'s fields, the environment [`Config::load`] reads
 /// and the command line's flags.
 pub(crate) struct Setting {
-    pub key: &'static str,
+    pub(crate) key: &'static str,
     /// The TOML type, as a reader would write it.
     pub kind: &'static str,
     /// The built-in value, read from [`Config::default`].
-    pub default: fn(&Config) -> String,
+    pub(crate) default: fn(&Config) -> String,
     /// Environment variables that override the file, in lookup order.
-    pub env: &'static [&'static str],
+    pub(crate) env: &'static [&'static str],
     /// The flag that overrides both.
-    pub flag: Option<&'static str>,
+    pub(crate) flag: Option<&'static str>,
     /// A valid value, written as in config.toml.
-    pub example: &'static str,
-    pub does: &'static str,
+    pub(crate) example: &'static str,
+    pub(crate) does: &'static str,
 }
 
 fn secs(d: Duration) -> String {
@@ -158,7 +158,7 @@ pub(crate) const SETTINGS: &[Setting] = &[
 
 /// `docs/config.md`, generated from [`SETTINGS`] (the test
 /// `config_doc_is_current` fails when the file is stale).
-pub fn markdown() -> String {
+pub(crate) fn markdown() -> String {
     let defaults = Config::default();
     let code = |s: &str| format!("`{}`", s.replace('|', "\\|"));
     let mut out = String::from(

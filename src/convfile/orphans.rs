@@ -28,7 +28,7 @@ impl Orphans {
     }
 
     /// `3 images (12.4 MB)`, for the confirmation and the status line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let n = self.blobs.len();
         let noun = if n == 1 { "image" } else { "images" };
         format!("{n} {noun} ({:.1} MB)", self.bytes() as f64 / 1_000_000.0)

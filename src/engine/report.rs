@@ -35,7 +35,7 @@ pub enum TurnResult {
 
 impl TurnResult {
     /// A failure that was not billed: `message` says why.
-    pub fn failed(message: String) -> TurnResult {
+    pub(crate) fn failed(message: String) -> TurnResult {
         TurnResult::Failed {
             error: TurnError {
                 message,
@@ -55,7 +55,7 @@ pub type OnReceived<'a> = &'a (dyn Fn(NodeId, &Received, Option<&str>) + Send + 
 pub struct TurnReport {
     pub node: NodeId,
     pub result: TurnResult,
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
     /// Upload copies prepared on the way, to record in the tree so they are
     /// not prepared again: `(original sha256, prepared blob)`.
     pub(crate) upload_copies: Vec<(String, Blob)>,
@@ -65,7 +65,7 @@ impl TurnReport {
     /// The report of a turn that failed before anything was billed or
     /// received: `message` says why. The one way such a report is built
     /// (the engine, and a driver whose task could not run the turn).
-    pub fn failed(node: NodeId, message: String) -> TurnReport {
+    pub(crate) fn failed(node: NodeId, message: String) -> TurnReport {
         TurnReport {
             node,
             result: TurnResult::failed(message),

@@ -47,7 +47,7 @@ pub struct GatewayError {
     pub status: Option<u16>,
     pub request_id: Option<String>,
     /// The reply body, cut to [`RAW_BODY_LIMIT`] characters, sanitised.
-    pub raw_body: Option<String>,
+    pub(crate) raw_body: Option<String>,
     pub attempts: u32,
     /// The request went out but its fate is unknown: it may be billed.
     pub may_have_been_billed: bool,

@@ -29,7 +29,7 @@ impl RetryPolicy {
     /// `Retry-After` when it is usable, else `base × 2^(retry-1)` with
     /// ±25 % jitter (`jitter` in 0..1 picks where in that band), never over
     /// [`MAX_WAIT`].
-    pub fn wait(
+    pub(crate) fn wait(
         &self,
         retry: u32,
         retry_after: Option<&str>,
@@ -86,8 +86,8 @@ pub struct RetryNote {
     pub retry: u32,
     pub max_retries: u32,
     /// Why, in a few words: `HTTP 429 (rate limited)`.
-    pub reason: String,
-    pub wait: Duration,
+    pub(crate) reason: String,
+    pub(crate) wait: Duration,
 }
 
 /// Called before each wait for a retry.

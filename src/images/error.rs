@@ -42,7 +42,7 @@ impl Subject {
 
     /// The end of the message: ` — PATH` (or link) when there is one,
     /// else the full stop.
-    pub fn tail(&self) -> String {
+    pub(crate) fn tail(&self) -> String {
         match self {
             Subject::File(p) => tail(p),
             Subject::Url(u) => tail(short(u)),
@@ -222,26 +222,7 @@ pub enum ImageError {
     Encode { subject: Subject, detail: String },
 }
 
-impl ImageError {
-    /// The same error about another subject (e.g. the caller knows the
-    /// bytes came from a file).
-    pub fn about(mut self, new: Subject) -> Self {
-        use ImageError::*;
-        match &mut self {
-            TooLarge { subject, .. }
-            | Empty { subject }
-            | NotAnImage { subject, .. }
-            | Unsupported { subject, .. }
-            | TooManyPixels { subject, .. }
-            | TooSmallForItsSize { subject, .. }
-            | TooMuchMemory { subject, .. }
-            | Damaged { subject, .. }
-            | Encode { subject, .. } => *subject = new,
-            _ => {}
-        }
-        self
-    }
-}
+impl ImageError {}
 
 #[cfg(test)]
 mod tests {
@@ -278,17 +259,5 @@ mod tests {
         let e = ImageError::Http { url, status: 404 };
         let s = e.to_string();
         assert!(s.len() < 250 && s.contains('…') && s.contains("404"), "{s}");
-    }
-
-    #[test]
-    fn about_renames_the_subject() {
-        let e = ImageError::Empty {
-            subject: Subject::Data,
-        }
-        .about(Subject::Url("https://x.test/a.png".into()));
-        assert_eq!(
-            e.to_string(),
-            "the link is empty (0 bytes). Attach a PNG, JPEG or WebP file — https://x.test/a.png"
-        );
     }
 }

@@ -34,7 +34,8 @@ pub enum ImageKind {
 
 impl ImageKind {
     /// Every kind, for tests and listings.
-    pub const ALL: [ImageKind; 6] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [ImageKind; 6] = [
         ImageKind::Png,
         ImageKind::Jpeg,
         ImageKind::Webp,
@@ -44,7 +45,7 @@ impl ImageKind {
     ];
 
     /// The file extension used in the store (matches [`pixloom_core::tree::Blob::ext`]).
-    pub fn ext(self) -> &'static str {
+    pub(crate) fn ext(self) -> &'static str {
         match self {
             ImageKind::Png => "png",
             ImageKind::Jpeg => "jpg",
@@ -56,7 +57,7 @@ impl ImageKind {
     }
 
     /// The MIME type, as in a data URL.
-    pub fn mime(self) -> &'static str {
+    pub(crate) fn mime(self) -> &'static str {
         match self {
             ImageKind::Png => "image/png",
             ImageKind::Jpeg => "image/jpeg",
@@ -68,7 +69,7 @@ impl ImageKind {
     }
 
     /// The name for messages: `PNG`, `JPEG`, …
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ImageKind::Png => "PNG",
             ImageKind::Jpeg => "JPEG",

@@ -57,9 +57,9 @@ pub struct VerifiedImage {
     pub file: File,
     /// Where it is, for showing (or handing to a viewer).
     pub path: PathBuf,
-    pub len: u64,
+    pub(crate) len: u64,
     /// The file's identity, for a caller's own record of verified files.
-    pub key: FileKey,
+    pub(crate) key: FileKey,
 }
 
 /// The `images/` folder of one conversation.
@@ -310,7 +310,7 @@ impl ImageStore {
     /// Whether the blob's file is present as a regular file of the right
     /// length (not followed, not hashed): the cheap check for listing
     /// what is missing when a conversation opens.
-    pub fn check(&self, blob: &Blob) -> Result<(), ImageError> {
+    pub(crate) fn check(&self, blob: &Blob) -> Result<(), ImageError> {
         let (dir, path) = self.folder_for(blob)?;
         let len =
             folder_fs::regular_size(&dir, &blob.file_name()).map_err(|e| not_readable(e, &path))?;

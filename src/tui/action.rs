@@ -107,10 +107,12 @@ pub enum Action {
 impl Action {
     /// Every action, in declaration order, for the help screen and the
     /// table tests: derived, so a new action cannot be left out.
-    pub const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
+    #[cfg(test)]
+    pub(crate) const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
 
     /// The config name, `move-down`.
-    pub fn name(self) -> String {
+    #[cfg(test)]
+    pub(crate) fn name(self) -> String {
         serde_json::to_value(self)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -118,7 +120,7 @@ impl Action {
     }
 
     /// One line for the help screen and `docs/keys.md`.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Action::MoveDown => "next turn down the selected path",
             Action::MoveUp => "previous turn up the selected path",

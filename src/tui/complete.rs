@@ -12,7 +12,7 @@ pub(crate) const MAX_SCANNED: usize = 10_000;
 pub(crate) const MAX_SHOWN: usize = 200;
 
 /// `~/pics/fo` → (`~/pics/`, `fo`); `fo` → (``, `fo`).
-pub fn split(input: &str) -> (&str, &str) {
+pub(crate) fn split(input: &str) -> (&str, &str) {
     match input.rfind('/') {
         Some(i) => input.split_at(i + 1),
         None => ("", input),
@@ -58,7 +58,7 @@ pub(crate) fn candidates(
 /// The input after Tab: extended by what all candidates share (the whole
 /// name when there is one). The candidates are shown when there are
 /// several.
-pub fn apply(input: &str, candidates: &[String]) -> String {
+pub(crate) fn apply(input: &str, candidates: &[String]) -> String {
     let (dir, _) = split(input);
     let Some(first) = candidates.first() else {
         return input.to_owned();

@@ -23,18 +23,16 @@ struct FileSection {
 
 /// The app's settings in force.
 #[derive(Debug, Clone, Default)]
-pub struct TuiConfig {
+pub(crate) struct TuiConfig {
     /// Thumbnails: detect, or force a backend (`--graphics` over the file).
     pub graphics: GraphicsChoice,
-    /// `[keys.CONTEXT]` bindings as written in the file.
-    pub keys: KeyTable,
     /// The default keymap with [`TuiConfig::keys`] merged over it.
     pub(crate) keymap: Keymap,
 }
 
 /// Why the app's part of the config cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum TuiConfigError {
+pub(crate) enum TuiConfigError {
     /// A value that does not parse, named with its line.
     #[error(transparent)]
     File(#[from] ConfigError),
@@ -52,7 +50,7 @@ impl TuiConfig {
     /// The app's settings from `config`'s file, `graphics_flag` (the
     /// `--graphics` flag) winning over the file. Every command that loads
     /// the config checks these too, so a bad binding is said at once.
-    pub fn load(
+    pub(crate) fn load(
         config: &Config,
         graphics_flag: Option<GraphicsChoice>,
     ) -> Result<TuiConfig, TuiConfigError> {
@@ -64,7 +62,6 @@ impl TuiConfig {
         })?;
         Ok(TuiConfig {
             graphics: graphics_flag.or(file.graphics).unwrap_or_default(),
-            keys,
             keymap,
         })
     }
@@ -116,7 +113,11 @@ mod tests {
             "[keys.browse]\n\"ctrl-n\" = \"move-down\"\n\"d\" = \"none\"\n",
         );
         let c = load(Some(&p), None).expect("load");
-        assert_eq!(c.keys["browse"]["ctrl-n"], "move-down");
+        let ctrl_n: crate::tui::keymap::Key = "ctrl-n".parse().expect("a key");
+        assert_eq!(
+            c.keymap.lookup(crate::tui::keymap::Context::Browse, ctrl_n),
+            Some(crate::tui::action::Action::MoveDown)
+        );
         for (text, needle) in [
             (
                 "[keys.browse]\n\"ctrl-n\" = \"fly\"",

@@ -220,7 +220,7 @@ impl Effects {
     }
 
     /// Waits for the last save asked for (quitting).
-    pub async fn flush(&self) {
+    pub(crate) async fn flush(&self) {
         if let Some(saver) = &self.saver {
             saver.flush().await;
         }

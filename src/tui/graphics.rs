@@ -25,7 +25,7 @@ pub(crate) mod detect;
 pub(crate) mod geometry;
 pub(crate) mod kitty;
 pub(crate) mod lru;
-pub mod print;
+pub(crate) mod print;
 pub(crate) mod sixel;
 
 use std::collections::HashSet;
@@ -62,7 +62,7 @@ impl GraphicsBackend {
         )
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             GraphicsBackend::Kitty => "kitty",
             GraphicsBackend::Iterm => "iterm",
@@ -176,10 +176,10 @@ impl ThumbSpec {
 
 /// A thumbnail's picture for a pixel protocol, at `cell_px` per cell.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Pixels {
-    pub image: image::RgbImage,
+pub(crate) struct Pixels {
+    pub(crate) image: image::RgbImage,
     /// The same picture as PNG (kitty and iTerm2 send it as is).
-    pub png: Arc<Vec<u8>>,
+    pub(crate) png: Arc<Vec<u8>>,
     pub cell_px: (u16, u16),
 }
 
@@ -200,16 +200,16 @@ impl std::fmt::Debug for Pixels {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shown {
     /// The thumbnail's identity (its content).
-    pub id: u64,
-    pub area: Rect,
+    pub(crate) id: u64,
+    pub(crate) area: Rect,
     pub(crate) first_row: u16,
 }
 
 /// A thumbnail the view drew this frame, with what printing it needs.
 #[derive(Debug, Clone)]
 pub struct Placed {
-    pub shown: Shown,
-    pub pixels: Arc<Pixels>,
+    pub(crate) shown: Shown,
+    pub(crate) pixels: Arc<Pixels>,
     /// A hash of the cells `render` wrote: if the buffer differs at the
     /// end of the frame, something (an overlay) was drawn over it.
     pub(crate) fingerprint: u64,
@@ -236,7 +236,7 @@ pub(crate) fn fingerprint(buf: &Buffer, area: Rect) -> u64 {
 /// The placements that really show: not drawn over, not touching the
 /// screen's last row (a printer's trailing newline there would scroll the
 /// screen), not empty. Later ones win over earlier ones they overlap.
-pub fn visible(placed: Vec<Placed>, buf: &Buffer) -> Vec<Placed> {
+pub(crate) fn visible(placed: Vec<Placed>, buf: &Buffer) -> Vec<Placed> {
     let screen = buf.area;
     let mut out: Vec<Placed> = Vec::new();
     for p in placed.into_iter().rev() {
@@ -296,9 +296,9 @@ pub(crate) fn mark_skip(buf: &mut Buffer, shown: &[Shown]) {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Placements of the last frame that are gone or changed.
-    pub remove: Vec<Shown>,
+    pub(crate) remove: Vec<Shown>,
     /// Placements of this frame to print (new, moved or changed).
-    pub print: Vec<Shown>,
+    pub(crate) print: Vec<Shown>,
 }
 
 /// Print only what changed: a placement identical (content, area, first

@@ -31,12 +31,12 @@ pub enum InputKind {
 pub struct InputBox {
     pub kind: InputKind,
     pub text: String,
-    pub completions: Vec<String>,
+    pub(crate) completions: Vec<String>,
     /// Characters after the cursor, so 0 is the end: text set from outside
     /// (a completion) leaves the cursor at its end.
     pub(crate) after_cursor: usize,
     /// The whole text is a suggestion the next edit replaces.
-    pub selected: bool,
+    pub(crate) selected: bool,
 }
 
 impl InputBox {
@@ -64,7 +64,7 @@ impl InputBox {
     }
 
     /// The text before and after the cursor.
-    pub fn split(&self) -> (&str, &str) {
+    pub(crate) fn split(&self) -> (&str, &str) {
         let at = self.cursor_byte();
         self.text.split_at(at)
     }
@@ -87,7 +87,7 @@ impl InputBox {
 
     /// Inserts at the cursor (a typed character or a paste); a selected
     /// suggestion is replaced.
-    pub fn insert_str(&mut self, s: &str) {
+    pub(crate) fn insert_str(&mut self, s: &str) {
         if self.selected {
             self.set_text(String::new());
         }
@@ -96,7 +96,7 @@ impl InputBox {
     }
 
     /// One key of line editing. Returns whether the text changed.
-    pub fn edit(&mut self, key: Key) -> bool {
+    pub(crate) fn edit(&mut self, key: Key) -> bool {
         let before = self.text.clone();
         let ctrl = key.mods.contains(KeyModifiers::CONTROL);
         let len = self.text.chars().count();

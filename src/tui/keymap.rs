@@ -21,7 +21,7 @@ use super::action::Action;
 
 /// Where a key press goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Context {
+pub(crate) enum Context {
     /// Everywhere except text fields (which only see ctrl- keys from here).
     Global,
     /// The tree or the transcript has focus (they share navigation).
@@ -48,7 +48,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub(crate) const ALL: [Context; 11] = [
         Context::Browse,
         Context::Tree,
         Context::Composer,
@@ -87,7 +87,7 @@ impl Context {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Context::Global => "Everywhere",
             Context::Browse => "Tree and transcript",
@@ -111,8 +111,8 @@ impl Context {
 
 /// A key with its modifiers, comparable with what the terminal reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
+pub(crate) struct Key {
+    pub(crate) code: KeyCode,
     pub(crate) mods: KeyModifiers,
 }
 
@@ -404,14 +404,14 @@ pub(crate) fn describe(ctx: Context, action: Action) -> &'static str {
 /// One binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Binding {
-    pub context: Context,
-    pub key: Key,
-    pub action: Action,
+    pub(crate) context: Context,
+    pub(crate) key: Key,
+    pub(crate) action: Action,
 }
 
 /// The bindings in force.
 #[derive(Debug, Clone)]
-pub struct Keymap {
+pub(crate) struct Keymap {
     bindings: Vec<Binding>,
 }
 
@@ -495,7 +495,7 @@ impl Keymap {
     /// The action bound to `key` in `context`, else in `Global` (text
     /// inputs only take Global's ctrl- and function keys, so typing is
     /// never stolen).
-    pub fn lookup(&self, context: Context, key: Key) -> Option<Action> {
+    pub(crate) fn lookup(&self, context: Context, key: Key) -> Option<Action> {
         let find = |ctx: Context| {
             self.bindings
                 .iter()
@@ -528,7 +528,7 @@ impl Keymap {
 
     /// The first key for `action` in `context` (or in its fallback, when
     /// not taken over there), for hints (`R`).
-    pub fn hint(&self, context: Context, action: Action) -> String {
+    pub(crate) fn hint(&self, context: Context, action: Action) -> String {
         let own = self.keys_for(context, action);
         let key = own.first().copied().or_else(|| {
             let back = context.fallback()?;
@@ -582,6 +582,7 @@ impl Keymap {
     }
 }
 
+#[cfg(test)]
 mod markdown;
 mod start;
 

@@ -17,7 +17,7 @@ pub(crate) const DEFAULT_SPEED: usize = 3;
 pub struct Replay {
     pub(crate) playing: bool,
     /// Index into [`SPEEDS`].
-    pub speed: usize,
+    pub(crate) speed: usize,
     /// When the last step was taken (by the user or the timer).
     pub(crate) last_step: Instant,
 }

@@ -73,7 +73,7 @@ pub struct ReplayArgs {
     pub(crate) play: bool,
     pub graphics: GraphicsChoice,
     /// The keymap in force (the config file's `[keys]` over the defaults).
-    pub keys: Keymap,
+    pub(crate) keys: Keymap,
 }
 
 /// Runs the replay in the terminal until the user quits.

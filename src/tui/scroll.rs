@@ -9,11 +9,11 @@ use super::action::Action;
 /// drawn the room is unknown ([`Default`]): no end, a row per page (the
 /// view clamps what it shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScrollRoom {
+pub(crate) struct ScrollRoom {
     /// The largest first row (0 when everything fits).
-    pub max: usize,
+    pub(crate) max: usize,
     /// Rows shown at once.
-    pub page: usize,
+    pub(crate) page: usize,
 }
 
 impl Default for ScrollRoom {
@@ -27,7 +27,7 @@ impl Default for ScrollRoom {
 
 impl ScrollRoom {
     /// The room for `total` rows shown `shown` at a time.
-    pub fn of(total: usize, shown: usize) -> ScrollRoom {
+    pub(crate) fn of(total: usize, shown: usize) -> ScrollRoom {
         ScrollRoom {
             max: total.saturating_sub(shown),
             page: shown,
@@ -36,7 +36,7 @@ impl ScrollRoom {
 
     /// The first row after `a`, from `scroll`: a row for up/down, a page
     /// (less one row, kept for context) for page up/down, within the room.
-    pub fn step(self, scroll: usize, a: Action) -> usize {
+    pub(crate) fn step(self, scroll: usize, a: Action) -> usize {
         let page = self.page.saturating_sub(1).max(1);
         let scroll = scroll.min(self.max);
         match a {
@@ -51,7 +51,7 @@ impl ScrollRoom {
 
     /// The title's note on where the view is: `rows 1–20 of 34`, or
     /// nothing when everything fits.
-    pub fn position(self, scroll: usize) -> Option<String> {
+    pub(crate) fn position(self, scroll: usize) -> Option<String> {
         (self.max > 0 && self.max < usize::MAX && self.page > 0).then(|| {
             let first = scroll.min(self.max) + 1;
             let total = self.max + self.page;

@@ -8,9 +8,9 @@
 //! terminal set-up and restore ([`super::terminal`]) and hands the opened
 //! folder to the app.
 
-pub mod listing;
-pub mod run;
-pub mod view;
+pub(crate) mod listing;
+pub(crate) mod run;
+pub(crate) mod view;
 
 #[cfg(test)]
 mod tests;
@@ -27,7 +27,7 @@ use super::keymap::{Context, Key, Keymap};
 use super::state::{StatusKind, StatusLine};
 use super::thumbs::Thumb;
 use crate::convfile::EXTENSION;
-pub use listing::{Entry, EntryState, Place, Summary};
+pub(crate) use listing::{Entry, EntryState, Place};
 
 /// The longest name a new conversation may have, in bytes (the folder's
 /// name adds `.pixloom`; file systems allow 255).
@@ -35,14 +35,14 @@ pub(crate) const MAX_NAME_BYTES: usize = 100;
 
 /// Everything the start screen knows.
 #[derive(Debug, Clone)]
-pub struct Start {
+pub(crate) struct Start {
     /// The folder new conversations are made in (the current one).
-    pub here: PathBuf,
-    pub entries: Vec<Entry>,
+    pub(crate) here: PathBuf,
+    pub(crate) entries: Vec<Entry>,
     /// The highlighted entry (0 when there are none).
-    pub cursor: usize,
+    pub(crate) cursor: usize,
     /// The name typed for a new conversation, while asking for one.
-    pub naming: Option<String>,
+    pub(crate) naming: Option<String>,
     pub status: Option<StatusLine>,
     pub(crate) keymap: Keymap,
     /// For "changed 5 min ago".
@@ -53,7 +53,7 @@ pub struct Start {
 
 /// What the driver does after a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Stay,
     /// Open this folder (it may fail: then [`Start::failed`]).
     Open(PathBuf),
@@ -63,7 +63,12 @@ pub enum Step {
 }
 
 impl Start {
-    pub fn new(here: PathBuf, entries: Vec<Entry>, keymap: Keymap, now: OffsetDateTime) -> Start {
+    pub(crate) fn new(
+        here: PathBuf,
+        entries: Vec<Entry>,
+        keymap: Keymap,
+        now: OffsetDateTime,
+    ) -> Start {
         Start {
             here,
             entries,
@@ -77,7 +82,7 @@ impl Start {
     }
 
     /// The context keys are looked up in.
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         if self.naming.is_some() {
             Context::Input
         } else {
@@ -86,7 +91,7 @@ impl Start {
     }
 
     /// Opening or creating failed: say why and stay.
-    pub fn failed(&mut self, why: impl Into<String>) {
+    pub(crate) fn failed(&mut self, why: impl Into<String>) {
         self.status = Some(StatusLine {
             text: why.into(),
             kind: StatusKind::Error,
@@ -99,7 +104,7 @@ impl Start {
 }
 
 /// Applies one message; pure.
-pub fn update(s: &mut Start, msg: Msg) -> Step {
+pub(crate) fn update(s: &mut Start, msg: Msg) -> Step {
     match msg {
         Msg::Action(a) => act(s, a),
         Msg::Event(Event::Key(k)) => {

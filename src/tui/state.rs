@@ -21,7 +21,7 @@ pub use super::input_line::{InputBox, InputKind};
 use super::keymap::{Context, Keymap};
 use super::playback::Replay;
 use super::scroll::ScrollRoom;
-pub use super::target::ComposeTarget;
+pub(crate) use super::target::ComposeTarget;
 use super::thumbs::{GraphicsBackend, ThumbCache};
 
 /// The time as the app sees it.
@@ -30,7 +30,7 @@ pub struct Clock {
     /// For elapsed times and the spinner.
     pub(crate) mono: Instant,
     /// For new nodes' `created_at`.
-    pub wall: OffsetDateTime,
+    pub(crate) wall: OffsetDateTime,
 }
 
 impl Clock {
@@ -43,7 +43,7 @@ impl Clock {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
+pub(crate) enum Focus {
     Tree,
     Transcript,
     Composer,
@@ -53,14 +53,14 @@ pub enum Focus {
 /// the column is the tier (ignored on the `auto` row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SizeCursor {
-    pub row: usize,
+    pub(crate) row: usize,
     pub(crate) col: usize,
 }
 
 impl SizeCursor {
-    pub const ROWS: usize = RATIOS.len() + 1;
+    pub(crate) const ROWS: usize = RATIOS.len() + 1;
 
-    pub fn of(size: SizeSpec) -> SizeCursor {
+    pub(crate) fn of(size: SizeSpec) -> SizeCursor {
         match size {
             SizeSpec::Auto => SizeCursor { row: 0, col: 1 },
             SizeSpec::Exact(s) => SizeCursor {
@@ -73,7 +73,7 @@ impl SizeCursor {
         }
     }
 
-    pub fn size(self) -> SizeSpec {
+    pub(crate) fn size(self) -> SizeSpec {
         match self.row.checked_sub(1).and_then(|i| RATIOS.get(i)) {
             None => SizeSpec::Auto,
             Some(&ratio) => SizeSpec::Exact(Size::of(ratio, Tier::ALL[self.col.min(2)])),
@@ -138,10 +138,10 @@ pub enum Overlay {
 #[derive(Debug, Clone)]
 pub struct Composer {
     pub text: TextArea<'static>,
-    pub attachments: Vec<ImageRef>,
+    pub(crate) attachments: Vec<ImageRef>,
     pub params: RequestParams,
     /// What Enter does (see `target.rs`).
-    pub target: ComposeTarget,
+    pub(crate) target: ComposeTarget,
     /// The edit or refine this draft was written for, when the user left it
     /// with text in it: the draft is kept, and the title says so.
     pub(crate) draft_from: Option<ComposeTarget>,
@@ -159,16 +159,16 @@ impl Composer {
     }
 
     /// The prompt as typed, lines joined.
-    pub fn prompt(&self) -> String {
+    pub(crate) fn prompt(&self) -> String {
         self.text.lines().join("\n")
     }
 
     /// Nothing typed and nothing attached.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text.is_empty() && self.attachments.is_empty()
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.text = TextArea::default();
         self.attachments.clear();
         self.draft_from = None;
@@ -205,7 +205,7 @@ pub(crate) fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> 
 #[derive(Debug, Clone)]
 pub struct App {
     pub conv: Conversation,
-    pub focus: Focus,
+    pub(crate) focus: Focus,
     pub overlay: Overlay,
     pub composer: Composer,
     /// Requests in flight: node → when it started.
@@ -225,9 +225,9 @@ pub struct App {
     /// Sixel pictures encoded off the UI loop, by content and crop.
     pub(crate) sixels: super::graphics::sixel::SixelCache,
     /// Shown in the tree's title.
-    pub title: String,
+    pub(crate) title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
-    pub quitting: bool,
+    pub(crate) quitting: bool,
     /// Tree rows whose subtrees are hidden. A fold over the selection is
     /// opened again (see `update`), so the selected row is always shown.
     pub(crate) folded: BTreeSet<NodeId>,
@@ -324,7 +324,7 @@ impl App {
         });
     }
 
-    pub fn error(&mut self, text: impl Into<String>) {
+    pub(crate) fn error(&mut self, text: impl Into<String>) {
         self.status = Some(StatusLine {
             text: text.into(),
             kind: StatusKind::Error,
@@ -380,7 +380,7 @@ impl App {
     }
 
     /// How long a request has been running.
-    pub fn elapsed(&self, id: NodeId) -> Option<Duration> {
+    pub(crate) fn elapsed(&self, id: NodeId) -> Option<Duration> {
         self.in_flight
             .get(&id)
             .map(|t| self.clock.mono.saturating_duration_since(*t))
@@ -389,7 +389,7 @@ impl App {
     /// How long a request like `id`'s usually takes: the median latency of
     /// finished turns with the same model and size tier (`auto` counts as
     /// its own tier). `None` before any such turn has finished.
-    pub fn estimate(&self, id: NodeId) -> Option<Duration> {
+    pub(crate) fn estimate(&self, id: NodeId) -> Option<Duration> {
         let want = &self.conv.node(id).ok()?.turn.as_ref()?.request;
         let tier = |s: SizeSpec| s.exact().map(|s| s.tier);
         let mut done: Vec<u64> = self
@@ -548,7 +548,7 @@ pub fn dollars(micro_usd: u64) -> String {
 }
 
 /// `12s`, `2m05s`.
-pub fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     let s = d.as_secs();
     if s < 60 {
         format!("{s}s")

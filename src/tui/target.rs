@@ -14,7 +14,7 @@ use pixloom_core::tree::{Conversation, NodeId, Part, Role, Status, TreeError};
 
 /// Where the composer's next user turn goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ComposeTarget {
+pub(crate) enum ComposeTarget {
     /// The first turn of a new conversation tree (no history): the tree is
     /// empty, or the user asked for it.
     #[default]
@@ -51,16 +51,6 @@ impl ComposeTarget {
         ComposeTarget::Reply(leaf)
     }
 
-    /// The node it acts on.
-    pub fn node(self) -> Option<NodeId> {
-        match self {
-            ComposeTarget::Root => None,
-            ComposeTarget::Reply(id) | ComposeTarget::Beside(id) | ComposeTarget::Refine(id) => {
-                Some(id)
-            }
-        }
-    }
-
     /// Whether it still applies to `conv`: its node is there with the
     /// role it needs (a deleted node, or a refine whose image went, is not).
     pub(crate) fn is_live(self, conv: &Conversation) -> bool {
@@ -74,7 +64,7 @@ impl ComposeTarget {
     }
 
     /// For the composer's title and the status line: `reply under n7`.
-    pub fn describe(self, conv: &Conversation) -> String {
+    pub(crate) fn describe(self, conv: &Conversation) -> String {
         match self {
             ComposeTarget::Root if conv.roots.is_empty() => "start the conversation".to_owned(),
             ComposeTarget::Root => "new conversation root (no history)".to_owned(),
@@ -88,7 +78,7 @@ impl ComposeTarget {
     }
 
     /// Adds the user turn it describes (the conversation selects it).
-    pub fn add_user(
+    pub(crate) fn add_user(
         self,
         conv: &mut Conversation,
         parts: Vec<Part>,

@@ -43,7 +43,7 @@ static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
 static HOOK: Once = Once::new();
 
 /// Leaves the app's terminal mode if it is in it; safe to call twice.
-pub fn restore() -> io::Result<()> {
+pub(crate) fn restore() -> io::Result<()> {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let raw = disable_raw_mode();
         execute!(

@@ -37,7 +37,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 
 pub use super::graphics::GraphicsBackend;
-pub(crate) use super::graphics::geometry::fit_cells;
+pub use super::graphics::geometry::fit_cells;
 use super::graphics::lru::Lru;
 use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
 use crate::folder_fs::FileKey;
@@ -53,9 +53,9 @@ pub struct Thumb {
     pub cells: Vec<([u8; 3], [u8; 3])>,
     /// Draw with the 256-colour palette instead of 24-bit colour.
     pub(crate) indexed: bool,
-    pub pixels: Option<Arc<Pixels>>,
+    pub(crate) pixels: Option<Arc<Pixels>>,
     /// Identity of the content (for "print only what changed").
-    pub id: u64,
+    pub(crate) id: u64,
 }
 
 impl Thumb {
@@ -83,7 +83,8 @@ impl Thumb {
 
     /// Scales `img` for `spec`: the picture at the pixel size the backend
     /// draws (if any) and the half-block cells. Off the UI task.
-    pub fn build(img: &DynamicImage, cols: u16, rows: u16, spec: &ThumbSpec) -> Thumb {
+    #[cfg(test)]
+    pub(crate) fn build(img: &DynamicImage, cols: u16, rows: u16, spec: &ThumbSpec) -> Thumb {
         let (w, h) = small_size(cols, rows, spec);
         Thumb::from_small(crate::images::shrink(img, w, h), None, cols, rows, spec)
     }
@@ -444,7 +445,8 @@ impl ThumbCache {
         true
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.ready.len()
     }
 
@@ -459,7 +461,8 @@ impl ThumbCache {
         self.wanted.clear();
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.ready.is_empty()
     }
 }

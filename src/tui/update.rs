@@ -30,7 +30,7 @@ mod replaying;
 mod tools;
 mod turns;
 pub use effect::{Effect, NO_KEY};
-pub use frame::{drawn, wanted_thumbnails};
+pub(crate) use frame::drawn;
 pub(crate) use turns::turns_below;
 
 pub(crate) use compose::attachment_name;

@@ -19,21 +19,21 @@ use pixloom_core::tree::{Conversation, NodeId};
 pub(crate) struct Line {
     /// 1 for the main line, then depth-first: the order of a table of
     /// contents.
-    pub number: usize,
+    pub(crate) number: usize,
     /// The turn this line branches from (`None` for a root).
-    pub from: Option<NodeId>,
+    pub(crate) from: Option<NodeId>,
     /// The line that turn is on.
     pub(crate) parent_line: Option<usize>,
     /// How many branch points lie between the main line and this one (0
     /// for the main line and other roots).
-    pub level: usize,
-    pub turns: Vec<NodeId>,
+    pub(crate) level: usize,
+    pub(crate) turns: Vec<NodeId>,
 }
 
 /// The whole tree as lines, every node once.
 #[derive(Debug, Default)]
 pub(super) struct Layout {
-    pub lines: Vec<Line>,
+    pub(crate) lines: Vec<Line>,
     /// The lines that branch from a turn, in the order of its children.
     forks: HashMap<NodeId, Vec<usize>>,
 }

@@ -21,7 +21,7 @@ const MAX_SUFFIX: u32 = 999;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CopyRequest<'a> {
     pub(crate) dest: &'a str,
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     pub recipe: &'a Recipe,
 }
 

@@ -74,7 +74,7 @@ pub(crate) struct Replies {
     /// The kitty graphics query was answered OK.
     pub(crate) kitty: bool,
     /// XTVERSION: `kitty(0.35.2)`, `XTerm(388)`, `WezTerm 20240203…`, `tmux 3.4`…
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Cell size in pixels (width, height) from `CSI 6 ; h ; w t`.
     pub cell_px: Option<(u16, u16)>,
     /// Text area size in pixels (width, height) from `CSI 4 ; h ; w t`.
@@ -191,7 +191,7 @@ fn string_body(bytes: &[u8], start: usize) -> (&[u8], usize) {
 pub(crate) struct Decision {
     pub backend: GraphicsBackend,
     pub truecolor: bool,
-    pub why: &'static str,
+    pub(crate) why: &'static str,
 }
 
 fn has(env: &dyn Fn(&str) -> Option<String>, k: &str) -> bool {
@@ -300,7 +300,7 @@ pub(crate) struct Detected {
     pub truecolor: bool,
     /// The terminal's real cell size in pixels, when it told.
     pub cell_px: Option<(u16, u16)>,
-    pub why: String,
+    pub(crate) why: String,
 }
 
 /// Runs the probe when it can tell something, and decides. `choice`
@@ -343,7 +343,7 @@ pub(crate) struct WinSize {
     /// Columns and rows.
     pub cells: (u16, u16),
     /// Width and height in pixels, when the terminal set them.
-    pub pixels: Option<(u16, u16)>,
+    pub(crate) pixels: Option<(u16, u16)>,
 }
 
 /// The window size the kernel knows now (no query: safe while the key

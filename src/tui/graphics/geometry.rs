@@ -12,7 +12,7 @@ use super::{DEFAULT_CELL, GraphicsBackend, ThumbSpec};
 /// showing a `width`×`height` image undistorted inside
 /// `max_cols`×`max_rows`. The picture is then scaled to exactly that box,
 /// so a wrong cell shape stretches it (1:2 on 8×17 cells: 6% too high).
-pub(crate) fn fit_cells(
+pub fn fit_cells(
     width: u32,
     height: u32,
     max_cols: u16,

@@ -25,14 +25,14 @@ use super::{GraphicsBackend, Pixels, Placed, Shown};
 /// cells. Where it shows is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SixelKey {
-    pub id: u64,
+    pub(crate) id: u64,
     pub(crate) first_row: u16,
     pub cols: u16,
     pub rows: u16,
 }
 
 impl SixelKey {
-    pub fn of(p: &Placed) -> SixelKey {
+    pub(crate) fn of(p: &Placed) -> SixelKey {
         SixelKey {
             id: p.shown.id,
             first_row: p.shown.first_row,
@@ -45,8 +45,8 @@ impl SixelKey {
 /// A picture to encode: what the key names, with the pixels to crop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SixelJob {
-    pub key: SixelKey,
-    pub pixels: Arc<Pixels>,
+    pub(crate) key: SixelKey,
+    pub(crate) pixels: Arc<Pixels>,
 }
 
 /// The part of `pixels` shown: rows `first_row..` of `cols`×`rows` cells.

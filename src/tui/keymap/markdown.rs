@@ -4,7 +4,7 @@ use super::{Keymap, describe};
 
 impl Keymap {
     /// `docs/keys.md`.
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = String::from(
             "# pixloom keys\n\n\
              Generated from `src/tui/keymap.rs` by the test `keys_doc_is_current`\n\

@@ -17,7 +17,7 @@ pub(crate) const MAX_HERE: usize = 200;
 
 /// Where an entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// A `*.pixloom` folder in the current folder.
     Here,
     /// Opened lately, elsewhere.
@@ -26,16 +26,16 @@ pub enum Place {
 
 /// One conversation on the start screen.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The folder, as it is opened.
     pub dir: PathBuf,
-    pub place: Place,
+    pub(crate) place: Place,
     pub state: EntryState,
 }
 
 /// What reading an entry's folder found.
 #[derive(Debug, Clone, PartialEq)]
-pub enum EntryState {
+pub(crate) enum EntryState {
     Ready(Summary),
     /// Remembered, but no longer there (moved or deleted).
     Gone,
@@ -45,20 +45,20 @@ pub enum EntryState {
 
 /// What the list shows of a conversation that loads.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
-    pub title: String,
+pub(crate) struct Summary {
+    pub(crate) title: String,
     /// Nodes in the tree (prompts and results).
-    pub turns: usize,
+    pub(crate) turns: usize,
     /// When `conversation.json` was last written (it is saved after every
     /// change).
-    pub changed: Option<OffsetDateTime>,
+    pub(crate) changed: Option<OffsetDateTime>,
     /// The picture of the newest node that has one.
     pub(crate) latest: Option<Blob>,
 }
 
 impl Entry {
     /// The name shown: the title, or the folder's name when unreadable.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match &self.state {
             EntryState::Ready(s) => s.title.clone(),
             _ => convfile::folder_title(&self.dir),
@@ -122,7 +122,7 @@ fn conversations_in(here: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads one folder without locking or changing it.
-pub fn read(dir: PathBuf, place: Place) -> Entry {
+pub(crate) fn read(dir: PathBuf, place: Place) -> Entry {
     let state = if std::fs::symlink_metadata(&dir).is_err() {
         EntryState::Gone
     } else {

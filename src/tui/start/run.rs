@@ -24,7 +24,7 @@ use crate::tui::{terminal, thumbs};
 
 /// How the start screen ended.
 #[derive(Debug)]
-pub enum Chosen {
+pub(crate) enum Chosen {
     /// A conversation, open and locked, for the app.
     Open {
         folder: ConvFolder,
@@ -59,7 +59,7 @@ pub(crate) async fn choose(here: PathBuf, recent: Vec<PathBuf>, keymap: Keymap) 
 /// The loop, on any backend (tests use a `TestBackend`): draws, applies
 /// every waiting message, and opens or creates what a [`Step`] asks for;
 /// a failure is shown and the screen stays.
-pub async fn drive<B: Backend>(
+pub(crate) async fn drive<B: Backend>(
     s: &mut Start,
     rx: &mut UnboundedReceiver<Msg>,
     terminal: &mut Terminal<B>,

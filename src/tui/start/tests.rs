@@ -10,6 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
 use time::macros::datetime;
 
+use super::listing::Summary;
 use super::run::Chosen;
 use super::*;
 use crate::convfile::{self, ConvFolder};

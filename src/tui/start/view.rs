@@ -40,7 +40,7 @@ fn dim() -> Style {
 }
 
 /// Draws the whole screen.
-pub fn draw(frame: &mut Frame<'_>, s: &Start) {
+pub(crate) fn draw(frame: &mut Frame<'_>, s: &Start) {
     let bottom = if s.naming.is_some() { 4 } else { 2 };
     let [list, foot] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(bottom)]).areas(frame.area());

@@ -14,7 +14,7 @@ use super::effect::Effect;
 /// dialog it drew (what `j`/`k` scroll within), the thumbnails it showed
 /// and the sixel pictures it could not print yet, the missing ones asked
 /// for (each once).
-pub fn drawn(app: &mut App, drawn: &Drawn) -> Vec<Effect> {
+pub(crate) fn drawn(app: &mut App, drawn: &Drawn) -> Vec<Effect> {
     app.scroll_room = drawn.room;
     let mut fx = wanted_thumbnails(app, &drawn.wants);
     fx.extend(
@@ -27,7 +27,7 @@ pub fn drawn(app: &mut App, drawn: &Drawn) -> Vec<Effect> {
 }
 
 /// After a draw: the thumbnails the frame showed that must be decoded.
-pub fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
+pub(crate) fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effect> {
     if app.graphics == GraphicsBackend::None {
         return Vec::new();
     }

@@ -3,6 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::frame::wanted_thumbnails;
 use super::tests::{acts, key, run, typed};
 use super::*;
 use crate::engine::TurnResult;

@@ -26,11 +26,11 @@ pub(super) fn run(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Vec<Eff
 /// What a case expects; `None` fields are not checked.
 #[derive(Debug, Clone)]
 pub(super) struct Expect {
-    pub selected: Option<u32>,
-    pub focus: Focus,
+    pub(crate) selected: Option<u32>,
+    pub(crate) focus: Focus,
     pub overlay: Overlay,
-    pub effects: Vec<Effect>,
-    pub nodes: Option<usize>,
+    pub(crate) effects: Vec<Effect>,
+    pub(crate) nodes: Option<usize>,
     pub in_flight: Option<Vec<u32>>,
     /// A piece of the status line.
     pub status: Option<&'static str>,

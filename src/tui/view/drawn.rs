@@ -31,7 +31,7 @@ pub struct Drawn {
     pub(crate) placed: Vec<Placed>,
     /// How far the scrolled dialog drawn can go; unknown
     /// ([`ScrollRoom::default`]) when none was drawn.
-    pub room: ScrollRoom,
+    pub(crate) room: ScrollRoom,
     /// Sixel pictures the frame showed as half-blocks because they are
     /// not encoded yet (filled by the screen that prints, after the view).
     pub(crate) sixel_jobs: Vec<SixelJob>,
@@ -39,7 +39,7 @@ pub struct Drawn {
 
 impl Drawn {
     /// Notes a thumbnail's placement (`None`: half-blocks only).
-    pub fn place(&mut self, placed: Option<Placed>) {
+    pub(crate) fn place(&mut self, placed: Option<Placed>) {
         self.placed.extend(placed);
     }
 }

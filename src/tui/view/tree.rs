@@ -20,8 +20,8 @@ use super::{dim, glyph, pane_style};
 /// One row: the node and the box-drawing prefix before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct TreeRow {
-    pub id: NodeId,
-    pub prefix: String,
+    pub(crate) id: NodeId,
+    pub(crate) prefix: String,
 }
 
 /// How many levels of branches get their own column; deeper branches are
