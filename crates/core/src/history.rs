@@ -55,7 +55,7 @@ pub enum ImageForm {
 /// URL while it has more than [`URL_SAFETY_MARGIN`] left, else the local
 /// copy as a data URL (result URLs die after about 24 h; a conversation
 /// replayed later, or on another machine, always has the local copy).
-pub fn present_image(image: &ImageRef, now: OffsetDateTime) -> ImageForm {
+pub(crate) fn present_image(image: &ImageRef, now: OffsetDateTime) -> ImageForm {
     match &image.remote {
         Some(r) if r.expires_at - now > URL_SAFETY_MARGIN => ImageForm::RemoteUrl(r.url.clone()),
         _ => ImageForm::LocalCopy,

@@ -34,7 +34,7 @@ impl TurnSettings {
     }
 
     /// These settings over `lower`: each field set here wins.
-    pub fn over(&self, lower: &RequestParams) -> RequestParams {
+    pub(crate) fn over(&self, lower: &RequestParams) -> RequestParams {
         RequestParams {
             endpoint: self.endpoint.unwrap_or(lower.endpoint),
             model: self.model.clone().unwrap_or_else(|| lower.model.clone()),
@@ -59,7 +59,7 @@ pub(crate) const MAX_MODEL_CHARS: usize = 100;
 /// Whether `model` may be used as a model name read from a file: 1 to
 /// [`MAX_MODEL_CHARS`] visible ASCII characters (no spaces, no control or
 /// direction-changing characters that could disguise it on screen).
-pub fn check_model(model: &str) -> Result<(), String> {
+pub(crate) fn check_model(model: &str) -> Result<(), String> {
     if model.is_empty() {
         return Err("the model name is empty".to_owned());
     }
@@ -82,7 +82,7 @@ pub fn check_model(model: &str) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SavedSettings {
     /// What the user picked with `s` / `m` in this conversation.
-    pub picked: TurnSettings,
+    pub(crate) picked: TurnSettings,
     /// Values in the file that were not accepted, one message each (what
     /// was found, why it was refused); never saved back.
     pub refused: Vec<String>,

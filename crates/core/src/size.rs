@@ -205,9 +205,9 @@ impl fmt::Display for SizeSpec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}{}", suggestion.map(|s| format!("; try {s} ({} {})", s.ratio, s.tier.label())).unwrap_or_default())]
 pub struct SizeError {
-    pub input: String,
+    pub(crate) input: String,
     pub reason: String,
-    pub suggestion: Option<Size>,
+    pub(crate) suggestion: Option<Size>,
 }
 
 impl FromStr for SizeSpec {

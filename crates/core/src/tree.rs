@@ -18,7 +18,7 @@ use crate::settings::SavedSettings;
 
 mod build;
 mod navigate;
-pub(crate) mod node;
+pub mod node;
 
 pub use node::*;
 
@@ -142,7 +142,7 @@ impl Conversation {
     }
 
     /// The node's siblings including itself, in order (the roots for a root).
-    pub fn siblings(&self, id: NodeId) -> Result<&[NodeId], TreeError> {
+    pub(crate) fn siblings(&self, id: NodeId) -> Result<&[NodeId], TreeError> {
         match self.node(id)?.parent {
             Some(p) => Ok(&self.node(p)?.children),
             None => Ok(&self.roots),

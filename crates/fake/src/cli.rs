@@ -14,7 +14,7 @@ use crate::{FakeConfig, FakeGateway};
 pub struct FakeArgs {
     /// Port on 127.0.0.1 (0: a free port; the line printed at start names it).
     #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// Seconds to wait before answering each valid API request.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub latency: f64,
@@ -27,7 +27,7 @@ pub struct FakeArgs {
     /// Force a response shape: data-url, data-b64, data-b64-bare, data-both,
     /// chat-markdown, chat-bare-url, chat-data-url.
     #[arg(long, value_name = "SHAPE")]
-    pub mode: Option<Shape>,
+    pub(crate) mode: Option<Shape>,
     /// Accept only this key (default: any key starting with sk-).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
@@ -50,7 +50,7 @@ fn seconds(name: &str, v: f64) -> color_eyre::Result<Duration> {
 
 impl FakeArgs {
     /// The configuration these options describe.
-    pub fn config(&self) -> color_eyre::Result<FakeConfig> {
+    pub(crate) fn config(&self) -> color_eyre::Result<FakeConfig> {
         Ok(FakeConfig {
             latency: seconds("latency", self.latency)?,
             faults: self.fail.clone(),

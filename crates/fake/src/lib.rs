@@ -34,7 +34,6 @@ mod server;
 mod store;
 mod validate;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,11 +195,6 @@ impl FakeGateway {
     /// `http://127.0.0.1:PORT`: the client's base URL.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.shared.addr)
-    }
-
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.shared.addr
     }
 
     /// The API requests received, in order (not downloads, not `/__fake`).

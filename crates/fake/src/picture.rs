@@ -45,7 +45,7 @@ pub(crate) struct Draw {
     /// The gateway's seed (`--seed`, `FakeConfig::seed`).
     pub seed: u64,
     /// The draw's place in the gateway's sequence (0, 1, …).
-    pub number: u64,
+    pub(crate) number: u64,
 }
 
 /// How far a draw may turn the prompt's hue, in degrees either way: the

@@ -9,8 +9,8 @@ use bytes::Bytes;
 pub(crate) struct ApiError {
     pub status: u16,
     pub message: String,
-    pub param: Option<String>,
-    pub code: Option<&'static str>,
+    pub(crate) param: Option<String>,
+    pub(crate) code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -44,6 +44,6 @@ pub(crate) type OwnFiles<'a> = &'a (dyn Fn(&str) -> Option<Bytes> + Sync);
 
 /// Where the fake is reachable, to tell its own `/files/` URLs apart.
 pub(crate) struct Ctx<'a> {
-    pub port: u16,
+    pub(crate) port: u16,
     pub(crate) own_file: OwnFiles<'a>,
 }

@@ -87,7 +87,7 @@ pub(crate) fn chat_body(model: &str, content: &str, prompt: &str, pixels: (u32, 
 pub(crate) struct ImageAnswer<'a> {
     pub model: &'a str,
     pub prompt: &'a str,
-    pub png: &'a [u8],
+    pub(crate) png: &'a [u8],
     pub url: Option<&'a str>,
     pub size: (u32, u32),
 }

@@ -35,7 +35,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// State shared by every connection.
 pub(crate) struct Shared {
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     pub(crate) conns: Arc<Conns>,
     latency: Duration,
     api_key: Option<String>,

@@ -48,7 +48,7 @@ pub(crate) struct FormPart {
     pub name: String,
     pub file_name: Option<String>,
     pub content_type: Option<String>,
-    pub data: Bytes,
+    pub(crate) data: Bytes,
 }
 
 /// Per-request steering written into the prompt: `[fake:refuse]`,
@@ -56,7 +56,7 @@ pub(crate) struct FormPart {
 /// `[fake:hold]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Directives {
-    pub fault: Option<Fault>,
+    pub(crate) fault: Option<Fault>,
     pub shape: Option<Shape>,
     pub latency: Option<Duration>,
     /// Answer only once `POST /__fake/release` came: a test does something
@@ -79,11 +79,11 @@ pub(crate) struct Job {
     pub model: String,
     /// The prompt without directives: what the picture follows.
     pub prompt: String,
-    pub want: Want,
-    pub format: Option<Format>,
+    pub(crate) want: Want,
+    pub(crate) format: Option<Format>,
     /// The image the result derives from, if the request carries any.
-    pub reference: Option<Bytes>,
-    pub directives: Directives,
+    pub(crate) reference: Option<Bytes>,
+    pub(crate) directives: Directives,
 }
 
 const FORBIDDEN: [(&str, &str); 3] = [
