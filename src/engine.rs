@@ -21,7 +21,7 @@ use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::{Conversation, NodeId, Outcome, Received, TurnError};
 use pixloom_core::wire::Reply;
 
-pub use keep::{Kept, RESULT_URL_LIFETIME, keep_received, sha256_hex};
+pub use keep::{Kept, RESULT_URL_LIFETIME, keep_received};
 pub use report::{OnReceived, TurnReport, TurnResult};
 
 use keep::received_of;

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use hmac::{Hmac, Mac};
-use rand::RngCore;
+use rand::Rng as _;
 use sha2::Sha256;
 
 use std::borrow::Cow;
@@ -92,13 +92,13 @@ impl Provenance {
 
     /// The seal over `fields`, as hex.
     fn seal(&self, fields: &[&[u8]]) -> String {
-        hex::encode(self.mac_of(fields).finalize().into_bytes())
+        pixloom_core::hex::lower(&self.mac_of(fields).finalize().into_bytes())
     }
 
     /// Whether `seal` is this installation's over `fields` (compared in
     /// constant time); no seal, or one that is not hex, is not.
     fn verifies(&self, fields: &[&[u8]], seal: Option<&str>) -> bool {
-        seal.and_then(|s| hex::decode(s).ok())
+        seal.and_then(pixloom_core::hex::parse)
             .is_some_and(|tag| self.mac_of(fields).verify_slice(&tag).is_ok())
     }
 
@@ -250,7 +250,7 @@ fn received_fields<'a>(r: &'a Received, expiry: Option<&'a str>) -> [&'a [u8]; 5
 
 fn random_key() -> [u8; KEY_BYTES] {
     let mut key = [0; KEY_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut key);
+    rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut key);
     key
 }
 
@@ -284,7 +284,7 @@ fn load_or_create(path: &Path) -> io::Result<[u8; KEY_BYTES]> {
         .prefix(crate::durable::TEMP_PREFIX)
         .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
-    tmp.write_all(hex::encode(key).as_bytes())?;
+    tmp.write_all(pixloom_core::hex::lower(&key).as_bytes())?;
     tmp.as_file().sync_all()?;
     match fs::hard_link(tmp.path(), path) {
         Ok(()) => Ok(key),
@@ -302,7 +302,7 @@ fn read_key(file: fs::File) -> io::Result<[u8; KEY_BYTES]> {
     file.take(2 * KEY_BYTES as u64 + 2)
         .read_to_string(&mut text)
         .map_err(|_| bad())?;
-    let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+    let bytes = pixloom_core::hex::parse(text.trim()).ok_or_else(bad)?;
     bytes.try_into().map_err(|_| bad())
 }
 

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::progress::{self, Progress};
 use super::{Session, output};
 use crate::convfile::{self, ConvFolder};
-use crate::engine::{self, TurnResult};
+use crate::engine::TurnResult;
 use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::sanitize;
@@ -229,7 +229,7 @@ fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, b
         Ok((_, path)) => {
             let received = Received {
                 spare_copy: Some(path.display().to_string()),
-                sha256: Some(engine::sha256_hex(bytes)),
+                sha256: Some(pixloom_core::hex::sha256(bytes)),
                 ..received.clone()
             };
             let _ = conv.update_received(node, received);

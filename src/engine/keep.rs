@@ -130,7 +130,7 @@ pub async fn keep_received(
         })),
         Err(kept) => {
             if let Kept::Unstored { bytes: Some(b), .. } = &kept {
-                received.sha256 = Some(sha256_hex(b));
+                received.sha256 = Some(pixloom_core::hex::sha256(b));
             }
             kept
         }
@@ -154,14 +154,9 @@ async fn spare_copy(received: &Received) -> Option<Bytes> {
         file.take(images::MAX_DOWNLOAD_BYTES)
             .read_to_end(&mut bytes)
             .ok()?;
-        (sha256_hex(&bytes) == want).then(|| Bytes::from(bytes))
+        (pixloom_core::hex::sha256(&bytes) == want).then(|| Bytes::from(bytes))
     })
     .await
     .ok()
     .flatten()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

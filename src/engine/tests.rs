@@ -42,7 +42,7 @@ fn a_store_failure_keeps_the_bytes_and_their_hash() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(r.sha256, Some(sha256_hex(&png)));
+    assert_eq!(r.sha256, Some(pixloom_core::hex::sha256(&png)));
     // The same bytes once the folder is back: stored, link kept.
     std::fs::remove_file(dir.path().join("images")).unwrap();
     let store = ImageStore::open(dir.path().join("images")).unwrap();
@@ -96,7 +96,7 @@ fn a_spare_copy_is_taken_only_as_a_small_regular_file_with_its_hash() {
             OffsetDateTime::now_utc(),
         ))
     };
-    let other = sha256_hex(b"something else");
+    let other = pixloom_core::hex::sha256(b"something else");
     let path = copy.display().to_string();
     // Edited content, a device that never ends, a folder: not taken;
     // without a client the link cannot be tried either.
@@ -115,7 +115,10 @@ fn a_spare_copy_is_taken_only_as_a_small_regular_file_with_its_hash() {
             kept => panic!("{p}: {kept:?}"),
         }
     }
-    assert!(matches!(try_with(&path, sha256_hex(&png)), Kept::Stored(_)));
+    assert!(matches!(
+        try_with(&path, pixloom_core::hex::sha256(&png)),
+        Kept::Stored(_)
+    ));
 }
 
 #[test]

@@ -160,7 +160,7 @@ impl ImageStore {
         // The name is the content's hash: hash on another thread while the
         // bytes are written and synced (each ~10 ms for a 4K result).
         let (sha256, staged) = std::thread::scope(|s| {
-            let hashing = s.spawn(|| hex::encode(Sha256::digest(bytes)));
+            let hashing = s.spawn(|| pixloom_core::hex::sha256(bytes));
             let staged = durable::Staged::write(&self.dir, bytes);
             let sha256 = hashing
                 .join()
@@ -243,7 +243,7 @@ impl ImageStore {
         check_len(bytes.len() as u64, blob, &path())?;
         let key = FileKey::of(&meta);
         if !verified(&key, &blob.sha256) {
-            if hex::encode(Sha256::digest(&bytes)) != blob.sha256 {
+            if pixloom_core::hex::sha256(&bytes) != blob.sha256 {
                 return Err(ImageError::WrongContent { path: path() });
             }
             remember(key, &blob.sha256);
@@ -287,7 +287,7 @@ impl ImageStore {
                 seen += n as u64;
             }
             check_len(seen, blob, &path)?;
-            if hex::encode(hasher.finalize()) != blob.sha256 {
+            if pixloom_core::hex::lower(&hasher.finalize()) != blob.sha256 {
                 return Err(ImageError::WrongContent { path });
             }
             remember(key, &blob.sha256);
@@ -390,7 +390,7 @@ mod tests {
         let a = store.put(&png, &info).unwrap();
         let b = store.put(&png, &info).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.sha256, hex::encode(Sha256::digest(&png)));
+        assert_eq!(a.sha256, pixloom_core::hex::sha256(&png));
         assert_eq!(
             store.path(&a),
             dir.path().join("images").join(a.file_name())

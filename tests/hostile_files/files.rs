@@ -106,8 +106,8 @@ fn a_flipped_bit_loads_whole_or_is_refused_untouched() {
     let (mut loaded, mut refusals) = (0, std::collections::BTreeMap::<String, u32>::new());
     for _ in 0..300 {
         let mut bytes = good.clone();
-        let at = rng.gen_range(0..bytes.len());
-        bytes[at] ^= 1 << rng.gen_range(0..8);
+        let at = rng.random_range(0..bytes.len());
+        bytes[at] ^= 1 << rng.random_range(0..8);
         match open_hostile(&dir, &bytes) {
             Opened::Loaded => loaded += 1,
             Opened::Refused(e) => {

@@ -19,7 +19,7 @@ use pixloom::images::{
 };
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::{Endpoint, ImageOrigin, Outcome, Part, RequestParams, TurnError};
-use rand::{Rng as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 use time::macros::datetime;
 
 #[global_allocator]

@@ -276,7 +276,7 @@ fn a_planted_image_is_never_uploaded() {
             requests.len()
         );
         if let Some(private) = private {
-            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&private));
+            let sha = pixloom_core::hex::sha256(&private);
             let recorded = serde_json::to_string(&requests).unwrap();
             assert!(!recorded.contains(&sha), "{context}");
         }

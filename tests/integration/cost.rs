@@ -47,7 +47,7 @@ use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::{Endpoint, RequestParams, Role, Status};
 use pixloom_fake::{FakeConfig, FakeGateway, Fault};
 use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -158,12 +158,12 @@ fn params(endpoint: Endpoint, model: &str, size: &str) -> RequestParams {
 /// Mostly the small, fast `-all` pictures (the prompt names their
 /// dimensions), sometimes the default model at a 1K size; either endpoint.
 fn random_params(rng: &mut StdRng) -> RequestParams {
-    let endpoint = if rng.gen_bool(0.5) {
+    let endpoint = if rng.random_bool(0.5) {
         Endpoint::Chat
     } else {
         Endpoint::Images
     };
-    if rng.gen_bool(0.8) {
+    if rng.random_bool(0.8) {
         RequestParams {
             endpoint,
             model: ALL_MODEL.to_owned(),
@@ -173,7 +173,7 @@ fn random_params(rng: &mut StdRng) -> RequestParams {
         params(
             endpoint,
             DEFAULT_MODEL,
-            SIZES[rng.gen_range(0..SIZES.len())],
+            SIZES[rng.random_range(0..SIZES.len())],
         )
     }
 }
@@ -183,23 +183,23 @@ fn random_prompt(rng: &mut StdRng) -> String {
     const WORDS: [&str; 6] = ["fox", "lighthouse", "moon", "river", "kite", "owl"];
     format!(
         "a {} {}x{}",
-        WORDS[rng.gen_range(0..WORDS.len())],
-        rng.gen_range(32..=96),
-        rng.gen_range(32..=96)
+        WORDS[rng.random_range(0..WORDS.len())],
+        rng.random_range(32..=96),
+        rng.random_range(32..=96)
     )
 }
 
 /// Variants: mostly one, sometimes up to 8.
 fn random_variants(rng: &mut StdRng) -> usize {
-    if rng.gen_bool(0.75) {
+    if rng.random_bool(0.75) {
         1
     } else {
-        rng.gen_range(2..=8)
+        rng.random_range(2..=8)
     }
 }
 
 fn random_fault(rng: &mut StdRng, hangs: &mut usize) -> Fault {
-    match rng.gen_range(0..12) {
+    match rng.random_range(0..12) {
         0 => Fault::RetryAfter(429, "0".into()),
         1 => Fault::Status(500),
         2 => Fault::BadGatewayHtml,
@@ -224,7 +224,7 @@ fn random_step(rng: &mut StdRng, app: &App) -> (String, Vec<Msg>) {
     let mut msgs = Vec::new();
     let mut what = String::new();
     if !app.conv.is_empty() {
-        for _ in 0..rng.gen_range(0..4) {
+        for _ in 0..rng.random_range(0..4) {
             let (name, code) = [
                 ("j", KeyCode::Char('j')),
                 ("k", KeyCode::Char('k')),
@@ -232,7 +232,7 @@ fn random_step(rng: &mut StdRng, app: &App) -> (String, Vec<Msg>) {
                 ("l", KeyCode::Char('l')),
                 ("g", KeyCode::Char('g')),
                 ("G", KeyCode::Char('G')),
-            ][rng.gen_range(0..6)];
+            ][rng.random_range(0..6)];
             what.push_str(name);
             msgs.push(key(code));
         }
@@ -244,7 +244,7 @@ fn random_step(rng: &mut StdRng, app: &App) -> (String, Vec<Msg>) {
     let step = if app.conv.is_empty() {
         0
     } else {
-        rng.gen_range(0..7)
+        rng.random_range(0..7)
     };
     match step {
         // A new prompt continuing the branch, or refining the selected
@@ -366,7 +366,7 @@ async fn the_shown_session_cost_is_what_the_gateway_billed() {
         let requests_before = fake_stats(&base).await["requests"].as_u64().unwrap();
         let mut s = Session::open(root.path().join(format!("s{i}.pixloom")), engine.clone());
         let mut tally = Tally::default();
-        for _ in 0..rng.gen_range(1..=MAX_TURNS) {
+        for _ in 0..rng.random_range(1..=MAX_TURNS) {
             s.app.composer.params = random_params(&mut rng);
             let (what, msgs) = random_step(&mut rng, &s.app);
             let fx = s.feed(msgs);
@@ -376,7 +376,7 @@ async fn the_shown_session_cost_is_what_the_gateway_billed() {
                 .count();
             // At most one fault per request that starts, so every fault is
             // taken by this step's own first attempts.
-            let faults: Vec<Fault> = (0..rng.gen_range(0..=started.min(3)))
+            let faults: Vec<Fault> = (0..rng.random_range(0..=started.min(3)))
                 .map(|_| random_fault(&mut rng, &mut hangs))
                 .collect();
             tally.steps.push(format!(

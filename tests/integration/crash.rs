@@ -18,8 +18,7 @@ use pixloom::durable::TEMP_PREFIX;
 use pixloom::images::import_bytes;
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::{Conversation, Endpoint, ImageOrigin, Outcome, Part, RequestParams};
-use rand::{Rng as _, SeedableRng as _};
-use sha2::{Digest as _, Sha256};
+use rand::{RngExt as _, SeedableRng as _};
 use time::macros::datetime;
 
 /// Set (to the conversation folder) when this binary runs as the child.
@@ -79,7 +78,7 @@ fn version(conv: &Conversation) -> u64 {
 /// 25 KB of noise, so writing and syncing it takes a while.
 fn image_for(k: u64) -> Vec<u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(k);
-    let img = image::RgbImage::from_fn(96, 96, |_, _| image::Rgb(rng.r#gen::<[u8; 3]>()));
+    let img = image::RgbImage::from_fn(96, 96, |_, _| image::Rgb(rng.random::<[u8; 3]>()));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -207,7 +206,7 @@ fn check_tree(dir: &Path, conv: &Conversation, hash_from: u64) {
             "v{v}: turn {k}'s image has the wrong length"
         );
         if k >= hash_from {
-            let hash = hex::encode(Sha256::digest(fs::read(&path).unwrap()));
+            let hash = pixloom_core::hex::sha256(&fs::read(&path).unwrap());
             assert_eq!(
                 hash, blob.sha256,
                 "v{v}: turn {k}'s image is not its content"
@@ -267,7 +266,7 @@ fn killed_mid_save_leaves_the_old_or_new_version() {
         // The delay picks the kill point; it synchronises nothing. One turn
         // (image and tree, each written, fsynced, renamed, folder fsynced)
         // takes some milliseconds, so kills land before, in and after saves.
-        let delay = Duration::from_micros(rng.gen_range(0..=40_000));
+        let delay = Duration::from_micros(rng.random_range(0..=40_000));
         std::thread::sleep(delay);
         let last_saved = child.kill().unwrap_or(start);
         tally.saves += last_saved - start;

@@ -23,7 +23,6 @@ use pixloom_core::history::ImageBudget;
 use pixloom_core::model::DEFAULT_MODEL;
 use pixloom_core::tree::{Conversation, Endpoint, NodeId, RequestParams, Status};
 use pixloom_fake::{FakeConfig, FakeGateway};
-use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod full_disk;
@@ -148,7 +147,7 @@ fn assert_stored(dir: &Path, id: NodeId) {
     assert_eq!(node.status(), Some(Status::Done));
     let blob = &node.images().next().unwrap().original;
     let bytes = fs::read(dir.join("images").join(blob.file_name())).unwrap();
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), blob.sha256);
+    assert_eq!(pixloom_core::hex::sha256(&bytes), blob.sha256);
 }
 
 /// The injected fault: `images/` is a file, so every store fails (for
@@ -316,7 +315,7 @@ async fn a_forged_record_of_an_unstored_picture_fetches_and_reads_nothing() {
     mend_store(&dir);
     let private = home.path().join("private.png");
     common::png_file(home.path(), "private.png", 9, 9, [1, 2, 3]);
-    let private_sha = hex::encode(Sha256::digest(fs::read(&private).unwrap()));
+    let private_sha = pixloom_core::hex::sha256(&fs::read(&private).unwrap());
     let file = dir.join("conversation.json");
     let honest: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
     let beacon = format!("{}/files/beacon.png", gw.base_url());

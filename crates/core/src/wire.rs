@@ -337,10 +337,37 @@ fn decode_data_url(s: &str) -> Result<ImagePayload, MalformedReply> {
     })
 }
 
+/// Base64 as forgiving as browsers are: padding optional, stray bits in the
+/// last character allowed (ASCII white space is removed first).
+const FORGIVING: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// `payload` decoded the way browsers decode a data URL (the WHATWG
+/// forgiving-base64 rules): line breaks and spaces skipped, padding
+/// optional, but when present only up to a multiple of four characters.
+fn forgiving_decode(payload: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let compact: std::borrow::Cow<'_, [u8]> = if payload.bytes().any(|b| b.is_ascii_whitespace()) {
+        payload
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        payload.as_bytes().into()
+    };
+    if compact.contains(&b'=') && !compact.len().is_multiple_of(4) {
+        return None;
+    }
+    FORGIVING.decode(compact).ok()
+}
+
 fn decode_base64(payload: &str) -> Result<Vec<u8>, MalformedReply> {
-    // SIMD, and forgiving as browsers are: line breaks, spaces and missing
-    // padding are tolerated.
-    base64_simd::forgiving_decode_to_vec(payload.as_bytes()).map_err(|_| {
+    forgiving_decode(payload).ok_or_else(|| {
         // The scalar decoder only to say where it goes wrong.
         use base64::Engine as _;
         let detail = base64::engine::general_purpose::STANDARD

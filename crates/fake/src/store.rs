@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// At most this many result files are kept; the oldest go first.
 pub(crate) const MAX_FILES: usize = 256;
@@ -67,11 +66,6 @@ impl Files {
     }
 }
 
-/// Hex SHA-256 of bytes.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    pixloom_core::hex::lower(&Sha256::digest(bytes))
-}
-
 /// A copy of `v` with every string longer than [`ELIDE_OVER`] replaced by
 /// its first 64 characters, `…`, and `[N chars, sha256 HEX]` (hash of the
 /// whole string), so the log stays small but still says what was sent.
@@ -82,7 +76,7 @@ pub(crate) fn elide(v: &Value) -> Value {
             Value::String(format!(
                 "{head}…[{} chars, sha256 {}]",
                 s.len(),
-                sha256_hex(s.as_bytes())
+                pixloom_core::hex::sha256(s.as_bytes())
             ))
         }
         Value::Array(a) => Value::Array(a.iter().map(elide).collect()),
@@ -125,7 +119,10 @@ mod tests {
         let e = elide(&v);
         let s = e["a"][0]["url"].as_str().expect("string");
         assert!(s.starts_with("data:image/png;base64,AAAA"), "{s}");
-        assert!(s.contains(&sha256_hex(long.as_bytes())), "{s}");
+        assert!(
+            s.contains(&pixloom_core::hex::sha256(long.as_bytes())),
+            "{s}"
+        );
         assert!(s.contains(&format!("[{} chars", long.len())), "{s}");
         assert_eq!(e["short"], "keep");
     }

@@ -117,14 +117,9 @@ async fn edits_derive_from_the_first_image_and_record_parts_in_order() {
         .collect();
     assert_eq!(files, ["ref1.png", "ref2.png"]);
     assert_eq!(r.multipart[3].len, red.len());
-    assert_eq!(r.multipart[4].sha256, sha256_hex(&blue));
+    assert_eq!(r.multipart[4].sha256, pixloom_core::hex::sha256(&blue));
     assert_eq!(r.multipart[3].content_type.as_deref(), Some("image/png"));
     assert!(r.multipart[3].text.is_none());
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(b))
 }
 
 #[tokio::test]
@@ -170,7 +165,9 @@ async fn chat_with_a_reference_derives_from_it() {
         url.starts_with("data:image/png;base64,iVBOR") && url.len() < 300,
         "{url}"
     );
-    assert!(url.contains(&sha256_hex(data_url("image/png", &green).as_bytes())));
+    assert!(url.contains(&pixloom_core::hex::sha256(
+        data_url("image/png", &green).as_bytes()
+    )));
 }
 
 #[tokio::test]

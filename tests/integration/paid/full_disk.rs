@@ -97,7 +97,7 @@ fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
     let copy = PathBuf::from(r.spare_copy.clone().unwrap());
     assert!(copy.starts_with(home.path()), "{copy:?}");
     assert_eq!(
-        hex::encode(Sha256::digest(fs::read(&copy).unwrap())),
+        pixloom_core::hex::sha256(&fs::read(&copy).unwrap()),
         r.sha256.clone().unwrap()
     );
     for needle in [

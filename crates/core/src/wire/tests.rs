@@ -460,3 +460,26 @@ fn the_documented_generations_request_round_trips() {
     };
     assert_eq!(serde_json::to_value(&req).unwrap(), doc);
 }
+
+/// Data URLs decode as browsers decode them (WHATWG forgiving-base64).
+#[test]
+fn base64_is_read_as_forgivingly_as_browsers_read_it() {
+    let hello = Some(b"hello".to_vec());
+    let cases: [(&str, Option<Vec<u8>>); 12] = [
+        ("aGVsbG8=", hello.clone()),
+        ("aGVsbG8", hello.clone()),
+        (" aGVs bG8= ", hello.clone()),
+        ("aGVs\r\nbG8=\n", hello.clone()),
+        ("aGVs\tbG8", hello.clone()),
+        ("", Some(Vec::new())),
+        ("YR", Some(vec![0x61])),
+        ("a", None),
+        ("ab=", None),
+        ("ab==cd", None),
+        ("aGVs_G8-", None),
+        ("====", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(super::forgiving_decode(text), want, "{text:?}");
+    }
+}

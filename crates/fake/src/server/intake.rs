@@ -150,7 +150,7 @@ pub(super) fn record_of(
                     .file_name
                     .is_none()
                     .then(|| String::from_utf8_lossy(&p.data).into_owned()),
-                sha256: store::sha256_hex(&p.data),
+                sha256: pixloom_core::hex::sha256(&p.data),
             })
             .collect(),
         status: 0,
