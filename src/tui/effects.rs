@@ -65,7 +65,7 @@ impl<T> Drop for AbortOnDrop<T> {
 mod drop_tests;
 pub(crate) mod save_copy;
 pub(crate) mod saver;
-mod tools;
+mod system;
 
 /// Owns what effects need: the engine, the folder, the way back.
 pub struct Effects {
@@ -179,7 +179,7 @@ impl Effects {
                 Effect::EncodeSixel(job) => self.encode_sixel(job),
                 Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
-                    self.when_verified(blob, |image, _, tx| tools::open(image.path, tx));
+                    self.when_verified(blob, |image, _, tx| system::open(image.path, tx));
                 }
                 Effect::SaveImage {
                     blob,
@@ -201,12 +201,12 @@ impl Effects {
                     // Inline (the terminal is ours): verified already when
                     // its thumbnail was shown, so no hashing here.
                     let note = match self.store.verified_path(&blob) {
-                        Ok(path) => tools::copy_path(&path, &mut self.terminal_out),
+                        Ok(path) => system::copy_path(&path, &mut self.terminal_out),
                         Err(e) => Err(e.to_string()),
                     };
                     self.send(Event::Notice(note));
                 }
-                Effect::ListDir { input } => tools::list_dir(input, self.tx.clone()),
+                Effect::ListDir { input } => system::list_dir(input, self.tx.clone()),
                 Effect::StoreResult {
                     node,
                     received,
