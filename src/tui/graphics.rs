@@ -16,10 +16,10 @@
 //! covers the old sixel / iTerm pixels; kitty placements live on their own
 //! layer and are deleted by id.
 //!
-//! Sixel text is encoded off the loop with viuer's encoder (icy_sixel)
-//! and cached ([`sixel`]); kitty (image ids, placements, deletion) and
-//! iTerm2 when viuer's environment-only check says no are written here.
-//! See `docs/graphics.md`.
+//! Sixel text (viuer's encoder, icy_sixel) and iTerm2's OSC 1337 text are
+//! encoded off the loop and cached ([`sixel`]); kitty (image ids,
+//! placements, deletion) is written here. viuer itself is not linked: see
+//! `docs/graphics.md` for where it fell short.
 
 pub(crate) mod detect;
 pub(crate) mod geometry;

@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use base64::Engine as _;
-use image::DynamicImage;
 use ratatui::layout::Rect;
 
 use super::detect::Detected;
@@ -106,8 +104,7 @@ impl Presenter {
             blank(&mut w, s.area)?;
             match self.backend {
                 GraphicsBackend::Kitty => self.kitty(p, &mut w)?,
-                GraphicsBackend::Iterm => iterm(p, &mut w)?,
-                GraphicsBackend::Sixel => sixel(p, &mut w)?,
+                GraphicsBackend::Iterm | GraphicsBackend::Sixel => encoded(p, &mut w)?,
                 GraphicsBackend::Blocks | GraphicsBackend::None => {}
             }
         }
@@ -169,79 +166,20 @@ impl Presenter {
     }
 }
 
-/// A sixel picture, as encoded off the UI loop ([`super::sixel`]): the
-/// same text wherever the picture is, so moving it only costs the bytes.
-/// The pictures are made at the real cell size; viuer's own sixel
-/// printer assumes 6×12 pixels a cell and would query the terminal, so
-/// its encoder (icy_sixel) is used directly, for every cell size.
-fn sixel(p: &Placed, w: &mut impl Write) -> io::Result<()> {
+/// A sixel or iTerm2 picture, as encoded off the UI loop
+/// ([`super::sixel`]): the same text wherever the picture is, so moving it
+/// only costs the bytes. Both are made here rather than by viuer's
+/// printers: viuer's sixel printer assumes 6×12-pixel cells and queries
+/// the terminal, and its iTerm2 printer encodes a PNG while printing (and
+/// its environment check fails over SSH); their encoders (icy_sixel, PNG
+/// and base64) are used directly, off the loop.
+fn encoded(p: &Placed, w: &mut impl Write) -> io::Result<()> {
     let a = p.shown.area;
     match &p.sixel {
         Some(data) => write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1),
         // Not encoded yet: `to_print` keeps such a placement out.
         None => Ok(()),
     }
-}
-
-/// viuer's settings for printing exactly over `a` with iTerm2's protocol
-/// (the others turned off: viuer's own choice would probe the terminal).
-fn viuer_config(a: Rect) -> viuer::Config {
-    viuer::Config {
-        x: a.x,
-        y: i16::try_from(a.y).unwrap_or(i16::MAX),
-        width: Some(u32::from(a.width)),
-        height: Some(u32::from(a.height)),
-        absolute_offset: true,
-        restore_cursor: false,
-        use_kitty: false,
-        use_iterm: true,
-        use_sixel: false,
-        ..viuer::Config::default()
-    }
-}
-
-/// iTerm2's inline image (OSC 1337) stretched over the area. viuer's
-/// printer is used when its environment check agrees; over SSH that check
-/// fails though the terminal is iTerm2, so the sequence is written here.
-fn iterm(p: &Placed, w: &mut impl Write) -> io::Result<()> {
-    let a = p.shown.area;
-    let whole = p.shown.first_row == 0
-        && u32::from(a.width) * u32::from(p.pixels.cell_px.0) == p.pixels.image.width()
-        && u32::from(a.height) * u32::from(p.pixels.cell_px.1) == p.pixels.image.height();
-    if viuer::is_iterm_supported() {
-        w.flush()?;
-        let config = viuer_config(a);
-        return viuer::print(&crop(p), &config)
-            .map(|_| ())
-            .map_err(|e| io::Error::other(e.to_string()));
-    }
-    let cropped;
-    let png: &[u8] = if whole {
-        &p.pixels.png
-    } else {
-        let mut buf = Vec::new();
-        crop(p)
-            .write_to(&mut io::Cursor::new(&mut buf), image::ImageFormat::Png)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        cropped = buf;
-        &cropped
-    };
-    write!(
-        w,
-        "\x1b[{};{}H\x1b]1337;File=inline=1;size={};width={};height={};preserveAspectRatio=0;doNotMoveCursor=1:{}\x07",
-        a.y + 1,
-        a.x + 1,
-        png.len(),
-        a.width,
-        a.height,
-        base64::engine::general_purpose::STANDARD.encode(png)
-    )
-}
-
-/// The part of the picture a placement shows.
-fn crop(p: &Placed) -> DynamicImage {
-    let a = p.shown.area;
-    super::sixel::crop(&p.pixels, p.shown.first_row, a.width, a.height)
 }
 
 /// Spaces over the area, so no old picture or text shows around a picture

@@ -1,6 +1,8 @@
-//! Sixel pictures, encoded off the UI loop and kept.
+//! Pictures sent as text in the escape sequence itself (sixel, and iTerm2's
+//! base64 PNG), encoded off the UI loop and kept.
 //!
-//! Quantising and encoding a picture takes milliseconds to tens of them,
+//! Quantising and encoding a picture (or a crop of it as a PNG) takes
+//! milliseconds to tens of them,
 //! so it never happens while a frame is drawn or printed: a placement
 //! whose sixel is not ready is left as the half-blocks the view drew (the
 //! placeholder) and becomes a [`SixelJob`]; `update` asks the effects to
@@ -42,11 +44,13 @@ impl SixelKey {
     }
 }
 
-/// A picture to encode: what the key names, with the pixels to crop.
+/// A picture to encode: what the key names, with the pixels to crop, in
+/// the protocol of `backend` (sixel or iTerm2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SixelJob {
     pub(crate) key: SixelKey,
     pub(crate) pixels: Arc<Pixels>,
+    pub(crate) backend: GraphicsBackend,
 }
 
 /// The part of `pixels` shown: rows `first_row..` of `cols`×`rows` cells.
@@ -59,9 +63,14 @@ pub(crate) fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> Dyn
     DynamicImage::ImageRgb8(image::imageops::crop_imm(img, 0, y, w, h).to_image())
 }
 
-/// Quantises and encodes the job's picture (icy_sixel, viuer's encoder).
+/// The job's picture as the text its protocol sends (without the cursor
+/// move before it): sixel (icy_sixel, viuer's encoder), or iTerm2's
+/// inline image (OSC 1337, a PNG in base64, stretched over the cells).
 /// Slow: only ever on a blocking task, never while drawing.
 pub(crate) fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
+    if job.backend == GraphicsBackend::Iterm {
+        return iterm(job).map(Arc::from);
+    }
     let k = job.key;
     let rgba = crop(&job.pixels, k.first_row, k.cols, k.rows).to_rgba8();
     icy_sixel::sixel_string(
@@ -78,7 +87,36 @@ pub(crate) fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
     .map_err(|e| e.to_string())
 }
 
-/// Encoded sixel pictures, at most `capacity`, least recently wanted
+/// iTerm2's inline image of the job's crop: the PNG made with the
+/// thumbnail when the whole picture shows, else the crop encoded now.
+fn iterm(job: &SixelJob) -> Result<String, String> {
+    use base64::Engine as _;
+    let k = job.key;
+    let p = &job.pixels;
+    let whole = k.first_row == 0
+        && u32::from(k.cols) * u32::from(p.cell_px.0) == p.image.width()
+        && u32::from(k.rows) * u32::from(p.cell_px.1) == p.image.height();
+    let cropped;
+    let png: &[u8] = if whole {
+        &p.png
+    } else {
+        let mut buf = Vec::new();
+        crop(p, k.first_row, k.cols, k.rows)
+            .write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
+            .map_err(|e| e.to_string())?;
+        cropped = buf;
+        &cropped
+    };
+    Ok(format!(
+        "\x1b]1337;File=inline=1;size={};width={};height={};preserveAspectRatio=0;doNotMoveCursor=1:{}\x07",
+        png.len(),
+        k.cols,
+        k.rows,
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+/// Encoded pictures, at most `capacity`, least recently wanted
 /// dropped; each asked for once (while encoding, or after it failed, it
 /// is not asked for again).
 #[derive(Debug, Clone)]
@@ -138,7 +176,11 @@ impl SixelCache {
     /// Splits a frame's visible placements: those that can be printed now
     /// (their sixel attached) and the jobs for the others, which stay
     /// half-blocks until their sixel is ready.
-    pub(crate) fn split(&self, placed: Vec<Placed>) -> (Vec<Placed>, Vec<SixelJob>) {
+    pub(crate) fn split(
+        &self,
+        placed: Vec<Placed>,
+        backend: GraphicsBackend,
+    ) -> (Vec<Placed>, Vec<SixelJob>) {
         let mut ready = Vec::new();
         let mut jobs = Vec::new();
         for mut p in placed {
@@ -151,6 +193,7 @@ impl SixelCache {
                 None => jobs.push(SixelJob {
                     key,
                     pixels: Arc::clone(&p.pixels),
+                    backend,
                 }),
             }
         }
@@ -159,7 +202,7 @@ impl SixelCache {
 }
 
 /// What a frame prints: the placements that really show ([`visible`](super::visible));
-/// for sixel only those whose picture is encoded, the others returned as
+/// for sixel and iTerm2 only those whose picture is encoded, the others returned as
 /// jobs and left as the half-blocks the view drew until it is. The cells
 /// of what is printed are marked skipped ([`mark_skip`](super::mark_skip)).
 pub(crate) fn to_print(
@@ -169,8 +212,8 @@ pub(crate) fn to_print(
     sixels: &SixelCache,
 ) -> (Vec<Placed>, Vec<SixelJob>) {
     let shown = super::visible(placed, buf);
-    let (print, jobs) = if backend == GraphicsBackend::Sixel {
-        sixels.split(shown)
+    let (print, jobs) = if matches!(backend, GraphicsBackend::Sixel | GraphicsBackend::Iterm) {
+        sixels.split(shown, backend)
     } else {
         (shown, Vec::new())
     };

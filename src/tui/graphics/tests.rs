@@ -446,14 +446,30 @@ fn kitty_sends_each_picture_once_and_moves_it_by_id() {
     );
 }
 
+/// iTerm2 pictures are encoded off the loop like sixel ones: nothing is
+/// printed (the half-blocks stay) until the encoded text is in the cache,
+/// then exactly that text, over blanked cells.
 #[test]
 fn iterm_prints_the_cached_png_over_blanked_cells() {
     let t = pixel_thumb(4, 2, [1, 2, 3]);
     let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
-    let placed: Vec<Placed> = t
-        .render(0, Rect::new(2, 2, 4, 2), &mut buf)
-        .into_iter()
-        .collect();
+    let frame = |buf: &mut Buffer| -> Vec<Placed> {
+        t.render(0, Rect::new(2, 2, 4, 2), buf)
+            .into_iter()
+            .collect()
+    };
+    let mut cache = sixel::SixelCache::default();
+    let (print, jobs) = cache.split(visible(frame(&mut buf), &buf), GraphicsBackend::Iterm);
+    assert!(print.is_empty(), "nothing printed before it is encoded");
+    assert_eq!(cache.want(&jobs).len(), 1, "one picture to encode");
+    for job in &jobs {
+        cache.insert(job.key, sixel::encode(job));
+    }
+    let (placed, jobs) = cache.split(visible(frame(&mut buf), &buf), GraphicsBackend::Iterm);
+    assert!(
+        jobs.is_empty() && placed.len() == 1,
+        "encoded once, printed from the cache"
+    );
     let d = detect::Detected {
         backend: GraphicsBackend::Iterm,
         truecolor: true,
@@ -462,14 +478,25 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
     };
     let mut pr = Presenter::new(&d);
     let mut out = Vec::new();
-    pr.present(&visible(placed, &buf), buf.area, &mut out)
-        .expect("present");
+    pr.present(&placed, buf.area, &mut out).expect("present");
     let s = String::from_utf8_lossy(&out);
-    if !viuer::is_iterm_supported() {
-        assert!(s.contains("\x1b[3;3H    \x1b[4;3H    "), "{s}");
-        assert!(s.contains("1337;File=inline=1;size="), "{s}");
-        assert!(s.contains("width=4;height=2"), "{s}");
-    }
+    assert!(s.contains("\x1b[3;3H    \x1b[4;3H    "), "{s}");
+    assert!(s.contains("\x1b[3;3H\x1b]1337;File=inline=1;size="), "{s}");
+    assert!(s.contains("width=4;height=2"), "{s}");
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            s.split_once("doNotMoveCursor=1:")
+                .and_then(|(_, rest)| rest.split_once('\x07'))
+                .map(|(data, _)| data)
+                .expect("data"),
+        )
+        .expect("base64");
+    assert_eq!(
+        png,
+        *t.pixels.as_ref().expect("pixels").png,
+        "the PNG made with the thumbnail"
+    );
 }
 
 /// What the kitty presenter sends after each event: the table of which

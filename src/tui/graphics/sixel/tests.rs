@@ -145,6 +145,7 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
     let s = encode(&SixelJob {
         key: whole,
         pixels: Arc::clone(&pixels),
+        backend: GraphicsBackend::Sixel,
     })
     .expect("encoded");
     assert!(s.starts_with("\x1bP") && s.ends_with("\x1b\\"), "{s:?}");
@@ -154,6 +155,11 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
         rows: 1,
         ..whole
     };
-    let s = encode(&SixelJob { key: lower, pixels }).expect("encoded");
+    let s = encode(&SixelJob {
+        key: lower,
+        pixels,
+        backend: GraphicsBackend::Sixel,
+    })
+    .expect("encoded");
     assert!(s.contains("\"1;1;8;4"), "the lower row only: {s:?}");
 }
