@@ -207,8 +207,8 @@ fn restored_after(stop: Stop) {
     );
     match stop {
         Stop::Quit => app.send(b"q"),
-        Stop::Term => app.signal(rustix::process::Signal::TERM),
-        Stop::Hup => app.signal(rustix::process::Signal::HUP),
+        Stop::Term => app.signal(rustix::process::Signal::Term),
+        Stop::Hup => app.signal(rustix::process::Signal::Hup),
     }
     // `wait_exit` also fails if the signal killed the app (unhandled).
     app.wait_exit(STEP);

@@ -304,7 +304,7 @@ fn exits_when_the_terminal_hangs_up() {
     impl Drop for KillOnDrop {
         fn drop(&mut self) {
             if let Some(pid) = rustix::process::Pid::from_raw(self.0) {
-                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::Kill);
             }
         }
     }

@@ -382,7 +382,7 @@ pub(crate) fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(
 /// `timeout`. The terminal must be in raw mode, and nothing else may be
 /// reading it.
 pub(crate) fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Replies> {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::event::{PollFd, PollFlags, poll};
     use std::os::fd::AsFd as _;
     out.write_all(QUERIES.as_bytes())?;
     out.flush()?;
@@ -396,12 +396,10 @@ pub(crate) fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Repli
         if left.is_zero() {
             break;
         }
-        let wait = Timespec {
-            tv_sec: i64::try_from(left.as_secs()).unwrap_or(0),
-            tv_nsec: i64::from(left.subsec_nanos()),
-        };
+        // Whole milliseconds, rounded up so a last fraction still waits.
+        let wait = i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
         let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-        if poll(&mut fds, Some(&wait))? == 0 {
+        if poll(&mut fds, wait)? == 0 {
             break;
         }
         let n = rustix::io::read(fd, &mut chunk)?;
