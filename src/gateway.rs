@@ -429,7 +429,7 @@ impl Client {
             attempts: 0,
             may_have_been_billed: billed,
             about_model: false,
-            timed_out: e.is_timeout() && !e.is_connect() && !e.is_builder(),
+            timed_out: kind == ErrorKind::NoAnswer && e.is_timeout(),
         }
     }
 

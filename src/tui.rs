@@ -227,11 +227,11 @@ impl Screen for TermScreen<'_> {
             drawn = view.draw(f, app);
             cells::agree_on_widths(f.buffer_mut());
             if pixels {
-                (placed, drawn.sixel_jobs) = graphics::sixel::to_print(
+                (placed, drawn.encode_jobs) = graphics::encoded::to_print(
                     std::mem::take(&mut drawn.placed),
                     f.buffer_mut(),
                     app.graphics,
-                    &app.sixels,
+                    &app.encoded,
                 );
             }
         })?;

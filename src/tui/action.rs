@@ -205,10 +205,10 @@ pub enum Event {
         rows: u16,
         thumb: Result<Arc<Thumb>, String>,
     },
-    /// A sixel picture encoded off the UI loop (or why not).
-    SixelReady {
-        key: super::graphics::sixel::SixelKey,
-        sixel: Result<Arc<str>, String>,
+    /// A sixel or iTerm2 picture encoded off the UI loop (or why not).
+    PictureEncoded {
+        key: super::graphics::encoded::PictureKey,
+        text: Result<Arc<str>, String>,
     },
     /// A reference image the user attached, imported into the store.
     AttachmentReady {

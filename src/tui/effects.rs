@@ -21,8 +21,8 @@
 //!   time (a 4K PNG takes ~100 ms and tens of MB), and sends the thumbnail
 //!   back with the blob and size it was made for, with the `ThumbSpec`
 //!   the effects own.
-//! - `EncodeSixel`: quantises and encodes a sixel picture on the blocking
-//!   pool (sharing the decoders' two permits), `Event::SixelReady`.
+//! - `EncodePicture`: encodes a sixel or iTerm2 picture on the blocking
+//!   pool (sharing the decoders' two permits), `Event::PictureEncoded`.
 //! - `ImportAttachment`: a file on the blocking pool, a URL on a task.
 //! - `SaveImage`: see [`save_copy`]; `OpenImage`, `CopyPath`, `ListDir`: see [`tools`].
 //!
@@ -176,7 +176,7 @@ impl Effects {
                 // Queued above.
                 Effect::Save | Effect::DropImages(_) => {}
                 Effect::DecodeThumbnail(want) => self.decode(want),
-                Effect::EncodeSixel(job) => self.encode_sixel(job),
+                Effect::EncodePicture(job) => self.encode_picture(job),
                 Effect::ImportAttachment { source, pasted } => self.import(source, pasted),
                 Effect::OpenImage(blob) => {
                     self.when_verified(blob, |image, _, tx| system::open(image.path, tx));
@@ -369,16 +369,16 @@ impl Effects {
     }
 
     /// Sixel quantising and encoding: a blocking task, never the loop.
-    fn encode_sixel(&self, job: super::graphics::sixel::SixelJob) {
+    fn encode_picture(&self, job: super::graphics::encoded::EncodeJob) {
         let tx = self.tx.clone();
         let decoders = Arc::clone(&self.decoders);
         tokio::spawn(async move {
             let _permit = decoders.acquire_owned().await;
             let key = job.key;
-            let sixel = tokio::task::spawn_blocking(move || super::graphics::sixel::encode(&job))
+            let text = tokio::task::spawn_blocking(move || super::graphics::encoded::encode(&job))
                 .await
                 .unwrap_or_else(|e| Err(format!("encoder crashed: {e}")));
-            let _ = tx.send(Msg::Event(Event::SixelReady { key, sixel }));
+            let _ = tx.send(Msg::Event(Event::PictureEncoded { key, text }));
         });
     }
 

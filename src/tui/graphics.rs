@@ -8,7 +8,7 @@
 //! `Drawn`. Inside the same `terminal.draw` the loop keeps the placements
 //! whose cells were not drawn over (an overlay) and that stay off the last
 //! row ([`visible`]) and, for sixel, whose text is encoded already
-//! ([`sixel::to_print`]), marks their cells skipped ([`mark_skip`]) so
+//! ([`encoded::to_print`]), marks their cells skipped ([`mark_skip`]) so
 //! ratatui's diff never writes there, and after the draw
 //! [`Presenter::present`] prints only what changed ([`plan`]). A cell that
 //! stops being skipped differs from ratatui's previous cell (the skip flag
@@ -22,11 +22,11 @@
 //! `docs/graphics.md` for where it fell short.
 
 pub(crate) mod detect;
+pub(crate) mod encoded;
 pub(crate) mod geometry;
 pub(crate) mod kitty;
 pub(crate) mod lru;
 pub(crate) mod print;
-pub(crate) mod sixel;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -213,9 +213,9 @@ pub struct Placed {
     /// A hash of the cells `render` wrote: if the buffer differs at the
     /// end of the frame, something (an overlay) was drawn over it.
     pub(crate) fingerprint: u64,
-    /// Sixel: the picture encoded, from the app's [`sixel::SixelCache`]
-    /// ([`sixel::to_print`] attaches it; never encoded while printing).
-    pub(crate) sixel: Option<Arc<str>>,
+    /// Sixel: the picture encoded, from the app's [`encoded::EncodedPictures`]
+    /// ([`encoded::to_print`] attaches it; never encoded while printing).
+    pub(crate) encoded: Option<Arc<str>>,
 }
 
 /// A hash of the cells of `area` (symbol and colours).

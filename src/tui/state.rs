@@ -223,7 +223,7 @@ pub struct App {
     pub graphics: GraphicsBackend,
     pub thumbs: ThumbCache,
     /// Sixel pictures encoded off the UI loop, by content and crop.
-    pub(crate) sixels: super::graphics::sixel::SixelCache,
+    pub(crate) encoded: super::graphics::encoded::EncodedPictures,
     /// Shown in the tree's title.
     pub(crate) title: String,
     /// Set by `Effect::Quit`'s caller; the loop leaves when true.
@@ -272,7 +272,7 @@ impl App {
             demo: false,
             graphics: GraphicsBackend::Blocks,
             thumbs: ThumbCache::default(),
-            sixels: super::graphics::sixel::SixelCache::default(),
+            encoded: super::graphics::encoded::EncodedPictures::default(),
             title,
             quitting: false,
             folded: BTreeSet::new(),

@@ -193,7 +193,7 @@ impl Thumb {
             },
             pixels: Arc::clone(pixels),
             fingerprint: super::graphics::fingerprint(buf, drawn),
-            sixel: None,
+            encoded: None,
         })
     }
 }

@@ -65,7 +65,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             app.thumbs.insert(file_name, cols, rows, thumb);
             Vec::new()
         }
-        Event::SixelReady { key, sixel } => frame::sixel_ready(app, key, sixel),
+        Event::PictureEncoded { key, text } => frame::picture_encoded(app, key, text),
         Event::AttachmentReady {
             source,
             result,

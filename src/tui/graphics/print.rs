@@ -175,7 +175,7 @@ impl Presenter {
 /// and base64) are used directly, off the loop.
 fn encoded(p: &Placed, w: &mut impl Write) -> io::Result<()> {
     let a = p.shown.area;
-    match &p.sixel {
+    match &p.encoded {
         Some(data) => write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1),
         // Not encoded yet: `to_print` keeps such a placement out.
         None => Ok(()),

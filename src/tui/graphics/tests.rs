@@ -458,12 +458,12 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
             .into_iter()
             .collect()
     };
-    let mut cache = sixel::SixelCache::default();
+    let mut cache = encoded::EncodedPictures::default();
     let (print, jobs) = cache.split(visible(frame(&mut buf), &buf), GraphicsBackend::Iterm);
     assert!(print.is_empty(), "nothing printed before it is encoded");
     assert_eq!(cache.want(&jobs).len(), 1, "one picture to encode");
     for job in &jobs {
-        cache.insert(job.key, sixel::encode(job));
+        cache.insert(job.key, encoded::encode(job));
     }
     let (placed, jobs) = cache.split(visible(frame(&mut buf), &buf), GraphicsBackend::Iterm);
     assert!(

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use pixloom_core::tree::{Blob, NodeId, Received};
 
-use crate::tui::graphics::sixel::SixelJob;
+use crate::tui::graphics::encoded::EncodeJob;
 use crate::tui::thumbs::ThumbWant;
 
 /// Work for the effects module: the only way `update` touches the world.
@@ -19,8 +19,8 @@ pub enum Effect {
     Save,
     /// Decode and scale a thumbnail off the UI task.
     DecodeThumbnail(ThumbWant),
-    /// Quantise and encode a sixel picture off the UI task.
-    EncodeSixel(SixelJob),
+    /// Encode a sixel or iTerm2 picture off the UI task.
+    EncodePicture(EncodeJob),
     /// Import a reference image from a path or URL; `pasted` is the
     /// paste it came from (put in as text if it is not an image).
     ImportAttachment {

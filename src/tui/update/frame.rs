@@ -1,10 +1,10 @@
 //! What a frame hands back to `update`: the view measures, `update`
 //! keeps it (the scroll room) and asks for what is missing (thumbnails,
-//! sixel pictures), each once; pure like the rest of `update`.
+//! sixel and iTerm2 pictures), each once; pure like the rest of `update`.
 
 use std::sync::Arc;
 
-use super::super::graphics::sixel::SixelKey;
+use super::super::graphics::encoded::PictureKey;
 use super::super::state::App;
 use super::super::thumbs::{GraphicsBackend, ThumbWant};
 use super::super::view::Drawn;
@@ -12,16 +12,16 @@ use super::effect::Effect;
 
 /// After a frame: what the view measured. The room of the scrolled
 /// dialog it drew (what `j`/`k` scroll within), the thumbnails it showed
-/// and the sixel pictures it could not print yet, the missing ones asked
+/// and the sixel / iTerm2 pictures it could not print yet, the missing ones asked
 /// for (each once).
 pub(crate) fn drawn(app: &mut App, drawn: &Drawn) -> Vec<Effect> {
     app.scroll_room = drawn.room;
     let mut fx = wanted_thumbnails(app, &drawn.wants);
     fx.extend(
-        app.sixels
-            .want(&drawn.sixel_jobs)
+        app.encoded
+            .want(&drawn.encode_jobs)
             .into_iter()
-            .map(Effect::EncodeSixel),
+            .map(Effect::EncodePicture),
     );
     fx
 }
@@ -38,12 +38,12 @@ pub(crate) fn wanted_thumbnails(app: &mut App, wants: &[ThumbWant]) -> Vec<Effec
         .collect()
 }
 
-/// A sixel picture encoded (or why not): kept for the next frames.
-pub(super) fn sixel_ready(
+/// A sixel or iTerm2 picture encoded (or why not): kept for the next frames.
+pub(super) fn picture_encoded(
     app: &mut App,
-    key: SixelKey,
-    sixel: Result<Arc<str>, String>,
+    key: PictureKey,
+    text: Result<Arc<str>, String>,
 ) -> Vec<Effect> {
-    app.sixels.insert(key, sixel);
+    app.encoded.insert(key, text);
     Vec::new()
 }

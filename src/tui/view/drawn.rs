@@ -6,7 +6,7 @@
 //! [`update::drawn`](crate::tui::update::drawn), pure like every update.
 
 use crate::tui::graphics::Placed;
-use crate::tui::graphics::sixel::SixelJob;
+use crate::tui::graphics::encoded::EncodeJob;
 use crate::tui::scroll::ScrollRoom;
 use crate::tui::thumbs::ThumbWant;
 
@@ -34,7 +34,7 @@ pub struct Drawn {
     pub(crate) room: ScrollRoom,
     /// Sixel pictures the frame showed as half-blocks because they are
     /// not encoded yet (filled by the screen that prints, after the view).
-    pub(crate) sixel_jobs: Vec<SixelJob>,
+    pub(crate) encode_jobs: Vec<EncodeJob>,
 }
 
 impl Drawn {

@@ -42,9 +42,9 @@ fn sixel_presenter() -> Presenter {
 fn frame(
     t: &Thumb,
     y: u16,
-    cache: &SixelCache,
+    cache: &EncodedPictures,
     pr: &mut Presenter,
-) -> (Buffer, Vec<SixelJob>, String) {
+) -> (Buffer, Vec<EncodeJob>, String) {
     let mut buf = Buffer::empty(Rect::new(0, 0, 20, 10));
     let placed = t.render(0, Rect::new(2, y, 4, 2), &mut buf);
     let (print, jobs) = to_print(
@@ -61,7 +61,7 @@ fn frame(
 #[test]
 fn a_sixel_is_printed_from_the_cache_and_never_encoded_while_drawing() {
     let t = sixel_thumb();
-    let mut cache = SixelCache::default();
+    let mut cache = EncodedPictures::default();
     let mut pr = sixel_presenter();
 
     // Not encoded yet: nothing printed, the half-blocks stay (the cells
@@ -108,41 +108,41 @@ fn update_asks_for_each_sixel_once_and_keeps_what_arrives() {
         placed.into_iter().collect(),
         &mut buf,
         GraphicsBackend::Sixel,
-        &SixelCache::default(),
+        &EncodedPictures::default(),
     );
     let frame = Drawn {
-        sixel_jobs: jobs.clone(),
+        encode_jobs: jobs.clone(),
         ..Drawn::default()
     };
     let mut app = branched();
     assert_eq!(
         drawn(&mut app, &frame),
-        vec![Effect::EncodeSixel(jobs[0].clone())]
+        vec![Effect::EncodePicture(jobs[0].clone())]
     );
     assert!(drawn(&mut app, &frame).is_empty(), "the next frame waits");
     let key = jobs[0].key;
     let fx = update(
         &mut app,
-        Msg::Event(Event::SixelReady {
+        Msg::Event(Event::PictureEncoded {
             key,
-            sixel: Ok(Arc::from("S")),
+            text: Ok(Arc::from("S")),
         }),
     );
     assert!(fx.is_empty());
-    assert_eq!(app.sixels.get(&key).map(|s| &**s), Some("S"));
+    assert_eq!(app.encoded.get(&key).map(|s| &**s), Some("S"));
 }
 
 #[test]
 fn encoding_makes_a_sixel_of_the_part_shown() {
     let t = sixel_thumb();
     let pixels = t.pixels.clone().expect("a sixel thumbnail carries pixels");
-    let whole = SixelKey {
+    let whole = PictureKey {
         id: t.id,
         first_row: 0,
         cols: 4,
         rows: 2,
     };
-    let s = encode(&SixelJob {
+    let s = encode(&EncodeJob {
         key: whole,
         pixels: Arc::clone(&pixels),
         backend: GraphicsBackend::Sixel,
@@ -150,12 +150,12 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
     .expect("encoded");
     assert!(s.starts_with("\x1bP") && s.ends_with("\x1b\\"), "{s:?}");
     assert!(s.contains("\"1;1;8;8"), "8×8 pixels: {s:?}");
-    let lower = SixelKey {
+    let lower = PictureKey {
         first_row: 1,
         rows: 1,
         ..whole
     };
-    let s = encode(&SixelJob {
+    let s = encode(&EncodeJob {
         key: lower,
         pixels,
         backend: GraphicsBackend::Sixel,

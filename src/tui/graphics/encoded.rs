@@ -4,10 +4,10 @@
 //! Quantising and encoding a picture (or a crop of it as a PNG) takes
 //! milliseconds to tens of them,
 //! so it never happens while a frame is drawn or printed: a placement
-//! whose sixel is not ready is left as the half-blocks the view drew (the
-//! placeholder) and becomes a [`SixelJob`]; `update` asks the effects to
+//! whose text is not ready is left as the half-blocks the view drew (the
+//! placeholder) and becomes a [`EncodeJob`]; `update` asks the effects to
 //! [`encode`] it on a blocking task, and the result lands in the app's
-//! [`SixelCache`] (`Event::SixelReady`). The next frame prints the cached
+//! [`EncodedPictures`] (`Event::PictureEncoded`). The next frame prints the cached
 //! text. The key is the picture's content and its crop, not where it is:
 //! a redraw, or `j`/`k` moving a picture, prints the same bytes again at
 //! the new place without encoding them again.
@@ -22,20 +22,20 @@ use ratatui::buffer::Buffer;
 use super::lru::Lru;
 use super::{GraphicsBackend, Pixels, Placed, Shown};
 
-/// Which sixel text: a thumbnail's content (its id, which covers its
+/// Which encoded text: a thumbnail's content (its id, which covers its
 /// pixels per cell) and the part shown, rows `first_row..` of `cols`×`rows`
 /// cells. Where it shows is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SixelKey {
+pub struct PictureKey {
     pub(crate) id: u64,
     pub(crate) first_row: u16,
     pub cols: u16,
     pub rows: u16,
 }
 
-impl SixelKey {
-    pub(crate) fn of(p: &Placed) -> SixelKey {
-        SixelKey {
+impl PictureKey {
+    pub(crate) fn of(p: &Placed) -> PictureKey {
+        PictureKey {
             id: p.shown.id,
             first_row: p.shown.first_row,
             cols: p.shown.area.width,
@@ -47,8 +47,8 @@ impl SixelKey {
 /// A picture to encode: what the key names, with the pixels to crop, in
 /// the protocol of `backend` (sixel or iTerm2).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SixelJob {
-    pub(crate) key: SixelKey,
+pub struct EncodeJob {
+    pub(crate) key: PictureKey,
     pub(crate) pixels: Arc<Pixels>,
     pub(crate) backend: GraphicsBackend,
 }
@@ -67,7 +67,7 @@ pub(crate) fn crop(pixels: &Pixels, first_row: u16, cols: u16, rows: u16) -> Dyn
 /// move before it): sixel (icy_sixel, viuer's encoder), or iTerm2's
 /// inline image (OSC 1337, a PNG in base64, stretched over the cells).
 /// Slow: only ever on a blocking task, never while drawing.
-pub(crate) fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
+pub(crate) fn encode(job: &EncodeJob) -> Result<Arc<str>, String> {
     if job.backend == GraphicsBackend::Iterm {
         return iterm(job).map(Arc::from);
     }
@@ -89,7 +89,7 @@ pub(crate) fn encode(job: &SixelJob) -> Result<Arc<str>, String> {
 
 /// iTerm2's inline image of the job's crop: the PNG made with the
 /// thumbnail when the whole picture shows, else the crop encoded now.
-fn iterm(job: &SixelJob) -> Result<String, String> {
+fn iterm(job: &EncodeJob) -> Result<String, String> {
     use base64::Engine as _;
     let k = job.key;
     let p = &job.pixels;
@@ -120,21 +120,21 @@ fn iterm(job: &SixelJob) -> Result<String, String> {
 /// dropped; each asked for once (while encoding, or after it failed, it
 /// is not asked for again).
 #[derive(Debug, Clone)]
-pub(crate) struct SixelCache {
-    ready: Lru<SixelKey, Arc<str>>,
-    encoding: HashSet<SixelKey>,
-    failed: HashSet<SixelKey>,
+pub(crate) struct EncodedPictures {
+    ready: Lru<PictureKey, Arc<str>>,
+    encoding: HashSet<PictureKey>,
+    failed: HashSet<PictureKey>,
 }
 
-impl Default for SixelCache {
+impl Default for EncodedPictures {
     fn default() -> Self {
-        SixelCache::new(64)
+        EncodedPictures::new(64)
     }
 }
 
-impl SixelCache {
-    pub(crate) fn new(capacity: usize) -> SixelCache {
-        SixelCache {
+impl EncodedPictures {
+    pub(crate) fn new(capacity: usize) -> EncodedPictures {
+        EncodedPictures {
             ready: Lru::new(capacity),
             encoding: HashSet::new(),
             failed: HashSet::new(),
@@ -142,13 +142,13 @@ impl SixelCache {
     }
 
     /// The encoded picture, when ready.
-    pub(crate) fn get(&self, key: &SixelKey) -> Option<&Arc<str>> {
+    pub(crate) fn get(&self, key: &PictureKey) -> Option<&Arc<str>> {
         self.ready.get(key)
     }
 
     /// Notes what a frame wanted printed; returns the jobs to start (not
     /// ready, not encoding, not failed).
-    pub(crate) fn want(&mut self, jobs: &[SixelJob]) -> Vec<SixelJob> {
+    pub(crate) fn want(&mut self, jobs: &[EncodeJob]) -> Vec<EncodeJob> {
         let mut out = Vec::new();
         for job in jobs {
             if !self.ready.touch(&job.key)
@@ -162,35 +162,35 @@ impl SixelCache {
     }
 
     /// Files an encoded picture (or why it could not be).
-    pub(crate) fn insert(&mut self, key: SixelKey, sixel: Result<Arc<str>, String>) {
+    pub(crate) fn insert(&mut self, key: PictureKey, text: Result<Arc<str>, String>) {
         self.encoding.remove(&key);
-        match sixel {
+        match text {
             Ok(s) => self.ready.insert(key, s),
             Err(e) => {
-                tracing::warn!("sixel encoding failed: {e}");
+                tracing::warn!("encoding a picture failed: {e}");
                 self.failed.insert(key);
             }
         }
     }
 
     /// Splits a frame's visible placements: those that can be printed now
-    /// (their sixel attached) and the jobs for the others, which stay
-    /// half-blocks until their sixel is ready.
+    /// (their text attached) and the jobs for the others, which stay
+    /// half-blocks until their text is ready.
     pub(crate) fn split(
         &self,
         placed: Vec<Placed>,
         backend: GraphicsBackend,
-    ) -> (Vec<Placed>, Vec<SixelJob>) {
+    ) -> (Vec<Placed>, Vec<EncodeJob>) {
         let mut ready = Vec::new();
         let mut jobs = Vec::new();
         for mut p in placed {
-            let key = SixelKey::of(&p);
+            let key = PictureKey::of(&p);
             match self.get(&key) {
                 Some(s) => {
-                    p.sixel = Some(Arc::clone(s));
+                    p.encoded = Some(Arc::clone(s));
                     ready.push(p);
                 }
-                None => jobs.push(SixelJob {
+                None => jobs.push(EncodeJob {
                     key,
                     pixels: Arc::clone(&p.pixels),
                     backend,
@@ -209,11 +209,11 @@ pub(crate) fn to_print(
     placed: Vec<Placed>,
     buf: &mut Buffer,
     backend: GraphicsBackend,
-    sixels: &SixelCache,
-) -> (Vec<Placed>, Vec<SixelJob>) {
+    encoded: &EncodedPictures,
+) -> (Vec<Placed>, Vec<EncodeJob>) {
     let shown = super::visible(placed, buf);
     let (print, jobs) = if matches!(backend, GraphicsBackend::Sixel | GraphicsBackend::Iterm) {
-        sixels.split(shown, backend)
+        encoded.split(shown, backend)
     } else {
         (shown, Vec::new())
     };
