@@ -179,7 +179,7 @@ pub(crate) async fn in_terminal(
         tracing::info!("graphics hint: {hint}");
         let dir = crate::logging::state_dir();
         if graphics::hint::first_time(hint, dir.as_deref()) {
-            app.info(hint);
+            app.hint(hint);
         }
     }
     effects.set_thumb_spec(spec);

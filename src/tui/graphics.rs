@@ -29,6 +29,7 @@ pub(crate) mod kitty;
 pub(crate) mod lru;
 pub(crate) mod placeholder;
 pub(crate) mod print;
+pub(crate) mod replies;
 pub(crate) mod tmux;
 
 use std::collections::HashSet;

@@ -269,3 +269,6 @@ impl<W: Write> Write for Counting<'_, W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests;

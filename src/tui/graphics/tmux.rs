@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The format asked of `tmux display -p`: one field per tab.
-const FORMAT: &str = "#{version}\t#{client_termfeatures}\t#{client_termname}\t#{client_termtype}\t#{allow-passthrough}";
+const FORMAT: &str = "#{version}\t#{client_termfeatures}\t#{client_termname}\t#{client_termtype}\t#{allow-passthrough}\t#{client_cell_width}\t#{client_cell_height}";
 
 /// How long `tmux display` may take before pixloom goes on without it.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -34,6 +34,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
 /// What tmux knows of itself and of the terminal its client runs in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TmuxInfo {
+    /// As tmux says it: `3.5a`.
+    pub(crate) version_text: String,
     /// `3.5a` → (3, 5).
     pub(crate) version: Option<(u16, u16)>,
     /// `client_termfeatures`: `sixel`, `RGB`, `clipboard`…
@@ -43,6 +45,8 @@ pub(crate) struct TmuxInfo {
     /// `client_termtype`: the outer terminal's XTVERSION, when it gave one.
     pub(crate) termtype: String,
     pub(crate) passthrough: Passthrough,
+    /// The client terminal's cell in pixels (tmux 3.4+), when known.
+    pub(crate) cell: Option<(u16, u16)>,
 }
 
 /// The pane's `allow-passthrough` option, as far as pixloom knows it.
@@ -63,7 +67,8 @@ impl TmuxInfo {
     pub(crate) fn parse(line: &str) -> TmuxInfo {
         let mut f = line.trim_end_matches(['\r', '\n']).split('\t');
         let mut next = || f.next().unwrap_or_default().to_owned();
-        let version = parse_version(&next());
+        let version_text = next();
+        let version = parse_version(&version_text);
         let features = next()
             .split(',')
             .filter(|s| !s.is_empty())
@@ -76,8 +81,15 @@ impl TmuxInfo {
             "off" => Passthrough::Off,
             _ => Passthrough::Unknown,
         };
+        let (w, h) = (next().parse::<u16>(), next().parse::<u16>());
+        let cell = match (w, h) {
+            (Ok(w), Ok(h)) if w > 0 && h > 0 => Some((w, h)),
+            _ => None,
+        };
         TmuxInfo {
+            version_text,
             version,
+            cell,
             features,
             termname,
             termtype,
@@ -96,6 +108,16 @@ impl TmuxInfo {
     pub(crate) fn nested(&self) -> bool {
         let t = self.termname.to_ascii_lowercase();
         t.starts_with("tmux") || t.starts_with("screen")
+    }
+
+    /// What the plain queries would have told, from what tmux said: its
+    /// name and version, and the client's cell size.
+    pub(crate) fn as_replies(&self) -> super::replies::Replies {
+        super::replies::Replies {
+            version: Some(format!("tmux {}", self.version_text)),
+            cell_px: self.cell,
+            ..super::replies::Replies::default()
+        }
     }
 }
 
@@ -168,12 +190,16 @@ pub(crate) fn write_seq(out: &mut impl Write, seq: &[u8], through: bool) -> io::
     }
 }
 
-/// The one-time hint for a tmux whose pictures fall back to half-blocks.
-pub(crate) const HINT_PASSTHROUGH: &str = "inside tmux pictures are half-blocks: `set -g allow-passthrough on` in ~/.tmux.conf shows real ones in kitty ≥ 0.28 and Ghostty (sixel terminals: tmux 3.4+); pixloom never changes tmux's options";
+/// The one-time hint for a tmux whose pictures fall back to half-blocks
+/// (short: it shares the status bar; docs/graphics.md says the rest:
+/// kitty ≥ 0.28 and Ghostty need it, sixel terminals tmux 3.4+).
+pub(crate) const HINT_PASSTHROUGH: &str =
+    "tmux: `set -g allow-passthrough on` shows real pictures (kitty, Ghostty)";
 
 /// The hint when `--graphics` forced kitty or iTerm2 inside a tmux that
 /// drops what is passed through.
-pub(crate) const HINT_FORCED: &str = "--graphics asks for pictures that tmux only passes on with `set -g allow-passthrough on` (it is off): until then they stay blank";
+pub(crate) const HINT_FORCED: &str =
+    "tmux drops these pictures: `set -g allow-passthrough on` lets them through";
 
 #[cfg(test)]
 mod tests {
@@ -182,9 +208,11 @@ mod tests {
     #[test]
     fn parses_what_tmux_display_says() {
         let xterm = TmuxInfo::parse(
-            "3.5a\t256,bpaste,ccolour,clipboard,RGB,sixel,title\txterm\tXTerm(379)\toff\n",
+            "3.5a\t256,bpaste,ccolour,clipboard,RGB,sixel,title\txterm\tXTerm(379)\toff\t8\t17\n",
         );
         assert_eq!(xterm.version, Some((3, 5)));
+        assert_eq!(xterm.cell, Some((8, 17)));
+        assert_eq!(xterm.as_replies().version.as_deref(), Some("tmux 3.5a"));
         assert!(xterm.sixel());
         assert_eq!(xterm.termtype, "XTerm(379)");
         assert_eq!(xterm.passthrough, Passthrough::Off);

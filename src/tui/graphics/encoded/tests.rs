@@ -168,3 +168,46 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
     .expect("encoded");
     assert!(s.contains("\"1;1;8;4"), "the lower row only: {s:?}");
 }
+
+#[test]
+fn in_whole_bands_register_zero_is_the_background() {
+    // 8×8 pixels make 6 rows of sixel: what tmux leaves below is painted
+    // in register 0, which must then be the terminal's background.
+    let spec = ThumbSpec {
+        backend: GraphicsBackend::Sixel,
+        cell_px: (2, 4),
+        backdrop: Some([255, 255, 255]),
+        ..ThumbSpec::default()
+    };
+    let img = image::RgbImage::from_fn(8, 8, |_, y| {
+        image::Rgb(if y < 4 { [200, 0, 0] } else { [0, 0, 200] })
+    });
+    let t = Thumb::from_small(img, None, 4, 2, &spec);
+    let s = encode(&EncodeJob {
+        key: PictureKey {
+            id: t.id,
+            first_row: 0,
+            cols: 4,
+            rows: 2,
+        },
+        pixels: t.pixels.clone().expect("pixels"),
+        backend: GraphicsBackend::Sixel,
+    })
+    .expect("encoded");
+    assert!(s.contains("\"1;1;8;6"), "{s:?}");
+    let zero: Vec<u32> = s
+        .split("#0;2;")
+        .nth(1)
+        .expect("register 0 defined")
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|v| v.parse().expect("percent"))
+        .collect();
+    assert!(
+        zero.iter().all(|&v| v >= 90),
+        "register 0 is (nearly) white: {zero:?} in {s:?}"
+    );
+    // Every register still defined once, and used.
+    let defined = s.matches(";2;").count();
+    assert!(defined >= 3, "red, blue and white: {s:?}");
+}
