@@ -147,3 +147,50 @@ fn forced_graphics_inside_tmux_with_passthrough_off_says_what_to_set() {
     no_protocol_text(&t);
     quit(&t);
 }
+
+/// Kills a tmux server started inside a test's pane, also on a panic.
+struct InnerServer(String);
+
+impl Drop for InnerServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn tmux_inside_tmux_falls_back_to_half_blocks_and_prints_no_garbage() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let inner = InnerServer(crate::common::term::unique("pixloom-inner"));
+    let app = demo_pane(dir, "fox");
+    let script = dir.join("nested.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "tmux -L {} -f /dev/null new-session 'sh {}'\nexec sleep 3600\n",
+            inner.0,
+            app.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_with_options(
+        &script,
+        dir,
+        &clean_env(dir),
+        &[("allow-passthrough", "on")],
+    );
+    let s = t.wait_text("press i to write a prompt", STEP);
+    // No hint: no tmux option would make two multiplexers safe.
+    assert!(!s.contains(HINT), "{s}");
+    no_protocol_text(&t);
+    send(&t, "a red fox in snow");
+    let rows = t.wait_thumbnail(5, STEP);
+    assert!(rows >= 5, "half-blocks: {rows}");
+    let s = t.screen();
+    assert!(!s.contains(PLACEHOLDER), "{s}");
+    no_protocol_text(&t);
+    quit(&t);
+}
