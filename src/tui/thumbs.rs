@@ -105,7 +105,11 @@ impl Thumb {
         let (cols, rows) = (cols.max(1), rows.max(1));
         let (w, h) = (u32::from(cols), u32::from(rows) * 2);
         let pixels = spec.pixel_size(cols, rows).map(|_| {
-            let png = png.unwrap_or_else(|| encode_png(&small));
+            // Inside tmux kitty is sent 256 colours (see `palette`).
+            let indexed = (spec.route == Route::Placeholders)
+                .then(|| palette::indexed_png(&small))
+                .flatten();
+            let png = indexed.or(png).unwrap_or_else(|| encode_png(&small));
             Arc::new(Pixels {
                 image: small.clone(),
                 png: Arc::new(png),
@@ -479,6 +483,8 @@ impl ThumbCache {
         self.ready.is_empty()
     }
 }
+
+mod palette;
 
 #[cfg(test)]
 mod tests;
