@@ -162,8 +162,9 @@ impl Presenter {
 
     /// Unicode placeholders: the cells are text the frame already wrote;
     /// what is left is to send each picture shown for the first time (or
-    /// again after a resize or clear, which kitty may have dropped it
-    /// with) with its virtual placement. Nothing is blanked, skipped or
+    /// again after a resize or clear: seen in kitty 0.41 inside tmux 3.5a,
+    /// a picture not sent again after the window was resized and back
+    /// stayed blank) with its virtual placement. Nothing is blanked, skipped or
     /// placed; moving a picture costs no picture bytes.
     fn send_pictures(
         &mut self,
