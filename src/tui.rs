@@ -349,6 +349,7 @@ pub async fn drive(
         }
         let repaint = owed.map_or(repaint, |o| o.max(repaint));
         if screen.busy() {
+            tracing::debug!("the terminal is still taking the last frame: drawing later");
             owed = Some(repaint);
             continue;
         }

@@ -139,6 +139,7 @@ impl Writer {
                 if std::mem::take(&mut s.wake_wanted)
                     && let Some(wake) = &s.wake
                 {
+                    tracing::debug!("the terminal took everything: waking the loop");
                     wake();
                 }
             }

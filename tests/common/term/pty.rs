@@ -7,6 +7,8 @@ use super::*;
 struct Written {
     bytes: Vec<u8>,
     last: Option<Instant>,
+    /// The reader takes nothing more (a terminal behind a stalled link).
+    paused: bool,
 }
 
 /// The app on a pseudo-terminal of a fixed size. A thread reads the master
@@ -21,6 +23,8 @@ pub struct PtyApp {
     master: File,
     slave: File,
     written: Arc<Mutex<Written>>,
+    /// Wakes the reader when [`PtyApp::resume`] lets it read again.
+    resumed: Arc<std::sync::Condvar>,
     stderr: PathBuf,
 }
 
@@ -88,15 +92,18 @@ impl PtyApp {
             .unwrap();
         let master = File::from(master);
         let written = Arc::new(Mutex::new(Written::default()));
+        let resumed = Arc::new(std::sync::Condvar::new());
         let mut reader = master.try_clone().unwrap();
         let mut answer = master.try_clone().unwrap();
         let w = Arc::clone(&written);
+        let wake = Arc::clone(&resumed);
         std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
             // The query scan looks at the last few bytes too, for a query
             // split across two reads.
             let mut tail: Vec<u8> = Vec::new();
             loop {
+                drop(wake.wait_while(w.lock().unwrap(), |w| w.paused).unwrap());
                 let n = match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
@@ -133,8 +140,41 @@ impl PtyApp {
             master,
             slave,
             written,
+            resumed,
             stderr,
         }
+    }
+
+    /// Stops reading what the app writes, as a terminal behind a stalled
+    /// link: once the pty's buffer is full, the app's writes block. (A
+    /// read already waiting takes one more chunk.)
+    pub fn pause(&self) {
+        self.written.lock().unwrap().paused = true;
+    }
+
+    /// Reads again after [`PtyApp::pause`].
+    pub fn resume(&self) {
+        self.written.lock().unwrap().paused = false;
+        self.resumed.notify_all();
+    }
+
+    /// Bytes the app wrote that the reader has not taken (in the pty).
+    pub fn unread(&self) -> u64 {
+        rustix::io::ioctl_fionread(&self.master).unwrap()
+    }
+
+    /// Resizes the terminal (the app gets SIGWINCH).
+    pub fn resize(&self, (cols, rows): (u16, u16)) {
+        rustix::termios::tcsetwinsize(
+            &self.slave,
+            rustix::termios::Winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        )
+        .unwrap();
     }
 
     /// Bytes written so far.
