@@ -20,7 +20,8 @@
 //! [`thumbs`] (half-block thumbnails and their cache), [`terminal`]
 //! (set-up, restore, input, signals), [`redraw`] (which messages repaint
 //! everything), [`cells`] (cell widths every terminal agrees on),
-//! [`replay`] (the replay's driver) and [`playback`] (its state).
+//! [`replay`] (the replay's driver), [`playback`] (its state) and
+//! [`output`] (the terminal writer: the loop never blocks on output).
 //!
 //! Invariants: `update` does no I/O; the view writes nothing but its own
 //! `ViewState` and what it returns (no globals, no cells); only `effects`
