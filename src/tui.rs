@@ -57,6 +57,8 @@ pub mod view;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod nav_bytes_tests;
 
 use std::io;
 use std::time::Duration;
@@ -244,18 +246,9 @@ impl Screen for TermScreen<'_> {
         let pixels = app.graphics.is_pixels();
         let mut drawn = Drawn::default();
         let mut placed = Vec::new();
-        let frame = self.terminal.draw(|f| {
-            drawn = view.draw(f, app);
-            cells::agree_on_widths(f.buffer_mut());
-            if pixels {
-                (placed, drawn.encode_jobs) = graphics::encoded::to_print(
-                    std::mem::take(&mut drawn.placed),
-                    f.buffer_mut(),
-                    app.graphics,
-                    &app.encoded,
-                );
-            }
-        })?;
+        let frame = self
+            .terminal
+            .draw(|f| (drawn, placed) = compose(f, app, view))?;
         if pixels {
             let area = frame.area;
             if let Err(e) = self.presenter.present(&placed, area, &mut self.pictures) {
@@ -286,6 +279,28 @@ impl Screen for TermScreen<'_> {
     fn busy(&mut self) -> bool {
         self.writer.busy_or_wake()
     }
+}
+
+/// One frame of `app` into `f`: the view, the cell widths every terminal
+/// agrees on, and (pixel backends) the pictures ready to print, which the
+/// presenter prints after the cells.
+pub(crate) fn compose(
+    f: &mut ratatui::Frame,
+    app: &App,
+    view: &mut ViewState,
+) -> (Drawn, Vec<graphics::Placed>) {
+    let mut drawn = view.draw(f, app);
+    cells::agree_on_widths(f.buffer_mut());
+    let mut placed = Vec::new();
+    if app.graphics.is_pixels() {
+        (placed, drawn.encode_jobs) = graphics::encoded::to_print(
+            std::mem::take(&mut drawn.placed),
+            f.buffer_mut(),
+            app.graphics,
+            &app.encoded,
+        );
+    }
+    (drawn, placed)
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
