@@ -39,9 +39,20 @@ COLS, ROWS = 200, 60
 # The pixel size of a cell the pty reports (TIOCGWINSZ): 8x16, as xterm's
 # 10-point DejaVu Sans Mono is near.
 CELL = (8, 16)
-QUIET = float(os.environ.get("BYTES_QUIET", "0.7"))
+QUIET = float(os.environ.get("BYTES_QUIET", "1.0"))
+RUNS = int(os.environ.get("BYTES_RUNS", "3"))
 PROTOCOLS = ["kitty", "iterm", "sixel", "blocks", "none"]
 TMUX = os.environ.get("BYTES_TMUX", "/usr/bin/tmux")
+# What a picture's data starts with, per protocol (tmux sends the same to
+# its client: sixel re-encoded from its own grid, the others passed
+# through). Half-blocks are cells.
+MARKER = {
+    "kitty": b"\x1b_G",
+    "iterm": b"\x1b]1337;File=",
+    "sixel": b"\x1bP",
+    "blocks": "\u2580".encode(),
+    "none": None,
+}
 
 # Replies a terminal gives at once to the queries the app and tmux send:
 # primary device attributes (a VT220 with colour, no sixel: the protocol
@@ -120,6 +131,18 @@ class Pty:
             time.sleep(0.02)
         raise RuntimeError("the terminal kept receiving bytes for %s s" % limit)
 
+    def wait_soft(self, needle, count, limit=20.0):
+        """Waits until `needle` occurs `count` times (pictures encoded off
+        the loop come after the first screen); gives up quietly after
+        `limit` s (inside tmux, a protocol may never get through)."""
+        start = time.monotonic()
+        while needle is not None and time.monotonic() - start < limit:
+            with self.lock:
+                if self.buf.count(needle) >= count:
+                    return True
+            time.sleep(0.05)
+        return False
+
     def wait_for(self, pred, what, limit=60.0):
         start = time.monotonic()
         while time.monotonic() - start < limit:
@@ -132,7 +155,9 @@ class Pty:
     def bytes_for(self, action):
         before = self.len()
         action()
-        self.settle(before)
+        # Every action measured writes something (a key moves the
+        # highlight): up to 10 s for the first byte on a loaded machine.
+        self.settle(before, first=10.0)
         return self.len() - before
 
     def send(self, data):
@@ -225,7 +250,19 @@ class Place:
 
     def stop(self, pty):
         if self.name == "tmux":
+            # The app ends on the hang-up; the next run waits for it (the
+            # conversation's lock is held until it has).
+            pids = subprocess.run(
+                [TMUX, "-L", self.sock, "list-panes", "-a", "-F", "#{pane_pid}"],
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             subprocess.run([TMUX, "-L", self.sock, "kill-server"], stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while any(os.path.exists("/proc/" + p) for p in pids):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app in tmux did not end after the hang-up")
+                time.sleep(0.05)
         pty.stop()
 
 
@@ -237,6 +274,7 @@ def measure(place, proto):
     try:
         # One word: inside tmux, blanks between words may be cursor moves.
         pty.wait_for(lambda b: b"snow" in b, "the first screen")
+        pty.wait_soft(MARKER[proto], 1)
         pty.settle()
         row["one"] = pty.len()
     finally:
@@ -244,6 +282,7 @@ def measure(place, proto):
     pty = place.start(proto, "fox")
     try:
         pty.wait_for(lambda b: b"moon" in b, "the first screen")
+        pty.wait_soft(MARKER[proto], 2)
         pty.settle()
         # A full redraw: a resize (one column narrower; every cell and
         # picture is sent again), measured on the way back to full width.
@@ -272,14 +311,21 @@ def main():
         for place in places:
             for proto in PROTOCOLS:
                 try:
-                    results[(place.name, proto)] = measure(place, proto)
+                    # tmux sends its client the difference of its own grid
+                    # at its own pace, so what it sends varies a little
+                    # with timing: the median of RUNS runs there.
+                    runs = [measure(place, proto) for _ in range(RUNS if place.name == "tmux" else 1)]
+                    results[(place.name, proto)] = {
+                        k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]
+                    }
                 except Exception as e:  # noqa: BLE001 - reported in the table
                     failed = True
                     results[(place.name, proto)] = {"error": str(e)}
                 print("measured %s %s: %s" % (place.name, proto, results[(place.name, proto)]), file=sys.stderr)
         print(
             "Terminal %dx%d cells of %dx%d px; thumbnails 60x20 cells (1280x848 pictures); "
-            "inside: %s, status line off, the client's pty recorded." % (COLS, ROWS, CELL[0], CELL[1], tmux_version)
+            "inside: %s, status line off, the client's pty recorded (median of %d runs)."
+            % (COLS, ROWS, CELL[0], CELL[1], tmux_version, RUNS)
         )
         print()
         print("| protocol | place | one thumbnail (first screen) | full redraw (resize) | j/k (no scroll) | scroll (g/G) |")
