@@ -16,16 +16,17 @@ const PROMPT: &str = "a blue heron at dawn";
 /// discipline's read buffer (4095 bytes), not the 64 KB behind it.
 const FULL: u64 = 4000;
 
-#[test]
-fn a_stalled_terminal_never_delays_a_keypress() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
+/// The app on `fox` (with a fake gateway of its own), sixel forced on a
+/// big terminal, stalled: the reader paused and a resize sent, so the pty
+/// is full and the app's writes block. Returns the offset of the output
+/// where the stall began.
+fn stalled(dir: &Path) -> (PtyApp, common::FakeProcess, Vec<(String, String)>, usize) {
     fox(dir);
     let fake = common::FakeProcess::start(&["--port", "0", "--latency", "0"]);
     let mut env = env(dir);
     env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
-    let mut app = PtyApp::spawn(
+    let app = PtyApp::spawn(
         &app_bin(),
         &["--graphics", "sixel", "fox"],
         dir,
@@ -38,7 +39,6 @@ fn a_stalled_terminal_never_delays_a_keypress() {
         app.settle(Duration::from_millis(500), Duration::from_secs(10)),
         "the first screen did not settle"
     );
-
     // The link stalls; a resize makes the app send every cell and picture
     // again, more than the pty can hold.
     app.pause();
@@ -50,6 +50,14 @@ fn a_stalled_terminal_never_delays_a_keypress() {
         || (app.unread() >= FULL).then_some(()),
         || format!("{} bytes unread", app.unread()),
     );
+    (app, fake, env, stalled_at)
+}
+
+#[test]
+fn a_stalled_terminal_never_delays_a_keypress() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (mut app, fake, env, stalled_at) = stalled(dir);
 
     // A prompt typed now reaches the gateway while the output is stuck.
     app.send(b"i");
@@ -107,4 +115,28 @@ fn a_stalled_terminal_never_delays_a_keypress() {
     app.send(b"\x03");
     app.wait_exit(STEP);
     assert_screen_restored(&app.output());
+}
+
+/// Quitting while the terminal takes nothing: the app still ends, within
+/// the writer's bound on leaving (3 s), with the tty modes restored (the
+/// leaving sequences wait behind the stuck frame and are given up on).
+#[test]
+fn quitting_on_a_stalled_terminal_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (mut app, _fake, _env, _) = stalled(dir);
+    let asked = std::time::Instant::now();
+    app.send(b"q");
+    app.wait_exit(STEP);
+    let took = asked.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "quitting took {took:?} on a stalled terminal"
+    );
+    assert_eq!(
+        app.stty(),
+        app.stty_before,
+        "the tty modes were not restored"
+    );
+    app.resume();
 }
