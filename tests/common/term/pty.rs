@@ -62,16 +62,7 @@ impl PtyApp {
             .write(true)
             .open(name.to_str().unwrap())
             .unwrap();
-        rustix::termios::tcsetwinsize(
-            &slave,
-            rustix::termios::Winsize {
-                ws_row: rows,
-                ws_col: cols,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            },
-        )
-        .unwrap();
+        set_size(&slave, (cols, rows));
         let stty_before = stty_of(&slave);
         let stderr = cwd.join(format!("{}.stderr", unique("app")));
         let child = Command::new("setsid")
@@ -164,17 +155,8 @@ impl PtyApp {
     }
 
     /// Resizes the terminal (the app gets SIGWINCH).
-    pub fn resize(&self, (cols, rows): (u16, u16)) {
-        rustix::termios::tcsetwinsize(
-            &self.slave,
-            rustix::termios::Winsize {
-                ws_row: rows,
-                ws_col: cols,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            },
-        )
-        .unwrap();
+    pub fn resize(&self, size: (u16, u16)) {
+        set_size(&self.slave, size);
     }
 
     /// Bytes written so far.
@@ -288,6 +270,20 @@ impl Drop for PtyApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sets the size of the terminal `tty` (its pixel size unknown).
+fn set_size(tty: &File, (cols, rows): (u16, u16)) {
+    rustix::termios::tcsetwinsize(
+        tty,
+        rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        },
+    )
+    .unwrap();
 }
 
 /// `stty -g` run on `tty`.
