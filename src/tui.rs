@@ -58,6 +58,8 @@ pub mod view;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod loop_tests;
+#[cfg(test)]
 mod nav_bytes_tests;
 
 use std::io;
