@@ -9,6 +9,8 @@ struct Written {
     last: Option<Instant>,
     /// The reader takes nothing more (a terminal behind a stalled link).
     paused: bool,
+    /// The reader saw `paused` and waits: no read is under way.
+    parked: bool,
 }
 
 /// The app on a pseudo-terminal of a fixed size. A thread reads the master
@@ -23,7 +25,8 @@ pub struct PtyApp {
     master: File,
     slave: File,
     written: Arc<Mutex<Written>>,
-    /// Wakes the reader when [`PtyApp::resume`] lets it read again.
+    /// Wakes the reader when [`PtyApp::resume`] lets it read again, and
+    /// [`PtyApp::pause`] when the reader parked.
     resumed: Arc<std::sync::Condvar>,
     stderr: PathBuf,
 }
@@ -94,7 +97,33 @@ impl PtyApp {
             // split across two reads.
             let mut tail: Vec<u8> = Vec::new();
             loop {
-                drop(wake.wait_while(w.lock().unwrap(), |w| w.paused).unwrap());
+                {
+                    let mut g = w.lock().unwrap();
+                    if g.paused {
+                        g.parked = true;
+                        wake.notify_all();
+                        g = wake.wait_while(g, |w| w.paused).unwrap();
+                        g.parked = false;
+                    }
+                }
+                // Waits for bytes at most 50 ms, so a pause is seen before
+                // the next read (the pause waits for that: no read then
+                // takes what the app writes during a stall).
+                let mut fds = [rustix::event::PollFd::new(
+                    &reader,
+                    rustix::event::PollFlags::IN,
+                )];
+                match rustix::event::poll(&mut fds, 50) {
+                    Ok(0) => continue,
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(_) => break,
+                }
+                if fds[0].revents().contains(rustix::event::PollFlags::IN)
+                    && w.lock().unwrap().paused
+                {
+                    continue;
+                }
                 let n = match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
@@ -137,10 +166,20 @@ impl PtyApp {
     }
 
     /// Stops reading what the app writes, as a terminal behind a stalled
-    /// link: once the pty's buffer is full, the app's writes block. (A
-    /// read already waiting takes one more chunk.)
+    /// link: once the pty's buffer is full, the app's writes block.
+    /// Returns once the reader has stopped (no read under way).
     pub fn pause(&self) {
-        self.written.lock().unwrap().paused = true;
+        let mut w = self.written.lock().unwrap();
+        w.paused = true;
+        let (w, timeout) = self
+            .resumed
+            .wait_timeout_while(w, Duration::from_secs(30), |w| !w.parked)
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "the reader did not stop: {w:?}",
+            w = w.bytes.len()
+        );
     }
 
     /// Reads again after [`PtyApp::pause`].
