@@ -181,6 +181,13 @@ pub(crate) async fn in_terminal(
     let (detected, spec, presenter) = terminal::detect_graphics(&mut guard, choice);
     app.graphics = detected.backend;
     app.cell_shape = spec.cell_shape;
+    if let Some(hint) = detected.hint {
+        tracing::info!("graphics hint: {hint}");
+        let dir = crate::logging::state_dir();
+        if graphics::hint::first_time(hint, dir.as_deref()) {
+            app.hint(hint);
+        }
+    }
     effects.set_thumb_spec(spec);
     let input =
         terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
@@ -248,9 +255,10 @@ impl Screen for TermScreen<'_> {
         let pixels = app.graphics.is_pixels();
         let mut drawn = Drawn::default();
         let mut placed = Vec::new();
+        let route = self.presenter.route();
         let frame = self
             .terminal
-            .draw(|f| (drawn, placed) = compose(f, app, view))?;
+            .draw(|f| (drawn, placed) = compose(f, app, view, route))?;
         if pixels {
             let area = frame.area;
             if let Err(e) = self.presenter.present(&placed, area, &mut self.pictures) {
@@ -285,11 +293,12 @@ impl Screen for TermScreen<'_> {
 
 /// One frame of `app` into `f`: the view, the cell widths every terminal
 /// agrees on, and (pixel backends) the pictures ready to print, which the
-/// presenter prints after the cells.
+/// presenter prints after the cells the way `route` takes them.
 pub(crate) fn compose(
     f: &mut ratatui::Frame,
     app: &App,
     view: &mut ViewState,
+    route: graphics::Route,
 ) -> (Drawn, Vec<graphics::Placed>) {
     let mut drawn = view.draw(f, app);
     cells::agree_on_widths(f.buffer_mut());
@@ -299,6 +308,7 @@ pub(crate) fn compose(
             std::mem::take(&mut drawn.placed),
             f.buffer_mut(),
             app.graphics,
+            route,
             &app.encoded,
         );
     }

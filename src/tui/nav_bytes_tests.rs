@@ -47,7 +47,7 @@ impl Shot {
         let (mut drawn, mut placed) = (Default::default(), Vec::new());
         let frame = self
             .term
-            .draw(|f| (drawn, placed) = compose(f, app, &mut self.view))
+            .draw(|f| (drawn, placed) = compose(f, app, &mut self.view, self.presenter.route()))
             .unwrap();
         let area = frame.area;
         let mut out = Vec::new();
@@ -79,7 +79,9 @@ fn ready(backend: GraphicsBackend, shot: &mut Shot) -> App {
     };
     let mut drawn = super::Drawn::default();
     shot.term
-        .draw(|f| drawn = compose(f, &app, &mut ViewState::default()).0)
+        .draw(|f| {
+            drawn = compose(f, &app, &mut ViewState::default(), shot.presenter.route()).0;
+        })
         .unwrap();
     let wants = drawn.wants.clone();
     app.thumbs.want(&wants);
@@ -116,7 +118,7 @@ fn moving_the_selection_on_screen_sends_no_picture_again() {
                 backend,
                 truecolor: true,
                 cell_px: Some((2, 4)),
-                why: String::new(),
+                ..detect::Detected::default()
             }),
         };
         let mut app = ready(backend, &mut shot);
