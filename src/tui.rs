@@ -20,7 +20,8 @@
 //! [`thumbs`] (half-block thumbnails and their cache), [`terminal`]
 //! (set-up, restore, input, signals), [`redraw`] (which messages repaint
 //! everything), [`cells`] (cell widths every terminal agrees on),
-//! [`replay`] (the replay's driver) and [`playback`] (its state).
+//! [`replay`] (the replay's driver), [`playback`] (its state) and
+//! [`output`] (the terminal writer: the loop never blocks on output).
 //!
 //! Invariants: `update` does no I/O; the view writes nothing but its own
 //! `ViewState` and what it returns (no globals, no cells); only `effects`
@@ -39,6 +40,7 @@ pub(crate) mod effects;
 pub mod graphics;
 pub(crate) mod input_line;
 pub(crate) mod keymap;
+pub(crate) mod output;
 pub(crate) mod playback;
 pub(crate) mod redraw;
 pub mod replay;
@@ -55,6 +57,10 @@ pub mod view;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod loop_tests;
+#[cfg(test)]
+mod nav_bytes_tests;
 
 use std::io;
 use std::time::Duration;
@@ -185,14 +191,22 @@ pub(crate) async fn in_terminal(
     effects.set_thumb_spec(spec);
     let input =
         terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
-    let signals = terminal::spawn_signals(tx).wrap_err("could not listen for signals")?;
+    let signals = terminal::spawn_signals(tx.clone()).wrap_err("could not listen for signals")?;
+    let writer = output::Writer::stdout();
+    writer.on_drained(Some(Box::new(move || {
+        let _ = tx.send(Msg::Event(Event::OutputDrained));
+    })));
+    effects.set_terminal_out(Box::new(output::Output::new(writer)));
     let mut screen = TermScreen {
         terminal: &mut guard.terminal,
         presenter,
+        pictures: output::Output::new(writer),
+        writer,
         kernel_cell: graphics::detect::kernel_cell_size(),
         panic_after_frame: DebugFailure::from_env(),
     };
     let result = drive(app, &mut effects, &mut rx, &mut screen, Clock::now).await;
+    writer.on_drained(None);
     effects.shutdown();
     signals.abort();
     drop(input);
@@ -213,12 +227,23 @@ pub trait Screen {
     fn lost(&mut self) -> io::Result<Option<(u16, u16)>> {
         Ok(None)
     }
+
+    /// Whether the last frame's bytes are still on their way to the
+    /// terminal: the loop then draws nothing until the screen sends
+    /// `Event::OutputDrained` (see [`output`]).
+    fn busy(&mut self) -> bool {
+        false
+    }
 }
 
-/// The real terminal: draws, then prints the pixel thumbnails that changed.
+/// The real terminal: draws, then prints the pixel thumbnails that changed;
+/// both through the terminal writer ([`output`]), which never blocks.
 pub(crate) struct TermScreen<'a> {
-    pub terminal: &'a mut ratatui::Terminal<ratatui::backend::CrosstermBackend<io::Stdout>>,
+    pub terminal: &'a mut terminal::AppTerminal,
     pub(crate) presenter: graphics::print::Presenter,
+    /// The presenter's handle on the writer (flushed after the frame's).
+    pub(crate) pictures: output::Output,
+    pub(crate) writer: &'static std::sync::Arc<output::Writer>,
     /// Fail on purpose once the frame is drawn (see [`test_hooks`]).
     pub(crate) panic_after_frame: Option<DebugFailure>,
     /// The cell size `TIOCGWINSZ` gave last (a change is a font zoom).
@@ -230,22 +255,13 @@ impl Screen for TermScreen<'_> {
         let pixels = app.graphics.is_pixels();
         let mut drawn = Drawn::default();
         let mut placed = Vec::new();
-        let frame = self.terminal.draw(|f| {
-            drawn = view.draw(f, app);
-            cells::agree_on_widths(f.buffer_mut());
-            if pixels {
-                (placed, drawn.encode_jobs) = graphics::encoded::to_print(
-                    std::mem::take(&mut drawn.placed),
-                    f.buffer_mut(),
-                    app.graphics,
-                    self.presenter.route(),
-                    &app.encoded,
-                );
-            }
-        })?;
+        let route = self.presenter.route();
+        let frame = self
+            .terminal
+            .draw(|f| (drawn, placed) = compose(f, app, view, route))?;
         if pixels {
             let area = frame.area;
-            if let Err(e) = self.presenter.present(&placed, area, &mut io::stdout()) {
+            if let Err(e) = self.presenter.present(&placed, area, &mut self.pictures) {
                 tracing::warn!("printing thumbnails failed: {e}");
             }
         }
@@ -269,6 +285,34 @@ impl Screen for TermScreen<'_> {
             _ => None,
         })
     }
+
+    fn busy(&mut self) -> bool {
+        self.writer.busy_or_wake()
+    }
+}
+
+/// One frame of `app` into `f`: the view, the cell widths every terminal
+/// agrees on, and (pixel backends) the pictures ready to print, which the
+/// presenter prints after the cells the way `route` takes them.
+pub(crate) fn compose(
+    f: &mut ratatui::Frame,
+    app: &App,
+    view: &mut ViewState,
+    route: graphics::Route,
+) -> (Drawn, Vec<graphics::Placed>) {
+    let mut drawn = view.draw(f, app);
+    cells::agree_on_widths(f.buffer_mut());
+    let mut placed = Vec::new();
+    if app.graphics.is_pixels() {
+        (placed, drawn.encode_jobs) = graphics::encoded::to_print(
+            std::mem::take(&mut drawn.placed),
+            f.buffer_mut(),
+            app.graphics,
+            route,
+            &app.encoded,
+        );
+    }
+    (drawn, placed)
 }
 
 impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
@@ -288,9 +332,11 @@ impl<B: ratatui::backend::Backend> Screen for ratatui::Terminal<B> {
 }
 
 /// The loop: waits for a message, drains every other one waiting, runs
-/// their effects, draws once. Ticks every 100 ms only while animating.
-/// Returns when an effect says quit (once the last save is written) or
-/// the channel closes.
+/// their effects, draws once — unless the screen is still sending the last
+/// frame ([`Screen::busy`]): then it draws once it hears the bytes went
+/// out, the latest state as one frame (a repaint owed meanwhile kept).
+/// Ticks every 100 ms only while animating. Returns when an effect says
+/// quit (once the last save is written) or the channel closes.
 pub async fn drive(
     app: &mut App,
     effects: &mut Effects,
@@ -306,6 +352,9 @@ pub async fn drive(
     let drawn = screen.frame(app, &mut view)?;
     let fx = update::drawn(app, &drawn);
     effects.run(fx, app);
+    // A frame owed since the terminal writer was last busy, and how much
+    // of the screen it must draw.
+    let mut owed: Option<redraw::Repaint> = None;
     loop {
         let first = tokio::select! {
             m = rx.recv() => match m {
@@ -326,6 +375,13 @@ pub async fn drive(
             effects.flush().await;
             return Ok(());
         }
+        let repaint = owed.map_or(repaint, |o| o.max(repaint));
+        if screen.busy() {
+            tracing::debug!("the terminal is still taking the last frame: drawing later");
+            owed = Some(repaint);
+            continue;
+        }
+        owed = None;
         if repaint == redraw::Repaint::Everything
             && let Some(cell) = screen.lost()?
             && effects.cells_resized(cell)

@@ -237,6 +237,9 @@ pub enum Event {
     /// A save succeeded (every one says so; the status line only after
     /// one had failed).
     Saved,
+    /// The terminal writer sent everything it held after the loop held
+    /// back a frame (`tui::output`): the loop draws now.
+    OutputDrained,
     /// SIGTERM or SIGHUP: save and leave.
     Terminate(&'static str),
     /// What an effect that does not touch the tree came to (opening,

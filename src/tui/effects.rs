@@ -117,12 +117,18 @@ impl Effects {
             folder: None,
             saver: None,
             store,
-            terminal_out: Box::new(std::io::stdout()),
+            terminal_out: Box::new(std::io::sink()),
             tx,
             turns: HashMap::new(),
             decoders: Arc::new(Semaphore::new(DECODERS)),
             thumb_spec: ThumbSpec::default(),
         }
+    }
+
+    /// Where OSC 52 sequences go: the terminal writer, in order with the
+    /// frames (until then, nowhere: no terminal is set up).
+    pub(crate) fn set_terminal_out(&mut self, out: Box<dyn std::io::Write + Send>) {
+        self.terminal_out = out;
     }
 
     /// What thumbnails are made for from now on (after detection).

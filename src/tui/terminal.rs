@@ -14,7 +14,7 @@
 //! starts after set-up and after [`detect_graphics`], whose probe reads the
 //! terminal's replies first.
 
-use std::io::{self, Stdout, stdout};
+use std::io::{self, Write as _, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::thread::{JoinHandle, ThreadId};
@@ -25,13 +25,14 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
     self, DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, KeyEventKind,
 };
-use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
+use ratatui::crossterm::{execute, queue};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Event, Msg};
+use super::output::{self, Output};
 
 /// Whether the terminal is in the app's mode (raw, alternate screen).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -43,16 +44,35 @@ static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
 static HOOK: Once = Once::new();
 
 /// Leaves the app's terminal mode if it is in it; safe to call twice.
+///
+/// The leaving sequences go out after everything the terminal writer
+/// ([`super::output`]) still holds, so a frame or picture in flight is
+/// never cut by them; the wait is bounded by [`output::LEAVE_WAIT`] (a
+/// terminal that takes nothing is given up on: quit never hangs on it).
+/// Raw mode ends after the wait, so the queued bytes leave as written.
 pub(crate) fn restore() -> io::Result<()> {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let raw = disable_raw_mode();
-        execute!(
-            stdout(),
+        let mut leaving = Vec::new();
+        queue!(
+            leaving,
             DisableBracketedPaste,
             LeaveAlternateScreen,
             ratatui::crossterm::cursor::Show
         )?;
-        raw?;
+        let written = match output::Writer::stdout_if_started() {
+            Some(writer) => {
+                if !writer.finish(&leaving, output::LEAVE_WAIT) {
+                    tracing::warn!(
+                        "the terminal took no output for {:?}: leaving without it",
+                        output::LEAVE_WAIT
+                    );
+                }
+                Ok(())
+            }
+            None => stdout().write_all(&leaving).and_then(|()| stdout().flush()),
+        };
+        disable_raw_mode()?;
+        written?;
     }
     Ok(())
 }
@@ -90,13 +110,18 @@ fn install_panic_hook() {
     });
 }
 
+/// The terminal the app draws on: ratatui over the terminal writer.
+pub(crate) type AppTerminal = Terminal<CrosstermBackend<Output>>;
+
 /// The terminal in the app's mode; restores it when dropped.
 pub(crate) struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    pub terminal: AppTerminal,
 }
 
 impl TerminalGuard {
-    /// Raw mode, alternate screen, bracketed paste, hidden cursor.
+    /// Raw mode, alternate screen, bracketed paste, hidden cursor; written
+    /// directly (nothing is queued yet, and the graphics probe comes next,
+    /// also direct). Frames go through the terminal writer.
     pub(crate) fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         if let Ok(mut t) = UI_THREAD.lock() {
@@ -107,13 +132,17 @@ impl TerminalGuard {
         }
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
-        let set_up = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)
-            .and_then(|()| Terminal::new(CrosstermBackend::new(stdout())));
+        // The cursor is hidden here, not by ratatui, whose `Terminal` would
+        // show it again when dropped, after the leaving sequences.
+        let set_up = execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            ratatui::crossterm::cursor::Hide
+        )
+        .and_then(|()| Terminal::new(CrosstermBackend::new(Output::stdout())));
         match set_up {
-            Ok(mut terminal) => {
-                terminal.hide_cursor()?;
-                Ok(TerminalGuard { terminal })
-            }
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
                 let _ = restore();
                 Err(e)

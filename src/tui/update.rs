@@ -61,7 +61,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
     match e {
         Event::Key(k) => key(app, k),
         Event::Paste(s) => paste(app, &s),
-        Event::Resize(..) => Vec::new(),
+        Event::Resize(..) | Event::OutputDrained => Vec::new(),
         Event::Tick => play::tick(app),
         Event::TurnFinished(report) => finished(app, &report),
         Event::ThumbnailReady {

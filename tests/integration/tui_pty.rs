@@ -19,6 +19,7 @@ use common::term::{
 };
 
 mod hostile;
+mod slow_link;
 
 /// The terminal: 120 columns, 40 rows.
 const SIZE: (u16, u16) = (120, 40);

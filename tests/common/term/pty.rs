@@ -7,6 +7,10 @@ use super::*;
 struct Written {
     bytes: Vec<u8>,
     last: Option<Instant>,
+    /// The reader takes nothing more (a terminal behind a stalled link).
+    paused: bool,
+    /// The reader saw `paused` and waits: no read is under way.
+    parked: bool,
 }
 
 /// The app on a pseudo-terminal of a fixed size. A thread reads the master
@@ -21,6 +25,9 @@ pub struct PtyApp {
     master: File,
     slave: File,
     written: Arc<Mutex<Written>>,
+    /// Wakes the reader when [`PtyApp::resume`] lets it read again, and
+    /// [`PtyApp::pause`] when the reader parked.
+    resumed: Arc<std::sync::Condvar>,
     stderr: PathBuf,
 }
 
@@ -58,16 +65,7 @@ impl PtyApp {
             .write(true)
             .open(name.to_str().unwrap())
             .unwrap();
-        rustix::termios::tcsetwinsize(
-            &slave,
-            rustix::termios::Winsize {
-                ws_row: rows,
-                ws_col: cols,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            },
-        )
-        .unwrap();
+        set_size(&slave, (cols, rows));
         let stty_before = stty_of(&slave);
         let stderr = cwd.join(format!("{}.stderr", unique("app")));
         let child = Command::new("setsid")
@@ -88,15 +86,44 @@ impl PtyApp {
             .unwrap();
         let master = File::from(master);
         let written = Arc::new(Mutex::new(Written::default()));
+        let resumed = Arc::new(std::sync::Condvar::new());
         let mut reader = master.try_clone().unwrap();
         let mut answer = master.try_clone().unwrap();
         let w = Arc::clone(&written);
+        let wake = Arc::clone(&resumed);
         std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
             // The query scan looks at the last few bytes too, for a query
             // split across two reads.
             let mut tail: Vec<u8> = Vec::new();
             loop {
+                {
+                    let mut g = w.lock().unwrap();
+                    if g.paused {
+                        g.parked = true;
+                        wake.notify_all();
+                        g = wake.wait_while(g, |w| w.paused).unwrap();
+                        g.parked = false;
+                    }
+                }
+                // Waits for bytes at most 50 ms, so a pause is seen before
+                // the next read (the pause waits for that: no read then
+                // takes what the app writes during a stall).
+                let mut fds = [rustix::event::PollFd::new(
+                    &reader,
+                    rustix::event::PollFlags::IN,
+                )];
+                match rustix::event::poll(&mut fds, 50) {
+                    Ok(0) => continue,
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(_) => break,
+                }
+                if fds[0].revents().contains(rustix::event::PollFlags::IN)
+                    && w.lock().unwrap().paused
+                {
+                    continue;
+                }
                 let n = match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
@@ -133,8 +160,42 @@ impl PtyApp {
             master,
             slave,
             written,
+            resumed,
             stderr,
         }
+    }
+
+    /// Stops reading what the app writes, as a terminal behind a stalled
+    /// link: once the pty's buffer is full, the app's writes block.
+    /// Returns once the reader has stopped (no read under way).
+    pub fn pause(&self) {
+        let mut w = self.written.lock().unwrap();
+        w.paused = true;
+        let (w, timeout) = self
+            .resumed
+            .wait_timeout_while(w, Duration::from_secs(30), |w| !w.parked)
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "the reader did not stop: {w:?}",
+            w = w.bytes.len()
+        );
+    }
+
+    /// Reads again after [`PtyApp::pause`].
+    pub fn resume(&self) {
+        self.written.lock().unwrap().paused = false;
+        self.resumed.notify_all();
+    }
+
+    /// Bytes the app wrote that the reader has not taken (in the pty).
+    pub fn unread(&self) -> u64 {
+        rustix::io::ioctl_fionread(&self.master).unwrap()
+    }
+
+    /// Resizes the terminal (the app gets SIGWINCH).
+    pub fn resize(&self, size: (u16, u16)) {
+        set_size(&self.slave, size);
     }
 
     /// Bytes written so far.
@@ -248,6 +309,20 @@ impl Drop for PtyApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sets the size of the terminal `tty` (its pixel size unknown).
+fn set_size(tty: &File, (cols, rows): (u16, u16)) {
+    rustix::termios::tcsetwinsize(
+        tty,
+        rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        },
+    )
+    .unwrap();
 }
 
 /// `stty -g` run on `tty`.
