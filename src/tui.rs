@@ -256,10 +256,22 @@ impl Screen for TermScreen<'_> {
         let mut drawn = Drawn::default();
         let mut placed = Vec::new();
         let route = self.presenter.route();
-        let frame = self
-            .terminal
-            .draw(|f| (drawn, placed) = compose(f, app, view, route))?;
-        if pixels {
+        let presenter = &mut self.presenter;
+        let pictures = &mut self.pictures;
+        let frame = self.terminal.draw(|f| {
+            (drawn, placed) = compose(f, app, view, route);
+            // Placeholders: a picture is sent BEFORE the text that shows
+            // it (this closure runs before ratatui writes the frame).
+            // Seen in kitty 0.41 inside tmux: text that arrived first
+            // stayed blank until something else changed on screen.
+            if pixels && route == graphics::Route::Placeholders {
+                let area = f.area();
+                if let Err(e) = presenter.present(&std::mem::take(&mut placed), area, pictures) {
+                    tracing::warn!("sending pictures failed: {e}");
+                }
+            }
+        })?;
+        if pixels && route == graphics::Route::Printed {
             let area = frame.area;
             if let Err(e) = self.presenter.present(&placed, area, &mut self.pictures) {
                 tracing::warn!("printing thumbnails failed: {e}");

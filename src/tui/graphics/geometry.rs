@@ -34,6 +34,32 @@ pub fn fit_cells(
     (cols, rows)
 }
 
+/// The largest sixel picture xterm shows (its `maxGraphicSize` default,
+/// 1000×1000): a bigger one it drops whole — seen in the real-terminal
+/// check, where the full-screen view stayed empty in xterm and in tmux in
+/// xterm. mlterm, foot and WezTerm take more; one cap keeps one rule.
+pub(crate) const SIXEL_MAX_PX: u16 = 1000;
+
+/// [`fit_cells`] in a box the backend can show: a sixel picture is kept
+/// within [`SIXEL_MAX_PX`] screen pixels each way.
+pub(crate) fn fit_picture(
+    backend: GraphicsBackend,
+    (width, height): (u32, u32),
+    max_cols: u16,
+    max_rows: u16,
+    cell: (u16, u16),
+) -> (u16, u16) {
+    let (max_cols, max_rows) = if backend == GraphicsBackend::Sixel && cell.0 > 0 && cell.1 > 0 {
+        (
+            max_cols.min(SIXEL_MAX_PX / cell.0),
+            max_rows.min(SIXEL_MAX_PX / cell.1),
+        )
+    } else {
+        (max_cols, max_rows)
+    };
+    fit_cells(width, height, max_cols, max_rows, cell)
+}
+
 /// The pixels per cell of the picture made for `backend` on a terminal
 /// whose cells are `real` pixels (`None`: it did not say).
 ///
@@ -71,6 +97,24 @@ impl ThumbSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sixel_picture_stays_within_what_xterm_shows() {
+        // A 16:9 picture in a 200×60 box of 8×17 cells: 1600 px wide as
+        // kitty, at most 1000 as sixel (xterm drops it whole beyond).
+        let kitty = fit_picture(GraphicsBackend::Kitty, (1920, 1080), 200, 60, (8, 17));
+        let sixel = fit_picture(GraphicsBackend::Sixel, (1920, 1080), 200, 60, (8, 17));
+        assert!(kitty.0 * 8 > 1000, "{kitty:?}");
+        assert!(sixel.0 * 8 <= 1000 && sixel.1 * 17 <= 1000, "{sixel:?}");
+        // Tall: the height is the bound.
+        let tall = fit_picture(GraphicsBackend::Sixel, (720, 1280), 200, 80, (8, 17));
+        assert!(tall.1 * 17 <= 1000, "{tall:?}");
+        // Small boxes are untouched.
+        assert_eq!(
+            fit_picture(GraphicsBackend::Sixel, (1280, 720), 40, 12, (8, 17)),
+            fit_cells(1280, 720, 40, 12, (8, 17))
+        );
+    }
 
     #[test]
     fn fit_keeps_the_aspect_ratio_on_the_cells_the_terminal_has() {

@@ -55,9 +55,9 @@ pub(super) fn fitted_image(
         return;
     };
     let blob = &img.original;
-    let (cols, rows) = super::super::thumbs::fit_cells(
-        blob.width,
-        blob.height,
+    let (cols, rows) = crate::tui::graphics::geometry::fit_picture(
+        app.graphics,
+        (blob.width, blob.height),
         inner.width,
         inner.height,
         app.cell_shape,

@@ -17,8 +17,9 @@ use pixloom_core::tree::{Blob, Node, Role, Status};
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::{App, Focus, dollars, fix_hint, seconds};
-use super::super::thumbs::{GraphicsBackend, ThumbState, ThumbWant, fit_cells};
+use super::super::thumbs::{GraphicsBackend, ThumbState, ThumbWant};
 use super::{Drawn, ViewState, bold, dim, glyph, pane_style, wrap};
+use crate::tui::graphics::geometry::fit_picture;
 
 /// One row of the laid-out transcript.
 enum Row {
@@ -43,7 +44,13 @@ fn image_rows(
     max_rows: u16,
     wants: &mut Vec<ThumbWant>,
 ) -> Vec<Row> {
-    let (cols, rows) = fit_cells(blob.width, blob.height, max_cols, max_rows, app.cell_shape);
+    let (cols, rows) = fit_picture(
+        app.graphics,
+        (blob.width, blob.height),
+        max_cols,
+        max_rows,
+        app.cell_shape,
+    );
     if cols == 0 {
         return Vec::new();
     }
