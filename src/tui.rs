@@ -175,6 +175,13 @@ pub(crate) async fn in_terminal(
     let (detected, spec, presenter) = terminal::detect_graphics(&mut guard, choice);
     app.graphics = detected.backend;
     app.cell_shape = spec.cell_shape;
+    if let Some(hint) = detected.hint {
+        tracing::info!("graphics hint: {hint}");
+        let dir = crate::logging::state_dir();
+        if graphics::hint::first_time(hint, dir.as_deref()) {
+            app.hint(hint);
+        }
+    }
     effects.set_thumb_spec(spec);
     let input =
         terminal::InputThread::spawn(tx.clone()).wrap_err("could not start reading keys")?;
@@ -231,6 +238,7 @@ impl Screen for TermScreen<'_> {
                     std::mem::take(&mut drawn.placed),
                     f.buffer_mut(),
                     app.graphics,
+                    self.presenter.route(),
                     &app.encoded,
                 );
             }

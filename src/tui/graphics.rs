@@ -24,9 +24,13 @@
 pub(crate) mod detect;
 pub(crate) mod encoded;
 pub(crate) mod geometry;
+pub(crate) mod hint;
 pub(crate) mod kitty;
 pub(crate) mod lru;
+pub(crate) mod placeholder;
 pub(crate) mod print;
+pub(crate) mod replies;
+pub(crate) mod tmux;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -95,6 +99,19 @@ impl std::str::FromStr for GraphicsBackend {
     }
 }
 
+/// How a pixel protocol's pictures reach the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Route {
+    /// Printed after the draw at their place, over cells the diff skips
+    /// (sixel, iTerm2, kitty placements).
+    #[default]
+    Printed,
+    /// kitty Unicode placeholders ([`placeholder`]): each picture sent
+    /// once, then drawn as text in the buffer; inside tmux, where a
+    /// picture printed at a place would stay there while the pane moves.
+    Placeholders,
+}
+
 /// `--graphics` / the `graphics` config key: detect, or force a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(try_from = "String")]
@@ -143,6 +160,11 @@ pub struct ThumbSpec {
     pub cell_shape: (u16, u16),
     /// Where scaled thumbnails are kept between runs (`None`: not kept).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Drawn as kitty placeholders rather than half-blocks under a print.
+    pub route: Route,
+    /// The terminal's background colour (`OSC 11`), for the pixels a
+    /// sixel cannot cover exactly (see `encoded::zero_like`).
+    pub backdrop: Option<[u8; 3]>,
 }
 
 impl Default for ThumbSpec {
@@ -153,6 +175,8 @@ impl Default for ThumbSpec {
             cell_px: (8, 16),
             cell_shape: DEFAULT_CELL,
             cache_dir: None,
+            route: Route::Printed,
+            backdrop: None,
         }
     }
 }
@@ -181,6 +205,8 @@ pub(crate) struct Pixels {
     /// The same picture as PNG (kitty and iTerm2 send it as is).
     pub(crate) png: Arc<Vec<u8>>,
     pub cell_px: (u16, u16),
+    /// The terminal's background colour, when it told (see [`ThumbSpec`]).
+    pub(crate) backdrop: Option<[u8; 3]>,
 }
 
 impl std::fmt::Debug for Pixels {

@@ -179,6 +179,9 @@ impl Composer {
 pub enum StatusKind {
     Info,
     Error,
+    /// Said once about the setting (a graphics hint): gone at the next
+    /// key, so the status bar's key hints come back.
+    Hint,
 }
 
 /// The one-line message above the status bar's hints.
@@ -321,6 +324,14 @@ impl App {
         self.status = Some(StatusLine {
             text: text.into(),
             kind: StatusKind::Info,
+        });
+    }
+
+    /// A one-time hint about the setting (see [`StatusKind::Hint`]).
+    pub(crate) fn hint(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine {
+            text: text.into(),
+            kind: StatusKind::Hint,
         });
     }
 

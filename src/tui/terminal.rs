@@ -152,6 +152,8 @@ pub(crate) fn detect_graphics(
         cell_px: graphics::geometry::picture_cell(detected.backend, detected.cell_px),
         cell_shape: detected.cell_px.unwrap_or(graphics::DEFAULT_CELL),
         cache_dir: super::thumbs::default_cache_dir(&env),
+        route: detected.route,
+        backdrop: detected.background,
     };
     let presenter = graphics::print::Presenter::new(&detected);
     (detected, spec, presenter)

@@ -39,7 +39,7 @@ use ratatui::style::Color;
 pub use super::graphics::GraphicsBackend;
 pub use super::graphics::geometry::fit_cells;
 use super::graphics::lru::Lru;
-use super::graphics::{Pixels, Placed, Shown, ThumbSpec};
+use super::graphics::{Pixels, Placed, Route, Shown, ThumbSpec, placeholder};
 use crate::folder_fs::FileKey;
 use crate::images::ImageStore;
 use pixloom_core::tree::Blob;
@@ -54,6 +54,9 @@ pub struct Thumb {
     /// Draw with the 256-colour palette instead of 24-bit colour.
     pub(crate) indexed: bool,
     pub(crate) pixels: Option<Arc<Pixels>>,
+    /// Drawn as kitty Unicode placeholders of its picture (inside tmux)
+    /// instead of half-blocks.
+    pub(crate) placeholders: bool,
     /// Identity of the content (for "print only what changed").
     pub(crate) id: u64,
 }
@@ -68,6 +71,7 @@ impl Thumb {
             cells,
             indexed: false,
             pixels: None,
+            placeholders: false,
             id: 0,
         };
         t.id = t.content_id();
@@ -101,11 +105,16 @@ impl Thumb {
         let (cols, rows) = (cols.max(1), rows.max(1));
         let (w, h) = (u32::from(cols), u32::from(rows) * 2);
         let pixels = spec.pixel_size(cols, rows).map(|_| {
-            let png = png.unwrap_or_else(|| encode_png(&small));
+            // Inside tmux kitty is sent 256 colours (see `palette`).
+            let indexed = (spec.route == Route::Placeholders)
+                .then(|| palette::indexed_png(&small))
+                .flatten();
+            let png = indexed.or(png).unwrap_or_else(|| encode_png(&small));
             Arc::new(Pixels {
                 image: small.clone(),
                 png: Arc::new(png),
                 cell_px: spec.cell_px,
+                backdrop: spec.backdrop,
             })
         });
         let cells_img = if small.dimensions() == (w, h) {
@@ -132,6 +141,9 @@ impl Thumb {
             rows,
             cells,
             indexed: !spec.truecolor,
+            placeholders: spec.route == Route::Placeholders
+                && pixels.is_some()
+                && placeholder::fits(cols, rows),
             pixels,
             id: 0,
         };
@@ -177,7 +189,12 @@ impl Thumb {
             for dx in 0..area.width.min(self.cols) {
                 let (up, down) =
                     self.cells[usize::from(r) * usize::from(self.cols) + usize::from(dx)];
-                if let Some(cell) = buf.cell_mut((area.x + dx, area.y + dy)) {
+                let Some(cell) = buf.cell_mut((area.x + dx, area.y + dy)) else {
+                    continue;
+                };
+                if self.placeholders {
+                    placeholder::set_cell(cell, placeholder::image_id(self.id), r, dx);
+                } else {
                     cell.set_symbol("▀")
                         .set_fg(self.color(up))
                         .set_bg(self.color(down));
@@ -466,6 +483,8 @@ impl ThumbCache {
         self.ready.is_empty()
     }
 }
+
+mod palette;
 
 #[cfg(test)]
 mod tests;

@@ -19,7 +19,7 @@ use pixloom_core::tree::{NodeId, Status};
 use super::access::Access;
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{App, Focus, Overlay, SizeCursor, model_choices};
+use super::state::{App, Focus, Overlay, SizeCursor, StatusKind, model_choices};
 
 mod compose;
 mod dispatch;
@@ -50,6 +50,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 fn event(app: &mut App, e: Event) -> Vec<Effect> {
+    if matches!(e, Event::Key(_))
+        && app
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Hint)
+    {
+        app.status = None;
+    }
     match e {
         Event::Key(k) => key(app, k),
         Event::Paste(s) => paste(app, &s),

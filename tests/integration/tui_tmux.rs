@@ -465,4 +465,5 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
     t.wait_text("__PIXLOOM_EXIT=0", STEP);
 }
 
+mod graphics;
 mod start;

@@ -2,13 +2,17 @@
 //!
 //! [`probe`] runs after raw mode is on and BEFORE the key-reader thread
 //! starts (viuer issue #44: two readers of the terminal race). It writes
-//! five queries in one go — the kitty graphics query, the cell size in
-//! pixels (`CSI 16 t`), the text area's size in pixels (`CSI 14 t`, for
-//! terminals that answer it but not the cell size), the terminal's name and version (XTVERSION,
-//! `CSI > q`) and last the primary device attributes (`CSI c`), which every
-//! terminal answers — and reads until the DA reply arrives or the timeout
-//! passes, so a silent terminal costs at most the timeout, never a hang.
-//! Terminals answer in order, so once DA is in, every other answer is too.
+//! a round of queries ending with the primary device attributes (`CSI
+//! c`), which every terminal answers, and reads until the DA reply
+//! arrives or the timeout passes, so a silent terminal costs at most the
+//! timeout, never a hang. Terminals answer in order, so once DA is in,
+//! every other answer is too. [`detect`] runs up to two rounds: first
+//! what every terminal and tmux answer harmlessly — the cell size in
+//! pixels (`CSI 16 t`), the text area's (`CSI 14 t`, for terminals that
+//! answer it but not the cell size), the name and version (XTVERSION,
+//! `CSI > q`); then, straight in a terminal, the kitty graphics query, or
+//! inside tmux the outer terminal's queries wrapped for passthrough (see
+//! [`super::tmux`]).
 //!
 //! [`decide`] is pure: environment plus replies → backend and colour depth.
 //! Over SSH the environment is mostly gone (`TERM_PROGRAM`,
@@ -19,11 +23,26 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use super::{GraphicsBackend, GraphicsChoice};
+pub(crate) use super::replies::{Replies, parse_replies};
+use super::tmux::{Passthrough, TmuxInfo};
+use super::{GraphicsBackend, GraphicsChoice, Route};
 
-/// The queries, in the order they are written; DA last bounds the wait.
-pub(crate) const QUERIES: &str =
-    "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[14t\x1b[>q\x1b[c";
+/// The kitty graphics query (a 1×1 picture, not kept: `a=q`).
+pub(crate) const KITTY_QUERY: &str = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\";
+
+/// The queries every terminal (and tmux itself) answers or ignores
+/// harmlessly, DA last: its reply bounds the wait.
+pub(crate) const PLAIN_QUERIES: &str = "\x1b[16t\x1b[14t\x1b[>q\x1b[c";
+
+/// The queries meant for the terminal outside tmux, each wrapped for its
+/// passthrough: the kitty query, XTVERSION and DA (whose reply, the outer
+/// terminal's, bounds the wait; tmux answers nothing wrapped).
+pub(crate) fn outer_queries() -> Vec<u8> {
+    [KITTY_QUERY, "\x1b[>q", "\x1b[c"]
+        .iter()
+        .flat_map(|q| super::tmux::wrap(q.as_bytes()))
+        .collect()
+}
 
 /// Long enough for a reply over a slow SSH link; a terminal that answers
 /// returns as soon as its DA reply is in.
@@ -66,132 +85,15 @@ pub(crate) fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Duration {
     if named { TIMEOUT_NAMED } else { TIMEOUT }
 }
 
-/// What the terminal answered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Replies {
-    /// Primary device attributes' parameters (`CSI ? 62;4;22 c` → `[62, 4, 22]`).
-    pub(crate) da1: Option<Vec<u16>>,
-    /// The kitty graphics query was answered OK.
-    pub(crate) kitty: bool,
-    /// XTVERSION: `kitty(0.35.2)`, `XTerm(388)`, `WezTerm 20240203…`, `tmux 3.4`…
-    pub(crate) version: Option<String>,
-    /// Cell size in pixels (width, height) from `CSI 6 ; h ; w t`.
-    pub cell_px: Option<(u16, u16)>,
-    /// Text area size in pixels (width, height) from `CSI 4 ; h ; w t`.
-    pub(crate) window_px: Option<(u16, u16)>,
-}
-
-impl Replies {
-    /// DA parameter 4 (after the device class) means sixel graphics.
-    pub(crate) fn sixel(&self) -> bool {
-        self.da1
-            .as_ref()
-            .is_some_and(|p| p.iter().skip(1).any(|&v| v == 4))
-    }
-
-    fn version_starts(&self, names: &[&str]) -> bool {
-        self.version.as_deref().is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            names.iter().any(|n| v.starts_with(n))
-        })
-    }
-}
-
-/// Parses whatever the terminal sent back (replies may come in any
-/// chunking; unknown sequences and stray bytes are skipped).
-pub(crate) fn parse_replies(bytes: &[u8]) -> Replies {
-    let mut r = Replies::default();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != 0x1b || i + 1 >= bytes.len() {
-            i += 1;
-            continue;
-        }
-        match bytes[i + 1] {
-            b'[' => {
-                let start = i + 2;
-                let mut j = start;
-                while j < bytes.len() && !(0x40..=0x7e).contains(&bytes[j]) {
-                    j += 1;
-                }
-                if j >= bytes.len() {
-                    break;
-                }
-                let params = &bytes[start..j];
-                match bytes[j] {
-                    b'c' if params.first() == Some(&b'?') => {
-                        r.da1 = Some(numbers(&params[1..]));
-                    }
-                    b't' => match numbers(params)[..] {
-                        [6, h, w] if h > 0 && w > 0 => r.cell_px = Some((w, h)),
-                        [4, h, w] if h > 0 && w > 0 => r.window_px = Some((w, h)),
-                        _ => {}
-                    },
-                    _ => {}
-                }
-                i = j + 1;
-            }
-            kind @ (b'_' | b'P' | b']') => {
-                let start = i + 2;
-                let (body, next) = string_body(bytes, start);
-                match kind {
-                    b'_' => {
-                        if let Some(rest) = body.strip_prefix(b"G") {
-                            let mut parts = rest.splitn(2, |&b| b == b';');
-                            let keys = parts.next().unwrap_or_default();
-                            let msg = parts.next().unwrap_or_default();
-                            if keys.split(|&b| b == b',').any(|k| k == b"i=31")
-                                && msg.starts_with(b"OK")
-                            {
-                                r.kitty = true;
-                            }
-                        }
-                    }
-                    b'P' => {
-                        if let Some(v) = body.strip_prefix(b">|") {
-                            r.version = Some(String::from_utf8_lossy(v).into_owned());
-                        }
-                    }
-                    _ => {}
-                }
-                i = next;
-            }
-            _ => i += 2,
-        }
-    }
-    r
-}
-
-/// `62;4;22` → `[62, 4, 22]` (empty or non-numeric parts are skipped).
-fn numbers(params: &[u8]) -> Vec<u16> {
-    params
-        .split(|&b| b == b';')
-        .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
-        .collect()
-}
-
-/// The body of a string sequence starting at `start`, ended by ST
-/// (`ESC \`) or BEL, and the index after its end.
-fn string_body(bytes: &[u8], start: usize) -> (&[u8], usize) {
-    let mut j = start;
-    while j < bytes.len() {
-        if bytes[j] == 0x07 {
-            return (&bytes[start..j], j + 1);
-        }
-        if bytes[j] == 0x1b && bytes.get(j + 1) == Some(&b'\\') {
-            return (&bytes[start..j], j + 2);
-        }
-        j += 1;
-    }
-    (&bytes[start.min(bytes.len())..], bytes.len())
-}
-
 /// The decision, and why (logged, and shown in `docs/graphics.md` terms).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Decision {
     pub backend: GraphicsBackend,
     pub truecolor: bool,
     pub(crate) why: &'static str,
+    pub(crate) route: Route,
+    /// Said once to the user: what would give real pictures here.
+    pub(crate) hint: Option<&'static str>,
 }
 
 fn has(env: &dyn Fn(&str) -> Option<String>, k: &str) -> bool {
@@ -211,21 +113,94 @@ pub(crate) fn in_multiplexer(env: &dyn Fn(&str) -> Option<String>, replies: &Rep
         || replies.version_starts(&["tmux"])
 }
 
+/// Inside tmux (not GNU screen, whose passthrough is another): `TMUX`
+/// set, or tmux answered XTVERSION (over SSH from inside tmux).
+pub(crate) fn in_tmux(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> bool {
+    has(env, "TMUX") || (!has(env, "STY") && replies.version_starts(&["tmux"]))
+}
+
+/// What is known inside tmux: tmux's own answers to the plain queries
+/// (`replies`), what `tmux display` said (`info`, when there is a tmux
+/// to ask) and the outer terminal's answers to the wrapped queries
+/// (`outer`, empty when they were not sent or did not come back).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct InTmux {
+    pub(crate) info: Option<TmuxInfo>,
+    pub(crate) outer: Replies,
+}
+
+impl InTmux {
+    fn passthrough(&self) -> Passthrough {
+        match &self.info {
+            Some(i) => i.passthrough,
+            // Nothing to ask: an answer through it proves it on.
+            None if self.outer.da1.is_some() => Passthrough::On,
+            None => Passthrough::Unknown,
+        }
+    }
+
+    fn nested(&self) -> bool {
+        self.info.as_ref().is_some_and(TmuxInfo::nested)
+            || self.outer.version_starts(&["tmux", "screen"])
+    }
+
+    /// tmux draws sixel for its client: tmux says so, or (nothing to ask)
+    /// it is 3.4+ and the outer terminal's DA lists sixel.
+    fn sixel(&self, replies: &Replies) -> bool {
+        match &self.info {
+            Some(i) => i.sixel(),
+            None => {
+                let tmux = replies
+                    .version
+                    .as_deref()
+                    .and_then(super::tmux::parse_version);
+                tmux.is_some_and(|v| v >= (3, 4)) && self.outer.sixel()
+            }
+        }
+    }
+
+    /// The outer terminal answered the kitty query through passthrough
+    /// and draws Unicode placeholders (kitty 0.28+, Ghostty).
+    fn placeholders(&self) -> bool {
+        let o = &self.outer;
+        let version_ok = o.version.as_deref().is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            if v.starts_with("ghostty") {
+                return true;
+            }
+            v.strip_prefix("kitty")
+                .and_then(super::tmux::parse_version)
+                .is_some_and(|ver| ver >= (0, 28))
+        });
+        o.kitty && version_ok
+    }
+}
+
 /// Environment plus replies → backend (for `auto`) and colour depth.
-pub(crate) fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) -> Decision {
+/// `tmux` is what was learnt inside tmux (`None` elsewhere).
+pub(crate) fn decide(
+    env: &dyn Fn(&str) -> Option<String>,
+    replies: &Replies,
+    tmux: Option<&InTmux>,
+) -> Decision {
     let truecolor = truecolor(env, replies);
     let d = |backend, why| Decision {
         backend,
         truecolor,
         why,
+        route: Route::Printed,
+        hint: None,
     };
     if is(env, "TERM", &["dumb"]) {
         return d(GraphicsBackend::None, "TERM=dumb");
     }
+    if let Some(t) = tmux {
+        return decide_in_tmux(t, replies, d);
+    }
     if in_multiplexer(env, replies) {
         return d(
             GraphicsBackend::Blocks,
-            "inside tmux/screen: half-blocks (see docs/graphics.md)",
+            "inside tmux or screen, nothing learnt of the terminal outside: half-blocks",
         );
     }
     if replies.kitty {
@@ -250,6 +225,46 @@ pub(crate) fn decide(env: &dyn Fn(&str) -> Option<String>, replies: &Replies) ->
         return d(GraphicsBackend::Blocks, "no answer to the queries in time");
     }
     d(GraphicsBackend::Blocks, "no graphics protocol announced")
+}
+
+/// The table in [`super::tmux`], first match wins.
+fn decide_in_tmux(
+    t: &InTmux,
+    replies: &Replies,
+    d: impl Fn(GraphicsBackend, &'static str) -> Decision,
+) -> Decision {
+    if t.nested() {
+        return d(
+            GraphicsBackend::Blocks,
+            "tmux inside tmux or screen: half-blocks",
+        );
+    }
+    if t.sixel(replies) {
+        return d(
+            GraphicsBackend::Sixel,
+            "tmux 3.4+ draws sixel for this terminal (client_termfeatures lists sixel)",
+        );
+    }
+    if t.placeholders() {
+        return Decision {
+            route: Route::Placeholders,
+            ..d(
+                GraphicsBackend::Kitty,
+                "the terminal outside tmux answered the kitty query through passthrough and draws Unicode placeholders",
+            )
+        };
+    }
+    let blocks = d(
+        GraphicsBackend::Blocks,
+        "inside tmux, no picture protocol gets through: half-blocks",
+    );
+    // Passthrough on and answered: the outer terminal itself shows no
+    // pictures tmux can carry; no option would change that.
+    let could_help = !(t.passthrough() == Passthrough::On && t.outer.da1.is_some());
+    Decision {
+        hint: could_help.then_some(super::tmux::HINT_PASSTHROUGH),
+        ..blocks
+    }
 }
 
 /// 24-bit colour for half-blocks, else the 256-colour palette.
@@ -294,47 +309,122 @@ pub(crate) fn truecolor(env: &dyn Fn(&str) -> Option<String>, replies: &Replies)
 }
 
 /// The outcome of detection, with what the printer needs to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Detected {
     pub backend: GraphicsBackend,
     pub truecolor: bool,
     /// The terminal's real cell size in pixels, when it told.
     pub cell_px: Option<(u16, u16)>,
     pub(crate) why: String,
+    pub(crate) route: Route,
+    /// Every picture sequence goes through tmux's passthrough.
+    pub(crate) passthrough: bool,
+    /// Said once to the user (see [`super::hint`]).
+    pub(crate) hint: Option<&'static str>,
+    /// The terminal's background colour, when it told.
+    pub(crate) background: Option<[u8; 3]>,
 }
 
 /// Runs the probe when it can tell something, and decides. `choice`
 /// forces a backend; a forced pixel backend still probes for the cell
 /// size. Writes to the terminal; reads from it with a timeout.
+///
+/// The plain queries go first. The kitty query is written as is only
+/// when their answers show no multiplexer (tmux made it the pane's
+/// title); inside tmux it goes, with XTVERSION and DA, to the outer
+/// terminal through passthrough, unless tmux said passthrough is off.
 pub(crate) fn detect(choice: GraphicsChoice, env: &dyn Fn(&str) -> Option<String>) -> Detected {
     use std::io::IsTerminal as _;
     let tty = io::stdin().is_terminal() && io::stdout().is_terminal();
-    let wants_probe = match choice {
-        GraphicsChoice::Auto => !has(env, "TMUX") && !has(env, "STY"),
-        GraphicsChoice::Force(b) => b.is_pixels(),
-    };
-    let replies = if tty && wants_probe {
-        probe(&mut io::stdout(), timeout(env)).unwrap_or_else(|e| {
+    let wants_probe = tty
+        && match choice {
+            GraphicsChoice::Auto => true,
+            GraphicsChoice::Force(b) => b.is_pixels(),
+        };
+    let wait = timeout(env);
+    let ask = |queries: &[u8]| {
+        probe(&mut io::stdout(), queries, wait).unwrap_or_else(|e| {
             tracing::warn!("graphics probe failed: {e}");
             Replies::default()
         })
-    } else {
-        Replies::default()
     };
-    let auto = decide(env, &replies);
-    let (backend, why) = match choice {
-        GraphicsChoice::Auto => (auto.backend, auto.why.to_owned()),
-        GraphicsChoice::Force(b) => (b, format!("forced (auto would say {})", auto.backend)),
+    // Inside a local tmux, tmux itself says what it knows: nothing is
+    // asked that it would answer itself (a key typed while the probe
+    // reads would be lost).
+    let local = (wants_probe && has(env, "TMUX") && !has(env, "STY"))
+        .then(super::tmux::query)
+        .flatten();
+    // Else first what every terminal and multiplexer answers (XTVERSION
+    // tells tmux even over SSH, where `TMUX` is not set and `TERM` may say
+    // xterm); the kitty query only once it is known to reach a terminal.
+    let mut replies = match &local {
+        Some(info) => info.as_replies(),
+        None if wants_probe => ask(PLAIN_QUERIES.as_bytes()),
+        None => Replies::default(),
     };
-    let cell_px = cell_size(&replies, winsize());
-    let d = Detected {
-        backend,
+    // A terminal that did not answer the first round is not asked again.
+    let answers = local.is_some() || replies.da1.is_some();
+    if answers && !in_multiplexer(env, &replies) {
+        replies.kitty = ask(format!("{KITTY_QUERY}\x1b[c").as_bytes()).kitty;
+    }
+    let tmux = (answers && in_tmux(env, &replies)).then(|| {
+        let asked = local.is_some();
+        let mut t = InTmux {
+            info: local,
+            outer: Replies::default(),
+        };
+        if t.nested() {
+            // Nothing gets through two multiplexers for sure: ask nothing.
+        } else if t.sixel(&replies) {
+            // tmux draws the sixel: the background colour is all that is
+            // missing (see `encoded::zero_like`); tmux answers it from
+            // what it knows of its client.
+            if asked {
+                replies.background = ask(b"\x1b]11;?\x1b\\\x1b[c").background;
+            }
+        } else if t.passthrough() != Passthrough::Off {
+            t.outer = ask(&outer_queries());
+        }
+        t
+    });
+    let auto = decide(env, &replies, tmux.as_ref());
+    let mut d = Detected {
+        backend: auto.backend,
         truecolor: auto.truecolor,
-        cell_px,
-        why,
+        cell_px: cell_size(&replies, winsize()),
+        why: auto.why.to_owned(),
+        route: auto.route,
+        passthrough: auto.route == Route::Placeholders,
+        hint: auto.hint,
+        background: replies.background,
     };
-    tracing::info!(?replies, ?d, "graphics detected");
+    if let GraphicsChoice::Force(b) = choice {
+        d = forced(b, d, tmux.as_ref(), in_tmux(env, &replies));
+    }
+    tracing::info!(?replies, ?tmux, ?d, "graphics detected");
     d
+}
+
+/// `--graphics` as asked, delivered the way it can work here: inside tmux
+/// kitty as Unicode placeholders and iTerm2 images through passthrough
+/// (sixel as is: tmux 3.4+ draws it), with a hint when tmux said it drops
+/// what is passed through.
+fn forced(b: GraphicsBackend, auto: Detected, tmux: Option<&InTmux>, in_tmux: bool) -> Detected {
+    let why = format!("forced (auto would say {})", auto.backend);
+    let through = in_tmux && matches!(b, GraphicsBackend::Kitty | GraphicsBackend::Iterm);
+    let blocked = tmux.is_some_and(|t| t.passthrough() == Passthrough::Off);
+    Detected {
+        backend: b,
+        why,
+        route: if in_tmux && b == GraphicsBackend::Kitty {
+            Route::Placeholders
+        } else {
+            Route::Printed
+        },
+        passthrough: through,
+        hint: (through && blocked).then_some(super::tmux::HINT_FORCED),
+        ..auto
+    }
 }
 
 /// The window size the kernel knows (`TIOCGWINSZ`).
@@ -378,13 +468,17 @@ pub(crate) fn cell_size(replies: &Replies, winsize: Option<WinSize>) -> Option<(
         .or_else(|| replies.window_px.and_then(per_cell))
 }
 
-/// Writes [`QUERIES`] and collects the replies until the DA reply or
-/// `timeout`. The terminal must be in raw mode, and nothing else may be
-/// reading it.
-pub(crate) fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Replies> {
+/// Writes `queries` (ending with DA) and collects the replies until a DA
+/// reply or `timeout`. The terminal must be in raw mode, and nothing else
+/// may be reading it.
+pub(crate) fn probe(
+    out: &mut impl Write,
+    queries: &[u8],
+    timeout: Duration,
+) -> io::Result<Replies> {
     use rustix::event::{PollFd, PollFlags, poll};
     use std::os::fd::AsFd as _;
-    out.write_all(QUERIES.as_bytes())?;
+    out.write_all(queries)?;
     out.flush()?;
     let stdin = io::stdin();
     let fd = stdin.as_fd();
@@ -413,3 +507,6 @@ pub(crate) fn probe(out: &mut impl Write, timeout: Duration) -> io::Result<Repli
     }
     Ok(parse_replies(&got))
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,7 @@ use image::DynamicImage;
 use ratatui::buffer::Buffer;
 
 use super::lru::Lru;
-use super::{GraphicsBackend, Pixels, Placed, Shown};
+use super::{GraphicsBackend, Pixels, Placed, Route, Shown};
 
 /// Which encoded text: a thumbnail's content (its id, which covers its
 /// pixels per cell) and the part shown, rows `first_row..` of `cols`×`rows`
@@ -72,7 +72,23 @@ pub(crate) fn encode(job: &EncodeJob) -> Result<Arc<str>, String> {
         return iterm(job).map(Arc::from);
     }
     let k = job.key;
-    let rgba = crop(&job.pixels, k.first_row, k.cols, k.rows).to_rgba8();
+    let shown = crop(&job.pixels, k.first_row, k.cols, k.rows);
+    let box_height = shown.height();
+    let mut rgba = whole_bands(shown).to_rgba8();
+    let cut = rgba.height() < box_height;
+    let edge = match job.pixels.backdrop {
+        // The last pixel row in the background colour puts that colour
+        // in the palette, for register 0 (see `zero_like`).
+        Some(bg) if cut => {
+            let last = rgba.height() - 1;
+            for x in 0..rgba.width() {
+                rgba.put_pixel(x, last, image::Rgba([bg[0], bg[1], bg[2], 255]));
+            }
+            bg
+        }
+        Some(bg) => bg,
+        None => bottom_colour(&rgba),
+    };
     icy_sixel::sixel_string(
         rgba.as_raw(),
         i32::try_from(rgba.width()).unwrap_or(0),
@@ -83,8 +99,97 @@ pub(crate) fn encode(job: &EncodeJob) -> Result<Arc<str>, String> {
         icy_sixel::MethodForRep::Auto,
         icy_sixel::Quality::AUTO,
     )
-    .map(Arc::from)
+    .map(|s| Arc::from(if cut { zero_like(&s, edge) } else { s }))
     .map_err(|e| e.to_string())
+}
+
+/// The mean colour of the picture's last pixel row.
+fn bottom_colour(img: &image::RgbaImage) -> [u8; 3] {
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return [0; 3];
+    }
+    let mut sum = [0u64; 3];
+    for x in 0..w {
+        let p = img.get_pixel(x, h - 1).0;
+        for (s, v) in sum.iter_mut().zip(p) {
+            *s += u64::from(v);
+        }
+    }
+    sum.map(|s| u8::try_from(s / u64::from(w)).unwrap_or(u8::MAX))
+}
+
+/// Seen in tmux 3.5a in xterm: tmux shows a sixel over whole cells and
+/// the terminal paints the pixels below its last band (up to 5 rows, see
+/// [`whole_bands`]) in colour register 0, whatever the sixel's P2 asks —
+/// a strip of one of the picture's colours under it. So register 0 is
+/// made the palette colour closest to `edge` — the terminal's background
+/// when it told (`OSC 11`), else the mean of the picture's bottom row —
+/// by swapping its number with 0's: the strip vanishes into the blank
+/// cell, or continues the edge.
+fn zero_like(sixel: &str, edge: [u8; 3]) -> String {
+    let percent = edge.map(|v| u32::from(v) * 100 / 255);
+    let mut best: Option<(u32, u32)> = None;
+    let mut rest = sixel;
+    while let Some(at) = rest.find('#') {
+        rest = &rest[at + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let after = &rest[digits.len()..];
+        let (Ok(n), Some(def)) = (digits.parse::<u32>(), after.strip_prefix(";2;")) else {
+            continue;
+        };
+        let rgb: Vec<u32> = def
+            .split(|c: char| !c.is_ascii_digit())
+            .take(3)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if let [r, g, b] = rgb[..] {
+            let d = [r, g, b]
+                .iter()
+                .zip(percent)
+                .map(|(a, b)| a.abs_diff(b).pow(2))
+                .sum();
+            if best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((n, d));
+            }
+        }
+    }
+    let Some((k, _)) = best.filter(|&(k, _)| k != 0) else {
+        return sixel.to_owned();
+    };
+    let mut out = String::with_capacity(sixel.len());
+    let mut rest = sixel;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n: Option<u32> = digits.parse().ok();
+        let swapped = match n {
+            Some(0) => k,
+            Some(n) if n == k => 0,
+            Some(n) => n,
+            None => {
+                continue;
+            }
+        };
+        out.push_str(&swapped.to_string());
+        rest = &rest[digits.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Sixel is sent in bands of 6 pixel rows, and tmux (3.5a) gives a
+/// picture the cells of its last band whole: a height that is not a
+/// multiple of 6 covered one row more than its own (a brown strip under
+/// the picture). The last partial band is left out: at most 5 pixel rows
+/// at the bottom, which stay the blank cell under it.
+fn whole_bands(img: DynamicImage) -> DynamicImage {
+    let (w, h) = (img.width(), img.height());
+    if h < 6 || h % 6 == 0 {
+        return img;
+    }
+    img.crop_imm(0, 0, w, h - h % 6)
 }
 
 /// iTerm2's inline image of the job's crop: the PNG made with the
@@ -205,12 +310,20 @@ impl EncodedPictures {
 /// for sixel and iTerm2 only those whose picture is encoded, the others returned as
 /// jobs and left as the half-blocks the view drew until it is. The cells
 /// of what is printed are marked skipped ([`mark_skip`](super::mark_skip)).
+///
+/// With Unicode placeholders the pictures are text in the buffer already:
+/// every placement goes to the presenter (to send pictures it has not
+/// sent), nothing is skipped.
 pub(crate) fn to_print(
     placed: Vec<Placed>,
     buf: &mut Buffer,
     backend: GraphicsBackend,
+    route: Route,
     encoded: &EncodedPictures,
 ) -> (Vec<Placed>, Vec<EncodeJob>) {
+    if route == Route::Placeholders {
+        return (placed, Vec::new());
+    }
     let shown = super::visible(placed, buf);
     let (print, jobs) = if matches!(backend, GraphicsBackend::Sixel | GraphicsBackend::Iterm) {
         encoded.split(shown, backend)

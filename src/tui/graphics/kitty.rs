@@ -11,26 +11,45 @@ use std::io::{self, Write};
 use base64::Engine as _;
 
 use super::Shown;
+use super::tmux::write_seq;
 
 /// Base64 bytes per chunk (the protocol's limit).
 const CHUNK: usize = 4096;
 
-/// Sends `png` as image `id` without displaying it.
-pub(crate) fn transmit(out: &mut impl Write, id: u32, png: &[u8]) -> io::Result<()> {
+/// Sends `png` as image `id`: without displaying it, or (`cells`) with a
+/// virtual placement of that many columns and rows, which Unicode
+/// placeholders show ([`super::placeholder`]). `through`: each chunk
+/// wrapped for tmux's passthrough.
+pub(crate) fn transmit(
+    out: &mut impl Write,
+    id: u32,
+    png: &[u8],
+    cells: Option<(u16, u16)>,
+    through: bool,
+) -> io::Result<()> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(png);
     let bytes = b64.as_bytes();
     let mut chunks = bytes.chunks(CHUNK).peekable();
     let mut first = true;
+    let mut seq = Vec::with_capacity(CHUNK + 64);
     while let Some(chunk) = chunks.next() {
         let more = u8::from(chunks.peek().is_some());
+        seq.clear();
         if first {
-            write!(out, "\x1b_Ga=t,f=100,t=d,i={id},q=2,m={more};")?;
+            match cells {
+                Some((c, r)) => write!(
+                    seq,
+                    "\x1b_Ga=T,U=1,f=100,t=d,i={id},c={c},r={r},q=2,m={more};"
+                )?,
+                None => write!(seq, "\x1b_Ga=t,f=100,t=d,i={id},q=2,m={more};")?,
+            }
             first = false;
         } else {
-            write!(out, "\x1b_Gm={more};")?;
+            write!(seq, "\x1b_Gm={more};")?;
         }
-        out.write_all(chunk)?;
-        out.write_all(b"\x1b\\")?;
+        seq.extend_from_slice(chunk);
+        seq.extend_from_slice(b"\x1b\\");
+        write_seq(out, &seq, through)?;
     }
     Ok(())
 }
@@ -65,8 +84,12 @@ pub(crate) fn delete_placement(out: &mut impl Write, id: u32, pid: u32) -> io::R
 }
 
 /// Deletes an image and frees its data in the terminal.
-pub(crate) fn delete_image(out: &mut impl Write, id: u32) -> io::Result<()> {
-    write!(out, "\x1b_Ga=d,d=I,i={id},q=2\x1b\\")
+pub(crate) fn delete_image(out: &mut impl Write, id: u32, through: bool) -> io::Result<()> {
+    write_seq(
+        out,
+        format!("\x1b_Ga=d,d=I,i={id},q=2\x1b\\").as_bytes(),
+        through,
+    )
 }
 
 /// Deletes every placement on screen (images stay for re-placement).

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use ratatui::layout::Rect;
 
 use super::detect::Detected;
-use super::{GraphicsBackend, Placed, Shown, kitty, plan};
+use super::{GraphicsBackend, Placed, Route, Shown, kitty, plan, tmux};
 
 /// The cell size viuer's sixel printer assumes.
 pub(crate) const VIUER_SIXEL_CELL: (u16, u16) = (6, 12);
@@ -19,6 +19,9 @@ const KITTY_KEEP: usize = 48;
 #[derive(Debug)]
 pub(crate) struct Presenter {
     backend: GraphicsBackend,
+    route: Route,
+    /// Picture sequences wrapped for tmux's passthrough.
+    through: bool,
     shown: Vec<Shown>,
     screen: Option<Rect>,
     /// Kitty: content id → (image id, last frame it was shown).
@@ -36,6 +39,8 @@ impl Presenter {
     pub(crate) fn new(d: &Detected) -> Presenter {
         Presenter {
             backend: d.backend,
+            route: d.route,
+            through: d.passthrough,
             shown: Vec::new(),
             screen: None,
             kitty_images: HashMap::new(),
@@ -44,6 +49,11 @@ impl Presenter {
             frame: 0,
             bytes: 0,
         }
+    }
+
+    /// How pictures reach the screen.
+    pub(crate) fn route(&self) -> Route {
+        self.route
     }
 
     /// Forget what is on screen (after `terminal.clear()` or a resize):
@@ -63,6 +73,9 @@ impl Presenter {
         self.frame += 1;
         let full = self.screen != Some(screen);
         self.screen = Some(screen);
+        if self.route == Route::Placeholders {
+            return self.send_pictures(now, full, out);
+        }
         let shown: Vec<Shown> = now.iter().map(|p| p.shown).collect();
         let todo = plan(&self.shown, &shown, full);
         self.shown = shown;
@@ -80,7 +93,7 @@ impl Presenter {
                 // terminal may have forgotten.
                 kitty::delete_all_placements(&mut w)?;
                 for (id, _) in self.kitty_images.values() {
-                    kitty::delete_image(&mut w, *id)?;
+                    kitty::delete_image(&mut w, *id, self.through)?;
                 }
                 self.kitty_images.clear();
                 self.kitty_placements.clear();
@@ -104,7 +117,9 @@ impl Presenter {
             blank(&mut w, s.area)?;
             match self.backend {
                 GraphicsBackend::Kitty => self.kitty(p, &mut w)?,
-                GraphicsBackend::Iterm | GraphicsBackend::Sixel => encoded(p, &mut w)?,
+                GraphicsBackend::Iterm | GraphicsBackend::Sixel => {
+                    encoded(p, self.through, &mut w)?;
+                }
                 GraphicsBackend::Blocks | GraphicsBackend::None => {}
             }
         }
@@ -133,7 +148,7 @@ impl Presenter {
             None => {
                 let id = self.next_id;
                 self.next_id = self.next_id.checked_add(1).unwrap_or(1);
-                kitty::transmit(w, id, &p.pixels.png)?;
+                kitty::transmit(w, id, &p.pixels.png, None, self.through)?;
                 self.kitty_images.insert(p.shown.id, (id, frame));
                 id
             }
@@ -142,6 +157,48 @@ impl Presenter {
         self.next_id = self.next_id.checked_add(1).unwrap_or(1);
         kitty::place(w, id, pid, &p.shown, p.pixels.cell_px)?;
         self.kitty_placements.insert(p.shown, pid);
+        Ok(())
+    }
+
+    /// Unicode placeholders: the cells are text the frame already wrote;
+    /// what is left is to send each picture shown for the first time (or
+    /// again after a resize or clear, which kitty may have dropped it
+    /// with) with its virtual placement. Nothing is blanked, skipped or
+    /// placed; moving a picture costs no picture bytes.
+    fn send_pictures(
+        &mut self,
+        now: &[Placed],
+        full: bool,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        if full {
+            self.kitty_images.clear();
+        }
+        self.shown = now.iter().map(|p| p.shown).collect();
+        let mut w = Counting { inner: out, n: 0 };
+        let frame = self.frame;
+        let mut sent = 0;
+        for p in now {
+            if let Some((_, used)) = self.kitty_images.get_mut(&p.shown.id) {
+                *used = frame;
+                continue;
+            }
+            let id = super::placeholder::image_id(p.shown.id);
+            let (cw, ch) = p.pixels.cell_px;
+            let cells = (
+                u16::try_from(p.pixels.image.width() / u32::from(cw.max(1))).unwrap_or(u16::MAX),
+                u16::try_from(p.pixels.image.height() / u32::from(ch.max(1))).unwrap_or(u16::MAX),
+            );
+            kitty::transmit(&mut w, id, &p.pixels.png, Some(cells), self.through)?;
+            self.kitty_images.insert(p.shown.id, (id, frame));
+            sent += 1;
+        }
+        self.evict_kitty(&mut w)?;
+        if w.n > 0 {
+            w.flush()?;
+            self.bytes += w.n;
+            tracing::debug!(bytes = w.n, sent, "pictures sent for placeholders");
+        }
         Ok(())
     }
 
@@ -159,7 +216,7 @@ impl Presenter {
             let Some((key, id)) = oldest else {
                 break;
             };
-            kitty::delete_image(w, id)?;
+            kitty::delete_image(w, id, self.through)?;
             self.kitty_images.remove(&key);
         }
         Ok(())
@@ -173,10 +230,13 @@ impl Presenter {
 /// the terminal, and its iTerm2 printer encodes a PNG while printing (and
 /// its environment check fails over SSH); their encoders (icy_sixel, PNG
 /// and base64) are used directly, off the loop.
-fn encoded(p: &Placed, w: &mut impl Write) -> io::Result<()> {
+fn encoded(p: &Placed, through: bool, w: &mut impl Write) -> io::Result<()> {
     let a = p.shown.area;
     match &p.encoded {
-        Some(data) => write!(w, "\x1b[{};{}H{data}", a.y + 1, a.x + 1),
+        Some(data) => {
+            write!(w, "\x1b[{};{}H", a.y + 1, a.x + 1)?;
+            tmux::write_seq(w, data.as_bytes(), through)
+        }
         // Not encoded yet: `to_print` keeps such a placement out.
         None => Ok(()),
     }
@@ -209,3 +269,6 @@ impl<W: Write> Write for Counting<'_, W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -205,7 +205,7 @@ fn decision_table() {
     ];
     for (i, (env, bytes, backend, tc)) in cases.iter().enumerate() {
         let env = env_of(env);
-        let d = decide(&env, &parse_replies(bytes));
+        let d = decide(&env, &parse_replies(bytes), None);
         assert_eq!(
             (d.backend, d.truecolor),
             (*backend, *tc),
@@ -395,6 +395,7 @@ fn kitty_presenter() -> Presenter {
         truecolor: true,
         cell_px: Some((2, 4)),
         why: String::new(),
+        ..detect::Detected::default()
     })
 }
 
@@ -475,6 +476,7 @@ fn iterm_prints_the_cached_png_over_blanked_cells() {
         truecolor: true,
         cell_px: None,
         why: String::new(),
+        ..detect::Detected::default()
     };
     let mut pr = Presenter::new(&d);
     let mut out = Vec::new();

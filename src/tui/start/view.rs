@@ -187,7 +187,7 @@ fn draw_foot(frame: &mut Frame<'_>, area: Rect, s: &Start, here: &str) {
     let status = s.status.as_ref().map(|st| {
         let color = match st.kind {
             StatusKind::Error => Color::Red,
-            StatusKind::Info => Color::Green,
+            StatusKind::Info | StatusKind::Hint => Color::Green,
         };
         Line::styled(
             sanitize::line(&st.text).into_owned(),

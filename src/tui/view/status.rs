@@ -139,6 +139,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if let Some(s) = &app.status {
         let style = match s.kind {
             StatusKind::Info => Style::new(),
+            StatusKind::Hint => Style::new().fg(Color::Yellow),
             StatusKind::Error => Style::new().fg(Color::Red),
         };
         left.push(Span::styled(sanitize::line(&s.text).into_owned(), style));

@@ -40,6 +40,27 @@ impl Tmux {
         t
     }
 
+    /// [`Tmux::start`] with tmux options set (`set-option -g NAME VALUE`)
+    /// BEFORE `script` runs: the server starts with an idle pane, takes
+    /// the options, then the pane is respawned with the script.
+    pub fn start_with_options(
+        script: &Path,
+        cwd: &Path,
+        env: &[(String, String)],
+        options: &[(&str, &str)],
+    ) -> Tmux {
+        let idle = cwd.join("idle.sh");
+        std::fs::write(&idle, "exec sleep 3600\n").unwrap();
+        let t = Tmux::start(&idle, cwd, env);
+        for (name, value) in options {
+            t.run(&["set-option", "-g", name, value]);
+        }
+        let cwd = cwd.display().to_string();
+        let command = format!("sh {}", script.display());
+        t.run(&["respawn-pane", "-k", "-t", "main", "-c", &cwd, &command]);
+        t
+    }
+
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "-f", "/dev/null"]);

@@ -11,7 +11,7 @@ use super::*;
 use crate::tui::fixtures::branched;
 use crate::tui::graphics::detect::Detected;
 use crate::tui::graphics::print::Presenter;
-use crate::tui::graphics::{GraphicsBackend, ThumbSpec};
+use crate::tui::graphics::{GraphicsBackend, Route, ThumbSpec};
 use crate::tui::thumbs::Thumb;
 use crate::tui::update::{Effect, drawn, update};
 use crate::tui::view::Drawn;
@@ -34,6 +34,7 @@ fn sixel_presenter() -> Presenter {
         truecolor: true,
         cell_px: Some((2, 4)),
         why: String::new(),
+        ..Detected::default()
     })
 }
 
@@ -51,6 +52,7 @@ fn frame(
         placed.into_iter().collect(),
         &mut buf,
         GraphicsBackend::Sixel,
+        Route::Printed,
         cache,
     );
     let mut out = Vec::new();
@@ -108,6 +110,7 @@ fn update_asks_for_each_sixel_once_and_keeps_what_arrives() {
         placed.into_iter().collect(),
         &mut buf,
         GraphicsBackend::Sixel,
+        Route::Printed,
         &EncodedPictures::default(),
     );
     let frame = Drawn {
@@ -149,7 +152,9 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
     })
     .expect("encoded");
     assert!(s.starts_with("\x1bP") && s.ends_with("\x1b\\"), "{s:?}");
-    assert!(s.contains("\"1;1;8;8"), "8×8 pixels: {s:?}");
+    // 8×8 pixels, sent as whole 6-pixel bands: 8×6 (tmux would give a
+    // partial last band a whole cell row more).
+    assert!(s.contains("\"1;1;8;6"), "8×6 pixels: {s:?}");
     let lower = PictureKey {
         first_row: 1,
         rows: 1,
@@ -162,4 +167,47 @@ fn encoding_makes_a_sixel_of_the_part_shown() {
     })
     .expect("encoded");
     assert!(s.contains("\"1;1;8;4"), "the lower row only: {s:?}");
+}
+
+#[test]
+fn in_whole_bands_register_zero_is_the_background() {
+    // 8×8 pixels make 6 rows of sixel: what tmux leaves below is painted
+    // in register 0, which must then be the terminal's background.
+    let spec = ThumbSpec {
+        backend: GraphicsBackend::Sixel,
+        cell_px: (2, 4),
+        backdrop: Some([255, 255, 255]),
+        ..ThumbSpec::default()
+    };
+    let img = image::RgbImage::from_fn(8, 8, |_, y| {
+        image::Rgb(if y < 4 { [200, 0, 0] } else { [0, 0, 200] })
+    });
+    let t = Thumb::from_small(img, None, 4, 2, &spec);
+    let s = encode(&EncodeJob {
+        key: PictureKey {
+            id: t.id,
+            first_row: 0,
+            cols: 4,
+            rows: 2,
+        },
+        pixels: t.pixels.clone().expect("pixels"),
+        backend: GraphicsBackend::Sixel,
+    })
+    .expect("encoded");
+    assert!(s.contains("\"1;1;8;6"), "{s:?}");
+    let zero: Vec<u32> = s
+        .split("#0;2;")
+        .nth(1)
+        .expect("register 0 defined")
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|v| v.parse().expect("percent"))
+        .collect();
+    assert!(
+        zero.iter().all(|&v| v >= 90),
+        "register 0 is (nearly) white: {zero:?} in {s:?}"
+    );
+    // Every register still defined once, and used.
+    let defined = s.matches(";2;").count();
+    assert!(defined >= 3, "red, blue and white: {s:?}");
 }
