@@ -325,6 +325,29 @@ pub(crate) fn generate(prompt: &str, draw: Draw, width: u32, height: u32) -> Rgb
     scale(&draft, width, height, &no_tint())
 }
 
+/// The disc's diameter, in percent of the picture's shorter side.
+pub(crate) const DISC_PERCENT: u32 = 80;
+
+/// A known picture (`[fake:disc=RRGGBB]`): a disc of exactly `colour`,
+/// centred, its diameter [`DISC_PERCENT`] of the shorter side, on white,
+/// with hard edges (no blended pixels): every pixel is white or `colour`.
+pub(crate) fn disc(colour: [u8; 3], width: u32, height: u32) -> RgbImage {
+    let (width, height) = (width.max(1), height.max(1));
+    let r = f64::from(width.min(height)) * f64::from(DISC_PERCENT) / 200.0;
+    let (cx, cy) = (f64::from(width) / 2.0, f64::from(height) / 2.0);
+    let mut img = RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
+    par_rows(&mut img, |y, row| {
+        let dy = f64::from(y) + 0.5 - cy;
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let dx = x as f64 + 0.5 - cx;
+            if dx * dx + dy * dy <= r * r {
+                px.copy_from_slice(&colour);
+            }
+        }
+    });
+    img
+}
+
 /// Share of the tint toward the prompt's accent colour on a derived
 /// image, in 256ths.
 const TINT_256: u32 = 26;

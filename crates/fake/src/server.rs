@@ -417,9 +417,10 @@ fn render(job: &Job, draw: picture::Draw) -> Result<(Bytes, (u32, u32)), ApiErro
         ),
         Want::FromPrompt => picture::all_model_size(&job.prompt),
     };
-    let img = match &reference {
-        Some(r) => picture::derive(r, &job.prompt, draw, w, h),
-        None => picture::generate(&job.prompt, draw, w, h),
+    let img = match (&reference, job.directives.disc) {
+        (_, Some(colour)) => picture::disc(colour, w, h),
+        (Some(r), None) => picture::derive(r, &job.prompt, draw, w, h),
+        (None, None) => picture::generate(&job.prompt, draw, w, h),
     };
     let png = picture::encode_png(&img)
         .map_err(|e| ApiError::new(500, format!("PNG encoding failed: {e}")))?;

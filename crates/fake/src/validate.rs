@@ -53,7 +53,7 @@ pub(crate) struct FormPart {
 
 /// Per-request steering written into the prompt: `[fake:refuse]`,
 /// `[fake:fault=500]`, `[fake:shape=chat-markdown]`, `[fake:latency=0.2]`,
-/// `[fake:hold]`.
+/// `[fake:hold]`, `[fake:disc=RRGGBB]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Directives {
     pub(crate) fault: Option<Fault>,
@@ -62,6 +62,9 @@ pub(crate) struct Directives {
     /// Answer only once `POST /__fake/release` came: a test does something
     /// while the request is surely in flight, without racing a timer.
     pub hold: bool,
+    /// Draw a disc of exactly this colour on white instead of the prompt's
+    /// picture: a known picture a screenshot can find by its colour.
+    pub disc: Option<[u8; 3]>,
 }
 
 /// What the request asks for in size.
@@ -179,6 +182,15 @@ fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
     }
 }
 
+/// `RRGGBB` (six hex digits) as bytes.
+fn parse_rgb(hex: &str) -> Option<[u8; 3]> {
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
 /// Strips `[fake:…]` directives from `text`, returning the rest.
 pub(crate) fn take_directives(text: &str, into: &mut Directives) -> Result<String, ApiError> {
     let mut rest = String::with_capacity(text.len());
@@ -195,6 +207,9 @@ pub(crate) fn take_directives(text: &str, into: &mut Directives) -> Result<Strin
         match key.trim() {
             "refuse" => into.fault = Some(Fault::Refusal),
             "hold" => into.hold = true,
+            "disc" => {
+                into.disc = Some(parse_rgb(value.trim()).ok_or_else(|| bad("not RRGGBB".into()))?)
+            }
             "fault" => into.fault = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
             "shape" => into.shape = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
             "latency" => {
@@ -443,7 +458,7 @@ mod tests {
     fn directives_are_parsed_and_stripped() {
         let mut d = Directives::default();
         let rest = take_directives(
-            "a cat [fake:fault=429] on [fake:shape=chat-markdown] a mat [fake:latency=0.25][fake:hold]",
+            "a cat [fake:fault=429] on [fake:shape=chat-markdown] a mat [fake:latency=0.25][fake:hold][fake:disc=1a2B3c]",
             &mut d,
         )
         .expect("parse");
@@ -452,6 +467,7 @@ mod tests {
         assert_eq!(d.shape, Some(Shape::ChatMarkdown));
         assert!(d.hold);
         assert_eq!(d.latency, Some(Duration::from_millis(250)));
+        assert_eq!(d.disc, Some([0x1a, 0x2b, 0x3c]));
         let mut d = Directives::default();
         assert_eq!(take_directives("[fake:refuse] x", &mut d).expect("ok"), "x");
         assert_eq!(d.fault, Some(Fault::Refusal));
@@ -461,6 +477,9 @@ mod tests {
             "[fake:latency=-1]",
             "[fake:shape=nope]",
             "[fake:refuse",
+            "[fake:disc=12345]",
+            "[fake:disc=12345g]",
+            "[fake:disc=#123456]",
         ] {
             assert!(
                 take_directives(bad, &mut Directives::default()).is_err(),

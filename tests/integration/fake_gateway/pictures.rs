@@ -71,3 +71,37 @@ async fn auto_and_the_all_model_pick_sizes_from_the_prompt() {
         (1280, 1280)
     );
 }
+
+/// `[fake:disc=RRGGBB]` over HTTP: the picture is the known one (white and
+/// exactly that colour, the colour in the middle, white in the corners) at
+/// the size asked, also when the request carries a reference image (a
+/// refinement), which would otherwise tint and reshape the result.
+#[tokio::test]
+async fn a_disc_directive_answers_the_known_picture_at_the_size_asked() {
+    let fake = fake().await;
+    let reference = RgbImage::from_pixel(64, 64, Rgb([10, 200, 30]));
+    let data_url = data_url("image/png", &png_of(&reference));
+    let with_reference = json!({"model": VIP, "size": "1280x720", "messages": [{"role": "user",
+        "content": [{"type": "text", "text": "make it [fake:disc=5f00d7]"},
+                    {"type": "image_url", "image_url": {"url": data_url}}]}]});
+    for (body, colour) in [
+        (
+            sized_chat("one [fake:disc=d7005f]", "1280x848"),
+            [0xd7, 0x00, 0x5f],
+        ),
+        (with_reference, [0x5f, 0x00, 0xd7]),
+    ] {
+        let size = body["size"].as_str().unwrap().to_owned();
+        let img = image_of(&chat(&fake, body).await).await.to_rgb8();
+        assert_eq!(format!("{}x{}", img.width(), img.height()), size);
+        assert!(
+            img.pixels()
+                .all(|p| p.0 == colour || p.0 == [255, 255, 255]),
+            "{size}: a pixel neither white nor the disc's colour"
+        );
+        let (w, h) = img.dimensions();
+        assert_eq!(img.get_pixel(w / 2, h / 2).0, colour);
+        assert_eq!(img.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(img.get_pixel(w - 1, h - 1).0, [255, 255, 255]);
+    }
+}

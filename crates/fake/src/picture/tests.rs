@@ -113,3 +113,40 @@ fn all_model_sizes_come_from_the_prompt() {
     );
     assert_eq!(all_model_size("portrait 9:16"), (720, 1280));
 }
+
+/// `[fake:disc=RRGGBB]`: exactly the requested size, only white and the
+/// colour, the colour forming a centred disc of the promised diameter.
+#[test]
+fn a_disc_is_one_colour_on_white_centred_at_the_size_asked() {
+    let colour = [0xd7, 0x00, 0x87];
+    for (w, h) in [(1536, 1024), (1024, 1536), (1280, 1280), (37, 21)] {
+        let img = disc(colour, w, h);
+        assert_eq!(img.dimensions(), (w, h));
+        let (mut left, mut right, mut top, mut bottom) = (w, 0, h, 0);
+        for (x, y, p) in img.enumerate_pixels() {
+            match p.0 {
+                [255, 255, 255] => {}
+                c if c == colour => {
+                    left = left.min(x);
+                    right = right.max(x + 1);
+                    top = top.min(y);
+                    bottom = bottom.max(y + 1);
+                }
+                other => panic!("{w}x{h}: a pixel {other:?} neither white nor the disc's"),
+            }
+        }
+        let want = f64::from(w.min(h)) * f64::from(DISC_PERCENT) / 100.0;
+        for (from, to, side) in [(left, right, w), (top, bottom, h)] {
+            let across = f64::from(to - from);
+            assert!(
+                (across - want).abs() <= 1.0,
+                "{w}x{h}: {across} across, want {want}"
+            );
+            // Centred: as much white before as after, within a pixel.
+            assert!(from.abs_diff(side - to) <= 1, "{w}x{h}: not centred");
+        }
+        // Round, not a square: the corners of its box are white.
+        assert_eq!(img.get_pixel(left, top).0, [255, 255, 255]);
+        assert_eq!(img.get_pixel(w / 2, h / 2).0, colour);
+    }
+}
