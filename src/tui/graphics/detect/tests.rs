@@ -1,18 +1,9 @@
 //! Inside tmux: the decision table of `super::super::tmux`, row by row,
 //! and `--graphics` forced there.
 
-use std::collections::HashMap;
-
 use super::*;
+use crate::tui::graphics::tests::env_of;
 use crate::tui::graphics::tmux::{HINT_FORCED, HINT_PASSTHROUGH};
-
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let m: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |k| m.get(k).cloned()
-}
 
 const IN_TMUX: &[(&str, &str)] = &[
     ("TMUX", "/tmp/tmux-0/default,1,0"),
