@@ -2,6 +2,7 @@
 //! `--demo`, logging) they stand on.
 
 mod export;
+mod ledger;
 mod output;
 mod progress;
 mod replay;
@@ -155,6 +156,17 @@ Examples:
   pixloom replay fox
   pixloom replay ~/Downloads/fox.pixloom --play --speed 1")]
     Replay(replay::ReplayArgs),
+    /// The spending ledger: every billed call, with totals per day, model and outcome.
+    #[command(after_help = "\
+Reads STATE/pixloom/ledger.jsonl ($XDG_STATE_HOME or ~/.local/state); needs no key.
+Outcomes: done and refused are billed; failed-may-have-been-billed and
+unknown (the process stopped mid-call) may have been: check them on the bill.
+
+Examples:
+  pixloom ledger --since 2026-12-01
+  pixloom ledger --refusals --since 2026-11-01 --until 2026-11-30 --csv > refusals.csv
+  pixloom ledger --json | jq .totals.all")]
+    Ledger(ledger::LedgerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -207,6 +219,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Show(args)) => show::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Completions(args)) => print_completions(args.shell),
+        Some(Command::Ledger(args)) => ledger::run(&args),
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
             let r = replay::run(&session.app, args).await;
@@ -257,6 +270,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     if let Some(list) = crate::recent::default_path() {
         crate::recent::record(&list, &folder.dir);
     }
+    let engine = engine.map(|e| e.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir)));
     tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
 }
 

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::gateway::{self, GatewayError};
 use crate::images::ImageStore;
+use crate::ledger::{self, Ledger};
 use pixloom_core::history::{self, ImageBudget, ImageForm, OutPart, RequestBody, TurnRequest};
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::{Conversation, NodeId, Outcome, Received, TurnError};
@@ -36,6 +37,8 @@ pub struct Engine {
     /// local copies. Off under `--demo`: each demo run starts a new fake
     /// gateway, so URLs from an earlier run are dead however young.
     reuse_remote_urls: bool,
+    /// Where every call that goes out is recorded (off unless set).
+    ledger: Ledger,
 }
 
 impl Engine {
@@ -44,7 +47,15 @@ impl Engine {
             client,
             budget,
             reuse_remote_urls: true,
+            ledger: Ledger::default(),
         }
+    }
+
+    /// Records every call this engine makes in `ledger`.
+    #[must_use]
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = ledger;
+        self
     }
 
     /// Sends every earlier image from its local copy, never by URL.
@@ -105,7 +116,31 @@ impl Engine {
                 }
             };
             tracing::info!(%node, path = outbound.path(), model = %req.params.model, size = %req.params.size, "sending");
+            let (call, warning) = self.ledger.sent(&req);
+            report.ledger_warning = report.ledger_warning.take().or(warning);
             let sent = self.client.send_observed(&outbound, &on_retry).await;
+            let warning = match &sent {
+                Ok(ok) => self.ledger.settle(
+                    call,
+                    match ok.reply {
+                        Reply::Refusal(_) => ledger::Kind::Refused,
+                        Reply::Images(_) => ledger::Kind::Done,
+                    },
+                    ok.request_id.as_deref(),
+                    Some(millis(ok.elapsed)),
+                ),
+                Err(e) => self.ledger.settle(
+                    call,
+                    if e.may_have_been_billed {
+                        ledger::Kind::FailedMayHaveBeenBilled
+                    } else {
+                        ledger::Kind::Failed
+                    },
+                    e.request_id.as_deref(),
+                    None,
+                ),
+            };
+            report.ledger_warning = report.ledger_warning.take().or(warning);
             match &sent {
                 // The gateway may forget a result before the expiry it
                 // gave (a restart, a purge): a refusal of the request
@@ -122,7 +157,7 @@ impl Engine {
             Ok(ok) => {
                 report.outcome = Outcome {
                     request_id: ok.request_id.clone(),
-                    latency_ms: Some(u64::try_from(ok.elapsed.as_millis()).unwrap_or(u64::MAX)),
+                    latency_ms: Some(millis(ok.elapsed)),
                     // Both an image and a refusal may be billed.
                     cost_micro_usd: PRICE_PER_CALL_MICRO_USD,
                     attempts: ok.attempts,
@@ -191,6 +226,11 @@ impl Engine {
             },
         }
     }
+}
+
+/// A latency in whole milliseconds.
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Whether the request names any image by a gateway URL.

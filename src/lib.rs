@@ -20,6 +20,7 @@ pub(crate) mod errline;
 pub(crate) mod folder_fs;
 pub mod gateway;
 pub mod images;
+pub mod ledger;
 pub mod logging;
 pub mod provenance;
 /// The conversations opened lately (the start screen's list).

@@ -70,6 +70,7 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let dir = convfile::conversation_dir(&args.conv);
     let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
+    let engine = engine.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir));
     let mut conv = loaded.conv;
     if let Some(from) = args.from {
         conv.node(from).map_err(|e| {
@@ -174,6 +175,9 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
             joined = jobs.join_next() => match joined {
                 None => break,
                 Some(Ok(report)) => {
+                    if let Some(w) = &report.ledger_warning {
+                        eprintln!("pixloom: {}", crate::sanitize::line(w));
+                    }
                     if let Err(e) = report.apply(&mut conv) {
                         tracing::warn!(node = %report.node, "dropped a report: {e}");
                     } else if let TurnResult::Unstored { received, bytes: Some(bytes), .. } = &report.result {

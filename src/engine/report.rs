@@ -59,6 +59,9 @@ pub struct TurnReport {
     /// Upload copies prepared on the way, to record in the tree so they are
     /// not prepared again: `(original sha256, prepared blob)`.
     pub(crate) upload_copies: Vec<(String, Blob)>,
+    /// Set when the ledger could not be written (the first time in this
+    /// process only): the driver shows it once; the turn is unaffected.
+    pub ledger_warning: Option<String>,
 }
 
 impl TurnReport {
@@ -71,6 +74,7 @@ impl TurnReport {
             result: TurnResult::failed(message),
             outcome: Outcome::default(),
             upload_copies: Vec::new(),
+            ledger_warning: None,
         }
     }
 

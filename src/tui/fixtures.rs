@@ -159,6 +159,7 @@ pub(crate) fn done_report(id: NodeId, sha: &str) -> Box<TurnReport> {
         },
         outcome: outcome(30_000),
         upload_copies: Vec::new(),
+        ledger_warning: None,
     })
 }
 

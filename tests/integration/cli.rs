@@ -59,7 +59,7 @@ impl Run {
 
 /// pixloom in `home` (its config, state and conversations live there),
 /// reading nothing.
-fn in_home(home: &Path) -> std::process::Command {
+pub(crate) fn in_home(home: &Path) -> std::process::Command {
     let mut cmd = bin();
     cmd.current_dir(home)
         .env("HOME", home)
@@ -80,7 +80,7 @@ fn home_fake_key() -> (tempfile::TempDir, FakeProcess, String) {
     (tempfile::tempdir().unwrap(), FakeProcess::start(&[]), key())
 }
 
-fn with_key<'a>(fake: &'a FakeProcess, k: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn with_key<'a>(fake: &'a FakeProcess, k: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["--base-url", fake.base_url.as_str(), "--api-key", k];
     v.extend_from_slice(rest);
     v

@@ -20,6 +20,7 @@ mod fake_gateway;
 mod fuzz_harness;
 mod hostile_gateway;
 mod images;
+mod ledger;
 mod paid;
 mod tui_e2e;
 mod tui_pty;

@@ -243,6 +243,7 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
     app.session_cost_micro_usd += report.outcome.cost_micro_usd;
     if report.apply(&mut app.conv).is_err() {
         // Cancelled or deleted while running: the report is dropped.
+        tell_ledger(app, report);
         return Vec::new();
     }
     let took = started
@@ -263,7 +264,15 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
             tell_unstored(app, id, &error.message);
         }
     }
+    tell_ledger(app, report);
     vec![Effect::Save]
+}
+
+/// The ledger could not be written (said once per run; the turn is fine).
+fn tell_ledger(app: &mut App, report: &TurnReport) {
+    if let Some(w) = &report.ledger_warning {
+        app.error(sanitize::line(w).into_owned());
+    }
 }
 
 /// What to do about a paid picture that is not on disk, in the status line.
