@@ -270,7 +270,8 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     if let Some(list) = crate::recent::default_path() {
         crate::recent::record(&list, &folder.dir);
     }
-    let engine = engine.map(|e| e.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir)));
+    let engine =
+        engine.map(|e| e.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir)));
     tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
 }
 

@@ -124,7 +124,9 @@ impl Ledger {
             return None;
         }
         Some(crate::errline::line(
-            &format!("the spending ledger could not be written ({e}); the turn goes on and is saved in its conversation"),
+            format!(
+                "the spending ledger could not be written ({e}); the turn goes on and is saved in its conversation"
+            ),
             "Free space or fix the permissions of the state directory",
             inner.path.display(),
         ))

@@ -34,7 +34,9 @@ pub fn read(path: &Path) -> std::io::Result<Read> {
     let mut buf = Vec::new();
     for number in 1.. {
         buf.clear();
-        let n = (&mut reader).take(MAX_LINE + 1).read_until(b'\n', &mut buf)?;
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
         }
@@ -42,7 +44,9 @@ pub fn read(path: &Path) -> std::io::Result<Read> {
             // Skip the rest of the over-long line.
             let mut rest = Vec::new();
             reader.read_until(b'\n', &mut rest)?;
-            out.warnings.push(format!("line {number}: longer than {MAX_LINE} bytes, skipped"));
+            out.warnings.push(format!(
+                "line {number}: longer than {MAX_LINE} bytes, skipped"
+            ));
             continue;
         }
         let text = String::from_utf8_lossy(&buf);
@@ -60,7 +64,8 @@ pub fn read(path: &Path) -> std::io::Result<Read> {
 
 /// One line, checked.
 pub(crate) fn parse_line(text: &str) -> Result<Entry, String> {
-    let mut e: Entry = serde_json::from_str(text).map_err(|e| format!("not a ledger line ({e})"))?;
+    let mut e: Entry =
+        serde_json::from_str(text).map_err(|e| format!("not a ledger line ({e})"))?;
     if e.kind == Kind::Unknown {
         return Err("outcome \"unknown\" is never written".to_owned());
     }
@@ -86,9 +91,10 @@ fn fold(out: &mut Read, index: &mut HashMap<String, usize>, e: Entry, number: us
                 },
             });
         }
-        (Kind::Sent, Some(_)) => out
-            .warnings
-            .push(format!("line {number}: call {} sent twice, skipped", e.call)),
+        (Kind::Sent, Some(_)) => out.warnings.push(format!(
+            "line {number}: call {} sent twice, skipped",
+            e.call
+        )),
         (_, Some(i)) if out.calls[i].entry.kind == Kind::Unknown => {
             out.calls[i].entry = e;
         }

@@ -55,15 +55,24 @@ fn a_call_is_a_sent_line_then_its_outcome() {
     assert_eq!(r.calls[0].entry.kind, Kind::Unknown);
     assert!(r.calls[0].entry.kind.maybe_billed());
 
-    assert_eq!(ledger.settle(call, Kind::Refused, Some("req_1"), Some(120)), None);
+    assert_eq!(
+        ledger.settle(call, Kind::Refused, Some("req_1"), Some(120)),
+        None
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
-    let lines: Vec<Entry> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Entry> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0].kind, Kind::Sent);
     assert_eq!(lines[1].kind, Kind::Refused);
     assert_eq!(lines[0].call, lines[1].call);
     assert!(text.contains("\"outcome\":\"refused\""), "{text}");
-    assert!(text.contains("\"endpoint\":\"/v1/chat/completions\""), "{text}");
+    assert!(
+        text.contains("\"endpoint\":\"/v1/chat/completions\""),
+        "{text}"
+    );
     let conv_dir = std::fs::canonicalize(dir.path()).unwrap();
     assert_eq!(lines[1].conversation, conv_dir.display().to_string());
     assert!(entry::parse_time(&lines[1].time).is_some());
@@ -118,7 +127,11 @@ fn damaged_lines_are_skipped_with_a_warning() {
     // `d` lost its sent line and still counts.
     assert_eq!(kinds, [Kind::Done, Kind::Refused]);
     assert_eq!(r.warnings.len(), 6, "{:#?}", r.warnings);
-    assert!(r.warnings[0].starts_with("line 3: not a ledger line"), "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with("line 3: not a ledger line"),
+        "{:?}",
+        r.warnings
+    );
     assert!(r.warnings.iter().any(|w| w.contains("second outcome")));
     assert!(r.warnings.iter().any(|w| w.contains("longer than")));
     assert!(r.warnings.iter().any(|w| w.contains("RFC 3339")));
@@ -142,10 +155,18 @@ fn an_unwritable_ledger_says_so_once_and_the_call_goes_on() {
     let req = request(&mut conv);
     let (call, w) = ledger.sent(&req);
     let w = w.unwrap();
-    assert!(w.contains("the spending ledger could not be written"), "{w}");
-    assert!(w.contains("the turn goes on"), "{w}");
+    for said in [
+        "the spending ledger could not be written",
+        "the turn goes on",
+    ] {
+        assert!(w.contains(said), "{w}");
+    }
     assert!(w.ends_with("ledger.jsonl"), "{w}");
-    assert_eq!(ledger.settle(call, Kind::Done, None, None), None, "said once");
+    assert_eq!(
+        ledger.settle(call, Kind::Done, None, None),
+        None,
+        "said once"
+    );
 }
 
 #[test]

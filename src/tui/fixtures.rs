@@ -217,6 +217,7 @@ pub(super) fn unstored() -> (App, Vec<Effect>) {
             ..outcome(20_000)
         },
         upload_copies: Vec::new(),
+        ledger_warning: None,
     };
     fx.extend(update::update(
         &mut app,

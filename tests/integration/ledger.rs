@@ -24,7 +24,11 @@ fn run(home: &Path, args: &[&str]) -> Output {
 /// `pixloom ledger ARGS --json`, parsed.
 fn ledger_json(home: &Path, args: &[&str]) -> Value {
     let out = run(home, &[&["ledger", "--json"][..], args].concat());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -97,7 +101,10 @@ fn ledger_total_equals_the_fakes_bill_in_random_sessions() {
         child.wait().unwrap();
         fake.release();
         // One more call after the release: the held one was answered first.
-        run(home.path(), &with_key(&fake, &k, &["send", "fox", "--prompt", "fox after"]));
+        run(
+            home.path(),
+            &with_key(&fake, &k, &["send", "fox", "--prompt", "fox after"]),
+        );
 
         let j = ledger_json(home.path(), &[]);
         let all = &j["totals"]["all"];
@@ -137,6 +144,108 @@ fn ledger_total_equals_the_fakes_bill_in_random_sessions() {
     // The seeds cover every outcome.
     assert_eq!(
         seen.into_iter().collect::<Vec<_>>(),
-        ["done", "failed", "failed-may-have-been-billed", "refused", "unknown"]
+        [
+            "done",
+            "failed",
+            "failed-may-have-been-billed",
+            "refused",
+            "unknown"
+        ]
     );
+}
+
+#[test]
+fn refusals_list_exactly_the_refused_calls_and_dates_filter() {
+    let home = home();
+    let fake = FakeProcess::start(&[]);
+    let k = key();
+    for prompt in [
+        "a fox",
+        "a fox [fake:refuse]",
+        "a fox [fake:fault=500]",
+        "an owl [fake:refuse]",
+    ] {
+        run(
+            home.path(),
+            &with_key(&fake, &k, &["send", "fox", "--prompt", prompt]),
+        );
+    }
+    // The request ids the fake answered with a refusal (billed).
+    let show = run(home.path(), &["show", "fox", "--json"]);
+    let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+    let mut refused: Vec<String> = show["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["status"] == "refused")
+        .map(|n| n["request_id"].as_str().unwrap().to_owned())
+        .collect();
+    refused.sort();
+    assert_eq!(refused.len(), 2);
+
+    let j = ledger_json(home.path(), &["--refusals"]);
+    let mut listed: Vec<String> = j["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["outcome"], "refused");
+            assert!(c["time"].as_str().unwrap().ends_with('Z'));
+            c["request_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(listed, refused);
+
+    let csv = run(home.path(), &["ledger", "--refusals", "--csv"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("sent,time,outcome,request_id,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    for id in &refused {
+        assert!(csv.contains(&format!("\"{id}\"")), "{csv}");
+    }
+
+    let text = run(home.path(), &["ledger"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("per day:") && text.contains("per model:"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("total") && l.contains("billed   3 = $0.09")),
+        "{text}"
+    );
+
+    // Tomorrow on: nothing. A bad day: one line saying the form.
+    let later = ledger_json(home.path(), &["--since", "2999-01-01"]);
+    assert_eq!(later["calls"].as_array().unwrap().len(), 0);
+    let bad = run(home.path(), &["ledger", "--since", "yesterday"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
+}
+
+#[test]
+fn a_hostile_ledger_line_is_skipped_or_shown_clean() {
+    let home = home();
+    let path = home.path().join("state/pixloom/ledger.jsonl");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let line = r#"{"call":"a","time":"2026-12-01T10:00:00Z","outcome":"refused","conversation":"/c","node":"n2","model":"m\u001b]0;pwned\u0007","size":"auto","endpoint":"/v1/chat/completions","request_id":"=HYPERLINK(1)","cost_micro_usd":30000}"#;
+    std::fs::write(&path, format!("{{\"half\n{line}\n")).unwrap();
+    let out = run(home.path(), &["ledger"]);
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(stderr.contains("line 1: not a ledger line"), "{stderr}");
+    assert!(stderr.contains("ledger.jsonl"), "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("refused"), "{stdout}");
+    let csv = run(home.path(), &["ledger", "--csv"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.contains("\"'=HYPERLINK(1)\""), "{csv}");
 }
