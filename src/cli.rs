@@ -100,6 +100,12 @@ pub struct GlobalArgs {
     /// Thumbnails: auto (detect), kitty, iterm, sixel, blocks or none [default: auto].
     #[arg(long, global = true, value_name = "MODE")]
     pub graphics: Option<tui::GraphicsChoice>,
+    /// Spend limit per day (UTC), in USD: a request that would pass it is not sent.
+    #[arg(long, global = true, value_name = "USD")]
+    pub(crate) budget_day: Option<f64>,
+    /// Spend limit per conversation, in USD: a request that would pass it is not sent.
+    #[arg(long, global = true, value_name = "USD")]
+    pub(crate) budget_conversation: Option<f64>,
     /// Log detail in the log file: error, warn, info, debug or trace [default: info].
     #[arg(long, global = true, value_name = "LEVEL", value_parser = log_level)]
     pub log_level: Option<String>,
@@ -116,6 +122,8 @@ impl GlobalArgs {
             size: self.size,
             endpoint: self.endpoint,
             request_timeout_secs: self.request_timeout,
+            budget_day: self.budget_day,
+            budget_conversation: self.budget_conversation,
         }
     }
 }
@@ -270,8 +278,7 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
     if let Some(list) = crate::recent::default_path() {
         crate::recent::record(&list, &folder.dir);
     }
-    let engine =
-        engine.map(|e| e.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir)));
+    let engine = engine.map(|e| e.with_ledger(session.ledger_for(&folder.dir)));
     tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
 }
 
@@ -424,6 +431,16 @@ impl Session {
         } else {
             engine
         })
+    }
+
+    /// The ledger calls from `dir` are recorded in; none under `--demo`
+    /// (the demo gateway bills nothing).
+    pub(crate) fn ledger_for(&self, dir: &std::path::Path) -> crate::ledger::Ledger {
+        if self.demo.is_some() {
+            crate::ledger::Ledger::default()
+        } else {
+            crate::ledger::Ledger::for_conversation(dir)
+        }
     }
 
     pub(crate) async fn stop(self) {

@@ -52,6 +52,9 @@ pub(crate) struct Config {
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub(crate) image_budget: ImageBudget,
+    /// The spend limits and when to ask first (`budget_day`,
+    /// `budget_conversation`, `confirm_above`).
+    pub(crate) budgets: crate::budget::Budgets,
     /// The file the file layer came from, if one was read.
     pub file: Option<ConfigFile>,
     /// What the user should hear once, on stderr, before anything starts
@@ -72,6 +75,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(300),
             max_retries: 2,
             image_budget: ImageBudget::default(),
+            budgets: crate::budget::Budgets::default(),
             file: None,
             warnings: Vec::new(),
         }
@@ -93,6 +97,9 @@ pub(crate) struct FileLayer {
     pub(crate) request_timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
     pub(crate) image_budget: Option<usize>,
+    pub(crate) budget_day: Option<f64>,
+    pub(crate) budget_conversation: Option<f64>,
+    pub(crate) confirm_above: Option<u8>,
     /// The app's key bindings: read by the app ([`Config::section`]).
     #[expect(dead_code, reason = "named so the file may hold it; the app reads it")]
     keys: Option<IgnoredAny>,
@@ -127,6 +134,8 @@ pub(crate) struct FlagLayer {
     pub(crate) size: Option<SizeSpec>,
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) request_timeout_secs: Option<f64>,
+    pub(crate) budget_day: Option<f64>,
+    pub(crate) budget_conversation: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +168,10 @@ pub(crate) enum ConfigError {
     },
     #[error("{what} must be a positive number of seconds, not {value}. Use a number like 300.")]
     BadDuration { what: String, value: f64 },
+    #[error(
+        "{what} must be an amount in USD, 0 or more, not {value}. Use a number like 5 or 0.50."
+    )]
+    BadMoney { what: String, value: f64 },
     #[error("the API key from {from} cannot be used: {source}.")]
     BadKey {
         from: String,
@@ -222,6 +235,18 @@ fn seconds(what: impl Into<String>, value: f64) -> Result<Duration, ConfigError>
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(ConfigError::BadDuration {
+            what: what.into(),
+            value,
+        })
+    }
+}
+
+/// An amount in USD as micro USD: finite, 0 or more, under a million.
+fn micro_usd(what: impl Into<String>, value: f64) -> Result<u64, ConfigError> {
+    if value.is_finite() && (0.0..1e6).contains(&value) {
+        Ok((value * 1e6).round() as u64)
+    } else {
+        Err(ConfigError::BadMoney {
             what: what.into(),
             value,
         })
@@ -346,6 +371,15 @@ impl Config {
                 max_images: v.clamp(IMAGE_BUDGET_RANGE.0, IMAGE_BUDGET_RANGE.1),
             };
         }
+        if let Some(v) = f.budget_day {
+            self.budgets.day = Some(micro_usd(in_file("budget_day"), v)?);
+        }
+        if let Some(v) = f.budget_conversation {
+            self.budgets.conversation = Some(micro_usd(in_file("budget_conversation"), v)?);
+        }
+        if let Some(v) = f.confirm_above {
+            self.budgets.confirm_above = v;
+        }
         Ok(())
     }
 
@@ -370,6 +404,12 @@ impl Config {
         }
         if let Some(v) = f.request_timeout_secs {
             self.request_timeout = seconds("--request-timeout", v)?;
+        }
+        if let Some(v) = f.budget_day {
+            self.budgets.day = Some(micro_usd("--budget-day", v)?);
+        }
+        if let Some(v) = f.budget_conversation {
+            self.budgets.conversation = Some(micro_usd("--budget-conversation", v)?);
         }
         Ok(())
     }

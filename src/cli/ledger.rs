@@ -108,7 +108,7 @@ impl Totals {
         }
         if k.maybe_billed() {
             self.maybe_billed_calls += 1;
-            self.maybe_micro += pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
+            self.maybe_micro += c.at_most_micro_usd();
         }
         self.billed_usd = usd(self.billed_micro);
         self.maybe_billed_usd = usd(self.maybe_micro);

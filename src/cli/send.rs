@@ -34,6 +34,9 @@ pub struct SendArgs {
     /// How many variants to make in parallel (each is a billed call).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
     pub(crate) variants: u8,
+    /// Send without asking, however many variants (see `confirm_above`).
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
     /// Print the result as JSON (and no progress lines on stderr, which a
     /// terminal otherwise gets while the gateway works).
     #[arg(long)]
@@ -70,8 +73,22 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let dir = convfile::conversation_dir(&args.conv);
     let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
-    let engine = engine.with_ledger(crate::ledger::Ledger::for_conversation(&folder.dir));
+    let engine = engine.with_ledger(session.ledger_for(&folder.dir));
     let mut conv = loaded.conv;
+    // Before anything changes or is sent: the limits, then the question.
+    let calls = u64::from(args.variants);
+    let budgets = session.config.budgets;
+    let spent = crate::budget::Spent {
+        day: match budgets.day {
+            Some(_) => crate::budget::spent_today(now).map_err(|e| eyre!(e))?,
+            None => 0,
+        },
+        conversation: conv.total_cost_micro_usd(),
+    };
+    budgets.check(calls, spent).map_err(|e| eyre!(e))?;
+    if budgets.asks_first(calls) && !args.yes {
+        confirm(calls, budgets.confirm_above)?;
+    }
     if let Some(from) = args.from {
         conv.node(from).map_err(|e| {
             eyre!(
@@ -218,6 +235,30 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
 /// system's temporary folder (private, never overwriting) and the turn
 /// records where, with the content's hash to check it by. Best effort:
 /// the link in the turn remains either way.
+/// Asks on the terminal before `calls` requests at once; without a
+/// terminal to ask on, refuses with what to pass.
+fn confirm(calls: u64, above: u8) -> Result<()> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    let question = crate::budget::Budgets::question(calls);
+    let how = format!(
+        "pass --yes to send them (more than confirm_above = {above} in config.toml asks first)"
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(eyre!("not sent: {question} No terminal to ask on: {how}"));
+    }
+    eprint!("pixloom: {question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(eyre!(
+            "not sent: you said no. To send without asking, {how}"
+        ))
+    }
+}
+
 fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, bytes: &[u8]) {
     let ext = images::inspect(bytes).map_or("bin", |i| i.format.ext());
     let written = tempfile::Builder::new()

@@ -24,6 +24,11 @@ pub(crate) struct Setting {
     pub(crate) does: &'static str,
 }
 
+/// A limit as the doc shows it: none, or USD.
+fn money(micro: Option<u64>) -> String {
+    micro.map_or_else(|| "none".to_owned(), crate::budget::usd)
+}
+
 fn secs(d: Duration) -> String {
     d.as_secs_f64().to_string()
 }
@@ -133,6 +138,37 @@ pub(crate) const SETTINGS: &[Setting] = &[
         example: "6",
         does: "Images sent with one request: the current turn's references always, \
                then earlier results, newest first, up to this many.",
+    },
+    Setting {
+        key: "budget_day",
+        kind: "number (USD)",
+        default: |c| money(c.budgets.day),
+        env: &[],
+        flag: Some("--budget-day"),
+        example: "2.50",
+        does: "Spend limit per day (UTC), from the ledger (docs/ledger.md): a request \
+               that would pass it is not sent. The app's status bar shows spent / limit.",
+    },
+    Setting {
+        key: "budget_conversation",
+        kind: "number (USD)",
+        default: |c| money(c.budgets.conversation),
+        env: &[],
+        flag: Some("--budget-conversation"),
+        example: "1",
+        does: "Spend limit per conversation, from the costs it recorded: a request \
+               that would pass it is not sent.",
+    },
+    Setting {
+        key: "confirm_above",
+        kind: "integer (0–255)",
+        default: |c| c.budgets.confirm_above.to_string(),
+        env: &[],
+        flag: None,
+        example: "2",
+        does: "More requests than this at once (`send --variants N`, `v` in the app) \
+               ask first with the price; `send` without a terminal refuses unless \
+               given `--yes`.",
     },
     Setting {
         key: "graphics",

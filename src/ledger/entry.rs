@@ -97,10 +97,26 @@ pub struct Call {
 }
 
 impl Call {
+    /// The most this call can have cost: its price when it was or may
+    /// have been billed.
+    pub fn at_most_micro_usd(&self) -> u64 {
+        let k = self.entry.kind;
+        if k.billed() || k.maybe_billed() {
+            PRICE_PER_CALL_MICRO_USD
+        } else {
+            0
+        }
+    }
+
     /// The day (`YYYY-MM-DD`, UTC) the call went out.
     pub fn day(&self) -> &str {
         self.sent.get(..10).unwrap_or(&self.sent)
     }
+}
+
+/// The day (`YYYY-MM-DD`, UTC) of `at`, as [`Call::day`] gives it.
+pub fn entry_day(at: OffsetDateTime) -> String {
+    now_rfc3339(at).get(..10).unwrap_or_default().to_owned()
 }
 
 /// `at` as RFC 3339, UTC, whole seconds.
