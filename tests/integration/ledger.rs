@@ -249,3 +249,63 @@ fn a_hostile_ledger_line_is_skipped_or_shown_clean() {
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert!(csv.contains("\"'=HYPERLINK(1)\""), "{csv}");
 }
+
+/// A run that must fail before sending: one line on stderr with `needles`.
+fn refused(out: &Output, needles: &[&str]) {
+    assert!(!out.status.success(), "should fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}: {err}");
+    }
+}
+
+#[test]
+fn budgets_refuse_before_anything_is_sent() {
+    let home = home();
+    let fake = FakeProcess::start(&[]);
+    let k = key();
+    let send = |extra: &[&str]| {
+        let args = [&["send", "fox", "--prompt", "a fox"][..], extra].concat();
+        run(home.path(), &with_key(&fake, &k, &args))
+    };
+    assert!(send(&["--budget-day", "0.05"]).status.success());
+    assert_eq!(fake.billed(), 1);
+    // $0.03 spent today: two more ($0.06) would pass $0.05.
+    refused(
+        &send(&["--budget-day", "0.05", "--variants", "2"]),
+        &[
+            "not sent",
+            "$0.06 (2 × $0.03)",
+            "$0.03 of $0.05",
+            "--budget-day",
+            "budget_day",
+        ],
+    );
+    // The conversation's own limit, from config.toml.
+    let config = home.path().join("config/pixloom/config.toml");
+    std::fs::write(&config, "max_retries = 0\nbudget_conversation = 0.04\n").unwrap();
+    refused(
+        &send(&[]),
+        &[
+            "this conversation's limit",
+            "$0.03 of $0.04",
+            "budget_conversation",
+        ],
+    );
+    std::fs::write(&config, "max_retries = 0\n").unwrap();
+    // Five at once asks first; no terminal to ask on: refused, saying how.
+    refused(
+        &send(&["--variants", "5"]),
+        &["send 5 requests for $0.15", "--yes", "confirm_above = 4"],
+    );
+    refused(&send(&["--budget-day=-1"]), &["--budget-day", "USD"]);
+    assert_eq!(fake.billed(), 1, "nothing refused was sent");
+    assert_eq!(fake.requests().len(), 1);
+    let show: Value =
+        serde_json::from_slice(&run(home.path(), &["show", "fox", "--json"]).stdout).unwrap();
+    assert_eq!(show["nodes"].as_array().unwrap().len(), 2, "nothing added");
+    // Said yes: sent.
+    assert!(send(&["--variants", "5", "--yes"]).status.success());
+    assert_eq!(fake.billed(), 6);
+}
