@@ -162,6 +162,8 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         },
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
+        budgets: pixloom::budget::Budgets::default(),
+        spent_today_micro_usd: 0,
     };
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     let (tx, mut rx) = unbounded_channel();

@@ -164,6 +164,8 @@ fn open_app(dir: &std::path::Path) -> (App, ConvFolder) {
         },
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
+        budgets: pixloom::budget::Budgets::default(),
+        spent_today_micro_usd: 0,
     };
     let (app, folder, _) = args.into_parts(Clock::now());
     (app, folder)

@@ -13,7 +13,7 @@ pub(crate) const DEFAULT_CONFIRM_ABOVE: u8 = 4;
 
 /// The limits in force (micro USD; `None`: no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Budgets {
+pub struct Budgets {
     pub day: Option<u64>,
     pub conversation: Option<u64>,
     pub confirm_above: u8,
@@ -31,7 +31,7 @@ impl Default for Budgets {
 
 /// What was spent so far, micro USD.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Spent {
+pub struct Spent {
     /// Today (UTC), from the ledger: billed calls and those that may
     /// have been.
     pub day: u64,

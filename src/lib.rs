@@ -11,7 +11,7 @@
 
 /// What to do about a failure, phrased for the user (the drivers' words).
 pub mod advice;
-pub(crate) mod budget;
+pub mod budget;
 pub mod cli;
 pub(crate) mod config;
 pub mod convfile;

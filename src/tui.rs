@@ -100,6 +100,10 @@ pub struct TuiArgs {
     pub demo: bool,
     /// `auto` detects at start (after raw mode, before the key reader).
     pub graphics: GraphicsChoice,
+    /// The spend limits, and what the ledger says was spent today before
+    /// the app opened (micro USD).
+    pub budgets: crate::budget::Budgets,
+    pub spent_today_micro_usd: u64,
 }
 
 impl TuiArgs {
@@ -109,6 +113,8 @@ impl TuiArgs {
         let mut app = App::new(self.conv, self.defaults, clock);
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
+        app.budgets = self.budgets;
+        app.spent_before_today = self.spent_today_micro_usd;
         app.graphics = match self.graphics {
             GraphicsChoice::Force(b) => b,
             GraphicsChoice::Auto => GraphicsBackend::Blocks,

@@ -215,6 +215,9 @@ pub struct App {
     pub in_flight: BTreeMap<NodeId, Instant>,
     /// Spent since the app opened (micro-dollars).
     pub session_cost_micro_usd: u64,
+    /// The spend limits, and the day's spend when the app opened.
+    pub(crate) budgets: crate::budget::Budgets,
+    pub(crate) spent_before_today: u64,
     pub status: Option<StatusLine>,
     pub clock: Clock,
     pub(crate) keymap: Keymap,
@@ -256,6 +259,14 @@ pub struct App {
 }
 
 impl App {
+    /// What was spent, as the limits count it.
+    pub(crate) fn spent(&self) -> crate::budget::Spent {
+        crate::budget::Spent {
+            day: self.spent_before_today + self.session_cost_micro_usd,
+            conversation: self.conv.total_cost_micro_usd(),
+        }
+    }
+
     pub fn new(conv: Conversation, defaults: RequestParams, clock: Clock) -> Self {
         let title = conv.title.clone();
         let mut composer = Composer::new(defaults);
@@ -267,6 +278,8 @@ impl App {
             composer,
             in_flight: BTreeMap::new(),
             session_cost_micro_usd: 0,
+            budgets: crate::budget::Budgets::default(),
+            spent_before_today: 0,
             status: None,
             clock,
             keymap: Keymap::default(),

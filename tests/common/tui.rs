@@ -33,6 +33,8 @@ pub fn start(
         defaults,
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
+        budgets: pixloom::budget::Budgets::default(),
+        spent_today_micro_usd: 0,
     };
     let (app, folder, engine) = args.into_parts(Clock::now());
     let (tx, rx) = unbounded_channel();

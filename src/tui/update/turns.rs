@@ -32,6 +32,9 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
         app.error("write a prompt first (or attach an image with alt-a)");
         return Vec::new();
     }
+    if over_budget(app, 1) {
+        return Vec::new();
+    }
     let now = app.clock.wall;
     match app.composer.target.add_user(&mut app.conv, parts, now) {
         Ok(user) => {
@@ -48,10 +51,25 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// Whether `n` more calls would pass a spend limit; if so, says which
+/// setting to raise.
+fn over_budget(app: &mut App, n: usize) -> bool {
+    match app.budgets.check(n as u64, app.spent()) {
+        Ok(()) => false,
+        Err(e) => {
+            app.error(e);
+            true
+        }
+    }
+}
+
 /// `n` pending assistant turns under `user`, with the composer's settings.
 pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
     if !app.can_send {
         app.error(NO_KEY);
+        return Vec::new();
+    }
+    if over_budget(app, n) {
         return Vec::new();
     }
     let params: RequestParams = app.composer.params.clone();

@@ -19,6 +19,19 @@ use super::super::state::{App, Overlay, SizeCursor, model_choices};
 use super::frame::{fitted_image, frame_box, frame_box_titled, picked};
 use super::{Drawn, bold, centered, dim};
 
+/// What `count` variants cost; bold above `confirm_above`.
+fn price_line(app: &App, count: usize) -> Line<'static> {
+    use crate::budget::usd;
+    use pixloom_core::model::PRICE_PER_CALL_MICRO_USD as PRICE;
+    let calls = count as u64;
+    let price = format!("{calls} × {} = {}", usd(PRICE), usd(calls * PRICE));
+    if app.budgets.asks_first(calls) {
+        Line::styled(format!("{price} · enter sends all {calls}"), bold())
+    } else {
+        Line::styled(format!("{price} · each a separate billed call"), dim())
+    }
+}
+
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn) {
     match &app.overlay {
         Overlay::None => {}
@@ -40,7 +53,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
                     "a digit 1-8 starts that many · h/l change · enter starts",
                     dim(),
                 ),
-                Line::styled("each is a separate billed call", dim()),
+                price_line(app, *count),
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }

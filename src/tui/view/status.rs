@@ -65,6 +65,23 @@ fn hints(app: &App) -> Vec<String> {
 /// after reopening and in a replay — and, outside a replay, this
 /// session's.
 fn spent(app: &App) -> [String; 3] {
+    let forms = spent_only(app);
+    match app.budgets.status(app.spent()) {
+        // With a limit, spent / limit comes first and stays to the last.
+        Some(budget) => {
+            let [long, mid, _] = forms;
+            [
+                format!("{budget} · {long}"),
+                format!("{budget} · {mid}"),
+                budget,
+            ]
+        }
+        None => forms,
+    }
+}
+
+/// [`spent`] without limits.
+fn spent_only(app: &App) -> [String; 3] {
     let total = dollars(app.conv.total_cost_micro_usd());
     let session = dollars(app.session_cost_micro_usd);
     if app.replay.is_some() {

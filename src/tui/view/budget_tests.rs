@@ -1,0 +1,69 @@
+//! Spend limits in the app: spent / limit in the status bar, the price in
+//! the variants question, and a request over a limit refused before it
+//! is sent.
+
+use crate::budget::Budgets;
+use crate::tui::action::Action as A;
+use crate::tui::fixtures::branched;
+use crate::tui::state::App;
+
+use super::tests::{screen, with};
+
+/// `branched` with a day limit of $1 ($0.12 spent before the app opened)
+/// and a conversation limit of $0.50.
+fn limited() -> App {
+    let mut app = branched();
+    app.budgets = Budgets {
+        day: Some(1_000_000),
+        conversation: Some(500_000),
+        ..Budgets::default()
+    };
+    app.spent_before_today = 120_000;
+    app
+}
+
+#[test]
+fn the_status_bar_shows_spent_over_limit() {
+    let app = limited();
+    let conv = crate::budget::usd(app.conv.total_cost_micro_usd());
+    let (text, _) = screen(&app, 200, 60);
+    insta::assert_snapshot!("budget_status_200x60", text);
+    let status = text.lines().last().unwrap();
+    assert!(
+        status.contains(&format!("today $0.12/$1.00 · conv {conv}/$0.50")),
+        "{status}"
+    );
+    // Narrow: the limits stay when the rest goes.
+    let (narrow, _) = screen(&app, 60, 20);
+    assert!(narrow.contains("today $0.12/$1.00"), "{narrow}");
+    // No limit: no budget in the bar.
+    let (plain, _) = screen(&branched(), 200, 60);
+    assert!(!plain.contains("today $"), "{plain}");
+}
+
+#[test]
+fn variants_over_a_limit_are_refused_before_sending() {
+    let mut app = limited();
+    app.budgets.day = Some(150_000);
+    let app = with(app, &[A::Variants, A::Confirm]);
+    assert!(app.in_flight.is_empty(), "nothing sent");
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(said.contains("not sent: $0.09 (3 × $0.03)"), "{said}");
+    assert!(said.contains("--budget-day or budget_day"), "{said}");
+    // Within the limit: sent.
+    let app = with(limited(), &[A::Variants, A::Confirm]);
+    assert_eq!(app.in_flight.len(), 3);
+}
+
+#[test]
+fn the_variants_question_says_the_price() {
+    for (confirm_above, said) in [
+        (4, "3 × $0.03 = $0.09 · each a separate billed call"),
+        (2, "3 × $0.03 = $0.09 · enter sends all 3"),
+    ] {
+        let mut app = branched();
+        app.budgets.confirm_above = confirm_above;
+        let (text, _) = screen(&with(app, &[A::Variants]), 100, 30);
+        assert!(text.contains(said), "{text}");
+    }
+}
