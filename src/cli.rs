@@ -41,6 +41,7 @@ Examples:
   pixloom show fox --json
   pixloom export fox --format html --out fox.html
   pixloom replay fox
+  pixloom ledger --since 2026-12-01 --refusals
   pixloom completions bash > ~/.local/share/bash-completion/completions/pixloom";
 
 /// Where each shell looks for completions, as `completions --help` shows it.
