@@ -357,6 +357,12 @@ async fn the_shown_session_cost_is_what_the_gateway_billed() {
         tempfile::tempdir()
     }
     .unwrap();
+    // Every call in the ledger too: its billed total is the bill.
+    let ledger_path = root.path().join("ledger.jsonl");
+    let engine = engine.with_ledger(pixloom::ledger::Ledger::at(
+        ledger_path.clone(),
+        root.path(),
+    ));
     let mut hangs = 0;
     let (mut total_billed, mut total_turns, mut total_requests) = (0, 0, 0);
     let mut outcomes = [0usize; 5]; // done, refused, failed, cancelled, other
@@ -401,6 +407,15 @@ async fn the_shown_session_cost_is_what_the_gateway_billed() {
             )
         };
         assert_eq!(stats["queued_faults"], 0, "{}", context());
+        let ledger = pixloom::ledger::read(&ledger_path).unwrap();
+        assert!(ledger.warnings.is_empty(), "{:?}", ledger.warnings);
+        let in_ledger: u64 = ledger.calls.iter().map(|c| c.entry.cost_micro_usd).sum();
+        assert_eq!(
+            in_ledger,
+            gw.billed() * PRICE_PER_CALL_MICRO_USD,
+            "the ledger; {}",
+            context()
+        );
 
         // The app's counter, and what its status bar shows from it.
         assert_eq!(s.app.session_cost_micro_usd, want, "{}", context());
