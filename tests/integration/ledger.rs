@@ -309,3 +309,51 @@ fn budgets_refuse_before_anything_is_sent() {
     assert!(send(&["--variants", "5", "--yes"]).status.success());
     assert_eq!(fake.billed(), 6);
 }
+
+#[test]
+fn an_unwritable_ledger_never_stops_a_turn_and_is_told_once() {
+    let home = home();
+    let fake = FakeProcess::start(&[]);
+    let k = key();
+    // A folder where the ledger file should be: every append fails.
+    std::fs::create_dir_all(home.path().join("state/pixloom/ledger.jsonl")).unwrap();
+    let out = run(
+        home.path(),
+        &with_key(
+            &fake,
+            &k,
+            &[
+                "send",
+                "fox",
+                "--prompt",
+                "a fox",
+                "--variants",
+                "2",
+                "--json",
+            ],
+        ),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("the spending ledger could not be written")
+            .count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(
+        err.contains("the turn goes on") && err.contains("ledger.jsonl"),
+        "{err}"
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["cost_usd"].as_f64(),
+        Some(0.06),
+        "both pictures made: {j}"
+    );
+    assert_eq!(fake.billed(), 2);
+}
