@@ -121,6 +121,12 @@ pub enum Overlay {
     /// Cancel this running request? (It may already be billed.)
     ConfirmCancel(NodeId),
     ConfirmQuit,
+    /// Send `count` requests under `user`? Asked above `confirm_above`,
+    /// with the price.
+    ConfirmSpend {
+        user: NodeId,
+        count: usize,
+    },
     /// The full error of a turn, scrolled by `scroll` rows.
     ErrorDetail {
         id: NodeId,
@@ -373,9 +379,10 @@ impl App {
             Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
                 Context::Picker
             }
-            Overlay::ConfirmDelete(_) | Overlay::ConfirmCancel(_) | Overlay::ConfirmQuit => {
-                Context::Confirm
-            }
+            Overlay::ConfirmDelete(_)
+            | Overlay::ConfirmCancel(_)
+            | Overlay::ConfirmQuit
+            | Overlay::ConfirmSpend { .. } => Context::Confirm,
             Overlay::Input(_) => Context::Input,
         }
     }

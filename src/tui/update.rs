@@ -37,6 +37,7 @@ pub(crate) use compose::attachment_name;
 use compose::compose;
 use turns::{
     cancel_now, delete, finished, received, saved, start_pending, store_finished, store_results,
+    variants_chosen,
 };
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -161,7 +162,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             if let KeyCode::Char(c @ '1'..='8') = key.code {
                 let (user, n) = (*user, c as usize - '0' as usize);
                 app.overlay = Overlay::None;
-                return start_pending(app, user, n);
+                return variants_chosen(app, user, n);
             }
         }
         _ => {}
@@ -329,7 +330,8 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
                 return vec![Effect::Save];
             }
         }
-        Overlay::Variants { user, count } => return start_pending(app, user, count),
+        Overlay::Variants { user, count } => return variants_chosen(app, user, count),
+        Overlay::ConfirmSpend { user, count } => return start_pending(app, user, count),
         Overlay::Input(b) => return tools::confirm_input(app, b),
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),

@@ -51,6 +51,19 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// `n` variants picked in the variants question: refused over a limit,
+/// asked about (with the price) above `confirm_above`, else started.
+pub(super) fn variants_chosen(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
+    if over_budget(app, n) {
+        return Vec::new();
+    }
+    if app.budgets.asks_first(n as u64) {
+        app.overlay = Overlay::ConfirmSpend { user, count: n };
+        return Vec::new();
+    }
+    start_pending(app, user, n)
+}
+
 /// Whether `n` more calls would pass a spend limit; if so, says which
 /// setting to raise.
 fn over_budget(app: &mut App, n: usize) -> bool {

@@ -5,7 +5,7 @@
 use crate::budget::Budgets;
 use crate::tui::action::Action as A;
 use crate::tui::fixtures::branched;
-use crate::tui::state::App;
+use crate::tui::state::{App, Overlay};
 
 use super::tests::{screen, with};
 
@@ -59,11 +59,29 @@ fn variants_over_a_limit_are_refused_before_sending() {
 fn the_variants_question_says_the_price() {
     for (confirm_above, said) in [
         (4, "3 × $0.03 = $0.09 · each a separate billed call"),
-        (2, "3 × $0.03 = $0.09 · enter sends all 3"),
+        (2, "3 × $0.03 = $0.09 · asks before sending"),
     ] {
         let mut app = branched();
         app.budgets.confirm_above = confirm_above;
         let (text, _) = screen(&with(app, &[A::Variants]), 100, 30);
         assert!(text.contains(said), "{text}");
     }
+}
+
+#[test]
+fn above_confirm_above_the_app_asks_yes_or_no_with_the_price() {
+    let mut app = branched();
+    app.budgets.confirm_above = 2;
+    let asked = with(app, &[A::Variants, A::Confirm]);
+    assert!(asked.in_flight.is_empty(), "not sent before the answer");
+    let (text, _) = screen(&asked, 100, 30);
+    insta::assert_snapshot!("budget_confirm_100x30", text);
+    assert!(
+        text.contains("send 3 requests for $0.09 (3 × $0.03)?"),
+        "{text}"
+    );
+    let no = with(asked.clone(), &[A::Dismiss]);
+    assert!(no.in_flight.is_empty() && no.overlay == Overlay::None);
+    let yes = with(asked, &[A::Confirm]);
+    assert_eq!(yes.in_flight.len(), 3);
 }

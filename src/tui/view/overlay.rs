@@ -26,7 +26,7 @@ fn price_line(app: &App, count: usize) -> Line<'static> {
     let calls = count as u64;
     let price = format!("{calls} × {} = {}", usd(PRICE), usd(calls * PRICE));
     if app.budgets.asks_first(calls) {
-        Line::styled(format!("{price} · enter sends all {calls}"), bold())
+        Line::styled(format!("{price} · asks before sending"), bold())
     } else {
         Line::styled(format!("{price} · each a separate billed call"), dim())
     }
@@ -102,6 +102,15 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
+        Overlay::ConfirmSpend { user, count } => {
+            let question = crate::budget::Budgets::question(*count as u64);
+            let lines = vec![
+                Line::from(format!("Variants of {user}: {question}")),
+                Line::styled("y sends · n keeps them unsent", dim()),
+            ];
+            let inner = frame_box(frame, centered(area, 64, 4), " spend ");
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];
