@@ -85,3 +85,21 @@ fn above_confirm_above_the_app_asks_yes_or_no_with_the_price() {
     let yes = with(asked, &[A::Confirm]);
     assert_eq!(yes.in_flight.len(), 3);
 }
+
+#[test]
+fn a_ledger_that_cannot_be_written_is_told_and_the_turn_lands() {
+    use crate::tui::action::{Event, Msg};
+    use crate::tui::fixtures::{done_report, in_flight, n};
+    let mut app = in_flight();
+    let mut report = done_report(n(8), "dd");
+    report.ledger_warning = Some(
+        "the spending ledger could not be written (\u{1b}[31mdisk full); the turn goes on — /s/ledger.jsonl"
+            .to_owned(),
+    );
+    crate::tui::update::update(&mut app, Msg::Event(Event::TurnFinished(report)));
+    let node = app.conv.node(n(8)).unwrap();
+    assert_eq!(node.status(), Some(pixloom_core::tree::Status::Done));
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(said.contains("ledger could not be written"), "{said}");
+    assert!(!said.contains('\u{1b}'), "sanitised: {said:?}");
+}
