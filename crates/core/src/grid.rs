@@ -1,0 +1,254 @@
+//! Grids: one prompt fanned out across several sizes and/or models, each
+//! (size, model) cell a sibling turn of its own (and a billed call).
+//!
+//! The tree needs nothing new for a grid: every sibling already records
+//! the size and model it was asked with, so the layout is read back from
+//! them (`GridLayout::of`). What is here is the lists a user types
+//! (`1280x720,2048x1152`), checked whole before anything is sent, the cells
+//! they make, and that layout. Pure: no I/O.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::size::SizeSpec;
+use crate::tree::{Conversation, MAX_FAN_OUT, NodeId, RequestParams, Role};
+
+/// A comma list of sizes (`1280x720,2048x1152`), each checked against the
+/// size table; none twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeList(Vec<SizeSpec>);
+
+/// A comma list of model names (`gpt-image-2-vip,gpt-image-2-all`); none
+/// empty, none twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelList(Vec<String>);
+
+/// Why a list was refused: which entry and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ListError(String);
+
+impl SizeList {
+    pub fn one(size: SizeSpec) -> SizeList {
+        SizeList(vec![size])
+    }
+    pub fn sizes(&self) -> &[SizeSpec] {
+        &self.0
+    }
+    /// The size when the list has exactly one.
+    pub fn single(&self) -> Option<SizeSpec> {
+        match self.0.as_slice() {
+            [s] => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+impl ModelList {
+    pub fn one(model: &str) -> ModelList {
+        ModelList(vec![model.to_owned()])
+    }
+    pub fn models(&self) -> &[String] {
+        &self.0
+    }
+    /// The model when the list has exactly one.
+    pub fn single(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [m] => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Splits `input` at commas; an empty entry (`a,,b`, a trailing comma) is
+/// refused, as is one given twice.
+fn entries<'a>(input: &'a str, what: &str) -> Result<Vec<&'a str>, ListError> {
+    let list: Vec<&str> = input.split(',').map(str::trim).collect();
+    if list.iter().any(|e| e.is_empty()) {
+        return Err(ListError(format!(
+            "{input:?} has an empty {what}; separate {what}s with single commas"
+        )));
+    }
+    for (i, e) in list.iter().enumerate() {
+        if list[..i].contains(e) {
+            return Err(ListError(format!("{what} {e} is listed twice")));
+        }
+    }
+    if list.len() > MAX_FAN_OUT {
+        return Err(ListError(format!(
+            "{} {what}s listed; one prompt may start at most {MAX_FAN_OUT} calls",
+            list.len()
+        )));
+    }
+    Ok(list)
+}
+
+impl FromStr for SizeList {
+    type Err = ListError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if !input.contains(',') {
+            // One size: its own message, as a lone `--size` always said.
+            let size = input
+                .parse::<SizeSpec>()
+                .map_err(|e| ListError(e.to_string()))?;
+            return Ok(SizeList(vec![size]));
+        }
+        let mut sizes = Vec::new();
+        for e in entries(input, "size")? {
+            sizes.push(
+                e.parse::<SizeSpec>()
+                    .map_err(|err| ListError(format!("in the list {input:?}: {err}")))?,
+            );
+        }
+        Ok(SizeList(sizes))
+    }
+}
+
+impl FromStr for ModelList {
+    type Err = ListError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let list = if input.contains(',') {
+            entries(input, "model")?
+        } else {
+            vec![input]
+        };
+        for e in &list {
+            crate::settings::check_model(e).map_err(ListError)?;
+        }
+        Ok(ModelList(list.into_iter().map(str::to_owned).collect()))
+    }
+}
+
+impl fmt::Display for SizeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&list.join(","))
+    }
+}
+
+impl fmt::Display for ModelList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+/// What to fan a prompt out across: sizes and models (an empty list keeps
+/// the turn's own), and how many variants of each cell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GridSpec {
+    pub sizes: Vec<SizeSpec>,
+    pub models: Vec<String>,
+}
+
+impl GridSpec {
+    /// The cells over `base` (the size, model and endpoint new turns get):
+    /// sizes are rows and models columns, row by row; each cell `variants`
+    /// times in a row. Fails when that is more than [`MAX_FAN_OUT`] calls.
+    pub fn cells(
+        &self,
+        base: &RequestParams,
+        variants: usize,
+    ) -> Result<Vec<RequestParams>, ListError> {
+        let sizes = if self.sizes.is_empty() {
+            vec![base.size]
+        } else {
+            self.sizes.clone()
+        };
+        let models = if self.models.is_empty() {
+            vec![base.model.clone()]
+        } else {
+            self.models.clone()
+        };
+        let calls = sizes.len() * models.len() * variants;
+        if calls > MAX_FAN_OUT {
+            return Err(ListError(format!(
+                "{} size(s) × {} model(s) × {variants} variant(s) is {calls} calls; \
+                 one prompt may start at most {MAX_FAN_OUT}: list fewer",
+                sizes.len(),
+                models.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(calls);
+        for size in &sizes {
+            for model in &models {
+                for _ in 0..variants {
+                    out.push(RequestParams {
+                        endpoint: base.endpoint,
+                        model: model.clone(),
+                        size: *size,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether this fans out at all (more than one size or model).
+    pub fn is_grid(&self) -> bool {
+        self.sizes.len() > 1 || self.models.len() > 1
+    }
+}
+
+/// The siblings of one user turn laid out as a grid: a row per size and a
+/// column per model (in the order they first appear), each cell holding
+/// its turns (more than one with variants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridLayout {
+    pub rows: Vec<SizeSpec>,
+    pub cols: Vec<String>,
+    /// `cells[row][col]`: the turns asked with that size and model.
+    pub cells: Vec<Vec<Vec<NodeId>>>,
+}
+
+impl GridLayout {
+    /// The layout of `user`'s answers; `None` when they do not vary in
+    /// size or model (plain variants are no grid) or `user` is no user turn.
+    pub fn of(conv: &Conversation, user: NodeId) -> Option<GridLayout> {
+        let node = conv.node(user).ok()?;
+        if node.role != Role::User {
+            return None;
+        }
+        let turns: Vec<(NodeId, &RequestParams)> = node
+            .children
+            .iter()
+            .filter_map(|&c| {
+                let n = conv.node(c).ok()?;
+                Some((c, &n.turn.as_ref()?.request))
+            })
+            .collect();
+        let mut rows: Vec<SizeSpec> = Vec::new();
+        let mut cols: Vec<String> = Vec::new();
+        for (_, r) in &turns {
+            if !rows.contains(&r.size) {
+                rows.push(r.size);
+            }
+            if !cols.contains(&r.model) {
+                cols.push(r.model.clone());
+            }
+        }
+        if rows.len() < 2 && cols.len() < 2 {
+            return None;
+        }
+        let mut cells = vec![vec![Vec::new(); cols.len()]; rows.len()];
+        for (id, r) in turns {
+            let row = rows.iter().position(|s| *s == r.size)?;
+            let col = cols.iter().position(|m| *m == r.model)?;
+            cells[row][col].push(id);
+        }
+        Some(GridLayout { rows, cols, cells })
+    }
+
+    /// Where `node` sits: (row, column).
+    pub fn position(&self, node: NodeId) -> Option<(usize, usize)> {
+        self.cells.iter().enumerate().find_map(|(r, row)| {
+            row.iter()
+                .position(|cell| cell.contains(&node))
+                .map(|c| (r, c))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
