@@ -109,11 +109,11 @@ impl FromStr for ModelList {
     type Err = ListError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let list = if input.contains(',') {
-            entries(input, "model")?
-        } else {
-            vec![input]
-        };
+        if !input.contains(',') {
+            // One model: taken as a lone `--model` always was.
+            return Ok(ModelList(vec![input.to_owned()]));
+        }
+        let list = entries(input, "model")?;
         for e in &list {
             crate::settings::check_model(e).map_err(ListError)?;
         }
@@ -151,6 +151,7 @@ impl GridSpec {
         base: &RequestParams,
         variants: usize,
     ) -> Result<Vec<RequestParams>, ListError> {
+        let calls = self.calls(variants)?;
         let sizes = if self.sizes.is_empty() {
             vec![base.size]
         } else {
@@ -161,15 +162,6 @@ impl GridSpec {
         } else {
             self.models.clone()
         };
-        let calls = sizes.len() * models.len() * variants;
-        if calls > MAX_FAN_OUT {
-            return Err(ListError(format!(
-                "{} size(s) × {} model(s) × {variants} variant(s) is {calls} calls; \
-                 one prompt may start at most {MAX_FAN_OUT}: list fewer",
-                sizes.len(),
-                models.len()
-            )));
-        }
         let mut out = Vec::with_capacity(calls);
         for size in &sizes {
             for model in &models {
@@ -183,6 +175,20 @@ impl GridSpec {
             }
         }
         Ok(out)
+    }
+
+    /// How many calls `variants` of each cell make; more than
+    /// [`MAX_FAN_OUT`] is refused, with the arithmetic.
+    pub fn calls(&self, variants: usize) -> Result<usize, ListError> {
+        let (sizes, models) = (self.sizes.len().max(1), self.models.len().max(1));
+        let calls = sizes * models * variants;
+        if calls > MAX_FAN_OUT {
+            return Err(ListError(format!(
+                "{sizes} size(s) × {models} model(s) × {variants} variant(s) is {calls} calls; \
+                 one prompt may start at most {MAX_FAN_OUT}: list fewer sizes or models, or ask fewer --variants"
+            )));
+        }
+        Ok(calls)
     }
 
     /// Whether this fans out at all (more than one size or model).
