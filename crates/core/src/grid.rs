@@ -191,6 +191,42 @@ impl GridSpec {
         Ok(calls)
     }
 
+    /// The lists as typed in one line (the app's grid input): a comma list
+    /// of sizes and/or one of models, apart by spaces, in either order
+    /// (`1280x720,2048x1152 gpt-image-2-vip,gpt-image-2-all`). A list
+    /// whose first entry starts with a digit or is `auto` is sizes.
+    pub fn parse_line(line: &str) -> Result<GridSpec, ListError> {
+        let mut spec = GridSpec::default();
+        for word in line.split_whitespace() {
+            let sizes = word.starts_with(|c: char| c.is_ascii_digit()) || word.starts_with("auto");
+            if sizes {
+                if !spec.sizes.is_empty() {
+                    return Err(ListError(
+                        "two lists of sizes: put every size in one comma list".to_owned(),
+                    ));
+                }
+                spec.sizes = word.parse::<SizeList>()?.0;
+            } else {
+                if !spec.models.is_empty() {
+                    return Err(ListError(
+                        "two lists of models: put every model in one comma list".to_owned(),
+                    ));
+                }
+                let list: ModelList = word.parse()?;
+                for m in &list.0 {
+                    crate::settings::check_model(m).map_err(ListError)?;
+                }
+                spec.models = list.0;
+            }
+        }
+        if spec.sizes.is_empty() && spec.models.is_empty() {
+            return Err(ListError(
+                "type sizes and/or models as comma lists, e.g. 1280x720,2048x1152 gpt-image-2-vip,gpt-image-2-all".to_owned(),
+            ));
+        }
+        Ok(spec)
+    }
+
     /// Whether this fans out at all (more than one size or model).
     pub fn is_grid(&self) -> bool {
         self.sizes.len() > 1 || self.models.len() > 1
