@@ -38,6 +38,7 @@ Examples:
   pixloom fox                         # open (or create) fox.pixloom/ in the app
   pixloom send fox --prompt 'a red fox in snow' --size 2048x1152
   pixloom send fox --prompt 'make it dusk' --from n2 --variants 3
+  pixloom send fox --prompt 'a lighthouse' --size 1280x720,2048x1152   # a grid: one turn per size
   pixloom show fox --json
   pixloom export fox --format html --out fox.html
   pixloom replay fox
@@ -170,7 +171,8 @@ pub enum Command {
 Examples:
   pixloom send fox --prompt 'a red fox in snow'
   pixloom send fox --prompt 'same, at night' --from n2 --image ref.jpg --variants 2 --json
-  pixloom send fox --prompt 'a poster' --size 1152x2048 --model gpt-image-2-all")]
+  pixloom send fox --prompt 'a poster' --size 1152x2048 --model gpt-image-2-all
+  pixloom send fox --prompt 'a lighthouse' --size 1280x720,2048x1152 --model gpt-image-2-vip,gpt-image-2-all --json")]
     Send(send::SendArgs),
     /// Print a conversation's tree.
     #[command(after_help = "\

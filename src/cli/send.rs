@@ -32,7 +32,8 @@ pub struct SendArgs {
     /// Put the new turn under this node (a branch) instead of the selected one.
     #[arg(long, value_name = "NODE")]
     pub(crate) from: Option<NodeId>,
-    /// How many variants to make in parallel (each is a billed call).
+    /// How many variants to make in parallel (each is a billed call); with
+    /// a --size or --model list (a grid), that many of each cell.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
     pub(crate) variants: u8,
     /// Print the result as JSON (and no progress lines on stderr, which a
