@@ -204,3 +204,47 @@ fn every_list_is_checked_before_anything_is_sent_or_saved() {
     assert_eq!(fake.billed(), 0);
     assert!(!h.join("c.pixloom").exists(), "nothing was created");
 }
+
+#[test]
+fn a_refused_cell_is_said_and_the_others_are_kept_and_listed() {
+    // The first request to arrive is refused (billed, as the gateway does).
+    let (home, fake, k) = (
+        tempfile::tempdir().unwrap(),
+        FakeProcess::start(&["--fail", "refuse"]),
+        key(),
+    );
+    let r = send(
+        home.path(),
+        &fake,
+        &k,
+        "a lighthouse",
+        &["--model", "gpt-image-2-vip,gpt-image-2-all", "--json"],
+    );
+    assert!(!r.out.status.success(), "a refused cell fails the command");
+    assert!(
+        r.stderr().contains("refused the prompt") && r.stderr().contains("Rephrase"),
+        "{}",
+        r.stderr()
+    );
+    let j = r.json();
+    let cells = j["cells"].as_array().unwrap();
+    let mut status: Vec<&str> = cells
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    status.sort_unstable();
+    assert_eq!(status, ["done", "refused"]);
+    // What the output says was spent is what the fake billed.
+    let spent: f64 = cells.iter().map(|c| c["cost_usd"].as_f64().unwrap()).sum();
+    assert_eq!(fake.billed(), 2);
+    assert!((spent - 0.06).abs() < 1e-9, "{spent}");
+    // The done cell's picture is stored.
+    let done = cells.iter().find(|c| c["status"] == "done").unwrap();
+    let node = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == done["node"])
+        .unwrap();
+    assert!(Path::new(node["image"].as_str().unwrap()).is_file());
+}
