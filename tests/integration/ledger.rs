@@ -299,6 +299,11 @@ fn budgets_refuse_before_anything_is_sent() {
         &send(&["--variants", "5"]),
         &["send 5 requests for $0.15", "--yes", "confirm_above = 4"],
     );
+    // A grid counts its cells: 2 sizes × 3 variants = 6 calls.
+    refused(
+        &send(&["--size", "1280x720,2048x1152", "--variants", "3"]),
+        &["send 6 requests for $0.18", "--yes"],
+    );
     refused(&send(&["--budget-day=-1"]), &["--budget-day", "USD"]);
     assert_eq!(fake.billed(), 1, "nothing refused was sent");
     assert_eq!(fake.requests().len(), 1);

@@ -41,7 +41,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
         Overlay::Variants { user, count } => {
             let inner = frame_box(
                 frame,
-                centered(area, 52, 5),
+                centered(area, 52, 6),
                 format!(" variants of {user} "),
             );
             let lines = vec![
@@ -54,6 +54,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
                     dim(),
                 ),
                 price_line(app, *count),
+                Line::styled("g: a grid across sizes and models instead", dim()),
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }
