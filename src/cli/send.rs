@@ -214,7 +214,12 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
 /// system's temporary folder (private, never overwriting) and the turn
 /// records where, with the content's hash to check it by. Best effort:
 /// the link in the turn remains either way.
-fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, bytes: &[u8]) {
+pub(super) fn keep_spare_copy(
+    conv: &mut Conversation,
+    node: NodeId,
+    received: &Received,
+    bytes: &[u8],
+) {
     let ext = images::inspect(bytes).map_or("bin", |i| i.format.ext());
     let written = tempfile::Builder::new()
         .prefix(&format!("pixloom-{node}-"))
@@ -240,7 +245,12 @@ fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, b
 
 /// For each turn whose paid picture is not stored: where it is and how to
 /// get it, on stderr (the conversation file says the same when `saved`).
-fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, saved: bool) {
+pub(super) fn tell_unstored(
+    conv: &Conversation,
+    ids: &[NodeId],
+    dir: &std::path::Path,
+    saved: bool,
+) {
     for &id in ids {
         let Some(t) = conv.node(id).ok().and_then(|n| n.turn.as_ref()) else {
             continue;
@@ -283,7 +293,7 @@ fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, sav
 
 /// The last save failed: what the file does not say, on stderr, so the
 /// user can recover it.
-fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
+pub(super) fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
     for &id in ids {
         let Some(n) = conv.node(id).ok() else {
             continue;
@@ -304,7 +314,12 @@ fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
 }
 
 /// Prints the new nodes; fails (non-zero exit) if any turn did not finish.
-fn report(conv: &Conversation, store: &ImageStore, ids: &[NodeId], json: bool) -> Result<()> {
+pub(super) fn report(
+    conv: &Conversation,
+    store: &ImageStore,
+    ids: &[NodeId],
+    json: bool,
+) -> Result<()> {
     let mut nodes = Vec::with_capacity(ids.len());
     let mut cost = 0u64;
     let mut failures = Vec::new();

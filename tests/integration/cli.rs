@@ -19,6 +19,7 @@ mod error_lines;
 mod export_depth;
 mod export_targets;
 mod hostile_text;
+mod rerun;
 mod robustness;
 mod send_progress;
 mod settings;

@@ -1,0 +1,225 @@
+//! `pixloom rerun`: a saved path sent again as a new branch, against a
+//! fresh fake gateway (the one that made the path is gone, and its result
+//! links with it).
+
+use super::*;
+
+/// `fox`: three steps made against a fake that is then stopped —
+/// n1 "a red fox" (+ a reference), n2; n3 `second` under n2, n4;
+/// n5 "in snow" under n4, n6. Returns the home and the reference's file.
+fn saved_path(second: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (home, old, k) = home_fake_key();
+    let h = home.path();
+    let reference = common::png_file(h, "ref.png", 64, 48, [200, 40, 40]);
+    let send = |args: &[&str]| {
+        pixloom(
+            h,
+            &with_key(&old, &k, &[&["send", "fox"][..], args].concat()),
+        )
+    };
+    send(&[
+        "--prompt",
+        "a red fox",
+        "--image",
+        reference.to_str().unwrap(),
+    ])
+    .ok();
+    // The second step may be made to fail (a fault directive); the third
+    // refines its answer either way.
+    send(&["--prompt", second, "--from", "n2"]);
+    send(&["--prompt", "in snow", "--from", "n4"]).ok();
+    drop(old);
+    let conv = saved(h);
+    let ref_sha = conv["nodes"][0]["parts"][1]["image"]["original"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = std::fs::read_dir(h.join("fox.pixloom/images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(&ref_sha)
+        })
+        .unwrap();
+    (home, file)
+}
+
+fn saved(h: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(h.join("fox.pixloom/conversation.json")).unwrap())
+        .unwrap()
+}
+
+fn node<'a>(conv: &'a Value, id: &str) -> &'a Value {
+    conv["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == id)
+        .unwrap()
+}
+
+fn rerun(h: &Path, fake: &FakeProcess, args: &[&str]) -> Run {
+    let k = key();
+    pixloom(
+        h,
+        &with_key(fake, &k, &[&["rerun", "fox"][..], args].concat()),
+    )
+}
+
+#[test]
+fn a_path_runs_again_with_another_model_as_a_new_branch_from_local_copies() {
+    let (home, _) = saved_path("at night");
+    let h = home.path();
+    let before = saved(h);
+    let fake = FakeProcess::start(&[]);
+    let r = rerun(
+        h,
+        &fake,
+        &["--from", "n1", "--model", "gpt-image-2-all", "--json"],
+    )
+    .ok();
+    assert!(
+        r.stderr().contains("re-running 3 turn(s) as a new branch (model gpt-image-2-all): 3 call(s) × $0.03 = $0.09"),
+        "{}",
+        r.stderr()
+    );
+    let j = r.json();
+    let ids: Vec<&str> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["n7", "n8", "n9", "n10", "n11", "n12"]);
+    assert_eq!(j["cost_usd"].as_f64(), Some(0.09));
+    assert_eq!(fake.billed(), 3);
+
+    let after = saved(h);
+    // The original six nodes are exactly as they were.
+    for i in 0..6 {
+        assert_eq!(after["nodes"][i], before["nodes"][i]);
+    }
+    // The new branch: same prompts, each under the new answer before it.
+    for (user, parent, prompt) in [
+        ("n7", None, "a red fox"),
+        ("n9", Some("n8"), "at night"),
+        ("n11", Some("n10"), "in snow"),
+    ] {
+        let n = node(&after, user);
+        assert_eq!(n["parent"].as_str(), parent);
+        assert_eq!(n["parts"][0]["text"], prompt);
+    }
+    assert_eq!(
+        node(&after, "n7")["parts"][1]["image"]["original"],
+        before["nodes"][0]["parts"][1]["image"]["original"]
+    );
+    for answer in ["n8", "n10", "n12"] {
+        let t = &node(&after, answer)["turn"];
+        assert_eq!(
+            (t["status"].as_str(), t["request"]["model"].as_str()),
+            (Some("done"), Some("gpt-image-2-all"))
+        );
+    }
+    // Every request went to the new fake with local copies only: the old
+    // fake's links are dead, and none was sent.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    let text = serde_json::to_string(&requests).unwrap();
+    assert!(!text.contains("/files/"), "an old link was sent: {text}");
+    // Step 2 refines the new picture (n8), not the old one (n2).
+    let picture = |id: &str| {
+        let blob = &node(&after, id)["parts"][0]["image"]["original"];
+        let name = format!(
+            "{}.{}",
+            blob["sha256"].as_str().unwrap(),
+            blob["ext"].as_str().unwrap()
+        );
+        let bytes = std::fs::read(h.join("fox.pixloom/images").join(name)).unwrap();
+        let url = pixloom::images::data_url(&bytes, &pixloom::images::inspect(&bytes).unwrap());
+        pixloom_core::hex::sha256(url.as_bytes())
+    };
+    let second = serde_json::to_string(&requests[1]).unwrap();
+    assert!(
+        second.contains(&picture("n8")),
+        "step 2 does not carry n8: {second}"
+    );
+    assert!(
+        !second.contains(&picture("n2")),
+        "step 2 carries the old n2"
+    );
+}
+
+#[test]
+fn to_stops_the_run_and_the_branch_starts_beside_from() {
+    let (home, _) = saved_path("at night");
+    let h = home.path();
+    let fake = FakeProcess::start(&[]);
+    let r = rerun(
+        h,
+        &fake,
+        &["--from", "n3", "--to", "n4", "--size", "2048x1152"],
+    )
+    .ok();
+    assert!(r.stdout().contains("n8  done"), "{}", r.stdout());
+    assert_eq!(fake.billed(), 1);
+    let after = saved(h);
+    assert_eq!(node(&after, "n7")["parent"], "n2");
+    assert_eq!(node(&after, "n8")["turn"]["request"]["size"], "2048x1152");
+    assert_eq!(after["nodes"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn a_missing_reference_stops_the_run_before_anything_is_billed() {
+    let (home, reference) = saved_path("at night");
+    let h = home.path();
+    std::fs::remove_file(&reference).unwrap();
+    let file = h.join("fox.pixloom/conversation.json");
+    let before = std::fs::read(&file).unwrap();
+    let fake = FakeProcess::start(&[]);
+    rerun(h, &fake, &["--from", "n1"]).fails_with(&[
+        "n1's reference image is not usable",
+        "nothing was sent or billed",
+        "Put the file back",
+        reference.file_name().unwrap().to_str().unwrap(),
+    ]);
+    assert_eq!((fake.billed(), fake.requests().len()), (0, 0));
+    assert_eq!(std::fs::read(&file).unwrap(), before, "the file changed");
+    // A node that is not there, or not below --from: one line, nothing sent.
+    rerun(h, &fake, &["--from", "n3", "--to", "n2"])
+        .fails_with(&["n2 is not on the path below n3", "pixloom show fox"]);
+    rerun(h, &fake, &["--from", "n99"]).fails_with(&["there is no node n99"]);
+    assert_eq!(fake.requests().len(), 0);
+}
+
+#[test]
+fn a_failing_step_ends_the_run_keeping_the_steps_before_it() {
+    let (home, _) = saved_path("at night [fake:fault=400]");
+    let h = home.path();
+    let fake = FakeProcess::start(&[]);
+    let r = rerun(h, &fake, &["--from", "n1", "--json"]);
+    assert!(!r.out.status.success());
+    let err = r.stderr();
+    let last = err.trim().lines().last().unwrap();
+    assert!(
+        last.contains(
+            "step 2 of 3 (re-running n3) did not finish; the 1 step(s) before it are saved"
+        ),
+        "{err}"
+    );
+    assert!(last.contains("n10: "), "{err}");
+    assert_eq!(fake.billed(), 1);
+    let after = saved(h);
+    assert_eq!(node(&after, "n8")["turn"]["status"], "done");
+    assert_eq!(node(&after, "n10")["turn"]["status"], "failed");
+    assert_eq!(
+        after["nodes"].as_array().unwrap().len(),
+        10,
+        "step 3 was added"
+    );
+    // The JSON still lists what was made.
+    assert_eq!(r.json()["nodes"].as_array().unwrap().len(), 4);
+}
