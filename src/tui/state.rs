@@ -120,6 +120,12 @@ pub enum Overlay {
     ConfirmDelete(NodeId),
     /// Cancel this running request? (It may already be billed.)
     ConfirmCancel(NodeId),
+    /// Re-run the path from `from` as a new branch: as it was, or with
+    /// the composer's settings (`with_settings`); says the price.
+    ConfirmRerun {
+        from: NodeId,
+        with_settings: bool,
+    },
     ConfirmQuit,
     /// The full error of a turn, scrolled by `scroll` rows.
     ErrorDetail {
@@ -204,6 +210,15 @@ pub(crate) fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> 
         .collect()
 }
 
+/// A re-run under way (`update/rerun.rs`): the answer running now, the
+/// steps still to add under it, and how many there were.
+#[derive(Debug, Clone)]
+pub(crate) struct RerunRun {
+    pub running: NodeId,
+    pub left: std::collections::VecDeque<pixloom_core::tree::rerun::RerunStep>,
+    pub total: usize,
+}
+
 /// Everything the app knows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -213,6 +228,8 @@ pub struct App {
     pub composer: Composer,
     /// Requests in flight: node → when it started.
     pub in_flight: BTreeMap<NodeId, Instant>,
+    /// A re-run under way: its steps left (`update/rerun.rs`).
+    pub(crate) rerun: Option<RerunRun>,
     /// Spent since the app opened (micro-dollars).
     pub session_cost_micro_usd: u64,
     pub status: Option<StatusLine>,
@@ -266,6 +283,7 @@ impl App {
             overlay: Overlay::None,
             composer,
             in_flight: BTreeMap::new(),
+            rerun: None,
             session_cost_micro_usd: 0,
             status: None,
             clock,
@@ -357,9 +375,10 @@ impl App {
             | Overlay::NodeInfo { .. }
             | Overlay::Compare { .. } => Context::Dialog,
             Overlay::Gallery { .. } => Context::Gallery,
-            Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
-                Context::Picker
-            }
+            Overlay::SizePicker { .. }
+            | Overlay::ModelPicker { .. }
+            | Overlay::Variants { .. }
+            | Overlay::ConfirmRerun { .. } => Context::Picker,
             Overlay::ConfirmDelete(_) | Overlay::ConfirmCancel(_) | Overlay::ConfirmQuit => {
                 Context::Confirm
             }

@@ -27,6 +27,7 @@ mod effect;
 mod frame;
 mod play;
 mod replaying;
+pub(super) mod rerun;
 mod tools;
 mod turns;
 pub use effect::{Effect, NO_KEY};
@@ -285,6 +286,9 @@ fn move_cursor(app: &mut App, a: Action, models: usize) {
             cursor.col = step(cursor.col, dc, 3);
         }
         Overlay::ModelPicker { cursor } => *cursor = step(*cursor, dr + dc, models),
+        Overlay::ConfirmRerun { with_settings, .. } if dr + dc != 0 => {
+            *with_settings = !*with_settings;
+        }
         Overlay::Variants { count, .. } => {
             *count = step(*count, -dr + dc, pixloom_core::tree::MAX_VARIANTS + 1).max(1);
         }
@@ -334,6 +338,10 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
         Overlay::ConfirmCancel(id) => return cancel_now(app, id),
+        Overlay::ConfirmRerun {
+            from,
+            with_settings,
+        } => return rerun::start(app, from, with_settings),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None

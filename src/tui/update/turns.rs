@@ -134,6 +134,7 @@ pub(super) fn cancel_now(app: &mut App, id: NodeId) -> Vec<Effect> {
     app.info(format!(
         "cancelled {id} (it may still be billed); {retry} sends it again"
     ));
+    super::rerun::cancelled(app, id);
     vec![Effect::CancelTurn(id), Effect::Save]
 }
 
@@ -243,6 +244,7 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
     app.session_cost_micro_usd += report.outcome.cost_micro_usd;
     if report.apply(&mut app.conv).is_err() {
         // Cancelled or deleted while running: the report is dropped.
+        super::rerun::cancelled(app, id);
         return Vec::new();
     }
     let took = started
@@ -263,7 +265,9 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
             tell_unstored(app, id, &error.message);
         }
     }
-    vec![Effect::Save]
+    let mut fx = vec![Effect::Save];
+    fx.extend(super::rerun::finished(app, id));
+    fx
 }
 
 /// What to do about a paid picture that is not on disk, in the status line.

@@ -89,6 +89,10 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
+        Overlay::ConfirmRerun {
+            from,
+            with_settings,
+        } => super::confirm_rerun::draw(frame, app, area, *from, *with_settings),
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];
