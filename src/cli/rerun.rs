@@ -11,8 +11,6 @@ use super::Session;
 use super::send::{keep_spare_copy, report, tell_unsaved, tell_unstored};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::{Engine, TurnResult};
-use crate::errline;
-use crate::images::ImageStore;
 use crate::sanitize;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::rerun::RerunPlan;
@@ -54,7 +52,9 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
         })?;
     // Nothing is sent unless every step can be: a missing reference stops
     // the run before the first call is billed.
-    check_references(&conv, &plan, &folder.store)?;
+    if let Some(line) = convfile::missing_reference(&folder.store, &plan.references()) {
+        return Err(eyre!("{line}"));
+    }
     eprintln!("pixloom: {}", price_line(&plan, &session.flags));
 
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -119,36 +119,6 @@ fn price_line(plan: &RerunPlan, change: &pixloom_core::settings::TurnSettings) -
         cents / 100,
         cents % 100
     )
-}
-
-/// Every step's references are in the conversation's images, or the run
-/// stops here, before anything is sent.
-fn check_references(conv: &Conversation, plan: &RerunPlan, store: &ImageStore) -> Result<()> {
-    for step in &plan.steps {
-        let node = conv.node(step.source)?;
-        for image in node.images() {
-            let blob = image.upload_blob();
-            if let Err(e) = store.check(blob) {
-                let reason = format!(
-                    "{}'s reference image is not usable ({}); nothing was sent or billed",
-                    step.source,
-                    sanitize::line(&e.to_string())
-                        .split(errline::SEP)
-                        .next()
-                        .unwrap_or_default()
-                );
-                return Err(eyre!(
-                    "{}",
-                    errline::line(
-                        reason,
-                        "Put the file back, or re-run from a turn after it (--from)",
-                        store.path(blob).display()
-                    )
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Sends one pending turn and applies its answer, saving as it goes (the

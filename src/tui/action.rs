@@ -221,6 +221,13 @@ pub enum Event {
         /// image (put in as text if it was not one).
         pasted: Option<String>,
     },
+    /// What `Effect::CheckRerun` found: the first reference missing, as
+    /// the line to show, or `None` when every one is there.
+    RerunChecked {
+        from: NodeId,
+        with_settings: bool,
+        missing: Option<String>,
+    },
     /// A turn's picture arrived (billed): where it is, to record and save
     /// before it is downloaded and stored.
     ResultReceived {

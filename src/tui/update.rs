@@ -104,6 +104,18 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             received: r,
             kept,
         } => store_finished(app, node, *r, kept),
+        Event::RerunChecked {
+            missing: Some(line),
+            ..
+        } => {
+            app.error(sanitize::line(&line).into_owned());
+            Vec::new()
+        }
+        Event::RerunChecked {
+            from,
+            with_settings,
+            missing: None,
+        } => rerun::start(app, from, with_settings),
         Event::SaveFailed(e) => {
             app.save_failed = true;
             let store = app.keymap.hint(Context::Browse, Action::StoreResult);
@@ -341,7 +353,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         Overlay::ConfirmRerun {
             from,
             with_settings,
-        } => return rerun::start(app, from, with_settings),
+        } => return rerun::check(app, from, with_settings),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None

@@ -53,14 +53,31 @@ pub(crate) fn plan(app: &App, from: NodeId, with_settings: bool) -> Result<Rerun
         .map_err(|e| e.to_string())
 }
 
-/// The user said yes: the first step goes out.
+/// [`plan`], or `None` with the reason on the status line.
+fn planned(app: &mut App, from: NodeId, with_settings: bool) -> Option<RerunPlan> {
+    plan(app, from, with_settings)
+        .map_err(|e| app.error(e))
+        .ok()
+}
+
+/// The user said yes: every step's references are looked for first, so
+/// a missing one stops the re-run before anything is billed.
+pub(super) fn check(app: &mut App, from: NodeId, with_settings: bool) -> Vec<Effect> {
+    let Some(plan) = planned(app, from, with_settings) else {
+        return Vec::new();
+    };
+    let references = plan.references();
+    vec![Effect::CheckRerun {
+        from,
+        with_settings,
+        references,
+    }]
+}
+
+/// Every reference is there: the first step goes out.
 pub(super) fn start(app: &mut App, from: NodeId, with_settings: bool) -> Vec<Effect> {
-    let plan = match plan(app, from, with_settings) {
-        Ok(p) => p,
-        Err(e) => {
-            app.error(e);
-            return Vec::new();
-        }
+    let Some(plan) = planned(app, from, with_settings) else {
+        return Vec::new();
     };
     let total = plan.steps.len();
     let left: VecDeque<_> = plan.steps.into();

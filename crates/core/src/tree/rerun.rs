@@ -9,7 +9,7 @@
 
 use time::OffsetDateTime;
 
-use super::node::{ImageRef, NodeId, Part, RequestParams, Role};
+use super::node::{Blob, ImageRef, NodeId, Part, RequestParams, Role};
 use super::{Conversation, TreeError};
 use crate::settings::TurnSettings;
 
@@ -48,6 +48,20 @@ impl RerunPlan {
     /// How many billed calls the re-run makes (one per step).
     pub fn calls(&self) -> usize {
         self.steps.len()
+    }
+
+    /// Every step's reference images, with the turn they come from: the
+    /// files that must be at hand before the first call.
+    pub fn references(&self) -> Vec<(NodeId, Blob)> {
+        let mut out = Vec::new();
+        for step in &self.steps {
+            for part in &step.parts {
+                if let Part::Image { image } = part {
+                    out.push((step.source, image.upload_blob().clone()));
+                }
+            }
+        }
+        out
     }
 }
 

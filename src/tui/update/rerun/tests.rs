@@ -21,6 +21,30 @@ fn said(app: &App) -> String {
         .unwrap_or_default()
 }
 
+/// Enter on the question: the references are looked for first; `missing`
+/// is what the look found.
+fn confirm(app: &mut App, missing: Option<&str>) -> Vec<E> {
+    let fx = run(app, acts(&[A::Confirm]));
+    let [
+        E::CheckRerun {
+            from,
+            with_settings,
+            ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("no check first: {fx:?}")
+    };
+    let (from, with_settings) = (*from, *with_settings);
+    assert!(app.rerun.is_none(), "started before the check");
+    let checked = Event::RerunChecked {
+        from,
+        with_settings,
+        missing: missing.map(str::to_owned),
+    };
+    update(app, Msg::Event(checked))
+}
+
 fn finished(app: &mut App, id: u32) -> Vec<E> {
     update(
         app,
@@ -41,7 +65,7 @@ fn p_asks_what_to_change_and_enter_sends_the_first_step_beside_the_original() {
         }
     );
     // n1 and n4 (the remembered branch down to n5): two steps.
-    let fx = run(&mut app, acts(&[A::Confirm]));
+    let fx = confirm(&mut app, None);
     assert_eq!(fx, vec![E::Save, E::StartTurn(n(9))]);
     let user = app.conv.node(n(8)).unwrap();
     assert_eq!(
@@ -82,7 +106,7 @@ fn the_other_choice_sends_every_step_with_the_composers_settings() {
             with_settings: true
         }
     );
-    run(&mut app, acts(&[A::Confirm]));
+    confirm(&mut app, None);
     // One step (n4), beside n4 under n2.
     assert_eq!(app.conv.node(n(8)).unwrap().parent, Some(n(2)));
     let turn = app.conv.node(n(9)).unwrap().turn.clone().unwrap();
@@ -92,7 +116,8 @@ fn the_other_choice_sends_every_step_with_the_composers_settings() {
 #[test]
 fn a_failed_step_ends_the_rerun_and_says_where() {
     let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun, A::Confirm]));
+    run(&mut app, acts(&[A::Rerun]));
+    confirm(&mut app, None);
     let mut r = done_report(n(9), "x");
     r.result = TurnResult::Failed {
         error: TurnError {
@@ -114,7 +139,8 @@ fn a_failed_step_ends_the_rerun_and_says_where() {
 #[test]
 fn cancelling_the_running_step_ends_the_rerun() {
     let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun, A::Confirm]));
+    run(&mut app, acts(&[A::Rerun]));
+    confirm(&mut app, None);
     let fx = run(&mut app, acts(&[A::Cancel, A::Confirm]));
     assert_eq!(fx, vec![E::CancelTurn(n(9)), E::Save]);
     assert!(app.rerun.is_none());
@@ -133,7 +159,42 @@ fn without_a_key_or_during_a_rerun_nothing_is_asked() {
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("no API key"));
     let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun, A::Confirm, A::Rerun]));
+    run(&mut app, acts(&[A::Rerun]));
+    confirm(&mut app, None);
+    run(&mut app, acts(&[A::Rerun]));
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("a re-run is under way"));
+}
+
+#[test]
+fn a_missing_reference_stops_the_rerun_before_anything_is_sent() {
+    let mut app = branched_at(1);
+    app.conv
+        .nodes
+        .get_mut(&n(1))
+        .unwrap()
+        .parts
+        .push(pixloom_core::tree::Part::Image {
+            image: crate::tui::fixtures::image("ref", 64, 48),
+        });
+    run(&mut app, acts(&[A::Rerun]));
+    let fx = run(&mut app, acts(&[A::Confirm]));
+    let [E::CheckRerun { references, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let shas: Vec<&str> = references.iter().map(|(_, b)| b.sha256.as_str()).collect();
+    assert_eq!(shas, ["ref"]);
+    let line = "n1's reference image is not usable (missing); nothing was sent or billed. Put the file back, or re-run from a turn after it — /x/images/ref.png";
+    let fx = update(
+        &mut app,
+        Msg::Event(Event::RerunChecked {
+            from: n(1),
+            with_settings: false,
+            missing: Some(line.to_owned()),
+        }),
+    );
+    assert!(fx.is_empty());
+    assert!(app.rerun.is_none());
+    assert_eq!(app.conv.len(), 7, "nothing added");
+    assert_eq!(said(&app), line);
 }

@@ -96,6 +96,12 @@ fn references_lose_their_gateway_link_and_unanswered_turns_take_the_fallback() {
     };
     assert_eq!(image.remote, None);
     assert_eq!(image.original.sha256, "old");
+    let refs: Vec<(NodeId, String)> = plan
+        .references()
+        .into_iter()
+        .map(|(n, b)| (n, b.sha256))
+        .collect();
+    assert_eq!(refs, [(NodeId(3), "old".to_owned())]);
     assert_eq!(plan.steps[1].params.model, "fallback-model");
     assert_eq!(plan.steps[0].params, params());
 }
