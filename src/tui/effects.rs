@@ -63,6 +63,8 @@ impl<T> Drop for AbortOnDrop<T> {
 
 #[cfg(test)]
 mod drop_tests;
+#[cfg(test)]
+mod rerun_tests;
 pub(crate) mod save_copy;
 pub(crate) mod saver;
 mod system;
