@@ -35,7 +35,7 @@ fn checked(remove_upload_copy: bool) -> Option<String> {
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut effects = Effects::new(None, folder, tx);
-    assert!(!effects.run(fx, &mut app));
+    assert!(!effects.run(fx, &app));
     match rx.try_recv() {
         Ok(Msg::Event(Event::RerunChecked { missing, from, .. })) => {
             assert_eq!(from, n(1));
