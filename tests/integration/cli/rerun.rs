@@ -229,3 +229,46 @@ fn a_failing_step_ends_the_run_keeping_the_steps_before_it() {
     // The JSON still lists what was made.
     assert_eq!(r.json()["nodes"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn ctrl_c_cancels_the_running_step_saved_as_cancelled_and_ends_the_rerun() {
+    let (home, _) = saved_path("at night");
+    let h = home.path();
+    // Every answer takes a minute: Ctrl-C comes while step 1 (n8) runs.
+    let fake = FakeProcess::start(&["--latency", "60"]);
+    let k = key();
+    let args = with_key(&fake, &k, &["rerun", "fox", "--from", "n1"]);
+    let child = in_home(h)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while fake.requests().is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "step 1 never sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(sent.unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cancelled at n8") && err.contains("the steps before it are saved"),
+        "{err}"
+    );
+    let after = saved(h);
+    assert_eq!(node(&after, "n8")["turn"]["status"], "cancelled");
+    assert_eq!(
+        after["nodes"].as_array().unwrap().len(),
+        8,
+        "no step after it"
+    );
+}
