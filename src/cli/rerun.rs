@@ -12,7 +12,6 @@ use super::send::{keep_spare_copy, report, tell_unsaved, tell_unstored};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::{Engine, TurnResult};
 use crate::sanitize;
-use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::rerun::RerunPlan;
 use pixloom_core::tree::{Conversation, NodeId, Received, Status};
 
@@ -96,8 +95,6 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
 
 /// The price said before anything is sent: calls × $0.03, and what changes.
 fn price_line(plan: &RerunPlan, change: &pixloom_core::settings::TurnSettings) -> String {
-    let calls = plan.calls() as u64;
-    let cents = calls * PRICE_PER_CALL_MICRO_USD / 10_000;
     let mut changed = Vec::new();
     if let Some(m) = &change.model {
         changed.push(format!("model {}", sanitize::line(m)));
@@ -114,10 +111,9 @@ fn price_line(plan: &RerunPlan, change: &pixloom_core::settings::TurnSettings) -
         changed.join(", ")
     };
     format!(
-        "re-running {calls} turn(s) as a new branch ({what}): {calls} call(s) × ${:.2} = ${}.{:02}",
-        PRICE_PER_CALL_MICRO_USD as f64 / 1e6,
-        cents / 100,
-        cents % 100
+        "re-running {} turn(s) as a new branch ({what}): {}",
+        plan.calls(),
+        crate::tui::state::rerun::price_of_calls(plan.calls())
     )
 }
 

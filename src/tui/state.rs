@@ -210,15 +210,6 @@ pub(crate) fn model_choices(current: &RequestParams) -> Vec<(String, Endpoint)> 
         .collect()
 }
 
-/// A re-run under way (`update/rerun.rs`): the answer running now, the
-/// steps still to add under it, and how many there were.
-#[derive(Debug, Clone)]
-pub(crate) struct RerunRun {
-    pub running: NodeId,
-    pub left: std::collections::VecDeque<pixloom_core::tree::rerun::RerunStep>,
-    pub total: usize,
-}
-
 /// Everything the app knows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -229,7 +220,7 @@ pub struct App {
     /// Requests in flight: node → when it started.
     pub in_flight: BTreeMap<NodeId, Instant>,
     /// A re-run under way: its steps left (`update/rerun.rs`).
-    pub(crate) rerun: Option<RerunRun>,
+    pub(crate) rerun: Option<rerun::RerunRun>,
     /// Spent since the app opened (micro-dollars).
     pub session_cost_micro_usd: u64,
     pub status: Option<StatusLine>,
@@ -587,5 +578,6 @@ pub(crate) fn seconds(d: Duration) -> String {
     }
 }
 
+pub(crate) mod rerun;
 #[cfg(test)]
 mod tests;

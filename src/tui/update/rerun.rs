@@ -10,7 +10,8 @@ use pixloom_core::settings::TurnSettings;
 use pixloom_core::tree::NodeId;
 use pixloom_core::tree::rerun::RerunPlan;
 
-use super::super::state::{App, Overlay, RerunRun};
+use super::super::state::rerun::RerunRun;
+use super::super::state::{App, Overlay};
 use super::effect::{Effect, NO_KEY};
 
 /// `P`: asks what to change and says the price.

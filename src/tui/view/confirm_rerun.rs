@@ -7,12 +7,12 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::NodeId;
 
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::App;
+use super::super::state::rerun::price_of_calls;
 use super::super::update::rerun::plan;
 use super::frame::frame_box;
 use super::{centered, dim};
@@ -20,8 +20,7 @@ use crate::sanitize;
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, from: NodeId, with: bool) {
     let k = |a| app.keymap.hint(Context::Picker, a);
-    let calls = plan(app, from, with).map_or(0, |p| p.calls()) as u64;
-    let cents = calls * PRICE_PER_CALL_MICRO_USD / 10_000;
+    let calls = plan(app, from, with).map_or(0, |p| p.calls());
     let p = &app.composer.params;
     let now = format!(
         "with {} · {} · {}",
@@ -44,14 +43,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, from: NodeId, w
             "as it was (each turn's own model and size)".to_owned(),
         ),
         choice(with, now),
-        Line::styled(
-            format!(
-                "{calls} call(s) × $0.03 = ${}.{:02}",
-                cents / 100,
-                cents % 100
-            ),
-            Style::new().fg(Color::Yellow),
-        ),
+        Line::styled(price_of_calls(calls), Style::new().fg(Color::Yellow)),
         Line::styled(
             format!(
                 "{}/{} picks · {} runs · {} keeps",
