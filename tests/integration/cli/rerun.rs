@@ -130,12 +130,12 @@ fn a_path_runs_again_with_another_model_as_a_new_branch_from_local_copies() {
             (Some("done"), Some("gpt-image-2-all"))
         );
     }
-    // Every request went to the new fake with local copies only: the old
-    // fake's links are dead, and none was sent.
+    // Every picture went as its local copy, never as a link (the old
+    // fake's are dead; even the new fake's own are not used).
     let requests = fake.requests();
     assert_eq!(requests.len(), 3);
     let text = serde_json::to_string(&requests).unwrap();
-    assert!(!text.contains("/files/"), "an old link was sent: {text}");
+    assert!(!text.contains("/files/"), "a link was sent: {text}");
     // Step 2 refines the new picture (n8), not the old one (n2).
     let picture = |id: &str| {
         let blob = &node(&after, id)["parts"][0]["image"]["original"];
@@ -172,6 +172,13 @@ fn to_stops_the_run_and_the_branch_starts_beside_from() {
     .ok();
     assert!(r.stdout().contains("n8  done"), "{}", r.stdout());
     assert_eq!(fake.billed(), 1);
+    // The history above n3 holds n2, made by the stopped fake: its link is
+    // dead, so it went as the local copy.
+    let sent = serde_json::to_string(&fake.requests()).unwrap();
+    assert!(
+        !sent.contains("/files/") && sent.contains("data:image/png"),
+        "{sent}"
+    );
     let after = saved(h);
     assert_eq!(node(&after, "n7")["parent"], "n2");
     assert_eq!(node(&after, "n8")["turn"]["request"]["size"], "2048x1152");
