@@ -22,6 +22,7 @@ use crate::config::{self, Config, FlagLayer};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::Engine;
 use crate::{advice, gateway, tui};
+use pixloom_core::grid::{GridSpec, ModelList, SizeList};
 use pixloom_core::settings::{self, TurnSettings};
 use pixloom_core::size::SizeSpec;
 use pixloom_core::tree::Endpoint;
@@ -38,6 +39,7 @@ Examples:
   pixloom fox                         # open (or create) fox.pixloom/ in the app
   pixloom send fox --prompt 'a red fox in snow' --size 2048x1152
   pixloom send fox --prompt 'make it dusk' --from n2 --variants 3
+  pixloom send fox --prompt 'a lighthouse' --size 1280x720,2048x1152   # a grid: one turn per size
   pixloom show fox --json
   pixloom export fox --format html --out fox.html
   pixloom replay fox
@@ -82,12 +84,14 @@ pub struct GlobalArgs {
     /// The API key. Prefer PIXLOOM_API_KEY: a flag shows in the process list.
     #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
-    /// The model [default: gpt-image-2-vip].
+    /// The model [default: gpt-image-2-vip]. `send` takes a comma list: a
+    /// grid, one turn per size and model.
     #[arg(long, global = true, value_name = "MODEL")]
-    pub(crate) model: Option<String>,
-    /// Output size: auto or one of the 30 WIDTHxHEIGHT sizes.
+    pub(crate) model: Option<ModelList>,
+    /// Output size: auto or one of the 30 WIDTHxHEIGHT sizes. `send` takes a
+    /// comma list (1280x720,2048x1152): a grid, one turn per size and model.
     #[arg(long, global = true, value_name = "SIZE")]
-    pub(crate) size: Option<SizeSpec>,
+    pub(crate) size: Option<SizeList>,
     /// chat (/v1/chat/completions, whole history) or images (generations/edits).
     #[arg(long, global = true, value_name = "chat|images")]
     pub(crate) endpoint: Option<Endpoint>,
@@ -106,14 +110,55 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// `--size` when it names one size (a list is a grid's, `grid`).
+    fn one_size(&self) -> Option<SizeSpec> {
+        self.size.as_ref().and_then(SizeList::single)
+    }
+
+    /// `--model` when it names one model.
+    fn one_model(&self) -> Option<&str> {
+        self.model.as_ref().and_then(ModelList::single)
+    }
+
+    /// What `send` fans a prompt out across: the `--size` and `--model`
+    /// lists (empty when not given).
+    pub(crate) fn grid(&self) -> GridSpec {
+        GridSpec {
+            sizes: self
+                .size
+                .as_ref()
+                .map_or_else(Vec::new, |l| l.sizes().to_vec()),
+            models: self
+                .model
+                .as_ref()
+                .map_or_else(Vec::new, |l| l.models().to_vec()),
+        }
+    }
+
+    /// Refuses a list of sizes or models where only `send` makes a grid.
+    fn refuse_lists(&self) -> Result<()> {
+        if let Some(list) = self.size.as_ref().filter(|l| l.single().is_none()) {
+            return Err(color_eyre::eyre::eyre!(
+                "--size {list}: a list of sizes makes a grid, which only `pixloom send` does; give one size here"
+            ));
+        }
+        if let Some(list) = self.model.as_ref().filter(|l| l.single().is_none()) {
+            return Err(color_eyre::eyre::eyre!(
+                "--model {}: a list of models makes a grid, which only `pixloom send` does; give one model here",
+                crate::sanitize::line(&list.to_string())
+            ));
+        }
+        Ok(())
+    }
+
     /// The flags' layer of the configuration.
     pub(crate) fn flag_layer(&self) -> FlagLayer {
         FlagLayer {
             base_url: self.base_url.clone(),
             allow_insecure_http: self.allow_insecure_http,
             api_key: self.api_key.clone(),
-            model: self.model.clone(),
-            size: self.size,
+            model: self.one_model().map(str::to_owned),
+            size: self.one_size(),
             endpoint: self.endpoint,
             request_timeout_secs: self.request_timeout,
         }
@@ -127,7 +172,8 @@ pub enum Command {
 Examples:
   pixloom send fox --prompt 'a red fox in snow'
   pixloom send fox --prompt 'same, at night' --from n2 --image ref.jpg --variants 2 --json
-  pixloom send fox --prompt 'a poster' --size 1152x2048 --model gpt-image-2-all")]
+  pixloom send fox --prompt 'a poster' --size 1152x2048 --model gpt-image-2-all
+  pixloom send fox --prompt 'a lighthouse' --size 1280x720,2048x1152 --model gpt-image-2-vip,gpt-image-2-all --json")]
     Send(send::SendArgs),
     /// Print a conversation's tree.
     #[command(after_help = "\
@@ -234,8 +280,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             r
         }
         Some(Command::Send(args)) => {
-            let session = Session::start(&cli.global).await?;
-            let r = send::run(&session, args).await;
+            let session = Session::start_for_grid(&cli.global).await?;
+            let r = send::run(&session, &cli.global.grid(), args).await;
             session.stop().await;
             r
         }
@@ -327,7 +373,16 @@ pub const DEMO_SEED_VAR: &str = "PIXLOOM_DEMO_SEED";
 const DEMO_KEY: &str = "sk-pixloom-demo";
 
 impl Session {
+    /// The session of a command that takes one size and one model (a
+    /// list is refused with a message).
     pub(crate) async fn start(global: &GlobalArgs) -> Result<Session> {
+        global.refuse_lists()?;
+        Session::start_for_grid(global).await
+    }
+
+    /// The session of `send`, whose `--size` and `--model` may be lists
+    /// (`GlobalArgs::grid`); the flags' layer then keeps a lone value only.
+    pub(crate) async fn start_for_grid(global: &GlobalArgs) -> Result<Session> {
         let env = |k: &str| std::env::var(k).ok();
         // The default file may be missing; a file named with --config may not.
         if let Some(p) = global.config.as_ref().filter(|p| !p.exists()) {
@@ -371,8 +426,8 @@ impl Session {
             None
         };
         let flags = TurnSettings {
-            size: global.size,
-            model: global.model.clone(),
+            size: global.one_size(),
+            model: global.one_model().map(str::to_owned),
             endpoint: global.endpoint,
         };
         Ok(Session {

@@ -37,6 +37,7 @@ pub(crate) mod config;
 pub(crate) mod diff;
 pub(crate) mod dropped;
 pub(crate) mod effects;
+pub(crate) mod gallery_slots;
 pub mod graphics;
 pub(crate) mod input_line;
 pub(crate) mod keymap;

@@ -31,6 +31,8 @@ enum Stage {
 #[derive(Debug)]
 struct Request {
     node: NodeId,
+    /// How the line names it: the node, and in a grid its size and model.
+    name: String,
     stage: Stage,
     /// When the request ended.
     ended: Option<Instant>,
@@ -65,11 +67,20 @@ impl Progress {
                 .filter(|&(w, _)| w > 0)
                 .map_or(80, |(w, _)| usize::from(w))
         });
+        // A grid's cells differ in size or model: each line says which.
+        let asked = |id: NodeId| conv.node(id).ok()?.turn.as_ref().map(|t| &t.request);
+        let grid = nodes
+            .iter()
+            .any(|&n| asked(n) != nodes.first().and_then(|&f| asked(f)));
         Progress {
             requests: nodes
                 .iter()
                 .map(|&node| Request {
                     node,
+                    name: match asked(node).filter(|_| grid) {
+                        Some(r) => format!("{node} ({} · {})", r.size, r.model),
+                        None => node.to_string(),
+                    },
                     stage: Stage::Waiting,
                     ended: None,
                 })
@@ -124,7 +135,7 @@ impl Progress {
                         .unwrap_or(now)
                         .saturating_duration_since(self.started),
                 );
-                let id = r.node;
+                let id = &r.name;
                 let typical = self.estimate.map_or_else(String::new, |(d, n)| {
                     let turns = if n == 1 { "turn" } else { "turns" };
                     format!(
@@ -375,5 +386,35 @@ mod tests {
              \r\x1b[1A\x1b[2Kn2  waiting 1 s\n\x1b[2Kn3  waiting 1 s\
              \r\x1b[1A\x1b[J"
         );
+    }
+
+    /// A grid's lines say each cell's size and model; plain variants', not.
+    #[test]
+    fn a_grids_lines_name_each_cells_size_and_model() {
+        let t0 = Instant::now();
+        let mut c = Conversation::new("t", T0);
+        let u = c
+            .add_user(None, vec![Part::Text { text: "x".into() }], T0)
+            .expect("user");
+        let all = RequestParams {
+            model: "gpt-image-2-all".into(),
+            ..params("2048x1152")
+        };
+        let cells = c
+            .add_pending_each(u, &[params("1280x720"), all], T0)
+            .expect("cells");
+        let p = Progress::new(None, &c, &params("1280x720"), &cells, t0);
+        assert_eq!(
+            p.lines(t0),
+            [
+                "n2 (1280x720 · gpt-image-2-vip)  waiting 0 s",
+                "n3 (2048x1152 · gpt-image-2-all)  waiting 0 s"
+            ]
+        );
+        let v = c
+            .add_pending(u, &params("1280x720"), 2, T0)
+            .expect("variants");
+        let p = Progress::new(None, &c, &params("1280x720"), &v, t0);
+        assert_eq!(p.lines(t0), ["n4  waiting 0 s", "n5  waiting 0 s"]);
     }
 }

@@ -82,7 +82,7 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
         }
         if status != Some(Status::Done) {
             let done = i;
-            return report(&conv, &folder.store, &ids, args.json).wrap_err(format!(
+            return report(&conv, &folder.store, &ids, args.json, false).wrap_err(format!(
                 "step {} of {total} (re-running {}) did not finish; the {done} step(s) before it are saved",
                 i + 1,
                 step.source
@@ -90,7 +90,7 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
         }
         parent = Some(answer);
     }
-    report(&conv, &folder.store, &ids, args.json)
+    report(&conv, &folder.store, &ids, args.json, false)
 }
 
 /// The price said before anything is sent: calls × $0.03, and what changes.

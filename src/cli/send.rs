@@ -13,6 +13,7 @@ use crate::engine::TurnResult;
 use crate::gateway;
 use crate::images::{self, ImageStore};
 use crate::sanitize;
+use pixloom_core::grid::GridSpec;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::tree::{
     Conversation, MAX_VARIANTS, NodeId, Outcome, Part, Received, Role, Status, TurnError,
@@ -31,7 +32,8 @@ pub struct SendArgs {
     /// Put the new turn under this node (a branch) instead of the selected one.
     #[arg(long, value_name = "NODE")]
     pub(crate) from: Option<NodeId>,
-    /// How many variants to make in parallel (each is a billed call).
+    /// How many variants to make in parallel (each is a billed call); with
+    /// a --size or --model list (a grid), that many of each cell.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_VARIANTS as i64))]
     pub(crate) variants: u8,
     /// Print the result as JSON (and no progress lines on stderr, which a
@@ -43,7 +45,27 @@ pub struct SendArgs {
 #[derive(Debug, Serialize)]
 struct SendOutput {
     nodes: Vec<NodeOut>,
+    /// Each new turn with what it was asked with, its latency and cost
+    /// (one entry a call: a grid's cells, each variant of each).
+    cells: Vec<CellOut>,
     cost_usd: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct CellOut {
+    node: NodeId,
+    size: String,
+    model: String,
+    endpoint: String,
+    status: Option<Status>,
+    latency_ms: Option<u64>,
+    cost_usd: f64,
+}
+
+/// Micro-dollars to dollars: exact for whole cents.
+#[allow(clippy::cast_precision_loss)]
+fn usd(micro: u64) -> f64 {
+    micro as f64 / 1e6
 }
 
 #[derive(Debug, Serialize)]
@@ -59,7 +81,7 @@ struct NodeOut {
     error: Option<String>,
 }
 
-pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
+pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> Result<()> {
     // Everything a user can get wrong is checked before the file changes.
     let engine = session.engine()?;
     if args.prompt.trim().is_empty() {
@@ -67,6 +89,9 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
             "the prompt is empty. Say what you want to see: --prompt 'a red fox in snow'"
         ));
     }
+    let calls = grid
+        .calls(usize::from(args.variants))
+        .map_err(|e| eyre!("{e}"))?;
     let now = OffsetDateTime::now_utc();
     let dir = convfile::conversation_dir(&args.conv);
     let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
@@ -89,10 +114,14 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
         });
     }
 
+    // Flags, then what was last picked in this conversation, then config;
+    // a grid's lists over that, one cell each.
+    let params = session.params_for(&conv);
+    let cells = grid
+        .cells(&params, usize::from(args.variants))
+        .map_err(|e| eyre!("{e}"))?;
     let parent = args.from.or(conv.selected);
     let user = conv.add_user(parent, parts, now)?;
-    // Flags, then what was last picked in this conversation, then config.
-    let params = session.params_for(&conv);
     for refused in &conv.settings.refused {
         eprintln!(
             "pixloom: not used from {}: {} — using {} · {} · {} instead",
@@ -103,7 +132,16 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
             params.endpoint
         );
     }
-    let pending = conv.add_pending(user, &params, usize::from(args.variants), now)?;
+    if grid.is_grid() {
+        // The price first: each cell is a billed call.
+        eprintln!(
+            "pixloom: a grid of {calls} calls ({}), ${:.2} at ${:.2} each",
+            grid_shape(grid, &params, args.variants),
+            usd(PRICE_PER_CALL_MICRO_USD * calls as u64),
+            usd(PRICE_PER_CALL_MICRO_USD)
+        );
+    }
+    let pending = conv.add_pending_each(user, &cells, now)?;
     // Saved before any request goes out: a crash leaves `interrupted` turns.
     folder.save(&conv)?;
 
@@ -207,7 +245,31 @@ pub(super) async fn run(session: &Session, args: SendArgs) -> Result<()> {
         tell_unsaved(&conv, &folder.store, &pending);
         return Err(e.into());
     }
-    report(&conv, &folder.store, &ids, args.json)
+    report(&conv, &folder.store, &ids, args.json, grid.is_grid())
+}
+
+/// `2 sizes × 2 models × 1 variant`, as the price line says it.
+fn grid_shape(grid: &GridSpec, base: &pixloom_core::tree::RequestParams, variants: u8) -> String {
+    let sizes = grid.sizes.len().max(1);
+    let models = grid.models.len().max(1);
+    let name = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let size = if grid.sizes.len() > 1 {
+        name(sizes, "size", "sizes")
+    } else {
+        format!("size {}", grid.sizes.first().unwrap_or(&base.size))
+    };
+    let model = if grid.models.len() > 1 {
+        name(models, "model", "models")
+    } else {
+        format!(
+            "model {}",
+            sanitize::line(grid.models.first().unwrap_or(&base.model))
+        )
+    };
+    format!(
+        "{size} × {model} × {}",
+        name(usize::from(variants), "variant", "variants")
+    )
 }
 
 /// The process ends, so a picture held only in memory is written to the
@@ -319,8 +381,10 @@ pub(super) fn report(
     store: &ImageStore,
     ids: &[NodeId],
     json: bool,
+    grid: bool,
 ) -> Result<()> {
     let mut nodes = Vec::with_capacity(ids.len());
+    let mut cells = Vec::new();
     let mut cost = 0u64;
     let mut failures = Vec::new();
     for &id in ids {
@@ -343,6 +407,17 @@ pub(super) fn report(
         if let Some(e) = &error {
             failures.push(format!("{id}: {}", sanitize::line(e)));
         }
+        if let Some(t) = turn {
+            cells.push(CellOut {
+                node: id,
+                size: t.request.size.to_string(),
+                model: t.request.model.clone(),
+                endpoint: t.request.endpoint.to_string(),
+                status: Some(t.status),
+                latency_ms: t.latency_ms,
+                cost_usd: usd(t.cost_micro_usd),
+            });
+        }
         nodes.push(NodeOut {
             id,
             role: n.role,
@@ -356,14 +431,33 @@ pub(super) fn report(
             error,
         });
     }
-    // Micro-dollars to dollars: exact for whole cents.
-    #[allow(clippy::cast_precision_loss)]
-    let cost_usd = cost as f64 / 1e6;
+    let cost_usd = usd(cost);
     if json {
-        output::print_json(&SendOutput { nodes, cost_usd })?;
+        output::print_json(&SendOutput {
+            nodes,
+            cells,
+            cost_usd,
+        })?;
     } else {
         let mut text = String::new();
         for n in &nodes {
+            // A grid's cell: what it was asked with, its latency and cost.
+            let cell =
+                cells
+                    .iter()
+                    .find(|c| grid && c.node == n.id)
+                    .map_or_else(String::new, |c| {
+                        let secs = c.latency_ms.map_or_else(
+                            || "-".to_owned(),
+                            |ms| format!("{:.1} s", ms as f64 / 1e3),
+                        );
+                        format!(
+                            "{} · {} · {secs} · ${:.2}  ",
+                            c.size,
+                            sanitize::line(&c.model),
+                            c.cost_usd
+                        )
+                    });
             let what = match (&n.image, &n.error) {
                 (Some(p), _) => format!(
                     "{}x{}  {}",
@@ -377,7 +471,7 @@ pub(super) fn report(
             let status = n
                 .status
                 .map_or_else(|| "user".to_owned(), |s| s.to_string());
-            text.push_str(&format!("{}  {status:<9} {what}\n", n.id));
+            text.push_str(&format!("{}  {status:<9} {cell}{what}\n", n.id));
         }
         text.push_str(&format!(
             "cost ${cost_usd:.2} ({} billed call(s))\n",

@@ -73,7 +73,8 @@ pub(crate) const SETTINGS: &[Setting] = &[
         flag: Some("--model"),
         example: "\"gpt-image-2-all\"",
         does: "The model. `gpt-image-2-all` takes no size field: pixloom writes the \
-               wanted dimensions into the prompt instead. Other names are sent as given.",
+               wanted dimensions into the prompt instead. Other names are sent as given. \
+               `send --model` also takes a comma list: a grid (see `--size`).",
     },
     Setting {
         key: "size",
@@ -84,7 +85,10 @@ pub(crate) const SETTINGS: &[Setting] = &[
         example: "\"2048x1152\"",
         does: "Output size: `auto` or one of the gateway's 30 sizes (10 ratios × \
                1K/2K/4K). Anything else is refused before a request, naming the nearest \
-               valid size.",
+               valid size. `send --size` also takes a comma list (`1280x720,2048x1152`, \
+               with `--model` a list too or not): a grid, one turn per size and model, \
+               each a billed call, at most 16 calls with `--variants`; every size is \
+               checked before anything is sent.",
     },
     Setting {
         key: "endpoint",

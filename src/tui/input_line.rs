@@ -19,6 +19,8 @@ pub enum InputKind {
     SaveImage(pixloom_core::tree::NodeId),
     /// The label of this node (empty removes it).
     Label(pixloom_core::tree::NodeId),
+    /// The sizes and models of a grid under this user turn (comma lists).
+    Grid(pixloom_core::tree::NodeId),
     /// Prompts containing the text; `origin` is where the search started
     /// (esc goes back there).
     Search {

@@ -107,7 +107,8 @@ pub enum Overlay {
     /// A line being typed: a path, a label, a search.
     Input(InputBox),
     /// The assistant turns under `parent` side by side; `cursor` indexes
-    /// [`App::gallery_items`].
+    /// the slots of `gallery_slots::GallerySlots` (a grid's by size and
+    /// model).
     Gallery {
         parent: NodeId,
         cursor: usize,
@@ -447,20 +448,6 @@ impl App {
             Role::User => Some(n.id),
             _ => n.parent,
         }
-    }
-
-    /// The assistant turns under `parent`, in order: the gallery's cells.
-    pub(crate) fn gallery_items(&self, parent: NodeId) -> Vec<NodeId> {
-        self.conv.node(parent).map_or_else(
-            |_| Vec::new(),
-            |p| {
-                p.children
-                    .iter()
-                    .copied()
-                    .filter(|c| self.conv.node(*c).is_ok_and(|c| c.role == Role::Assistant))
-                    .collect()
-            },
-        )
     }
 
     /// The spinner frame for a request, from the injected clock.

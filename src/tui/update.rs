@@ -19,7 +19,9 @@ use pixloom_core::tree::{NodeId, Status};
 use super::access::Access;
 use super::action::{Action, Event, Msg};
 use super::keymap::{Context, Key};
-use super::state::{App, Focus, Overlay, SizeCursor, StatusKind, model_choices};
+use super::state::{
+    App, Focus, InputBox, InputKind, Overlay, SizeCursor, StatusKind, model_choices,
+};
 
 mod compose;
 mod dispatch;
@@ -175,6 +177,16 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
                 let (user, n) = (*user, c as usize - '0' as usize);
                 app.overlay = Overlay::None;
                 return start_pending(app, user, n);
+            }
+            if key.code == KeyCode::Char('g') {
+                // The lists of a grid: the size in use across both models,
+                // to edit.
+                let typed = format!(
+                    "{} {}",
+                    app.composer.params.size,
+                    pixloom_core::model::KNOWN_MODELS.join(",")
+                );
+                app.overlay = Overlay::Input(InputBox::new(InputKind::Grid(*user), &typed));
             }
         }
         _ => {}

@@ -189,6 +189,8 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 #[cfg(test)]
+mod grid_tests;
+#[cfg(test)]
 mod reopen_tests;
 #[cfg(test)]
 mod tests;

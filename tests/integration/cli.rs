@@ -18,6 +18,7 @@ mod demo_pictures;
 mod error_lines;
 mod export_depth;
 mod export_targets;
+mod grid;
 mod hostile_text;
 mod rerun;
 mod robustness;

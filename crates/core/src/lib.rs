@@ -5,6 +5,7 @@
 // Public means another crate uses it: everything else is pub(crate) at most.
 #![warn(unreachable_pub)]
 
+pub mod grid;
 pub mod hex;
 pub mod history;
 pub mod model;

@@ -43,12 +43,18 @@ pub enum TreeError {
     EmptyTurn,
     #[error("variants must be between 1 and {max}")]
     BadVariantCount { max: usize },
+    #[error("one prompt may start at most {max} calls at once (sizes × models × variants)")]
+    BadCellCount { max: usize },
     #[error("this conversation has used up its node ids; start a new one")]
     OutOfIds,
 }
 
 /// The most variants one action may start (each is a billed call).
 pub const MAX_VARIANTS: usize = 8;
+
+/// The most sibling turns one prompt may fan out into at once (a grid's
+/// sizes × models × variants; each is a billed call).
+pub const MAX_FAN_OUT: usize = 16;
 
 /// What a finished request brings back to its node.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

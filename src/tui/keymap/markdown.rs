@@ -63,7 +63,10 @@ impl Keymap {
              cannot be attached the paste goes in as text. Anything else pasted is text.\n\n\
              Cancelling a running request (`esc` in the tree or transcript) asks first: the \
              call may already be billed. In the variants picker, a digit 1-8 starts that \
-             many variants at once.\n",
+             many variants at once, and `g` asks for a grid instead: comma lists of sizes \
+             and/or models (`1280x720,2048x1152 gpt-image-2-vip,gpt-image-2-all`), one \
+             billed call per cell, all at once; the gallery (`V`) then shows them as a grid \
+             with a row per size and a column per model.\n",
         );
         out
     }

@@ -3,12 +3,14 @@
 //! gallery and compare views, and the one-line input they share.
 
 use crate::sanitize;
+use pixloom_core::grid::GridSpec;
 use pixloom_core::tree::{NodeId, Role};
 
 use super::super::action::Action;
 use super::super::complete;
+use super::super::gallery_slots::GallerySlots;
 use super::super::search::{matches, next_match};
-use super::super::state::{App, Focus, GALLERY_COLS, InputBox, InputKind, Overlay};
+use super::super::state::{App, Focus, InputBox, InputKind, Overlay};
 use super::effect::{Effect, ignore};
 
 /// Columns `<` / `>` take or give.
@@ -216,6 +218,10 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
                 }];
             }
         }
+        InputKind::Grid(user) => match GridSpec::parse_line(&text) {
+            Ok(spec) => return super::turns::start_grid(app, user, &spec),
+            Err(e) => app.error(format!("{e}; v then g to try again")),
+        },
         InputKind::Label(id) => {
             let label = sanitize::line(&text).into_owned();
             if app.conv.set_label(id, Some(label.clone())).is_ok() {
@@ -288,15 +294,15 @@ fn open_gallery(app: &mut App) {
         app.error("select a prompt or one of its images");
         return;
     };
-    let items = app.gallery_items(parent);
-    if items.is_empty() {
+    let gallery = GallerySlots::of(&app.conv, parent);
+    if gallery.slots.is_empty() {
         app.error(format!("no images under {parent} yet"));
         return;
     }
     let cursor = app
         .conv
         .selected
-        .and_then(|s| items.iter().position(|i| *i == s))
+        .and_then(|s| gallery.position(s))
         .unwrap_or(0);
     app.overlay = Overlay::Gallery { parent, cursor };
 }
@@ -306,9 +312,9 @@ pub(super) fn gallery_key(app: &mut App, a: Action) -> Vec<Effect> {
     let Overlay::Gallery { parent, cursor } = app.overlay else {
         return Vec::new();
     };
-    let items = app.gallery_items(parent);
-    let last = items.len().saturating_sub(1);
-    let cols = GALLERY_COLS.min(items.len()).max(1);
+    let gallery = GallerySlots::of(&app.conv, parent);
+    let last = gallery.slots.len().saturating_sub(1);
+    let cols = gallery.cols;
     let moved = match a {
         Action::MoveLeft => Some(cursor.saturating_sub(1)),
         Action::MoveRight => Some((cursor + 1).min(last)),
@@ -320,7 +326,7 @@ pub(super) fn gallery_key(app: &mut App, a: Action) -> Vec<Effect> {
         app.overlay = Overlay::Gallery { parent, cursor: c };
         return Vec::new();
     }
-    let at = items.get(cursor.min(last)).copied();
+    let at = gallery.at(cursor.min(last));
     match a {
         Action::Confirm => {
             app.overlay = Overlay::None;

@@ -3,12 +3,16 @@
 
 use crate::engine::{Kept, TurnReport, TurnResult};
 use crate::sanitize;
+use pixloom_core::grid::GridSpec;
+use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use pixloom_core::size::SizeSpec;
-use pixloom_core::tree::{NodeId, Part, Received, RequestParams, Role, Status, TreeError};
+use pixloom_core::tree::{
+    MAX_VARIANTS, NodeId, Part, Received, RequestParams, Role, Status, TreeError,
+};
 
 use super::super::action::Action;
 use super::super::keymap::Context;
-use super::super::state::{App, ComposeTarget, Overlay, seconds};
+use super::super::state::{App, ComposeTarget, Overlay, dollars, seconds};
 use super::effect::{Effect, NO_KEY, ignore};
 
 pub(super) fn send(app: &mut App) -> Vec<Effect> {
@@ -50,27 +54,63 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
 
 /// `n` pending assistant turns under `user`, with the composer's settings.
 pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
+    let params: RequestParams = app.composer.params.clone();
+    if n == 0 || n > MAX_VARIANTS {
+        app.error(TreeError::BadVariantCount { max: MAX_VARIANTS }.to_string());
+        return Vec::new();
+    }
+    let what = if n == 1 {
+        "request".to_owned()
+    } else {
+        format!("{n} variants")
+    };
+    let said = format!(
+        "sent {what} at {} with {}",
+        params.size,
+        sanitize::line(&params.model)
+    );
+    start_cells(app, user, &vec![params; n], said)
+}
+
+/// A grid under `user`: one pending turn per (size, model) cell of
+/// `spec`, over the composer's settings, the price said.
+pub(super) fn start_grid(app: &mut App, user: NodeId, spec: &GridSpec) -> Vec<Effect> {
+    let cells = match spec.cells(&app.composer.params, 1) {
+        Ok(cells) => cells,
+        Err(e) => {
+            app.error(e.to_string());
+            return Vec::new();
+        }
+    };
+    let calls = cells.len() as u64;
+    let said = format!(
+        "sent a grid of {calls} ({} size(s) × {} model(s)) · {}",
+        spec.sizes.len().max(1),
+        spec.models.len().max(1),
+        dollars(calls * PRICE_PER_CALL_MICRO_USD)
+    );
+    start_cells(app, user, &cells, said)
+}
+
+/// Pending turns under `user`, one per request, started at once.
+fn start_cells(
+    app: &mut App,
+    user: NodeId,
+    requests: &[RequestParams],
+    said: String,
+) -> Vec<Effect> {
     if !app.can_send {
         app.error(NO_KEY);
         return Vec::new();
     }
-    let params: RequestParams = app.composer.params.clone();
-    match app.conv.add_pending(user, &params, n, app.clock.wall) {
+    match app.conv.add_pending_each(user, requests, app.clock.wall) {
         Ok(ids) => {
             let mut fx = vec![Effect::Save];
             for id in &ids {
                 app.in_flight.insert(*id, app.clock.mono);
                 fx.push(Effect::StartTurn(*id));
             }
-            let what = if n == 1 {
-                "request".to_owned()
-            } else {
-                format!("{n} variants")
-            };
-            app.info(format!(
-                "sent {what} at {} with {}",
-                params.size, params.model
-            ));
+            app.info(said);
             fx
         }
         Err(e) => {

@@ -14,13 +14,17 @@ use pixloom_core::tree::{Node, NodeId, Role, Status};
 
 use super::super::action::Action;
 use super::super::diff::{self, Piece};
+use super::super::gallery_slots::GallerySlots;
 use super::super::keymap::Context;
-use super::super::state::{App, GALLERY_COLS, dollars, first_words, fix_hint, seconds};
+use super::super::state::{App, dollars, first_words, fix_hint, seconds};
 use super::frame::{fitted_image, frame_box};
 use super::{Drawn, bold, dim, glyph};
 
 /// Rows a gallery cell needs at least (border, image, caption).
 const MIN_CELL_H: u16 = 5;
+
+/// Columns of a grid's size labels (`2048x1152` and a space).
+const ROW_LABEL_W: u16 = 10;
 
 fn margin(area: Rect) -> Rect {
     Rect {
@@ -59,19 +63,27 @@ pub(super) fn gallery(
     cursor: usize,
     out: &mut Drawn,
 ) {
-    let items = app.gallery_items(parent);
-    let cursor = cursor.min(items.len().saturating_sub(1));
+    let g = GallerySlots::of(&app.conv, parent);
+    let cursor = cursor.min(g.slots.len().saturating_sub(1));
     let k = |a| app.keymap.hint(Context::Gallery, a);
+    let what = match &g.grid {
+        Some(grid) => format!(
+            "grid of {parent} · {} size(s) × {} model(s)",
+            grid.rows.len(),
+            grid.cols.len()
+        ),
+        None => format!("variants of {parent}"),
+    };
     let title = format!(
-        " variants of {parent} · {}/{} · {} selects · {} compares · {} closes ",
+        " {what} · {}/{} · {} selects · {} compares · {} closes ",
         cursor + 1,
-        items.len(),
+        g.slots.len(),
         k(Action::Confirm),
         k(Action::Compare),
         k(Action::Dismiss)
     );
     let inner = frame_box(frame, margin(area), title);
-    if inner.height < 2 || items.is_empty() {
+    if inner.height < 2 || g.slots.is_empty() {
         return;
     }
     let prompt = app
@@ -83,30 +95,65 @@ pub(super) fn gallery(
         Paragraph::new(Line::styled(prompt, dim())),
         Rect { height: 1, ..inner },
     );
-    let grid = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
+    // A grid's labels: the models above their columns, the sizes left of
+    // their rows.
+    let (label_w, head_h) = if g.grid.is_some() {
+        (ROW_LABEL_W.min(inner.width / 3), 1)
+    } else {
+        (0, 0)
     };
-    let cols = GALLERY_COLS.min(items.len()).max(1);
-    let rows = items.len().div_ceil(cols);
-    let fit_rows = usize::from((grid.height / MIN_CELL_H).max(1)).min(rows);
-    let cell_h = grid.height / u16::try_from(fit_rows).unwrap_or(1);
-    let cell_w = grid.width / u16::try_from(cols).unwrap_or(1);
+    let cells = Rect {
+        x: inner.x + label_w,
+        y: inner.y + 1 + head_h,
+        width: inner.width - label_w,
+        height: inner.height.saturating_sub(1 + head_h),
+    };
+    if cells.height == 0 {
+        return;
+    }
+    let cols = g.cols.max(1);
+    let rows = g.slots.len().div_ceil(cols);
+    let fit_rows = usize::from((cells.height / MIN_CELL_H).max(1)).min(rows);
+    let cell_h = cells.height / u16::try_from(fit_rows).unwrap_or(1);
+    let cell_w = cells.width / u16::try_from(cols).unwrap_or(1);
     // Scroll by whole rows so the cursor's row is shown.
     let first_row = (cursor / cols).saturating_sub(fit_rows - 1);
-    for (i, id) in items.iter().enumerate().skip(first_row * cols) {
+    let x_of = |c: usize| cells.x + cell_w * u16::try_from(c).unwrap_or(0);
+    let y_of = |r: usize| cells.y + cell_h * u16::try_from(r).unwrap_or(0);
+    if let Some(grid) = &g.grid {
+        let span = cell_w * u16::try_from(g.per_cell).unwrap_or(1);
+        for (c, model) in grid.cols.iter().enumerate() {
+            let at = Rect {
+                x: x_of(c * g.per_cell),
+                y: cells.y - 1,
+                width: span,
+                height: 1,
+            };
+            let text = first_words(&sanitize::line(model), usize::from(span));
+            frame.render_widget(Paragraph::new(Line::styled(text, bold())), at);
+        }
+        for (r, size) in grid.rows.iter().enumerate().skip(first_row).take(fit_rows) {
+            let at = Rect {
+                x: inner.x,
+                y: y_of(r - first_row) + cell_h / 2,
+                width: label_w,
+                height: 1,
+            };
+            frame.render_widget(Paragraph::new(Line::styled(size.to_string(), bold())), at);
+        }
+    }
+    for (i, slot) in g.slots.iter().enumerate().skip(first_row * cols) {
         let (r, c) = (i / cols - first_row, i % cols);
         if r >= fit_rows {
             break;
         }
         let cell = Rect {
-            x: grid.x + cell_w * u16::try_from(c).unwrap_or(0),
-            y: grid.y + cell_h * u16::try_from(r).unwrap_or(0),
+            x: x_of(c),
+            y: y_of(r),
             width: cell_w,
             height: cell_h,
         };
-        if let Ok(node) = app.conv.node(*id) {
+        if let Some(node) = slot.and_then(|id| app.conv.node(id).ok()) {
             gallery_cell(frame, app, node, cell, i == cursor, out);
         }
     }

@@ -83,6 +83,15 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
                 k(Action::Confirm)
             ),
         ),
+        InputKind::Grid(user) => (
+            format!(" a grid under {user}: one image per size and model "),
+            "sizes models: ",
+            format!(
+                "comma lists of sizes and/or models · each cell one billed call ({}) · {} starts",
+                super::super::state::dollars(pixloom_core::model::PRICE_PER_CALL_MICRO_USD),
+                k(Action::Confirm)
+            ),
+        ),
         InputKind::Label(id) => (
             format!(" label {id} "),
             "label: ",

@@ -28,7 +28,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
         Overlay::Variants { user, count } => {
             let inner = frame_box(
                 frame,
-                centered(area, 52, 5),
+                centered(area, 52, 6),
                 format!(" variants of {user} "),
             );
             let lines = vec![
@@ -41,6 +41,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
                     dim(),
                 ),
                 Line::styled("each is a separate billed call", dim()),
+                Line::styled("g: a grid across sizes and models instead", dim()),
             ];
             frame.render_widget(Paragraph::new(lines), inner);
         }

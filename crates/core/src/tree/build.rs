@@ -116,11 +116,27 @@ impl Conversation {
         n: usize,
         now: OffsetDateTime,
     ) -> Result<Vec<NodeId>, TreeError> {
-        self.expect_role(user, Role::User)?;
         if n == 0 || n > MAX_VARIANTS {
             return Err(TreeError::BadVariantCount { max: MAX_VARIANTS });
         }
-        // All or none: ids for every variant, so none is left half-added.
+        self.add_pending_each(user, &vec![request.clone(); n], now)
+    }
+
+    /// A fan-out: one pending sibling under `user` per entry of
+    /// `requests` (a grid's cells, each with its own size and model), in
+    /// that order; all or none. The first is selected.
+    pub fn add_pending_each(
+        &mut self,
+        user: NodeId,
+        requests: &[RequestParams],
+        now: OffsetDateTime,
+    ) -> Result<Vec<NodeId>, TreeError> {
+        self.expect_role(user, Role::User)?;
+        let n = requests.len();
+        if n == 0 || n > MAX_FAN_OUT {
+            return Err(TreeError::BadCellCount { max: MAX_FAN_OUT });
+        }
+        // All or none: ids for every sibling, so none is left half-added.
         if u32::try_from(n)
             .ok()
             .and_then(|n| self.next_id.checked_add(n))
@@ -129,7 +145,7 @@ impl Conversation {
             return Err(TreeError::OutOfIds);
         }
         let mut ids = Vec::with_capacity(n);
-        for _ in 0..n {
+        for request in requests {
             let turn = Turn {
                 request: request.clone(),
                 status: Status::Pending,

@@ -1,0 +1,78 @@
+//! Where each picture sits in the gallery: the one rule the view draws by
+//! and the keys move by. Plain variants fill rows of `GALLERY_COLS`; a grid
+//! (siblings asked with different sizes and/or models, `core::grid`) is a
+//! row per size and a column per model, each cell as wide as its most
+//! variants, a gap where a cell has fewer.
+
+use pixloom_core::grid::GridLayout;
+use pixloom_core::tree::{Conversation, NodeId, Role};
+
+use super::state::GALLERY_COLS;
+
+/// The gallery of `parent`'s answers, row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GallerySlots {
+    /// Row-major; `None` is a gap in a grid. The gallery's cursor indexes
+    /// this.
+    pub(crate) slots: Vec<Option<NodeId>>,
+    /// Slots a row.
+    pub(crate) cols: usize,
+    /// The grid's rows and columns (for their labels), when it is one.
+    pub(crate) grid: Option<GridLayout>,
+    /// Slots per grid cell (its most variants); 1 when no grid.
+    pub(crate) per_cell: usize,
+}
+
+impl GallerySlots {
+    pub(crate) fn of(conv: &Conversation, parent: NodeId) -> GallerySlots {
+        if let Some(grid) = GridLayout::of(conv, parent) {
+            let per_cell = grid
+                .cells
+                .iter()
+                .flatten()
+                .map(Vec::len)
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            let mut slots = Vec::new();
+            for row in &grid.cells {
+                for cell in row {
+                    slots.extend((0..per_cell).map(|i| cell.get(i).copied()));
+                }
+            }
+            return GallerySlots {
+                slots,
+                cols: grid.cols.len() * per_cell,
+                grid: Some(grid),
+                per_cell,
+            };
+        }
+        let slots: Vec<Option<NodeId>> = conv.node(parent).map_or_else(
+            |_| Vec::new(),
+            |p| {
+                p.children
+                    .iter()
+                    .copied()
+                    .filter(|c| conv.node(*c).is_ok_and(|c| c.role == Role::Assistant))
+                    .map(Some)
+                    .collect()
+            },
+        );
+        GallerySlots {
+            cols: GALLERY_COLS.min(slots.len()).max(1),
+            slots,
+            grid: None,
+            per_cell: 1,
+        }
+    }
+
+    /// The picture at `cursor` (none in a gap).
+    pub(crate) fn at(&self, cursor: usize) -> Option<NodeId> {
+        self.slots.get(cursor).copied().flatten()
+    }
+
+    /// Where `node` is.
+    pub(crate) fn position(&self, node: NodeId) -> Option<usize> {
+        self.slots.iter().position(|s| *s == Some(node))
+    }
+}

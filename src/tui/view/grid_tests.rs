@@ -1,0 +1,182 @@
+//! Grids in the app: `v` then `g` fans the prompt out across sizes and
+//! models; the gallery lays the cells out with a row per size and a column
+//! per model, each with its latency and cost; the compare view works
+//! across cells. `update` as data, the screens on a `TestBackend`.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::tui::action::{Action, Event, Msg};
+use crate::tui::fixtures::{T0, app, image, n, outcome, params, text};
+use crate::tui::state::{App, InputBox, InputKind, Overlay};
+use crate::tui::update::{Effect, update};
+use pixloom_core::grid::GridSpec;
+use pixloom_core::tree::{Conversation, NodeId, RequestParams, Status};
+
+use super::tests::screen;
+
+fn act(app: &mut App, a: Action) -> Vec<Effect> {
+    update(app, Msg::Action(a))
+}
+
+fn key(app: &mut App, c: char) -> Vec<Effect> {
+    update(
+        app,
+        Msg::Event(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        ))),
+    )
+}
+
+const MODELS: &str = "gpt-image-2-vip,gpt-image-2-all";
+
+/// n1 "a lighthouse at dusk" with a finished 2 × 2 grid under it (n2-n5:
+/// 1280x720 and 2048x1152 by vip and all), n2 selected.
+fn grid_app() -> App {
+    let mut c = Conversation::new("lighthouse", T0);
+    let user = c.add_user(None, text("a lighthouse at dusk"), T0).unwrap();
+    let spec = GridSpec::parse_line(&format!("1280x720,2048x1152 {MODELS}")).unwrap();
+    let ids = c
+        .add_pending_each(user, &spec.cells(&params("auto"), 1).unwrap(), T0)
+        .unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let r: RequestParams = c.node(*id).unwrap().turn.clone().unwrap().request;
+        let s = r.size.exact().unwrap();
+        let sha = format!("{i}{i}");
+        c.complete(
+            *id,
+            image(&sha, s.width, s.height),
+            outcome(30_000 + 10_000 * i as u64),
+        )
+        .unwrap();
+    }
+    c.select(ids[0]).unwrap();
+    app(c)
+}
+
+#[test]
+fn v_then_g_asks_for_the_lists_and_starts_one_turn_per_cell() {
+    let mut a = grid_app();
+    a.conv.select(n(1)).unwrap();
+    act(&mut a, Action::Variants);
+    key(&mut a, 'g');
+    // The size in use across both models, ready to edit.
+    assert_eq!(
+        a.overlay,
+        Overlay::Input(InputBox::new(
+            InputKind::Grid(n(1)),
+            format!("2048x1152 {MODELS}")
+        ))
+    );
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(
+        shown.contains("a grid under n1") && shown.contains("each cell one billed call ($0.03)"),
+        "{shown}"
+    );
+    a.overlay = Overlay::Input(InputBox::new(
+        InputKind::Grid(n(1)),
+        format!("1280x720,3840x2160 {MODELS}"),
+    ));
+    let fx = act(&mut a, Action::Confirm);
+    let started: Vec<NodeId> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StartTurn(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, [n(6), n(7), n(8), n(9)]);
+    assert_eq!(fx.first(), Some(&Effect::Save), "saved before sending");
+    let asked: Vec<String> = started
+        .iter()
+        .map(|id| {
+            let t = a.conv.node(*id).unwrap().turn.clone().unwrap();
+            assert_eq!(t.status, Status::Pending);
+            format!("{} {}", t.request.size, t.request.model)
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "1280x720 gpt-image-2-vip",
+            "1280x720 gpt-image-2-all",
+            "3840x2160 gpt-image-2-vip",
+            "3840x2160 gpt-image-2-all",
+        ]
+    );
+    let said = a.status.clone().unwrap().text;
+    assert_eq!(said, "sent a grid of 4 (2 size(s) × 2 model(s)) · $0.12");
+}
+
+#[test]
+fn a_bad_grid_is_said_and_starts_nothing() {
+    let mut a = grid_app();
+    let before = a.conv.nodes.len();
+    for (typed, says) in [
+        ("1280x720,1024x768", "1280x960"),
+        ("", "type sizes and/or models"),
+        ("1280x720 2048x1152", "two lists of sizes"),
+    ] {
+        a.overlay = Overlay::Input(InputBox::new(InputKind::Grid(n(1)), typed));
+        let fx = act(&mut a, Action::Confirm);
+        assert!(fx.is_empty(), "{typed}: {fx:?}");
+        let said = a.status.clone().unwrap().text;
+        assert!(said.contains(says) && said.contains("v then g"), "{said}");
+    }
+    assert_eq!(a.conv.nodes.len(), before);
+}
+
+#[test]
+fn the_gallery_lays_a_grid_out_by_size_and_model_with_latency_and_cost() {
+    let mut a = grid_app();
+    act(&mut a, Action::Gallery);
+    for (w, h) in [(100, 30), (200, 60)] {
+        let (shown, _) = screen(&a, w, h);
+        insta::assert_snapshot!(format!("grid_gallery_{w}x{h}"), shown);
+        for piece in [
+            "grid of n1 · 2 size(s) × 2 model(s)",
+            "gpt-image-2-vip",
+            "gpt-image-2-all",
+            "1280x720 ",
+            "2048x1152 ",
+            "1280x720 · 30s · $0.03",
+            "2048x1152 · 1m00s · $0.03",
+        ] {
+            assert!(shown.contains(piece), "{w}x{h} lacks {piece:?}:\n{shown}");
+        }
+    }
+    // The models are columns: n2 (vip) and n3 (all) side by side on the
+    // 1280x720 row, n4 under n2.
+    let (shown, _) = screen(&a, 100, 30);
+    let row_of = |id: &str| shown.lines().position(|l| l.contains(&format!(" {id} ")));
+    assert_eq!(row_of("n2"), row_of("n3"));
+    assert!(row_of("n4") > row_of("n2"));
+    // Down moves a row (to the other size, same model); enter selects it.
+    act(&mut a, Action::MoveRight);
+    act(&mut a, Action::MoveDown);
+    act(&mut a, Action::Confirm);
+    assert_eq!(a.conv.selected, Some(n(5)), "2048x1152 × all");
+}
+
+#[test]
+fn compare_works_across_cells_and_names_what_differs() {
+    let mut a = grid_app();
+    act(&mut a, Action::Gallery);
+    act(&mut a, Action::Compare); // marks n2 (1280x720, vip)
+    act(&mut a, Action::MoveDown);
+    act(&mut a, Action::MoveRight);
+    act(&mut a, Action::Compare); // n5 (2048x1152, all)
+    assert_eq!(
+        a.overlay,
+        Overlay::Compare {
+            left: n(2),
+            right: n(5)
+        }
+    );
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(shown.contains("size 1280x720 → 2048x1152"), "{shown}");
+    assert!(
+        shown.contains("model gpt-image-2-vip → gpt-image-2-all"),
+        "{shown}"
+    );
+}
