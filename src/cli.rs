@@ -6,6 +6,7 @@ mod ledger;
 mod output;
 mod progress;
 mod replay;
+mod rerun;
 mod send;
 #[cfg(test)]
 mod settings_tests;
@@ -222,6 +223,19 @@ Examples:
   pixloom ledger --refusals --since 2026-11-01 --until 2026-11-30 --csv > refusals.csv
   pixloom ledger --json | jq .totals.all")]
     Ledger(ledger::LedgerArgs),
+    /// Send a saved path's turns again, live, as a new branch beside it.
+    #[command(after_help = "\
+Each turn from --from to --to (default: the end of its branch) is sent
+again with the same prompt and references (from the local copies), one
+after another, each under the new answer before it; --model, --size and
+--endpoint change what they name. The price (calls x $0.03) is said on
+stderr first; each step is saved as it finishes, and a failed step ends
+the run (non-zero exit) with the steps before it kept.
+
+Examples:
+  pixloom rerun fox --from n1 --model gpt-image-2-all
+  pixloom rerun fox --from n3 --to n7 --size 2048x1152 --json")]
+    Rerun(rerun::RerunArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -278,6 +292,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
             let r = replay::run(&session.app, args).await;
+            session.stop().await;
+            r
+        }
+        Some(Command::Rerun(args)) => {
+            let session = Session::start(&cli.global).await?;
+            let r = rerun::run(&session, args).await;
             session.stop().await;
             r
         }

@@ -227,6 +227,26 @@ pub fn missing_images(store: &ImageStore, conv: &Conversation) -> Vec<String> {
     out
 }
 
+/// The first of a re-run's references (`RerunPlan::references`) not in
+/// the store as a regular file of the right length, as the line to show
+/// (`REASON. ADVICE — PATH`): the re-run must not start, nothing is sent.
+pub fn missing_reference(
+    store: &ImageStore,
+    references: &[(pixloom_core::tree::NodeId, pixloom_core::tree::Blob)],
+) -> Option<String> {
+    references.iter().find_map(|(node, blob)| {
+        let e = store.check(blob).err()?;
+        Some(crate::errline::line(
+            format!(
+                "{node}'s reference image is not usable ({}); nothing was sent or billed",
+                why(&e)
+            ),
+            "Put the file back, or re-run from a turn after it",
+            store.path(blob).display(),
+        ))
+    })
+}
+
 /// The file's text for `conv`, refused when over `cap` bytes: a file
 /// pixloom would then refuse to read is never written.
 fn encode(conv: &Conversation, path: &Path, cap: u64) -> Result<String, ConvFileError> {

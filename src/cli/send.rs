@@ -102,19 +102,7 @@ pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> R
     let mut conv = loaded.conv;
     // Before anything changes or is sent: the limits, then the question
     // (a grid's calls are its cells × variants).
-    let calls = calls as u64;
-    let budgets = session.config.budgets;
-    let spent = crate::budget::Spent {
-        day: match budgets.day {
-            Some(_) => crate::budget::spent_today(now).map_err(|e| eyre!(e))?,
-            None => 0,
-        },
-        conversation: conv.total_cost_micro_usd(),
-    };
-    budgets.check(calls, spent).map_err(|e| eyre!(e))?;
-    if budgets.asks_first(calls) && !args.yes {
-        confirm(calls, budgets.confirm_above)?;
-    }
+    spend_gate(session, &conv, calls as u64, args.yes, now)?;
     if let Some(from) = args.from {
         conv.node(from).map_err(|e| {
             eyre!(
@@ -156,7 +144,7 @@ pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> R
         eprintln!(
             "pixloom: a grid of {calls} calls ({}), ${:.2} at ${:.2} each",
             grid_shape(grid, &params, args.variants),
-            usd(PRICE_PER_CALL_MICRO_USD * calls),
+            usd(PRICE_PER_CALL_MICRO_USD * calls as u64),
             usd(PRICE_PER_CALL_MICRO_USD)
         );
     }
@@ -298,6 +286,31 @@ fn grid_shape(grid: &GridSpec, base: &pixloom_core::tree::RequestParams, variant
 /// system's temporary folder (private, never overwriting) and the turn
 /// records where, with the content's hash to check it by. Best effort:
 /// the link in the turn remains either way.
+/// Before `calls` billed requests from `conv`: the spend limits, then the
+/// question above `confirm_above` (skipped with `--yes`). `send` and
+/// `rerun` pass here before anything changes or is sent.
+pub(super) fn spend_gate(
+    session: &Session,
+    conv: &Conversation,
+    calls: u64,
+    yes: bool,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let budgets = session.config.budgets;
+    let spent = crate::budget::Spent {
+        day: match budgets.day {
+            Some(_) => crate::budget::spent_today(now).map_err(|e| eyre!(e))?,
+            None => 0,
+        },
+        conversation: conv.total_cost_micro_usd(),
+    };
+    budgets.check(calls, spent).map_err(|e| eyre!(e))?;
+    if budgets.asks_first(calls) && !yes {
+        confirm(calls, budgets.confirm_above)?;
+    }
+    Ok(())
+}
+
 /// Asks on the terminal before `calls` requests at once; without a
 /// terminal to ask on, refuses with what to pass.
 fn confirm(calls: u64, above: u8) -> Result<()> {
@@ -322,7 +335,12 @@ fn confirm(calls: u64, above: u8) -> Result<()> {
     }
 }
 
-fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, bytes: &[u8]) {
+pub(super) fn keep_spare_copy(
+    conv: &mut Conversation,
+    node: NodeId,
+    received: &Received,
+    bytes: &[u8],
+) {
     let ext = images::inspect(bytes).map_or("bin", |i| i.format.ext());
     let written = tempfile::Builder::new()
         .prefix(&format!("pixloom-{node}-"))
@@ -348,7 +366,12 @@ fn keep_spare_copy(conv: &mut Conversation, node: NodeId, received: &Received, b
 
 /// For each turn whose paid picture is not stored: where it is and how to
 /// get it, on stderr (the conversation file says the same when `saved`).
-fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, saved: bool) {
+pub(super) fn tell_unstored(
+    conv: &Conversation,
+    ids: &[NodeId],
+    dir: &std::path::Path,
+    saved: bool,
+) {
     for &id in ids {
         let Some(t) = conv.node(id).ok().and_then(|n| n.turn.as_ref()) else {
             continue;
@@ -391,7 +414,7 @@ fn tell_unstored(conv: &Conversation, ids: &[NodeId], dir: &std::path::Path, sav
 
 /// The last save failed: what the file does not say, on stderr, so the
 /// user can recover it.
-fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
+pub(super) fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
     for &id in ids {
         let Some(n) = conv.node(id).ok() else {
             continue;
@@ -412,7 +435,7 @@ fn tell_unsaved(conv: &Conversation, store: &ImageStore, ids: &[NodeId]) {
 }
 
 /// Prints the new nodes; fails (non-zero exit) if any turn did not finish.
-fn report(
+pub(super) fn report(
     conv: &Conversation,
     store: &ImageStore,
     ids: &[NodeId],

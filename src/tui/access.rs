@@ -69,7 +69,7 @@ access! {
         StepBack, PlayPause, Faster, Slower, NewConversation,
     ],
     write: [
-        Compose, Send, Newline, Edit, Regenerate, Refine, Variants, Attach, Detach,
+        Compose, Send, Newline, Edit, Regenerate, Rerun, Refine, Variants, Attach, Detach,
         NewRoot, SizePicker, ModelPicker, Star, Delete, Cancel, Retry, RetryLowerTier,
         StoreResult, Label,
     ],

@@ -48,6 +48,8 @@ pub enum Action {
     Newline,
     Edit,
     Regenerate,
+    /// Send the path's turns from here again as a new branch (asks first).
+    Rerun,
     Refine,
     Variants,
     Attach,
@@ -138,6 +140,7 @@ impl Action {
             Action::Newline => "new line in the prompt",
             Action::Edit => "edit a user turn as a new branch",
             Action::Regenerate => "regenerate: a new image beside this one",
+            Action::Rerun => "re-run the path from here as a new branch (asks, says the price)",
             Action::Refine => "refine the selected image with a new prompt",
             Action::Variants => "several images for the same prompt",
             Action::Attach => "attach a reference image (path)",
@@ -217,6 +220,13 @@ pub enum Event {
         /// The paste it came from, when a pasted path was taken for an
         /// image (put in as text if it was not one).
         pasted: Option<String>,
+    },
+    /// What `Effect::CheckRerun` found: the first reference missing, as
+    /// the line to show, or `None` when every one is there.
+    RerunChecked {
+        from: NodeId,
+        with_settings: bool,
+        missing: Option<String>,
     },
     /// A turn's picture arrived (billed): where it is, to record and save
     /// before it is downloaded and stored.

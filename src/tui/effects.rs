@@ -63,6 +63,8 @@ impl<T> Drop for AbortOnDrop<T> {
 
 #[cfg(test)]
 mod drop_tests;
+#[cfg(test)]
+mod rerun_tests;
 pub(crate) mod save_copy;
 pub(crate) mod saver;
 mod system;
@@ -213,6 +215,19 @@ impl Effects {
                     self.send(Event::Notice(note));
                 }
                 Effect::ListDir { input } => system::list_dir(input, self.tx.clone()),
+                Effect::CheckRerun {
+                    from,
+                    with_settings,
+                    references,
+                } => {
+                    // Inline: a look at each file, no hashing.
+                    let missing = crate::convfile::missing_reference(&self.store, &references);
+                    self.send(Event::RerunChecked {
+                        from,
+                        with_settings,
+                        missing,
+                    });
+                }
                 Effect::StoreResult {
                     node,
                     received,

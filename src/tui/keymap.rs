@@ -242,6 +242,7 @@ pub(crate) const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Browse, "enter", Action::Compose),
     (Context::Browse, "e", Action::Edit),
     (Context::Browse, "r", Action::Regenerate),
+    (Context::Browse, "P", Action::Rerun),
     (Context::Browse, "f", Action::Refine),
     (Context::Browse, "v", Action::Variants),
     (Context::Browse, "a", Action::Attach),

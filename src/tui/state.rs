@@ -121,6 +121,12 @@ pub enum Overlay {
     ConfirmDelete(NodeId),
     /// Cancel this running request? (It may already be billed.)
     ConfirmCancel(NodeId),
+    /// Re-run the path from `from` as a new branch: as it was, or with
+    /// the composer's settings (`with_settings`); says the price.
+    ConfirmRerun {
+        from: NodeId,
+        with_settings: bool,
+    },
     ConfirmQuit,
     /// Send `count` requests under `user`? Asked above `confirm_above`,
     /// with the price.
@@ -220,6 +226,8 @@ pub struct App {
     pub composer: Composer,
     /// Requests in flight: node → when it started.
     pub in_flight: BTreeMap<NodeId, Instant>,
+    /// A re-run under way: its steps left (`update/rerun.rs`).
+    pub(crate) rerun: Option<rerun::RerunRun>,
     /// Spent since the app opened (micro-dollars).
     pub session_cost_micro_usd: u64,
     /// The spend limits, and the day's spend when the app opened.
@@ -284,6 +292,7 @@ impl App {
             overlay: Overlay::None,
             composer,
             in_flight: BTreeMap::new(),
+            rerun: None,
             session_cost_micro_usd: 0,
             budgets: crate::budget::Budgets::default(),
             spent_before_today: 0,
@@ -377,9 +386,10 @@ impl App {
             | Overlay::NodeInfo { .. }
             | Overlay::Compare { .. } => Context::Dialog,
             Overlay::Gallery { .. } => Context::Gallery,
-            Overlay::SizePicker { .. } | Overlay::ModelPicker { .. } | Overlay::Variants { .. } => {
-                Context::Picker
-            }
+            Overlay::SizePicker { .. }
+            | Overlay::ModelPicker { .. }
+            | Overlay::Variants { .. }
+            | Overlay::ConfirmRerun { .. } => Context::Picker,
             Overlay::ConfirmDelete(_)
             | Overlay::ConfirmCancel(_)
             | Overlay::ConfirmQuit
@@ -575,5 +585,6 @@ pub(crate) fn seconds(d: Duration) -> String {
     }
 }
 
+pub(crate) mod rerun;
 #[cfg(test)]
 mod tests;

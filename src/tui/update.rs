@@ -29,6 +29,7 @@ mod effect;
 mod frame;
 mod play;
 mod replaying;
+pub(super) mod rerun;
 mod tools;
 mod turns;
 pub use effect::{Effect, NO_KEY};
@@ -106,6 +107,18 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             received: r,
             kept,
         } => store_finished(app, node, *r, kept),
+        Event::RerunChecked {
+            missing: Some(line),
+            ..
+        } => {
+            app.error(sanitize::line(&line).into_owned());
+            Vec::new()
+        }
+        Event::RerunChecked {
+            from,
+            with_settings,
+            missing: None,
+        } => rerun::start(app, from, with_settings),
         Event::SaveFailed(e) => {
             app.save_failed = true;
             let store = app.keymap.hint(Context::Browse, Action::StoreResult);
@@ -298,6 +311,9 @@ fn move_cursor(app: &mut App, a: Action, models: usize) {
             cursor.col = step(cursor.col, dc, 3);
         }
         Overlay::ModelPicker { cursor } => *cursor = step(*cursor, dr + dc, models),
+        Overlay::ConfirmRerun { with_settings, .. } if dr + dc != 0 => {
+            *with_settings = !*with_settings;
+        }
         Overlay::Variants { count, .. } => {
             *count = step(*count, -dr + dc, pixloom_core::tree::MAX_VARIANTS + 1).max(1);
         }
@@ -348,6 +364,10 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
         Overlay::ConfirmCancel(id) => return cancel_now(app, id),
+        Overlay::ConfirmRerun {
+            from,
+            with_settings,
+        } => return rerun::check(app, from, with_settings),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None

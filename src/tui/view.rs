@@ -13,6 +13,7 @@
 
 mod composer;
 mod confirm_cancel;
+mod confirm_rerun;
 mod details;
 mod drawn;
 mod frame;

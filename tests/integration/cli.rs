@@ -20,6 +20,7 @@ mod export_depth;
 mod export_targets;
 mod grid;
 mod hostile_text;
+mod rerun;
 mod robustness;
 mod send_progress;
 mod settings;

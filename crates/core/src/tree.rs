@@ -19,6 +19,7 @@ use crate::settings::SavedSettings;
 mod build;
 mod navigate;
 pub mod node;
+pub mod rerun;
 
 pub use node::*;
 

@@ -34,7 +34,7 @@ fn part(original: &Blob, upload: Option<&Blob>) -> Part {
 
 /// `branched_conv` on disk: n2 and n3 show the same picture A (a
 /// duplicate by content), n4 attaches E (upload copy D), n5 shows C.
-fn on_disk(dir: &Path) -> (ConvFolder, App) {
+pub(super) fn on_disk(dir: &Path) -> (ConvFolder, App) {
     let (folder, _) = ConvFolder::create(dir, "fox", T0).unwrap();
     let png = |seed| {
         let rgb = noise_rgb(64, 48, 200, seed);

@@ -124,6 +124,7 @@ pub(super) fn write(app: &mut App, w: WriteAction) -> Vec<Effect> {
         WriteAction::Newline => app.composer.text.insert_newline(),
         WriteAction::Edit => edit(app),
         WriteAction::Regenerate => return regenerate(app),
+        WriteAction::Rerun => super::rerun::ask(app),
         WriteAction::Refine => refine(app),
         WriteAction::Variants => match app.user_turn_of_selection() {
             Some(user) => app.overlay = Overlay::Variants { user, count: 3 },

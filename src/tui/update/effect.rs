@@ -56,6 +56,14 @@ pub enum Effect {
         received: Received,
         bytes: Option<Bytes>,
     },
+    /// Whether these reference images of a re-run are in the store (a
+    /// look at each file, no hashing); `Event::RerunChecked` answers, and
+    /// only then is anything sent.
+    CheckRerun {
+        from: NodeId,
+        with_settings: bool,
+        references: Vec<(NodeId, Blob)>,
+    },
     Quit,
 }
 

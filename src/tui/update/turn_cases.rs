@@ -99,6 +99,19 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
             },
         ),
         (
+            "re-run from here asks what to change first",
+            branched_at(4),
+            acts(&[A::Rerun]),
+            Expect {
+                selected: Some(4),
+                overlay: Overlay::ConfirmRerun {
+                    from: n(4),
+                    with_settings: false,
+                },
+                ..Expect::default()
+            },
+        ),
+        (
             "refine sets the composer to branch from the image",
             branched(),
             acts(&[A::Refine]),

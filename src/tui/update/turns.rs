@@ -70,7 +70,7 @@ pub(super) fn variants_chosen(app: &mut App, user: NodeId, n: usize) -> Vec<Effe
 
 /// Whether `n` more calls would pass a spend limit; if so, says which
 /// setting to raise.
-fn over_budget(app: &mut App, n: usize) -> bool {
+pub(super) fn over_budget(app: &mut App, n: usize) -> bool {
     match app.budgets.check(n as u64, app.spent()) {
         Ok(()) => false,
         Err(e) => {
@@ -205,6 +205,7 @@ pub(super) fn cancel_now(app: &mut App, id: NodeId) -> Vec<Effect> {
     app.info(format!(
         "cancelled {id} (it may still be billed); {retry} sends it again"
     ));
+    super::rerun::cancelled(app, id);
     vec![Effect::CancelTurn(id), Effect::Save]
 }
 
@@ -315,6 +316,7 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
     if report.apply(&mut app.conv).is_err() {
         // Cancelled or deleted while running: the report is dropped.
         tell_ledger(app, report);
+        super::rerun::cancelled(app, id);
         return Vec::new();
     }
     let took = started
@@ -336,7 +338,9 @@ pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
         }
     }
     tell_ledger(app, report);
-    vec![Effect::Save]
+    let mut fx = vec![Effect::Save];
+    fx.extend(super::rerun::finished(app, id));
+    fx
 }
 
 /// The ledger could not be written (said once per run; the turn is fine).

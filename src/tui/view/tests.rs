@@ -71,6 +71,16 @@ fn branched_tree_with_the_selected_path() {
 }
 
 #[test]
+fn rerun_question_says_the_choices_and_the_price() {
+    let app = with(branched_at(1), &[Action::Rerun]);
+    snap("rerun_question", &app);
+    let (text, _) = screen(&app, 100, 30);
+    let wanted = ["Re-run the path from n1", "as it was", "× $0.03 = $0.06"];
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !text.contains(p)).collect();
+    assert!(missing.is_empty(), "{missing:?} not on screen:\n{text}");
+}
+
+#[test]
 fn request_in_flight_shows_spinner_and_elapsed() {
     let app = in_flight();
     snap("in_flight", &app);

@@ -225,12 +225,17 @@ fn the_reason_comes_first_and_the_path_once_last() {
 fn commands_name_a_missing_conversation_once() {
     let dir = tempfile::tempdir().unwrap();
     let conv = dir.path().join("my photos/".repeat(12)).join("fox");
-    for cmd in ["show", "export", "replay"] {
+    for cmd in ["show", "export", "replay", "rerun"] {
         let mut c = crate::common::bin();
         c.arg(cmd).arg(&conv).env("HOME", dir.path());
         if cmd == "export" {
             c.args(["--format", "html", "--out"])
                 .arg(dir.path().join("x.html"));
+        }
+        if cmd == "rerun" {
+            // Nothing is sent: the key only gets it past the key check.
+            c.args(["--from", "n1", "--base-url", &crate::common::down_url()])
+                .env("PIXLOOM_API_KEY", crate::common::key());
         }
         let out = c.output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
