@@ -132,7 +132,10 @@ pub enum Overlay {
     /// with the price.
     ConfirmSpend {
         user: NodeId,
-        count: usize,
+        /// One per call: variants repeat one, a grid's cells differ.
+        requests: Vec<RequestParams>,
+        /// What the status line says once they are sent.
+        said: String,
     },
     /// The full error of a turn, scrolled by `scroll` rows.
     ErrorDetail {

@@ -39,8 +39,7 @@ pub(crate) use turns::turns_below;
 pub(crate) use compose::attachment_name;
 use compose::compose;
 use turns::{
-    cancel_now, delete, finished, received, saved, start_pending, store_finished, store_results,
-    variants_chosen,
+    cancel_now, delete, finished, received, saved, store_finished, store_results, variants_chosen,
 };
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -359,7 +358,11 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
             }
         }
         Overlay::Variants { user, count } => return variants_chosen(app, user, count),
-        Overlay::ConfirmSpend { user, count } => return start_pending(app, user, count),
+        Overlay::ConfirmSpend {
+            user,
+            requests,
+            said,
+        } => return turns::start_cells(app, user, requests, said, turns::Ask::No),
         Overlay::Input(b) => return tools::confirm_input(app, b),
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),

@@ -58,14 +58,16 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
 /// `n` variants picked in the variants question: refused over a limit,
 /// asked about (with the price) above `confirm_above`, else started.
 pub(super) fn variants_chosen(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
-    if over_budget(app, n) {
-        return Vec::new();
-    }
-    if app.budgets.asks_first(n as u64) {
-        app.overlay = Overlay::ConfirmSpend { user, count: n };
-        return Vec::new();
-    }
-    start_pending(app, user, n)
+    pending(app, user, n, Ask::AboveLimit)
+}
+
+/// Whether many requests at once are asked about first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// Above `confirm_above`, with the price (variants, a grid).
+    AboveLimit,
+    /// Already asked (the spend question answered yes), or one request.
+    No,
 }
 
 /// Whether `n` more calls would pass a spend limit; if so, says which
@@ -82,6 +84,10 @@ pub(super) fn over_budget(app: &mut App, n: usize) -> bool {
 
 /// `n` pending assistant turns under `user`, with the composer's settings.
 pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect> {
+    pending(app, user, n, Ask::No)
+}
+
+fn pending(app: &mut App, user: NodeId, n: usize, ask: Ask) -> Vec<Effect> {
     let params: RequestParams = app.composer.params.clone();
     if n == 0 || n > MAX_VARIANTS {
         app.error(TreeError::BadVariantCount { max: MAX_VARIANTS }.to_string());
@@ -97,7 +103,7 @@ pub(super) fn start_pending(app: &mut App, user: NodeId, n: usize) -> Vec<Effect
         params.size,
         sanitize::line(&params.model)
     );
-    start_cells(app, user, &vec![params; n], said)
+    start_cells(app, user, vec![params; n], said, ask)
 }
 
 /// A grid under `user`: one pending turn per (size, model) cell of
@@ -117,15 +123,18 @@ pub(super) fn start_grid(app: &mut App, user: NodeId, spec: &GridSpec) -> Vec<Ef
         spec.models.len().max(1),
         dollars(calls * PRICE_PER_CALL_MICRO_USD)
     );
-    start_cells(app, user, &cells, said)
+    start_cells(app, user, cells, said, Ask::AboveLimit)
 }
 
-/// Pending turns under `user`, one per request, started at once.
-fn start_cells(
+/// Pending turns under `user`, one per request, started at once: refused
+/// over a spend limit, first asked about (with the price) above
+/// `confirm_above` when `ask` says so.
+pub(super) fn start_cells(
     app: &mut App,
     user: NodeId,
-    requests: &[RequestParams],
+    requests: Vec<RequestParams>,
     said: String,
+    ask: Ask,
 ) -> Vec<Effect> {
     if !app.can_send {
         app.error(NO_KEY);
@@ -134,7 +143,15 @@ fn start_cells(
     if over_budget(app, requests.len()) {
         return Vec::new();
     }
-    match app.conv.add_pending_each(user, requests, app.clock.wall) {
+    if ask == Ask::AboveLimit && app.budgets.asks_first(requests.len() as u64) {
+        app.overlay = Overlay::ConfirmSpend {
+            user,
+            requests,
+            said,
+        };
+        return Vec::new();
+    }
+    match app.conv.add_pending_each(user, &requests, app.clock.wall) {
         Ok(ids) => {
             let mut fx = vec![Effect::Save];
             for id in &ids {

@@ -180,3 +180,40 @@ fn compare_works_across_cells_and_names_what_differs() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_grid_above_confirm_above_asks_first_with_the_price() {
+    let mut a = grid_app();
+    a.conv.select(n(1)).unwrap();
+    a.budgets.confirm_above = 3;
+    act(&mut a, Action::Variants);
+    key(&mut a, 'g');
+    a.overlay = Overlay::Input(InputBox::new(
+        InputKind::Grid(n(1)),
+        format!("1280x720,3840x2160 {MODELS}"),
+    ));
+    // Four calls > 3: asked, nothing added or sent yet.
+    let before = a.conv.clone();
+    let fx = act(&mut a, Action::Confirm);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(a.conv, before);
+    assert!(
+        matches!(a.overlay, Overlay::ConfirmSpend { .. }),
+        "{:?}",
+        a.overlay
+    );
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(shown.contains("A grid of n1"), "{shown}");
+    assert!(shown.contains("$0.12"), "{shown}");
+    // Yes: the four cells go out, each with its own size and model.
+    let fx = act(&mut a, Action::Confirm);
+    let started = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::StartTurn(_)))
+        .count();
+    assert_eq!(started, 4);
+    assert_eq!(
+        a.status.clone().unwrap().text,
+        "sent a grid of 4 (2 size(s) × 2 model(s)) · $0.12"
+    );
+}

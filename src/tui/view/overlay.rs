@@ -103,10 +103,15 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::ConfirmCancel(id) => super::confirm_cancel::draw(frame, app, area, *id),
-        Overlay::ConfirmSpend { user, count } => {
-            let question = crate::budget::Budgets::question(*count as u64);
+        Overlay::ConfirmSpend { user, requests, .. } => {
+            let question = crate::budget::Budgets::question(requests.len() as u64);
+            let what = if requests.windows(2).all(|w| w[0] == w[1]) {
+                "Variants"
+            } else {
+                "A grid"
+            };
             let lines = vec![
-                Line::from(format!("Variants of {user}: {question}")),
+                Line::from(format!("{what} of {user}: {question}")),
                 Line::styled("y sends · n keeps them unsent", dim()),
             ];
             let inner = frame_box(frame, centered(area, 64, 4), " spend ");
