@@ -139,6 +139,32 @@ impl Conversation {
         Ok((user, answer))
     }
 
+    /// Two branches side by side, step by step: below the deepest turn
+    /// the paths to `a` and `b` share (the common parent of a re-run and
+    /// its original), each one's answers down its remembered branch to
+    /// its leaf, paired by depth. Step i is the i-th answer of each side;
+    /// the shorter branch gives `None` past its end.
+    pub fn paired_steps(
+        &self,
+        a: NodeId,
+        b: NodeId,
+    ) -> Result<Vec<(Option<NodeId>, Option<NodeId>)>, TreeError> {
+        let (to_a, to_b) = (self.path_to(a)?, self.path_to(b)?);
+        let shared = to_a.iter().zip(&to_b).take_while(|(x, y)| x == y).count();
+        let answers = |id: NodeId| -> Result<Vec<NodeId>, TreeError> {
+            let path = self.path_to(self.leaf_below(id)?)?;
+            Ok(path[shared.min(path.len())..]
+                .iter()
+                .copied()
+                .filter(|n| self.nodes.get(n).is_some_and(|n| n.role == Role::Assistant))
+                .collect())
+        };
+        let (left, right) = (answers(a)?, answers(b)?);
+        Ok((0..left.len().max(right.len()))
+            .map(|i| (left.get(i).copied(), right.get(i).copied()))
+            .collect())
+    }
+
     /// The user turn a re-run from `from` starts at.
     fn rerun_start(&self, from: NodeId) -> Result<NodeId, RerunError> {
         let node = self.node(from)?;
