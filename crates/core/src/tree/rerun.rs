@@ -165,6 +165,19 @@ impl Conversation {
             .collect())
     }
 
+    /// Which step of [`Self::paired_steps`] shows `a` beside `b` (from 0),
+    /// with the steps; `None` when they are not at the same depth of
+    /// their branches (or either is not a turn).
+    pub fn step_of(
+        &self,
+        a: NodeId,
+        b: NodeId,
+    ) -> Option<(usize, Vec<(Option<NodeId>, Option<NodeId>)>)> {
+        let steps = self.paired_steps(a, b).ok()?;
+        let at = steps.iter().position(|&s| s == (Some(a), Some(b)))?;
+        Some((at, steps))
+    }
+
     /// The user turn a re-run from `from` starts at.
     fn rerun_start(&self, from: NodeId) -> Result<NodeId, RerunError> {
         let node = self.node(from)?;

@@ -262,3 +262,18 @@ fn sibling_answers_pair_below_their_shared_user_turn() {
         vec![(Some(3), Some(2)), (None, Some(5))]
     );
 }
+
+#[test]
+fn the_step_two_answers_stand_at_is_found_only_at_the_same_depth() {
+    let conv = build(&format!("{PATH}; {RERUN}"));
+    let at = |a, b| {
+        conv.step_of(NodeId(a), NodeId(b))
+            .map(|(i, s)| (i, s.len()))
+    };
+    assert_eq!(at(2, 8), Some((0, 3)));
+    assert_eq!(at(4, 10), Some((1, 3)));
+    // Different depths, user turns, missing nodes: no step.
+    assert_eq!(at(2, 10), None);
+    assert_eq!(at(1, 7), None);
+    assert_eq!(at(2, 99), None);
+}
