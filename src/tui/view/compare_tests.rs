@@ -63,6 +63,15 @@ fn said(app: &App) -> String {
         .unwrap_or_default()
 }
 
+/// `a` leaves both sides where they are and says `line`.
+fn refused(app: App, a: Action, line: &str) -> App {
+    let before = shown(&app);
+    let app = with(app, &[a]);
+    assert_eq!(shown(&app), before);
+    assert_eq!(said(&app), line);
+    app
+}
+
 #[test]
 fn j_and_k_walk_the_rerun_beside_its_original_step_by_step() {
     let mut app = compare(rerun(true), 2, 9);
@@ -87,14 +96,10 @@ fn j_and_k_walk_the_rerun_beside_its_original_step_by_step() {
     assert!(shas.contains(&"cc") && shas.contains(&"ee"), "{shas:?}");
 
     // Past the last step: it stays, and says so.
-    app = with(app, &[A::MoveDown]);
-    assert_eq!(shown(&app), (5, 11));
-    assert_eq!(said(&app), "step 2/2 is the last step");
+    app = refused(app, A::MoveDown, "step 2/2 is the last step");
     app = with(app, &[A::MoveUp]);
     assert_eq!(shown(&app), (2, 9));
-    app = with(app, &[A::MoveUp]);
-    assert_eq!(shown(&app), (2, 9));
-    assert_eq!(said(&app), "step 1/2 is the first step");
+    refused(app, A::MoveUp, "step 1/2 is the first step");
     // The original on the right: the sides keep their places.
     app = with(compare(rerun(true), 9, 2), &[A::MoveDown]);
     assert_eq!(shown(&app), (11, 5));
@@ -122,25 +127,23 @@ fn a_cancelled_step_is_walked_onto_and_a_longer_branch_says_where_the_other_ends
     assert_eq!(shown(&app), (5, 11));
     let (text, _) = screen(&app, 100, 30);
     assert!(text.contains("step 2/3"), "{text}");
-    app = with(app, &[A::MoveDown]);
-    assert_eq!(shown(&app), (5, 11));
-    assert_eq!(
-        said(&app),
-        "step 3/3 is only on one side (n13): the branch of n5 ends at step 2"
+    refused(
+        app,
+        A::MoveDown,
+        "step 3/3 is only on one side (n13): the branch of n5 ends at step 2",
     );
 }
 
 #[test]
 fn images_not_at_the_same_step_are_compared_but_not_walked() {
     // n2 is step 1 of the original, n11 step 2 of the re-run.
-    let mut app = compare(rerun(true), 2, 11);
+    let app = compare(rerun(true), 2, 11);
     let (text, _) = screen(&app, 100, 30);
     assert!(text.contains("compare n2 ⇄ n11 · esc closes"), "{text}");
-    app = with(app, &[A::MoveDown]);
-    assert_eq!(shown(&app), (2, 11));
-    assert_eq!(
-        said(&app),
+    refused(
+        app,
+        A::MoveDown,
         "n2 and n11 are not at the same step of their branches: \
-         compare two answers at the same depth to walk them"
+         compare two answers at the same depth to walk them",
     );
 }

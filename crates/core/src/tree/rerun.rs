@@ -24,6 +24,10 @@ pub enum RerunError {
     NotBelow { from: NodeId, to: NodeId },
 }
 
+/// One step of two branches side by side ([`Conversation::paired_steps`]):
+/// each side's answer at that depth, `None` past the end of its branch.
+pub type StepPair = (Option<NodeId>, Option<NodeId>);
+
 /// One step of a re-run: a user turn to add again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RerunStep {
@@ -144,11 +148,7 @@ impl Conversation {
     /// its original), each one's answers down its remembered branch to
     /// its leaf, paired by depth. Step i is the i-th answer of each side;
     /// the shorter branch gives `None` past its end.
-    pub fn paired_steps(
-        &self,
-        a: NodeId,
-        b: NodeId,
-    ) -> Result<Vec<(Option<NodeId>, Option<NodeId>)>, TreeError> {
+    pub fn paired_steps(&self, a: NodeId, b: NodeId) -> Result<Vec<StepPair>, TreeError> {
         let (to_a, to_b) = (self.path_to(a)?, self.path_to(b)?);
         let shared = to_a.iter().zip(&to_b).take_while(|(x, y)| x == y).count();
         let answers = |id: NodeId| -> Result<Vec<NodeId>, TreeError> {
@@ -168,11 +168,7 @@ impl Conversation {
     /// Which step of [`Self::paired_steps`] shows `a` beside `b` (from 0),
     /// with the steps; `None` when they are not at the same depth of
     /// their branches (or either is not a turn).
-    pub fn step_of(
-        &self,
-        a: NodeId,
-        b: NodeId,
-    ) -> Option<(usize, Vec<(Option<NodeId>, Option<NodeId>)>)> {
+    pub fn step_of(&self, a: NodeId, b: NodeId) -> Option<(usize, Vec<StepPair>)> {
         let steps = self.paired_steps(a, b).ok()?;
         let at = steps.iter().position(|&s| s == (Some(a), Some(b)))?;
         Some((at, steps))
