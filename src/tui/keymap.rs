@@ -380,8 +380,12 @@ pub(crate) fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Picker, Action::MoveUp) => "cursor up (more variants)",
         (Context::Picker, Action::MoveDown) => "cursor down (fewer variants)",
         (Context::Picker, Action::Confirm) => "choose",
-        (Context::Dialog, Action::MoveDown) => "scroll down (help, info, error)",
-        (Context::Dialog, Action::MoveUp) => "scroll up (help, info, error)",
+        (Context::Dialog, Action::MoveDown) => {
+            "scroll down (help, info, error); compare: next step"
+        }
+        (Context::Dialog, Action::MoveUp) => {
+            "scroll up (help, info, error); compare: previous step"
+        }
         (Context::Composer, Action::Dismiss) => {
             "back to the tree (the text stays; an edit or refine ends)"
         }

@@ -235,6 +235,12 @@ fn overlay_first(app: &mut App, a: Action) -> Option<Vec<Effect>> {
     if let Overlay::Gallery { .. } = app.overlay {
         return Some(tools::gallery_key(app, a));
     }
+    if matches!(app.overlay, Overlay::Compare { .. })
+        && matches!(a, Action::MoveDown | Action::MoveUp)
+    {
+        tools::compare_step(app, a == Action::MoveDown);
+        return Some(Vec::new());
+    }
     if let Overlay::Input(_) = app.overlay {
         match a {
             Action::Dismiss => {

@@ -191,6 +191,8 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 #[cfg(test)]
 mod budget_tests;
 #[cfg(test)]
+mod compare_tests;
+#[cfg(test)]
 mod grid_tests;
 #[cfg(test)]
 mod reopen_tests;

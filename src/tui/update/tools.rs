@@ -379,3 +379,44 @@ fn compare(app: &mut App, id: NodeId) {
         }
     }
 }
+
+/// j / k in the compare view: both sides one step down / up their
+/// branches (step i of one beside step i of the other).
+pub(super) fn compare_step(app: &mut App, down: bool) {
+    let Overlay::Compare { left, right } = app.overlay else {
+        return;
+    };
+    let Some((at, steps)) = app.conv.step_of(left, right) else {
+        app.info(format!(
+            "{left} and {right} are not at the same step of their branches: \
+             compare two answers at the same depth to walk them"
+        ));
+        return;
+    };
+    let n = steps.len();
+    let to = if down {
+        Some(at + 1)
+    } else {
+        at.checked_sub(1)
+    };
+    match to.map(|i| (i, steps.get(i))) {
+        Some((_, Some(&(Some(l), Some(r))))) => {
+            app.status = None;
+            app.overlay = Overlay::Compare { left: l, right: r };
+        }
+        Some((i, Some(&(l, r)))) => {
+            let (goes, ends) = if l.is_some() { (l, right) } else { (r, left) };
+            let goes = goes.map_or_else(String::new, |g| g.to_string());
+            app.info(format!(
+                "step {}/{n} is only on one side ({goes}): the branch of {ends} ends at step {}",
+                i + 1,
+                at + 1
+            ));
+        }
+        _ => app.info(format!(
+            "step {}/{n} is the {} step",
+            at + 1,
+            if down { "last" } else { "first" }
+        )),
+    }
+}

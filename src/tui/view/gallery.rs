@@ -266,8 +266,20 @@ pub(super) fn compare(
     let (Ok(l), Ok(r)) = (app.conv.node(left), app.conv.node(right)) else {
         return;
     };
+    let step = app
+        .conv
+        .step_of(left, right)
+        .map_or_else(String::new, |(i, s)| {
+            format!(
+                "step {}/{} · {}/{} step · ",
+                i + 1,
+                s.len(),
+                app.keymap.hint(Context::Dialog, Action::MoveDown),
+                app.keymap.hint(Context::Dialog, Action::MoveUp)
+            )
+        });
     let title = format!(
-        " compare {left} ⇄ {right} · {} closes ",
+        " compare {left} ⇄ {right} · {step}{} closes ",
         app.keymap.hint(Context::Dialog, Action::Dismiss)
     );
     let inner = frame_box(frame, margin(area), title);

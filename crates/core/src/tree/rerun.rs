@@ -24,6 +24,10 @@ pub enum RerunError {
     NotBelow { from: NodeId, to: NodeId },
 }
 
+/// One step of two branches side by side ([`Conversation::paired_steps`]):
+/// each side's answer at that depth, `None` past the end of its branch.
+pub type StepPair = (Option<NodeId>, Option<NodeId>);
+
 /// One step of a re-run: a user turn to add again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RerunStep {
@@ -137,6 +141,37 @@ impl Conversation {
         let user = self.add_user(parent, step.parts.clone(), now)?;
         let answer = self.add_pending(user, &step.params, 1, now)?[0];
         Ok((user, answer))
+    }
+
+    /// Two branches side by side, step by step: below the deepest turn
+    /// the paths to `a` and `b` share (the common parent of a re-run and
+    /// its original), each one's answers down its remembered branch to
+    /// its leaf, paired by depth. Step i is the i-th answer of each side;
+    /// the shorter branch gives `None` past its end.
+    pub fn paired_steps(&self, a: NodeId, b: NodeId) -> Result<Vec<StepPair>, TreeError> {
+        let (to_a, to_b) = (self.path_to(a)?, self.path_to(b)?);
+        let shared = to_a.iter().zip(&to_b).take_while(|(x, y)| x == y).count();
+        let answers = |id: NodeId| -> Result<Vec<NodeId>, TreeError> {
+            let path = self.path_to(self.leaf_below(id)?)?;
+            Ok(path[shared.min(path.len())..]
+                .iter()
+                .copied()
+                .filter(|n| self.nodes.get(n).is_some_and(|n| n.role == Role::Assistant))
+                .collect())
+        };
+        let (left, right) = (answers(a)?, answers(b)?);
+        Ok((0..left.len().max(right.len()))
+            .map(|i| (left.get(i).copied(), right.get(i).copied()))
+            .collect())
+    }
+
+    /// Which step of [`Self::paired_steps`] shows `a` beside `b` (from 0),
+    /// with the steps; `None` when they are not at the same depth of
+    /// their branches (or either is not a turn).
+    pub fn step_of(&self, a: NodeId, b: NodeId) -> Option<(usize, Vec<StepPair>)> {
+        let steps = self.paired_steps(a, b).ok()?;
+        let at = steps.iter().position(|&s| s == (Some(a), Some(b)))?;
+        Some((at, steps))
     }
 
     /// The user turn a re-run from `from` starts at.

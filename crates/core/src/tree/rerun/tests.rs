@@ -216,3 +216,64 @@ proptest! {
         }
     }
 }
+
+/// PATH and a re-run of it from n1 that stopped after two steps: u7 → a8
+/// → u9 → a10, a new root beside u1.
+const RERUN: &str = "user root a fox; pend n7 1; done n8; refine n8 at night; pend n9 1; done n10";
+
+fn pairs(conv: &Conversation, a: u32, b: u32) -> Vec<(Option<u32>, Option<u32>)> {
+    let id = |n: Option<NodeId>| n.map(|n| n.0);
+    conv.paired_steps(NodeId(a), NodeId(b))
+        .unwrap()
+        .into_iter()
+        .map(|(l, r)| (id(l), id(r)))
+        .collect()
+}
+
+#[test]
+fn a_rerun_and_its_original_pair_up_by_depth_the_shorter_ending_early() {
+    let conv = build(&format!("{PATH}; {RERUN}"));
+    let steps = vec![(Some(2), Some(8)), (Some(4), Some(10)), (Some(6), None)];
+    // From the first answers, from a deeper one, from the user turns.
+    assert_eq!(pairs(&conv, 2, 8), steps);
+    assert_eq!(pairs(&conv, 4, 10), steps);
+    assert_eq!(pairs(&conv, 1, 7), steps);
+    // Sides swapped: the pairs swap.
+    assert_eq!(
+        pairs(&conv, 8, 2),
+        vec![(Some(8), Some(2)), (Some(10), Some(4)), (None, Some(6))]
+    );
+    assert_eq!(
+        conv.paired_steps(NodeId(2), NodeId(99)),
+        Err(TreeError::NoSuchNode(NodeId(99)))
+    );
+}
+
+#[test]
+fn sibling_answers_pair_below_their_shared_user_turn() {
+    // u1 → a2 → u4 → a5, and a3 a variant of a2 with nothing below.
+    let conv = build("reply a; pend n1 2; done n2; done n3; refine n2 b; pend n4 1; done n5");
+    assert_eq!(
+        pairs(&conv, 2, 3),
+        vec![(Some(2), Some(3)), (Some(5), None)]
+    );
+    assert_eq!(
+        pairs(&conv, 3, 5),
+        vec![(Some(3), Some(2)), (None, Some(5))]
+    );
+}
+
+#[test]
+fn the_step_two_answers_stand_at_is_found_only_at_the_same_depth() {
+    let conv = build(&format!("{PATH}; {RERUN}"));
+    let at = |a, b| {
+        conv.step_of(NodeId(a), NodeId(b))
+            .map(|(i, s)| (i, s.len()))
+    };
+    assert_eq!(at(2, 8), Some((0, 3)));
+    assert_eq!(at(4, 10), Some((1, 3)));
+    // Different depths, user turns, missing nodes: no step.
+    assert_eq!(at(2, 10), None);
+    assert_eq!(at(1, 7), None);
+    assert_eq!(at(2, 99), None);
+}
