@@ -130,12 +130,9 @@ fn bottom_colour(img: &image::RgbaImage) -> [u8; 3] {
 fn zero_like(sixel: &str, edge: [u8; 3]) -> String {
     let percent = edge.map(|v| u32::from(v) * 100 / 255);
     let mut best: Option<(u32, u32)> = None;
-    let mut rest = sixel;
-    while let Some(at) = rest.find('#') {
-        rest = &rest[at + 1..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let after = &rest[digits.len()..];
-        let (Ok(n), Some(def)) = (digits.parse::<u32>(), after.strip_prefix(";2;")) else {
+    for (at, n) in registers(sixel) {
+        // A definition: `#n;2;r;g;b` (percentages); a use is `#n` alone.
+        let Some(def) = sixel[at.end..].strip_prefix(";2;") else {
             continue;
         };
         let rgb: Vec<u32> = def
@@ -158,25 +155,33 @@ fn zero_like(sixel: &str, edge: [u8; 3]) -> String {
         return sixel.to_owned();
     };
     let mut out = String::with_capacity(sixel.len());
-    let mut rest = sixel;
-    while let Some(at) = rest.find('#') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let n: Option<u32> = digits.parse().ok();
+    let mut copied = 0;
+    for (at, n) in registers(sixel) {
         let swapped = match n {
-            Some(0) => k,
-            Some(n) if n == k => 0,
-            Some(n) => n,
-            None => {
-                continue;
-            }
+            0 => k,
+            n if n == k => 0,
+            n => n,
         };
+        out.push_str(&sixel[copied..at.start]);
         out.push_str(&swapped.to_string());
-        rest = &rest[digits.len()..];
+        copied = at.end;
     }
-    out.push_str(rest);
+    out.push_str(&sixel[copied..]);
     out
+}
+
+/// Every colour register a sixel names (`#n`, defined or used): where its
+/// number stands and the number.
+fn registers(sixel: &str) -> impl Iterator<Item = (std::ops::Range<usize>, u32)> + '_ {
+    sixel.match_indices('#').filter_map(move |(at, _)| {
+        let start = at + 1;
+        let len = sixel[start..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let n = sixel[start..start + len].parse().ok()?;
+        Some((start..start + len, n))
+    })
 }
 
 /// Sixel is sent in bands of 6 pixel rows, and tmux (3.5a) gives a

@@ -350,12 +350,23 @@ pub(crate) fn fits(cols: u16, rows: u16) -> bool {
 pub(crate) fn set_cell(cell: &mut Cell, id: u32, row: u16, col: u16) {
     let mark = |v: usize| DIACRITICS.get(v).copied().unwrap_or(DIACRITICS[0]);
     let high = usize::from(id.to_be_bytes()[0]);
-    let mut s = String::with_capacity(10);
-    s.push(PLACEHOLDER);
-    s.push(mark(usize::from(row)));
-    s.push(mark(usize::from(col)));
-    s.push(mark(high));
-    cell.set_symbol(&s).set_fg(color(id)).set_bg(Color::Reset);
+    // On the draw path, once per cell of every picture on screen: the
+    // symbol is put together on the stack (4 + 3 × 2 or 4 bytes), not in
+    // a String of its own.
+    let mut bytes = [0u8; 16];
+    let mut len = 0;
+    for c in [
+        PLACEHOLDER,
+        mark(usize::from(row)),
+        mark(usize::from(col)),
+        mark(high),
+    ] {
+        len += c.encode_utf8(&mut bytes[len..]).len();
+    }
+    let symbol = std::str::from_utf8(&bytes[..len]).unwrap_or("\u{fffd}");
+    cell.set_symbol(symbol)
+        .set_fg(color(id))
+        .set_bg(Color::Reset);
 }
 
 #[cfg(test)]
