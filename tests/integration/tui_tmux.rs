@@ -40,7 +40,7 @@ fn pane_script(dir: &Path, command: &str) -> std::path::PathBuf {
 }
 
 /// The pane's script for `pixloom ARGS` with no colour hint, as xterm.
-fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
+pub(super) fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
     pane_script(
         dir,
         &format!(
@@ -466,4 +466,5 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
 }
 
 mod graphics;
+mod replay;
 mod start;
