@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::app_pane;
+use super::{app_pane, quit};
 use crate::common;
 use crate::common::term::{Tmux, app_bin, clean_env, run_pixloom, show_json};
 use serde_json::Value;
@@ -36,18 +36,6 @@ fn two_turns(home: &Path, env: &[(String, String)]) {
 
 fn nodes(shown: &Value) -> Vec<Value> {
     shown["nodes"].as_array().unwrap().clone()
-}
-
-fn quit(t: &Tmux) {
-    t.keys(&["q"]);
-    let s = t.wait_for("the app to quit or ask", STEP, |s| {
-        s.contains("__PIXLOOM_EXIT=") || s.contains("Quit anyway?")
-    });
-    if !s.contains("__PIXLOOM_EXIT=") {
-        t.keys(&["y"]);
-    }
-    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
-    assert!(s.contains("__PIXLOOM_EXIT=0"), "pixloom failed:\n{s}");
 }
 
 #[test]
