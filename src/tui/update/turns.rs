@@ -118,9 +118,8 @@ pub(super) fn start_grid(app: &mut App, user: NodeId, spec: &GridSpec) -> Vec<Ef
     };
     let calls = cells.len() as u64;
     let said = format!(
-        "sent a grid of {calls} ({} size(s) × {} model(s)) · {}",
-        spec.sizes.len().max(1),
-        spec.models.len().max(1),
+        "sent a grid of {calls} ({}) · {}",
+        spec.shape(),
         dollars(calls * PRICE_PER_CALL_MICRO_USD)
     );
     start_cells(app, user, cells, said, Ask::AboveLimit)

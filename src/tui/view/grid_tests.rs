@@ -73,6 +73,14 @@ fn v_then_g_asks_for_the_lists_and_starts_one_turn_per_cell() {
         shown.contains("a grid under n1") && shown.contains("each cell one billed call ($0.03)"),
         "{shown}"
     );
+    assert!(
+        shown.contains("enter starts"),
+        "the note wraps, not cut:\n{shown}"
+    );
+    assert!(
+        shown.contains("= 2 call(s), 1 size(s) × 2 model(s) · $0.06"),
+        "the price while typing:\n{shown}"
+    );
     a.overlay = Overlay::Input(InputBox::new(
         InputKind::Grid(n(1)),
         format!("1280x720,3840x2160 {MODELS}"),
@@ -116,12 +124,26 @@ fn a_bad_grid_is_said_and_starts_nothing() {
         ("1280x720,1024x768", "1280x960"),
         ("", "type sizes and/or models"),
         ("1280x720 2048x1152", "two lists of sizes"),
+        (
+            "1280x720,2048x1152,3840x2160,720x1280,1152x2048,2160x3840,1280x1280,2048x2048,auto gpt-image-2-vip,gpt-image-2-all",
+            "is 18 calls",
+        ),
     ] {
         a.overlay = Overlay::Input(InputBox::new(InputKind::Grid(n(1)), typed));
+        let (shown, _) = screen(&a, 100, 30);
+        assert!(shown.contains(says), "said while typing:\n{shown}");
         let fx = act(&mut a, Action::Confirm);
         assert!(fx.is_empty(), "{typed}: {fx:?}");
         let said = a.status.clone().unwrap().text;
-        assert!(said.contains(says) && said.contains("v then g"), "{said}");
+        assert!(
+            said.contains(says) && said.contains("fix the lists"),
+            "{said}"
+        );
+        assert_eq!(
+            a.overlay,
+            Overlay::Input(InputBox::new(InputKind::Grid(n(1)), typed)),
+            "the box stays with what was typed"
+        );
     }
     assert_eq!(a.conv.nodes.len(), before);
 }
