@@ -3,7 +3,7 @@
 //! that would pass a limit is refused before anything is sent, with a
 //! message naming the setting to raise.
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::ledger;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
@@ -25,6 +25,48 @@ impl Default for Budgets {
             day: None,
             conversation: None,
             confirm_above: DEFAULT_CONFIRM_ABOVE,
+        }
+    }
+}
+
+/// What was spent on one day (`ledger::day_of`: the UTC date), micro USD:
+/// the day the total belongs to, and the total. The app keeps one — the
+/// ledger's total when it opened, plus its calls since — and it restarts
+/// when the app's clock passes into a new day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySpend {
+    pub day: Date,
+    pub micro_usd: u64,
+}
+
+impl DaySpend {
+    /// Nothing spent yet on `at`'s day.
+    pub fn none_on(at: OffsetDateTime) -> DaySpend {
+        DaySpend {
+            day: ledger::day_of(at),
+            micro_usd: 0,
+        }
+    }
+
+    /// The total on `now`'s day: this one's on its own day, nothing yet
+    /// on a later one (midnight passed since the last call).
+    pub fn on(&self, now: OffsetDateTime) -> u64 {
+        if ledger::day_of(now) > self.day {
+            0
+        } else {
+            self.micro_usd
+        }
+    }
+
+    /// Counts a call sent at `sent` (on its day, as the ledger counts
+    /// it): on this day it adds; on a later day the total restarts from
+    /// it; an earlier day's call belongs to that day, not this one.
+    pub fn add(&mut self, sent: OffsetDateTime, micro_usd: u64) {
+        let day = ledger::day_of(sent);
+        if day > self.day {
+            *self = DaySpend { day, micro_usd };
+        } else if day == self.day {
+            self.micro_usd += micro_usd;
         }
     }
 }
@@ -114,9 +156,10 @@ pub(crate) fn usd(micro: u64) -> String {
 /// What the ledger says was spent on `now`'s day (UTC): the calls billed
 /// and those that may have been. A ledger that cannot be read is an error
 /// saying where it is.
-pub(crate) fn spent_today(now: OffsetDateTime) -> Result<u64, String> {
+pub(crate) fn spent_today(now: OffsetDateTime) -> Result<DaySpend, String> {
+    let mut spent = DaySpend::none_on(now);
     let Some(path) = ledger::default_path() else {
-        return Ok(0);
+        return Ok(spent);
     };
     let read = ledger::read(&path).map_err(|e| {
         crate::errline::line(
@@ -126,12 +169,13 @@ pub(crate) fn spent_today(now: OffsetDateTime) -> Result<u64, String> {
         )
     })?;
     let today = ledger::entry_day(now);
-    Ok(read
+    spent.micro_usd = read
         .calls
         .iter()
         .filter(|c| c.day() == today)
         .map(Call::at_most_micro_usd)
-        .sum())
+        .sum();
+    Ok(spent)
 }
 
 use ledger::Call;
@@ -171,6 +215,32 @@ mod tests {
             "{e}"
         );
         assert_eq!(Budgets::default().check(1000, spent), Ok(()));
+    }
+
+    #[test]
+    fn a_day_total_belongs_to_its_day_and_restarts_on_the_next() {
+        use time::macros::{date, datetime};
+        let mut d = DaySpend::none_on(datetime!(2025-03-01 23:00 -02:00));
+        // 23:00 at UTC-2 is 1:00 on 2 March in UTC: the ledger's day.
+        assert_eq!(d.day, date!(2025 - 03 - 02));
+        d.add(datetime!(2025-03-02 10:00 UTC), 30_000);
+        d.add(datetime!(2025-03-01 23:59 UTC), 30_000); // the day before's
+        assert_eq!(d.on(datetime!(2025-03-02 23:59:59 UTC)), 30_000);
+        // Midnight passed: nothing yet on the 3rd; the day's state keeps
+        // what the 2nd spent until a call of the 3rd restarts it.
+        assert_eq!(d.on(datetime!(2025-03-03 00:00 UTC)), 0);
+        d.add(datetime!(2025-03-03 00:00:01 UTC), 30_000);
+        assert_eq!(
+            d,
+            DaySpend {
+                day: date!(2025 - 03 - 03),
+                micro_usd: 30_000
+            }
+        );
+        assert_eq!(
+            ledger::entry_day(datetime!(2025-03-01 23:00 -02:00)),
+            "2025-03-02"
+        );
     }
 
     #[test]

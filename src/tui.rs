@@ -101,10 +101,10 @@ pub struct TuiArgs {
     pub demo: bool,
     /// `auto` detects at start (after raw mode, before the key reader).
     pub graphics: GraphicsChoice,
-    /// The spend limits, and what the ledger says was spent today before
-    /// the app opened (micro USD).
+    /// The spend limits, and what the ledger says was spent today (its
+    /// day with it) before the app opened.
     pub budgets: crate::budget::Budgets,
-    pub spent_today_micro_usd: u64,
+    pub spent_today: crate::budget::DaySpend,
 }
 
 impl TuiArgs {
@@ -115,7 +115,7 @@ impl TuiArgs {
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
         app.budgets = self.budgets;
-        app.spent_before_today = self.spent_today_micro_usd;
+        app.today = self.spent_today;
         app.graphics = match self.graphics {
             GraphicsChoice::Force(b) => b,
             GraphicsChoice::Auto => GraphicsBackend::Blocks,
