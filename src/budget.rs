@@ -219,10 +219,10 @@ mod tests {
 
     #[test]
     fn a_day_total_belongs_to_its_day_and_restarts_on_the_next() {
-        use time::macros::{date, datetime};
+        use time::macros::datetime;
         let mut d = DaySpend::none_on(datetime!(2025-03-01 23:00 -02:00));
         // 23:00 at UTC-2 is 1:00 on 2 March in UTC: the ledger's day.
-        assert_eq!(d.day, date!(2025 - 03 - 02));
+        assert_eq!(d.day, datetime!(2025-03-02 00:00 UTC).date());
         d.add(datetime!(2025-03-02 10:00 UTC), 30_000);
         d.add(datetime!(2025-03-01 23:59 UTC), 30_000); // the day before's
         assert_eq!(d.on(datetime!(2025-03-02 23:59:59 UTC)), 30_000);
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(
             d,
             DaySpend {
-                day: date!(2025 - 03 - 03),
+                day: datetime!(2025-03-03 00:00 UTC).date(),
                 micro_usd: 30_000
             }
         );

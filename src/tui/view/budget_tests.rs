@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use time::macros::{date, datetime};
+use time::macros::datetime;
 
 use crate::budget::{Budgets, DaySpend};
 use crate::tui::action::{Action as A, Event, Msg};
@@ -109,10 +109,19 @@ fn a_ledger_that_cannot_be_written_is_told_and_the_turn_lands() {
     assert!(!said.contains('\u{1b}'), "sanitised: {said:?}");
 }
 
-/// The status bar's last line.
-fn status_bar(app: &App) -> String {
+/// The status bar (the last line) shows `spent`.
+fn bar_shows(app: &App, spent: &str) {
     let (text, _) = screen(app, 200, 60);
-    text.lines().last().unwrap_or_default().to_owned()
+    let bar = text.lines().last().unwrap_or_default();
+    assert!(bar.contains(spent), "{bar}");
+}
+
+/// Three variants are refused, saying `spent`, and nothing is sent.
+fn variants_refused(app: &App, spent: &str) {
+    let refused = with(app.clone(), &[A::Variants, A::Confirm]);
+    assert!(refused.in_flight.is_empty(), "nothing sent");
+    let said = &refused.status.as_ref().unwrap().text;
+    assert!(said.contains(spent), "{said}");
 }
 
 #[test]
@@ -122,18 +131,11 @@ fn the_day_total_restarts_when_the_clock_passes_midnight() {
     let opened = app.clock.mono;
     app.clock.wall = datetime!(2025-03-01 23:59:00 UTC);
     app.today = DaySpend {
-        day: date!(2025 - 03 - 01),
+        day: datetime!(2025-03-01 00:00 UTC).date(),
         micro_usd: 950_000,
     };
-    assert!(
-        status_bar(&app).contains("today $0.95/$1.00"),
-        "{}",
-        status_bar(&app)
-    );
-    let refused = with(app.clone(), &[A::Variants, A::Confirm]);
-    assert!(refused.in_flight.is_empty(), "nothing sent");
-    let said = &refused.status.as_ref().unwrap().text;
-    assert!(said.contains("$0.95 of $1.00 spent today (UTC)"), "{said}");
+    bar_shows(&app, "today $0.95/$1.00");
+    variants_refused(&app, "$0.95 of $1.00 spent today (UTC)");
     // A call sent at 23:59:50 and answered after midnight is the day it
     // was sent on's, as the ledger counts it.
     let late = app.conv.regenerate(n(5), None, app.clock.wall).unwrap();
@@ -149,11 +151,7 @@ fn the_day_total_restarts_when_the_clock_passes_midnight() {
     // 2 March: nothing spent yet, and the bar says so.
     let (text, _) = screen(&app, 200, 60);
     insta::assert_snapshot!("budget_after_midnight_200x60", text);
-    assert!(
-        status_bar(&app).contains("today $0.00/$1.00"),
-        "{}",
-        status_bar(&app)
-    );
+    bar_shows(&app, "today $0.00/$1.00");
     // The three variants refused at 23:59 go out now…
     let mut app = with(app, &[A::Variants, A::Confirm]);
     let sent: Vec<_> = app.in_flight.keys().copied().collect();
@@ -166,18 +164,11 @@ fn the_day_total_restarts_when_the_clock_passes_midnight() {
     assert_eq!(
         app.today,
         DaySpend {
-            day: date!(2025 - 03 - 02),
+            day: datetime!(2025-03-02 00:00 UTC).date(),
             micro_usd: 90_000,
         }
     );
-    assert!(
-        status_bar(&app).contains("today $0.09/$1.00"),
-        "{}",
-        status_bar(&app)
-    );
+    bar_shows(&app, "today $0.09/$1.00");
     app.budgets.day = Some(100_000);
-    let refused = with(app, &[A::Variants, A::Confirm]);
-    assert!(refused.in_flight.is_empty(), "nothing sent");
-    let said = &refused.status.as_ref().unwrap().text;
-    assert!(said.contains("$0.09 of $0.10 spent today (UTC)"), "{said}");
+    variants_refused(&app, "$0.09 of $0.10 spent today (UTC)");
 }
