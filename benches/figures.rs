@@ -164,6 +164,7 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         graphics: GraphicsBackend::Blocks.into(),
         budgets: pixloom::budget::Budgets::default(),
         spent_today: pixloom::budget::DaySpend::none_on(time::OffsetDateTime::now_utc()),
+        rerun: None,
     };
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     let (tx, mut rx) = unbounded_channel();

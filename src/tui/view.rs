@@ -59,10 +59,11 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
     } else {
         composer::height(app)
     };
+    let status_h = status::height(app, area.width);
     let [main, composer_area, status_area] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(composer_h),
-        Constraint::Length(1),
+        Constraint::Length(status_h),
     ])
     .areas(area);
     if app.show_tree {
@@ -90,7 +91,7 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
         frame,
         app,
         Rect {
-            height: area.height.saturating_sub(1),
+            height: area.height.saturating_sub(status_h),
             ..area
         },
         out,

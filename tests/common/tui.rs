@@ -35,6 +35,7 @@ pub fn start(
         graphics: GraphicsBackend::Blocks.into(),
         budgets: pixloom::budget::Budgets::default(),
         spent_today: pixloom::budget::DaySpend::none_on(time::OffsetDateTime::now_utc()),
+        rerun: None,
     };
     let (app, folder, engine) = args.into_parts(Clock::now());
     let (tx, rx) = unbounded_channel();
