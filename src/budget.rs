@@ -118,6 +118,17 @@ impl Budgets {
         Ok(())
     }
 
+    /// The day's total the app starts from: the ledger's for `now`'s day
+    /// when a day limit is set (an unreadable ledger counts from zero;
+    /// `pixloom ledger` says why), else nothing.
+    pub(crate) fn spent_at_start(&self, now: OffsetDateTime) -> DaySpend {
+        let zero = DaySpend::none_on(now);
+        match self.day {
+            Some(_) => spent_today(now).unwrap_or(zero),
+            None => zero,
+        }
+    }
+
     /// Whether `calls` at once is more than `confirm_above`.
     pub(crate) fn asks_first(&self, calls: u64) -> bool {
         calls > u64::from(self.confirm_above)

@@ -495,15 +495,10 @@ impl Session {
             demo: self.demo.is_some(),
             graphics: self.app.graphics,
             budgets: self.config.budgets,
-            spent_today: {
-                let now = OffsetDateTime::now_utc();
-                let zero = crate::budget::DaySpend::none_on(now);
-                match self.config.budgets.day {
-                    // Unreadable: counted from zero; the ledger command says why.
-                    Some(_) => crate::budget::spent_today(now).unwrap_or(zero),
-                    None => zero,
-                }
-            },
+            spent_today: self
+                .config
+                .budgets
+                .spent_at_start(OffsetDateTime::now_utc()),
             rerun: None,
         }
     }
