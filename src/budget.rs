@@ -71,6 +71,17 @@ impl DaySpend {
     }
 }
 
+/// How long from `now` until the next day (`ledger::day_of`) begins, and
+/// a second more, so a clock read then is surely on it: when the app
+/// draws its `today` total again.
+pub fn until_next_day(now: OffsetDateTime) -> std::time::Duration {
+    let next = ledger::day_of(now)
+        .next_day()
+        .map(|d| d.midnight().assume_utc());
+    let left = next.map_or(time::Duration::DAY, |n| n - now);
+    std::time::Duration::try_from(left).unwrap_or_default() + std::time::Duration::from_secs(1)
+}
+
 /// What was spent so far, micro USD.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spent {
@@ -252,6 +263,11 @@ mod tests {
             ledger::entry_day(datetime!(2025-03-01 23:00 -02:00)),
             "2025-03-02"
         );
+        // The app wakes a second past the next midnight (UTC).
+        let secs = |at| until_next_day(at).as_secs();
+        assert_eq!(secs(datetime!(2025-03-01 23:59:00 UTC)), 61);
+        assert_eq!(secs(datetime!(2025-03-01 23:00 -02:00)), 22 * 3600 + 1);
+        assert_eq!(secs(datetime!(2025-03-02 00:00 UTC)), 24 * 3600 + 1);
     }
 
     #[test]

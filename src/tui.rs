@@ -405,6 +405,9 @@ pub async fn drive(
                 None => return Ok(()),
             },
             _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
+            // With a day limit, midnight redraws the bar's `today` total.
+            _ = tokio::time::sleep(crate::budget::until_next_day(app.clock.wall)),
+                if app.budgets.day.is_some() => Msg::Event(Event::Tick),
         };
         app.clock = clock();
         let mut repaint = redraw::after(&first);
