@@ -266,7 +266,7 @@ mod tests {
         // The app wakes a second past the next midnight (UTC).
         let secs = |at| until_next_day(at).as_secs();
         assert_eq!(secs(datetime!(2025-03-01 23:59:00 UTC)), 61);
-        assert_eq!(secs(datetime!(2025-03-01 23:00 -02:00)), 22 * 3600 + 1);
+        assert_eq!(secs(datetime!(2025-03-01 23:00 -02:00)), 23 * 3600 + 1);
         assert_eq!(secs(datetime!(2025-03-02 00:00 UTC)), 24 * 3600 + 1);
     }
 
