@@ -495,11 +495,10 @@ impl Session {
             demo: self.demo.is_some(),
             graphics: self.app.graphics,
             budgets: self.config.budgets,
-            spent_today_micro_usd: match self.config.budgets.day {
-                // Unreadable: counted from zero; the ledger command says why.
-                Some(_) => crate::budget::spent_today(OffsetDateTime::now_utc()).unwrap_or(0),
-                None => 0,
-            },
+            spent_today: self
+                .config
+                .budgets
+                .spent_at_start(OffsetDateTime::now_utc()),
             rerun: None,
         }
     }

@@ -101,10 +101,10 @@ pub struct TuiArgs {
     pub demo: bool,
     /// `auto` detects at start (after raw mode, before the key reader).
     pub graphics: GraphicsChoice,
-    /// The spend limits, and what the ledger says was spent today before
-    /// the app opened (micro USD).
+    /// The spend limits, and what the ledger says was spent today (its
+    /// day with it) before the app opened.
     pub budgets: crate::budget::Budgets,
-    pub spent_today_micro_usd: u64,
+    pub spent_today: crate::budget::DaySpend,
     /// A replay handed over this path to re-run (`P` there): the app
     /// opens on the re-run question for it.
     pub rerun: Option<playback::RerunPath>,
@@ -118,7 +118,7 @@ impl TuiArgs {
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
         app.budgets = self.budgets;
-        app.spent_before_today = self.spent_today_micro_usd;
+        app.today = self.spent_today;
         app.graphics = match self.graphics {
             GraphicsChoice::Force(b) => b,
             GraphicsChoice::Auto => GraphicsBackend::Blocks,
@@ -405,6 +405,9 @@ pub async fn drive(
                 None => return Ok(()),
             },
             _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
+            // With a day limit, midnight redraws the bar's `today` total.
+            _ = tokio::time::sleep(crate::budget::until_next_day(app.clock.wall)),
+                if app.budgets.day.is_some() => Msg::Event(Event::Tick),
         };
         app.clock = clock();
         let mut repaint = redraw::after(&first);

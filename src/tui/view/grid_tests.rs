@@ -239,3 +239,43 @@ fn a_grid_above_confirm_above_asks_first_with_the_price() {
         "sent a grid of 4 (2 size(s) × 2 model(s)) · $0.12"
     );
 }
+
+#[test]
+fn a_plain_variant_beside_a_grid_has_one_number_in_the_gallery_and_the_transcript() {
+    let mut a = grid_app();
+    // A plain variant of n1 asked as n2 was (1280x720, vip): it joins
+    // n2's cell, so each cell has two slots (8 slots, 5 pictures); in the
+    // tree it is the fifth answer.
+    let asked = a.conv.node(n(2)).unwrap().turn.clone().unwrap().request;
+    let extra = a.conv.add_pending(n(1), &asked, 1, T0).unwrap()[0];
+    a.conv
+        .complete(extra, image("66", 1280, 720), outcome(25_000))
+        .unwrap();
+    a.conv.select(extra).unwrap();
+    act(&mut a, Action::Gallery);
+    assert_eq!(
+        a.overlay,
+        Overlay::Gallery {
+            parent: n(1),
+            cursor: 1
+        },
+        "beside n2 in its cell"
+    );
+    let (shown, _) = screen(&a, 100, 30);
+    insta::assert_snapshot!("grid_plain_variant_gallery_100x30", shown);
+    let title = shown.lines().find(|l| l.contains("grid of n1")).unwrap();
+    assert!(title.contains(" · 5/5 · "), "the title's count: {title}");
+    assert!(shown.contains(" n6 ‹5/5› "), "the cell's: {shown}");
+    // The transcript's header for n6 says the same.
+    act(&mut a, Action::Dismiss);
+    let (shown, _) = screen(&a, 100, 30);
+    let header = shown.lines().find(|l| l.contains("n6")).unwrap();
+    assert!(header.contains("‹5/5›"), "the transcript's count: {header}");
+    // On a gap (n3's cell has one picture), the title counts the pictures.
+    a.overlay = Overlay::Gallery {
+        parent: n(1),
+        cursor: 3,
+    };
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(shown.contains(" · –/5 · "), "{shown}");
+}
