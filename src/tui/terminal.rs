@@ -192,15 +192,23 @@ pub(crate) fn detect_graphics(
 pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
+    /// Disconnected when the thread has ended (its sender dropped).
+    ended: std::sync::mpsc::Receiver<()>,
 }
+
+/// How long dropping an [`InputThread`] waits for it to stop reading: its
+/// poll wakes every 100 ms; a terminal that is gone may keep it longer.
+const READER_STOP_WAIT: Duration = Duration::from_millis(500);
 
 impl InputThread {
     pub(crate) fn spawn(tx: UnboundedSender<Msg>) -> io::Result<InputThread> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = Arc::clone(&stop);
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
         let handle = std::thread::Builder::new()
             .name("pixloom-input".into())
             .spawn(move || {
+                let _ended = ended_tx;
                 while !stop2.load(Ordering::SeqCst) {
                     // Polling (not a blocking read) so the thread can stop; an
                     // idle poll writes nothing.
@@ -229,6 +237,7 @@ impl InputThread {
         Ok(InputThread {
             stop,
             handle: Some(handle),
+            ended,
         })
     }
 }
@@ -236,10 +245,17 @@ impl InputThread {
 impl Drop for InputThread {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Not joined: when the terminal is gone (SSH dropped, tmux killed),
-        // crossterm's read can spin inside itself and never return, and
-        // joining it would keep pixloom alive forever after SIGHUP. The
-        // thread ends with the process.
+        // Waited for, so that when the next screen starts (the app after
+        // the start screen or a replay) nothing reads the terminal but
+        // its graphics probe. Seen in xterm: the old reader, still in its
+        // poll, took the probe's replies, so the app fell back to
+        // half-blocks and XTVERSION's reply arrived as keys ("e" opened
+        // an edit, "rm(379)" was typed in the composer).
+        // Bounded, not joined: when the terminal is gone (SSH dropped,
+        // tmux killed), crossterm's read can spin inside itself and never
+        // return, and joining would keep pixloom alive forever after
+        // SIGHUP. Such a thread ends with the process.
+        let _ = self.ended.recv_timeout(READER_STOP_WAIT);
         drop(self.handle.take());
     }
 }

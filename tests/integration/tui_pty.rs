@@ -18,6 +18,7 @@ use common::term::{
     PtyApp, StderrTo, app_bin, assert_screen_restored, clean_env, count, run_pixloom,
 };
 
+mod handover;
 mod hostile;
 mod slow_link;
 

@@ -13,6 +13,9 @@ struct Written {
     parked: bool,
 }
 
+/// A VT220 with colour and no graphics, answering `CSI c`.
+const VT220_DA: &[u8] = b"\x1b[?62;22c";
+
 /// The app on a pseudo-terminal of a fixed size. A thread reads the master
 /// side and keeps every byte the app wrote; it answers the two queries a
 /// terminal answers at once (primary device attributes, as a VT220 with
@@ -51,8 +54,22 @@ impl PtyApp {
         args: &[&str],
         cwd: &Path,
         env: &[(String, String)],
+        size: (u16, u16),
+        stderr_to: StderrTo,
+    ) -> PtyApp {
+        PtyApp::spawn_answering(bin, args, cwd, env, size, stderr_to, VT220_DA)
+    }
+
+    /// [`PtyApp::spawn`], answering each primary device attributes query
+    /// with `da_reply` (which may carry other replies before the DA).
+    pub fn spawn_answering(
+        bin: &Path,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(String, String)],
         (cols, rows): (u16, u16),
         stderr_to: StderrTo,
+        da_reply: &'static [u8],
     ) -> PtyApp {
         use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
         let master =
@@ -136,8 +153,8 @@ impl PtyApp {
                 let old = tail.len();
                 tail.extend_from_slice(&buf[..n]);
                 for (query, reply) in [
-                    (&b"\x1b[c"[..], &b"\x1b[?62;22c"[..]),
-                    (b"\x1b[0c", b"\x1b[?62;22c"),
+                    (&b"\x1b[c"[..], da_reply),
+                    (b"\x1b[0c", da_reply),
                     (b"\x1b[6n", b"\x1b[1;1R"),
                 ] {
                     // Only queries that end in the new bytes.
