@@ -225,7 +225,6 @@ pub enum Event {
     /// the line to show, or `None` when every one is there.
     RerunChecked {
         from: NodeId,
-        with_settings: bool,
         missing: Option<String>,
     },
     /// A turn's picture arrived (billed): where it is, to record and save

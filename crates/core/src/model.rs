@@ -86,7 +86,9 @@ mod tests {
         }
         assert_eq!(
             cannot_make(ALL_MODEL, exact("3840x2160")).as_deref(),
-            Some("gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip")
+            Some(
+                "gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip"
+            )
         );
         assert_eq!(cannot_make(ALL_MODEL, SizeSpec::Auto), None);
     }

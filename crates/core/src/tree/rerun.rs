@@ -24,7 +24,7 @@ pub enum RerunError {
     NotBelow { from: NodeId, to: NodeId },
     /// The change asks a step for what its model cannot make
     /// ([`crate::model::cannot_make`]); nothing is sent.
-    #[error("{step} cannot be re-run so: {reason}")]
+    #[error("refused for {step}: {reason}")]
     Refused { step: NodeId, reason: String },
 }
 

@@ -115,7 +115,7 @@ fn a_change_asking_a_model_for_a_size_it_cannot_make_is_refused_naming_the_step(
     let to_all = conv.plan_rerun(NodeId(1), None, &change(Some("gpt-image-2-all")), &params());
     assert_eq!(
         to_all.unwrap_err().to_string(),
-        "n3 cannot be re-run so: gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip"
+        "refused for n3: gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip"
     );
     let four_k = TurnSettings {
         size: Some("2880x2880".parse().unwrap()),
@@ -123,7 +123,10 @@ fn a_change_asking_a_model_for_a_size_it_cannot_make_is_refused_naming_the_step(
     };
     assert!(matches!(
         conv.plan_rerun(NodeId(1), None, &four_k, &params()),
-        Err(RerunError::Refused { step: NodeId(3), .. })
+        Err(RerunError::Refused {
+            step: NodeId(3),
+            ..
+        })
     ));
     // As it was, or another endpoint: sent as before, not refused.
     assert!(

@@ -1,0 +1,137 @@
+//! The re-run as the user sees it at 80×24 (and 200×60): the question
+//! with a change and with a refused one, and the progress strip mid-run.
+
+use std::time::Duration;
+
+use crate::tui::action::{Action, Event, Msg};
+use crate::tui::fixtures::{T0, branched_at, done_report, image, n, outcome, params, text};
+use crate::tui::state::App;
+use crate::tui::update::update;
+
+use super::tests::{screen, with};
+use Action as A;
+
+fn snap(name: &str, app: &App) -> String {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let (shown, _) = screen(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), shown);
+    }
+    screen(app, 80, 24).0
+}
+
+fn on_screen(shown: &str, wanted: &[&str]) {
+    let missing: Vec<&&str> = wanted.iter().filter(|p| !shown.contains(**p)).collect();
+    assert!(missing.is_empty(), "{missing:?} not on screen:\n{shown}");
+}
+
+/// `branched` with a third step under n5 ("add a moon"),
+/// selected at n1 (n8 → n9): a re-run of three steps.
+fn three_steps() -> App {
+    let mut app = branched_at(1);
+    let c = &mut app.conv;
+    let u = c
+        .refine(n(5), text("add a moon over the hills"), T0)
+        .unwrap();
+    let a = c.add_pending(u, &params("2048x1152"), 1, T0).unwrap()[0];
+    c.complete(a, image("dd", 2048, 1152), outcome(47_000))
+        .unwrap();
+    c.select(n(1)).unwrap();
+    app
+}
+
+#[test]
+fn the_question_with_a_change_lists_the_steps_with_it_and_the_price() {
+    // Model gpt-image-2-all; endpoint images.
+    let app = with(
+        three_steps(),
+        &[
+            A::Rerun,
+            A::MoveRight,
+            A::MoveRight,
+            A::MoveDown,
+            A::MoveDown,
+            A::MoveRight,
+            A::MoveRight,
+        ],
+    );
+    let shown = snap("rerun_question_changed", &app);
+    on_screen(
+        &shown,
+        &[
+            "model       gpt-image-2-all",
+            "‹ images ›",
+            "1. n1 a red fox",
+            "3. n8 add a moon",
+            "gpt-image-2-all · 2048x1152 · images",
+            "3 call(s) × $0.03 = $0.09",
+        ],
+    );
+}
+
+#[test]
+fn a_refused_change_says_why_in_the_question() {
+    // gpt-image-2-all at 21:9 4K.
+    let app = with(
+        three_steps(),
+        &[
+            A::Rerun,
+            A::MoveRight,
+            A::MoveRight,
+            A::MoveDown,
+            A::MoveLeft,
+        ],
+    );
+    let shown = snap("rerun_question_refused", &app);
+    on_screen(
+        &shown,
+        &[
+            "enter runs nothing: refused for n1",
+            "gpt-image-2-all makes no 4K",
+        ],
+    );
+    assert!(!shown.contains("call(s) ×"), "no price for what cannot run");
+}
+
+#[test]
+fn the_progress_strip_shows_every_step_mid_run() {
+    let mut app = with(three_steps(), &[A::Rerun, A::Confirm]);
+    let checking = screen(&app, 80, 24).0;
+    on_screen(&checking, &["looking for references", "1/3 n1 →"]);
+    let checked = Event::RerunChecked {
+        from: n(1),
+        missing: None,
+    };
+    update(&mut app, Msg::Event(checked));
+    // Step 1 (n11) done in 30 s; step 2 (n13) running for 7 s.
+    update(
+        &mut app,
+        Msg::Event(Event::TurnFinished(done_report(n(11), "new"))),
+    );
+    app.clock.mono += Duration::from_millis(7_400);
+    let shown = snap("rerun_progress", &app);
+    on_screen(
+        &shown,
+        &[
+            "re-run from n1 · step 2/3 · as it was",
+            "◆ 1/3 n1 → n11",
+            "done 30.0s",
+            "… 2/3 n4 → n13",
+            "7s",
+            "· 3/3 n8 →",
+            "add a moon over the hills · waiting",
+            "esc cancels the running step; the rest are not sent",
+        ],
+    );
+    // Over: the strip goes; the status line says how it ended.
+    update(
+        &mut app,
+        Msg::Event(Event::TurnFinished(done_report(n(13), "b"))),
+    );
+    update(
+        &mut app,
+        Msg::Event(Event::TurnFinished(done_report(n(15), "c"))),
+    );
+    let after = screen(&app, 80, 24).0;
+    assert!(!after.contains("re-run from n1"), "{after}");
+    on_screen(&after, &["re-run done: 3 step(s)"]);
+}
