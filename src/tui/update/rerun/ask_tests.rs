@@ -5,7 +5,7 @@
 use super::super::tests::{acts, run};
 use super::tests::said;
 use crate::tui::action::Action;
-use crate::tui::fixtures::{branched_at, n};
+use crate::tui::fixtures::branched_at;
 use crate::tui::state::rerun::{RerunQuestion, RerunRow};
 use crate::tui::state::{App, Overlay, SizeCursor};
 use pixloom_core::model::KNOWN_MODELS;
