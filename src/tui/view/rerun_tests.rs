@@ -39,21 +39,22 @@ fn three_steps() -> App {
     app
 }
 
+/// The question over [`three_steps`] with gpt-image-2-all picked, then
+/// `keys`.
+fn asked(keys: &[Action]) -> App {
+    let to_all = [A::Rerun, A::MoveRight, A::MoveRight];
+    with(three_steps(), &[&to_all[..], keys].concat())
+}
+
+/// One event through `update`.
+fn event(app: &mut App, e: Event) {
+    update(app, Msg::Event(e));
+}
+
 #[test]
 fn the_question_with_a_change_lists_the_steps_with_it_and_the_price() {
     // Model gpt-image-2-all; endpoint images.
-    let app = with(
-        three_steps(),
-        &[
-            A::Rerun,
-            A::MoveRight,
-            A::MoveRight,
-            A::MoveDown,
-            A::MoveDown,
-            A::MoveRight,
-            A::MoveRight,
-        ],
-    );
+    let app = asked(&[A::MoveDown, A::MoveDown, A::MoveRight, A::MoveRight]);
     let shown = snap("rerun_question_changed", &app);
     on_screen(
         &shown,
@@ -71,16 +72,7 @@ fn the_question_with_a_change_lists_the_steps_with_it_and_the_price() {
 #[test]
 fn a_refused_change_says_why_in_the_question() {
     // gpt-image-2-all at 21:9 4K.
-    let app = with(
-        three_steps(),
-        &[
-            A::Rerun,
-            A::MoveRight,
-            A::MoveRight,
-            A::MoveDown,
-            A::MoveLeft,
-        ],
-    );
+    let app = asked(&[A::MoveDown, A::MoveLeft]);
     let shown = snap("rerun_question_refused", &app);
     on_screen(
         &shown,
@@ -97,16 +89,16 @@ fn the_progress_strip_shows_every_step_mid_run() {
     let mut app = with(three_steps(), &[A::Rerun, A::Confirm]);
     let checking = screen(&app, 80, 24).0;
     on_screen(&checking, &["looking for references", "1/3 n1 →"]);
-    let checked = Event::RerunChecked {
-        from: n(1),
-        missing: None,
-    };
-    update(&mut app, Msg::Event(checked));
-    // Step 1 (n11) done in 30 s; step 2 (n13) running for 7 s.
-    update(
+    let from = n(1);
+    event(
         &mut app,
-        Msg::Event(Event::TurnFinished(done_report(n(11), "new"))),
+        Event::RerunChecked {
+            from,
+            missing: None,
+        },
     );
+    // Step 1 (n11) done in 30 s; step 2 (n13) running for 7 s.
+    event(&mut app, Event::TurnFinished(done_report(n(11), "new")));
     app.clock.mono += Duration::from_millis(7_400);
     let shown = snap("rerun_progress", &app);
     on_screen(
@@ -123,14 +115,9 @@ fn the_progress_strip_shows_every_step_mid_run() {
         ],
     );
     // Over: the strip goes; the status line says how it ended.
-    update(
-        &mut app,
-        Msg::Event(Event::TurnFinished(done_report(n(13), "b"))),
-    );
-    update(
-        &mut app,
-        Msg::Event(Event::TurnFinished(done_report(n(15), "c"))),
-    );
+    for (answer, sha) in [(13, "b"), (15, "c")] {
+        event(&mut app, Event::TurnFinished(done_report(n(answer), sha)));
+    }
     let after = screen(&app, 80, 24).0;
     assert!(!after.contains("re-run from n1"), "{after}");
     on_screen(&after, &["re-run done: 3 step(s)"]);

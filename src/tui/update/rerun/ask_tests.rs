@@ -3,7 +3,7 @@
 //! change a step's model cannot make is refused on Enter, nothing sent.
 
 use super::super::tests::{acts, run};
-use super::tests::said;
+use super::tests::{TO_ALL, said};
 use crate::tui::action::Action;
 use crate::tui::fixtures::branched_at;
 use crate::tui::state::rerun::{RerunQuestion, RerunRow};
@@ -105,13 +105,7 @@ fn a_size_the_chosen_model_cannot_make_is_refused_and_enter_sends_nothing() {
     // gpt-image-2-all, then back from as it was to 21:9 4K.
     run(
         &mut app,
-        acts(&[
-            A::Rerun,
-            A::MoveRight,
-            A::MoveRight,
-            A::MoveDown,
-            A::MoveLeft,
-        ]),
+        acts(&[&TO_ALL[..], &[A::MoveDown, A::MoveLeft]].concat()),
     );
     let q = question(&app);
     assert_eq!(q.change.size, Some("3840x1632".parse().unwrap()));

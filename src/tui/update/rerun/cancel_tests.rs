@@ -6,7 +6,7 @@
 use super::super::tests::{acts, run};
 use super::super::update;
 use super::Effect as E;
-use super::tests::{confirm, finished, said};
+use super::tests::{finished, said, under_way};
 use crate::tui::action::{Action, Event, Msg};
 use crate::tui::fixtures::{branched_at, n};
 use crate::tui::state::Overlay;
@@ -40,9 +40,7 @@ fn esc_while_the_references_are_looked_for_ends_it_before_anything_is_sent() {
 
 #[test]
 fn esc_cancels_the_running_step_wherever_the_selection_is() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     // Away from the running n9.
     app.conv.select(n(5)).unwrap();
     run(&mut app, acts(&[A::Cancel]));
@@ -57,9 +55,7 @@ fn esc_cancels_the_running_step_wherever_the_selection_is() {
 
 #[test]
 fn a_step_done_while_its_cancel_is_asked_holds_the_next_and_yes_sends_nothing_more() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     run(&mut app, acts(&[A::Cancel]));
     assert_eq!(app.overlay, Overlay::ConfirmCancel(n(9)));
     // n9 finishes while the question is open: the next step waits.
@@ -84,9 +80,7 @@ fn a_step_done_while_its_cancel_is_asked_holds_the_next_and_yes_sends_nothing_mo
 
 #[test]
 fn a_step_done_while_its_cancel_is_asked_goes_on_when_the_answer_is_no() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     run(&mut app, acts(&[A::Cancel]));
     finished(&mut app, 9);
     let fx = run(&mut app, acts(&[A::Dismiss]));

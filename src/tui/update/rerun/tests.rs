@@ -43,6 +43,17 @@ pub(super) fn confirm(app: &mut App, missing: Option<&str>) -> Vec<E> {
     update(app, Msg::Event(checked))
 }
 
+/// `branched` re-run from n1 as it was, its first step (n9) running.
+pub(super) fn under_way() -> App {
+    let mut app = branched_at(1);
+    run(&mut app, acts(&[A::Rerun]));
+    confirm(&mut app, None);
+    app
+}
+
+/// Keys that open the question and pick gpt-image-2-all on its model row.
+pub(super) const TO_ALL: [Action; 3] = [A::Rerun, A::MoveRight, A::MoveRight];
+
 pub(super) fn finished(app: &mut App, id: u32) -> Vec<E> {
     update(
         app,
@@ -92,20 +103,14 @@ fn enter_with_a_change_sends_every_step_with_the_chosen_model_size_and_endpoint(
     let before = app.conv.clone();
     // Model: as it was → gpt-image-2-vip → gpt-image-2-all. Size, back
     // from as it was: 21:9 4K, then 21:9 2K. Endpoint: chat → images.
-    run(
-        &mut app,
-        acts(&[
-            A::Rerun,
-            A::MoveRight,
-            A::MoveRight,
-            A::MoveDown,
-            A::MoveLeft,
-            A::MoveLeft,
-            A::MoveDown,
-            A::MoveRight,
-            A::MoveRight,
-        ]),
-    );
+    let size_and_endpoint = [A::MoveDown, A::MoveLeft, A::MoveLeft, A::MoveDown];
+    let keys = [
+        &TO_ALL[..],
+        &size_and_endpoint,
+        &[A::MoveRight, A::MoveRight],
+    ]
+    .concat();
+    run(&mut app, acts(&keys));
     let Overlay::ConfirmRerun(q) = &app.overlay else {
         panic!("{:?}", app.overlay)
     };
@@ -145,9 +150,7 @@ fn enter_with_a_change_sends_every_step_with_the_chosen_model_size_and_endpoint(
 
 #[test]
 fn a_failed_step_ends_the_rerun_and_says_where() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     let mut r = done_report(n(9), "x");
     r.result = TurnResult::Failed {
         error: TurnError {
@@ -173,9 +176,7 @@ fn a_failed_step_ends_the_rerun_and_says_where() {
 
 #[test]
 fn cancelling_the_running_step_ends_the_rerun() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     let fx = run(&mut app, acts(&[A::Cancel, A::Confirm]));
     assert_eq!(fx, vec![E::CancelTurn(n(9)), E::Save]);
     assert_eq!(app.rerun.as_ref().map(|r| r.phase), Some(Phase::Stopped));
@@ -193,9 +194,7 @@ fn without_a_key_or_during_a_rerun_nothing_is_asked() {
     run(&mut app, acts(&[A::Rerun]));
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("no API key"));
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     run(&mut app, acts(&[A::Rerun]));
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("a re-run is under way"));
