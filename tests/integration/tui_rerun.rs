@@ -1,11 +1,14 @@
 //! "Re-run from here" in the app, end to end over real HTTP: a path of
-//! two turns made against the fake gateway, then `P` from its first turn
-//! with gpt-image-2-all picked in the question. Every step goes out with
+//! two turns made against the fake gateway, then `P` from its first turn.
+//! With gpt-image-2-all picked in the question, every step goes out with
 //! that model (the fake records each request), one after another, as a
-//! new branch; the original nodes stay as they were, in memory and on
-//! disk.
+//! new branch, and the original nodes stay as they were, in memory and
+//! on disk. Cancelling the running step (held at the fake) ends the
+//! re-run with nothing more sent.
 
+use std::collections::VecDeque;
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use pixloom::convfile::ConvFolder;
@@ -27,87 +30,87 @@ fn key(code: KeyCode) -> Msg {
     Msg::Event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn typed(s: &str) -> Vec<Msg> {
-    s.chars().map(|c| key(KeyCode::Char(c))).collect()
+/// Keys: `⏎` is Enter, `⎋` Esc, anything else a character.
+fn keys(s: &str) -> Play {
+    Play::Keys(
+        s.chars()
+            .map(|c| match c {
+                '⏎' => key(KeyCode::Enter),
+                '⎋' => key(KeyCode::Esc),
+                c => key(KeyCode::Char(c)),
+            })
+            .collect(),
+    )
+}
+
+fn status(app: &App, id: u32) -> Option<Status> {
+    app.conv.node(NodeId(id)).ok().and_then(|n| n.status())
 }
 
 fn done(app: &App, id: u32) -> bool {
-    app.conv.node(NodeId(id)).ok().and_then(|n| n.status()) == Some(Status::Done)
+    status(app, id) == Some(Status::Done)
+}
+
+/// A stage of the user's play: once `when` holds for the app and the
+/// screen, what to do.
+type Stage = (fn(&App, &str) -> bool, Play);
+
+enum Play {
+    Keys(Vec<Msg>),
+    /// Let the fake's `[fake:hold]` requests answer.
+    Release,
 }
 
 /// Plays the user, one stage at a time, each once the one before has
-/// come to pass: the first prompt; once n2 is done, a refinement; once
-/// n4 is done, up to n1 and `P`, gpt-image-2-all, Enter; once both
-/// steps (n6, n8) are done, quit. Keeps the tree as it was before `P`.
+/// been sent and its condition holds; quits after the last. Keeps the
+/// tree as it was when each stage was played, and the last screen that
+/// showed the re-run's progress strip.
 struct Player {
     term: Terminal<TestBackend>,
     tx: UnboundedSender<Msg>,
-    stage: usize,
-    before: Option<Conversation>,
-    saw_progress: bool,
-}
-
-impl Player {
-    fn send(&self, msgs: Vec<Msg>) {
-        for m in msgs {
-            self.tx.send(m).expect("the loop listens");
-        }
-    }
+    stages: VecDeque<Stage>,
+    /// `POST /__fake/release` of the fake the app talks to.
+    release: String,
+    trees: Vec<Conversation>,
+    strip: Option<String>,
 }
 
 impl Screen for Player {
     fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
         let drawn = self.term.frame(app, view)?;
-        self.saw_progress |= self.term.backend().to_string().contains("re-run from n1");
-        match self.stage {
-            0 => {
-                self.send(
-                    [
-                        vec![key(KeyCode::Char('i'))],
-                        typed("a red fox"),
-                        vec![key(KeyCode::Enter)],
-                    ]
-                    .concat(),
-                );
-                self.stage = 1;
+        let shown = self.term.backend().to_string();
+        if shown.contains("re-run from n1 ·") {
+            self.strip = Some(shown.clone());
+        }
+        if self
+            .stages
+            .front()
+            .is_some_and(|(when, _)| when(app, &shown))
+        {
+            let (_, play) = self.stages.pop_front().expect("a stage");
+            self.trees.push(app.conv.clone());
+            let msgs = match play {
+                Play::Keys(msgs) => msgs,
+                Play::Release => {
+                    // The fake answers on other threads: a short POST.
+                    common::blocking_post(&self.release);
+                    Vec::new()
+                }
+            };
+            let quit = self.stages.is_empty().then_some(Msg::Action(Action::Quit));
+            for m in msgs.into_iter().chain(quit) {
+                self.tx.send(m).expect("the loop listens");
             }
-            1 if done(app, 2) => {
-                self.send([typed("make it dusk"), vec![key(KeyCode::Enter)]].concat());
-                self.stage = 2;
-            }
-            2 if done(app, 4) => {
-                self.before = Some(app.conv.clone());
-                // Leave the composer, up to n1, the question; the model
-                // row: as it was → gpt-image-2-vip → gpt-image-2-all.
-                self.send(
-                    [
-                        vec![key(KeyCode::Esc)],
-                        typed("gPll"),
-                        vec![key(KeyCode::Enter)],
-                    ]
-                    .concat(),
-                );
-                self.stage = 3;
-            }
-            3 if done(app, 6) && done(app, 8) => {
-                self.send(vec![Msg::Action(Action::Quit)]);
-                self.stage = 4;
-            }
-            _ => {}
         }
         Ok(drawn)
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_original() {
-    let fake = FakeGateway::start(FakeConfig::default())
-        .await
-        .expect("fake gateway");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let conv_dir = dir.path().join("fox.pixloom");
+/// The app on the folder at `dir`, against `fake`, played by `stages`
+/// at 80×24; what the player kept.
+async fn session(dir: &Path, fake: &FakeGateway, stages: Vec<Stage>) -> (App, Player) {
     let now = time::OffsetDateTime::now_utc();
-    let (folder, loaded) = ConvFolder::open_or_create(&conv_dir, now).expect("folder");
+    let (folder, loaded) = ConvFolder::open_or_create(dir, now).expect("folder");
     let client = Client::new(Settings::new(
         fake.base_url(),
         ApiKey::new("sk-test").expect("key"),
@@ -127,10 +130,11 @@ async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_
     } = common::tui::start(folder, loaded, engine, defaults);
     let mut player = Player {
         term: Terminal::new(TestBackend::new(80, 24)).expect("test terminal"),
-        tx: tx.clone(),
-        stage: 0,
-        before: None,
-        saw_progress: false,
+        tx,
+        stages: stages.into(),
+        release: format!("{}/__fake/release", fake.base_url()),
+        trees: Vec::new(),
+        strip: None,
     };
     tokio::time::timeout(
         Duration::from_secs(90),
@@ -139,8 +143,32 @@ async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_
     .await
     .expect("the loop finished in time")
     .expect("the loop ran");
-    assert_eq!(player.stage, 4, "every stage was played");
-    assert!(player.saw_progress, "the progress strip was drawn");
+    assert!(player.stages.is_empty(), "every stage was played");
+    drop(effects); // its last save done, the folder's lock released
+    (app, player)
+}
+
+/// The path: "a red fox`first`" → n2, "make it dusk" refining it → n4.
+fn the_path(first: &str) -> Vec<Stage> {
+    vec![
+        (|_, _| true, keys(&format!("i{first}⏎"))),
+        (|app, _| done(app, 2), keys("make it dusk⏎")),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_original() {
+    let fake = FakeGateway::start(FakeConfig::default())
+        .await
+        .expect("fake gateway");
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("fox.pixloom");
+    let mut stages = the_path("a red fox");
+    // Up to n1, the question; the model row: as it was → vip → -all.
+    stages.push((|app, _| done(app, 4), keys("⎋gPll⏎")));
+    stages.push((|app, _| done(app, 6) && done(app, 8), keys("")));
+    let (app, player) = session(&dir, &fake, stages).await;
+    assert!(player.strip.is_some(), "the progress strip was drawn");
 
     // Four calls: the path as made (vip), then both steps with -all.
     let models: Vec<Option<String>> = fake.requests().into_iter().map(|r| r.model).collect();
@@ -150,7 +178,7 @@ async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_
 
     // The new branch: n5 → n6 beside n1, n7 → n8 refining n6; each
     // answer asked with gpt-image-2-all at the original's size.
-    let before = player.before.expect("the tree before the re-run");
+    let before = &player.trees[2];
     let check = |conv: &Conversation| {
         let node = |id| conv.node(NodeId(id)).expect("a node");
         assert_eq!(node(5).parent, None, "a new root beside n1");
@@ -168,8 +196,85 @@ async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_
         }
     };
     check(&app.conv);
-    drop(effects); // releases the folder's lock
-    let (_, reloaded) = ConvFolder::open(&conv_dir).expect("reopen");
+    let (_, reloaded) = ConvFolder::open(&dir).expect("reopen");
     check(&reloaded.conv);
     fake.shutdown().await;
+}
+
+/// The path made in `dir` against a fake that lets `[fake:hold]`
+/// through; a fake that holds it for the re-run.
+async fn path_with_a_held_first_step(dir: &Path) -> FakeGateway {
+    let maker = FakeGateway::start(FakeConfig::default())
+        .await
+        .expect("fake gateway");
+    let release = format!("{}/__fake/release", maker.base_url());
+    tokio::task::spawn_blocking(move || common::blocking_post(&release))
+        .await
+        .expect("released");
+    let mut stages = the_path("a red fox [fake:hold]");
+    stages.push((|app, _| done(app, 4), keys("")));
+    session(dir, &maker, stages).await;
+    maker.shutdown().await;
+    FakeGateway::start(FakeConfig::default())
+        .await
+        .expect("fake gateway")
+}
+
+/// What reached the fake, as the request bodies' text.
+fn bodies(fake: &FakeGateway) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .map(|r| r.json.as_ref().map(ToString::to_string).unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_running_step_ends_the_rerun_with_nothing_more_sent() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("fox.pixloom");
+    let holding = path_with_a_held_first_step(&dir).await;
+    let stages: Vec<Stage> = vec![
+        (|_, _| true, keys("gP⏎")),
+        // Step 1 (n6) runs, held at the fake: esc asks, y cancels.
+        (|app, _| app.in_flight.contains_key(&NodeId(6)), keys("⎋y")),
+        (|app, _| status(app, 6) == Some(Status::Cancelled), keys("")),
+    ];
+    let (app, player) = session(&dir, &holding, stages).await;
+    let strip = player.strip.expect("the progress strip was drawn");
+    assert!(strip.contains("cancelled"), "the step marked:\n{strip}");
+    // At most the held first step reached the gateway; the second step
+    // was never added, let alone sent.
+    let sent = bodies(&holding);
+    assert!(sent.len() <= 1, "{sent:?}");
+    assert!(app.conv.node(NodeId(7)).is_err(), "no second step");
+    assert!(app.in_flight.is_empty());
+    holding.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_done_while_its_cancel_is_asked_sends_nothing_more_on_yes() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("fox.pixloom");
+    let holding = path_with_a_held_first_step(&dir).await;
+    let stages: Vec<Stage> = vec![
+        (|_, _| true, keys("gP⏎")),
+        // Step 1 (n6) runs, held: esc asks; while the question is open,
+        // the fake answers it; only then y.
+        (|app, _| app.in_flight.contains_key(&NodeId(6)), keys("⎋")),
+        (|_, shown| shown.contains("y cancels"), Play::Release),
+        (|app, _| done(app, 6), keys("y")),
+        (
+            |_, shown| shown.contains("re-run cancelled after step 1/2"),
+            keys(""),
+        ),
+    ];
+    let (app, _) = session(&dir, &holding, stages).await;
+    // Step 1 answered and kept; the second step (released: it would
+    // have been answered) never sent.
+    let sent = bodies(&holding);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(!sent[0].contains("make it dusk"), "{sent:?}");
+    assert!(done(&app, 6));
+    assert!(app.conv.node(NodeId(7)).is_err(), "no second step");
+    holding.shutdown().await;
 }
