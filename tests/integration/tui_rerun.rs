@@ -8,16 +8,13 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::engine::Engine;
-use pixloom::gateway::{ApiKey, Client, Settings};
-use pixloom::tui::{Action, App, Clock, Drawn, Event, Msg, Screen, ViewState, drive};
-use pixloom_core::history::ImageBudget;
+use pixloom::tui::{Action, App, Drawn, Event, Msg, Screen, ViewState};
 use pixloom_core::model::{ALL_MODEL, DEFAULT_MODEL};
-use pixloom_core::tree::{Conversation, Endpoint, NodeId, RequestParams, Status};
+use pixloom_core::tree::{Conversation, NodeId, Status};
 use pixloom_fake::{FakeConfig, FakeGateway};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -109,43 +106,19 @@ impl Screen for Player {
 /// The app on the folder at `dir`, against `fake`, played by `stages`
 /// at 80×24; what the player kept.
 async fn session(dir: &Path, fake: &FakeGateway, stages: Vec<Stage>) -> (App, Player) {
-    let now = time::OffsetDateTime::now_utc();
-    let (folder, loaded) = ConvFolder::open_or_create(dir, now).expect("folder");
-    let client = Client::new(Settings::new(
-        fake.base_url(),
-        ApiKey::new("sk-test").expect("key"),
-    ))
-    .expect("client");
-    let defaults = RequestParams {
-        endpoint: Endpoint::Chat,
-        model: DEFAULT_MODEL.to_owned(),
-        size: "1280x720".parse().expect("size"),
-    };
-    let engine = Engine::new(client, ImageBudget::default());
-    let common::tui::Started {
-        mut app,
-        mut effects,
-        tx,
-        mut rx,
-    } = common::tui::start(folder, loaded, engine, defaults);
+    let mut started = common::tui::start_at(dir, fake.base_url());
     let mut player = Player {
         term: Terminal::new(TestBackend::new(80, 24)).expect("test terminal"),
-        tx,
+        tx: started.tx.clone(),
         stages: stages.into(),
         release: format!("{}/__fake/release", fake.base_url()),
         trees: Vec::new(),
         strip: None,
     };
-    tokio::time::timeout(
-        Duration::from_secs(90),
-        drive(&mut app, &mut effects, &mut rx, &mut player, Clock::now),
-    )
-    .await
-    .expect("the loop finished in time")
-    .expect("the loop ran");
+    common::tui::drive_within(&mut started, &mut player, Duration::from_secs(90)).await;
     assert!(player.stages.is_empty(), "every stage was played");
-    drop(effects); // its last save done, the folder's lock released
-    (app, player)
+    // Dropped: its last save done, the folder's lock released.
+    (started.app, player)
 }
 
 /// The path: "a red fox`first`" → n2, "make it dusk" refining it → n4.
@@ -158,11 +131,11 @@ fn the_path(first: &str) -> Vec<Stage> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_original() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("fox.pixloom");
     let fake = FakeGateway::start(FakeConfig::default())
         .await
         .expect("fake gateway");
-    let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("fox.pixloom");
     let mut stages = the_path("a red fox");
     // Up to n1, the question; the model row: as it was → vip → -all.
     stages.push((|app, _| done(app, 4), keys("⎋gPll⏎")));
@@ -201,9 +174,12 @@ async fn a_rerun_with_gpt_image_2_all_picked_sends_it_for_every_step_beside_the_
     fake.shutdown().await;
 }
 
-/// The path made in `dir` against a fake that lets `[fake:hold]`
-/// through; a fake that holds it for the re-run.
-async fn path_with_a_held_first_step(dir: &Path) -> FakeGateway {
+/// The path made in a new folder against a fake that lets `[fake:hold]`
+/// through; the folder (in its temporary home) and a fake that holds it
+/// for the re-run.
+async fn path_with_a_held_first_step() -> (tempfile::TempDir, PathBuf, FakeGateway) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("fox.pixloom");
     let maker = FakeGateway::start(FakeConfig::default())
         .await
         .expect("fake gateway");
@@ -213,11 +189,23 @@ async fn path_with_a_held_first_step(dir: &Path) -> FakeGateway {
         .expect("released");
     let mut stages = the_path("a red fox [fake:hold]");
     stages.push((|app, _| done(app, 4), keys("")));
-    session(dir, &maker, stages).await;
+    session(&dir, &maker, stages).await;
     maker.shutdown().await;
-    FakeGateway::start(FakeConfig::default())
+    let holding = FakeGateway::start(FakeConfig::default())
         .await
-        .expect("fake gateway")
+        .expect("fake gateway");
+    (home, dir, holding)
+}
+
+/// `P` from n1 as it was; once its first step (n6) runs, `keys`.
+fn rerun_then(keys_then: &str) -> Vec<Stage> {
+    vec![
+        (|_, _| true, keys("gP⏎")),
+        (
+            |app, _| app.in_flight.contains_key(&NodeId(6)),
+            keys(keys_then),
+        ),
+    ]
 }
 
 /// What reached the fake, as the request bodies' text.
@@ -230,15 +218,10 @@ fn bodies(fake: &FakeGateway) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_running_step_ends_the_rerun_with_nothing_more_sent() {
-    let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("fox.pixloom");
-    let holding = path_with_a_held_first_step(&dir).await;
-    let stages: Vec<Stage> = vec![
-        (|_, _| true, keys("gP⏎")),
-        // Step 1 (n6) runs, held at the fake: esc asks, y cancels.
-        (|app, _| app.in_flight.contains_key(&NodeId(6)), keys("⎋y")),
-        (|app, _| status(app, 6) == Some(Status::Cancelled), keys("")),
-    ];
+    let (_home, dir, holding) = path_with_a_held_first_step().await;
+    // Step 1 (n6) runs, held at the fake: esc asks, y cancels.
+    let mut stages = rerun_then("⎋y");
+    stages.push((|app, _| status(app, 6) == Some(Status::Cancelled), keys("")));
     let (app, player) = session(&dir, &holding, stages).await;
     let strip = player.strip.expect("the progress strip was drawn");
     assert!(strip.contains("cancelled"), "the step marked:\n{strip}");
@@ -253,21 +236,18 @@ async fn cancelling_the_running_step_ends_the_rerun_with_nothing_more_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_done_while_its_cancel_is_asked_sends_nothing_more_on_yes() {
-    let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("fox.pixloom");
-    let holding = path_with_a_held_first_step(&dir).await;
-    let stages: Vec<Stage> = vec![
-        (|_, _| true, keys("gP⏎")),
-        // Step 1 (n6) runs, held: esc asks; while the question is open,
-        // the fake answers it; only then y.
-        (|app, _| app.in_flight.contains_key(&NodeId(6)), keys("⎋")),
+    let (_home, dir, holding) = path_with_a_held_first_step().await;
+    // Step 1 (n6) runs, held: esc asks; while the question is open,
+    // the fake answers it; only then y.
+    let mut stages = rerun_then("⎋");
+    stages.extend::<[Stage; 3]>([
         (|_, shown| shown.contains("y cancels"), Play::Release),
         (|app, _| done(app, 6), keys("y")),
         (
             |_, shown| shown.contains("re-run cancelled after step 1/2"),
             keys(""),
         ),
-    ];
+    ]);
     let (app, _) = session(&dir, &holding, stages).await;
     // Step 1 answered and kept; the second step (released: it would
     // have been answered) never sent.
