@@ -12,7 +12,7 @@ use super::send::{keep_spare_copy, report, tell_unsaved, tell_unstored};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::{Engine, TurnResult};
 use crate::sanitize;
-use pixloom_core::tree::rerun::RerunPlan;
+use pixloom_core::tree::rerun::{RerunError, RerunPlan};
 use pixloom_core::tree::{Conversation, NodeId, Received, Status};
 
 #[derive(Debug, Args)]
@@ -49,12 +49,14 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
     let fallback = session.params_for(&conv);
     let plan = conv
         .plan_rerun(args.from, args.to, &session.flags, &fallback)
-        .map_err(|e| {
-            eyre!(
+        .map_err(|e| match e {
+            // The change, not the node, is what to fix.
+            RerunError::Refused { .. } => eyre!("{e}; nothing was sent or billed"),
+            _ => eyre!(
                 "{e} in {}. Run `pixloom show {}` to list the nodes.",
                 dir.display(),
                 args.conv
-            )
+            ),
         })?;
     // Nothing is sent unless every step can be: a missing reference stops
     // the run before the first call is billed.
