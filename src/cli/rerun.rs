@@ -11,7 +11,6 @@ use super::Session;
 use super::send::{keep_spare_copy, report, tell_unsaved, tell_unstored};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::{Engine, TurnResult};
-use crate::sanitize;
 use pixloom_core::tree::rerun::{RerunError, RerunPlan};
 use pixloom_core::tree::{Conversation, NodeId, Received, Status};
 
@@ -112,16 +111,7 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
 
 /// The price said before anything is sent: calls × $0.03, and what changes.
 fn price_line(plan: &RerunPlan, change: &pixloom_core::settings::TurnSettings) -> String {
-    let mut changed = Vec::new();
-    if let Some(m) = &change.model {
-        changed.push(format!("model {}", sanitize::line(m)));
-    }
-    if let Some(s) = change.size {
-        changed.push(format!("size {s}"));
-    }
-    if let Some(e) = change.endpoint {
-        changed.push(format!("endpoint {e}"));
-    }
+    let changed = crate::tui::state::rerun::changed(change);
     let what = if changed.is_empty() {
         "nothing changed".to_owned()
     } else {

@@ -175,6 +175,23 @@ impl RerunRun {
     }
 }
 
+/// What a re-run changes, as `model M`, `size S`, `endpoint E` (none:
+/// every step as it was); said by the app's progress strip and by
+/// `pixloom rerun`.
+pub(crate) fn changed(change: &TurnSettings) -> Vec<String> {
+    let mut what = Vec::new();
+    if let Some(m) = &change.model {
+        what.push(format!("model {}", crate::sanitize::line(m)));
+    }
+    if let Some(s) = change.size {
+        what.push(format!("size {s}"));
+    }
+    if let Some(e) = change.endpoint {
+        what.push(format!("endpoint {e}"));
+    }
+    what
+}
+
 /// `3 call(s) × $0.03 = $0.09`: what a number of calls costs.
 pub(crate) fn price_of_calls(calls: usize) -> String {
     let each = pixloom_core::model::PRICE_PER_CALL_MICRO_USD;

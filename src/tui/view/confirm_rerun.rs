@@ -52,8 +52,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, q: &RerunQuesti
         (Err(_), Err(_)) => &[],
     };
     lines.push(Line::styled("It sends, one after another:", dim()));
-    // Room for the steps: the screen less the box, the rows and the ends.
-    let fixed = 10;
+    // Room for the steps: the screen less the box, the rows, the price
+    // or a refusal (up to three lines) and the keys.
+    let fixed = 12;
     let room = usize::from(area.height.saturating_sub(fixed)).max(1);
     let shown = if steps.len() > room {
         room.saturating_sub(1)

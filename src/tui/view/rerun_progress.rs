@@ -16,11 +16,10 @@ use pixloom_core::tree::Status;
 use super::super::action::Action;
 use super::super::keymap::Context;
 use super::super::state::App;
-use super::super::state::rerun::{Phase, RerunRun};
+use super::super::state::rerun::{Phase, RerunRun, changed};
 use super::confirm_rerun::step_prompt;
 use super::frame::frame_box_titled;
 use super::{dim, glyph};
-use crate::sanitize;
 
 /// The strip's height on a screen `screen` rows high: its steps and
 /// the box, at most a third of the screen (3 rows at least); none
@@ -113,18 +112,10 @@ fn state_style(status: Option<Status>) -> Style {
     }
 }
 
-/// `as it was`, or `gpt-image-2-all · 1280x720`: what the re-run changes.
+/// `as it was`, or `model gpt-image-2-all · size 1280x720`: what the
+/// re-run changes.
 fn changes(change: &TurnSettings) -> String {
-    let mut what = Vec::new();
-    if let Some(m) = &change.model {
-        what.push(sanitize::line(m).into_owned());
-    }
-    if let Some(s) = change.size {
-        what.push(s.to_string());
-    }
-    if let Some(e) = change.endpoint {
-        what.push(e.to_string());
-    }
+    let what = changed(change);
     if what.is_empty() {
         "as it was".to_owned()
     } else {
