@@ -22,12 +22,13 @@ use super::frame::{frame_box, picked};
 use super::{centered, dim, wrap};
 use crate::sanitize;
 
-/// The widest the question gets.
-const WIDTH: u16 = 72;
+/// The question's width: three fifths of the screen, 72 to 110 columns
+/// (the whole screen when narrower).
+const WIDTH: (u16, u16) = (72, 110);
 
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, q: &RerunQuestion) {
     let k = |a| app.keymap.hint(Context::Picker, a);
-    let w = WIDTH.min(area.width);
+    let w = (area.width * 3 / 5).clamp(WIDTH.0, WIDTH.1).min(area.width);
     let text_w = usize::from(w.saturating_sub(2));
     let mut lines = vec![Line::from(format!(
         "Re-run the path from {} as a new branch; each step as it was, but:",
