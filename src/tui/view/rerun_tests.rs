@@ -51,6 +51,18 @@ fn event(app: &mut App, e: Event) {
     update(app, Msg::Event(e));
 }
 
+/// The look for the references of the re-run from n1 found them all.
+fn all_found(app: &mut App) {
+    let from = n(1);
+    event(
+        app,
+        Event::RerunChecked {
+            from,
+            missing: None,
+        },
+    );
+}
+
 #[test]
 fn the_question_with_a_change_lists_the_steps_with_it_and_the_price() {
     // Model gpt-image-2-all; endpoint images.
@@ -89,14 +101,7 @@ fn the_progress_strip_shows_every_step_mid_run() {
     let mut app = with(three_steps(), &[A::Rerun, A::Confirm]);
     let checking = screen(&app, 80, 24).0;
     on_screen(&checking, &["looking for references", "1/3 n1 →"]);
-    let from = n(1);
-    event(
-        &mut app,
-        Event::RerunChecked {
-            from,
-            missing: None,
-        },
-    );
+    all_found(&mut app);
     // Step 1 (n11) done in 30 s; step 2 (n13) running for 7 s.
     event(&mut app, Event::TurnFinished(done_report(n(11), "new")));
     app.clock.mono += Duration::from_millis(7_400);
@@ -121,4 +126,48 @@ fn the_progress_strip_shows_every_step_mid_run() {
     let after = screen(&app, 80, 24).0;
     assert!(!after.contains("re-run from n1"), "{after}");
     on_screen(&after, &["re-run done: 3 step(s)"]);
+}
+
+/// `branched` with the path below n5 made ten steps long, selected at n1.
+fn long_path() -> App {
+    let mut app = branched_at(1);
+    let c = &mut app.conv;
+    let mut below = n(5);
+    for i in 3..=10 {
+        let u = c
+            .refine(below, text(&format!("step {i} of ten")), T0)
+            .unwrap();
+        below = c.add_pending(u, &params("2048x1152"), 1, T0).unwrap()[0];
+        c.complete(below, image(&format!("s{i}"), 2048, 1152), outcome(40_000))
+            .unwrap();
+    }
+    c.select(n(1)).unwrap();
+    app
+}
+
+#[test]
+fn a_long_path_shows_what_fits_and_keeps_the_running_step_in_view() {
+    let mut app = with(long_path(), &[A::Rerun]);
+    let (asked, _) = screen(&app, 80, 24);
+    // 11 rows for steps at 24 rows: ten fit and none is said to be more.
+    on_screen(
+        &asked,
+        &["10. n22 step 10 of ten", "10 call(s) × $0.03 = $0.30"],
+    );
+    let (small, _) = screen(&app, 80, 20);
+    on_screen(&small, &["… and 4 more", "10 call(s)"]);
+
+    update(&mut app, Msg::Action(A::Confirm));
+    all_found(&mut app);
+    // Seven steps done; the eighth (of ten) runs.
+    for answer in (25..=37).step_by(2) {
+        event(&mut app, Event::TurnFinished(done_report(n(answer), "x")));
+    }
+    let (shown, _) = screen(&app, 80, 24);
+    // At most a third of the screen: six steps, the running one among them.
+    on_screen(&shown, &["step 8/10", "8/10 n18 → n39", "· 10/10 n22 →"]);
+    assert!(
+        !shown.contains(" 1/10 n1 →"),
+        "scrolled past the first:\n{shown}"
+    );
 }
