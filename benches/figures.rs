@@ -163,7 +163,8 @@ async fn eight_variants(latency: Duration) -> (Duration, Duration) {
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
         budgets: pixloom::budget::Budgets::default(),
-        spent_today_micro_usd: 0,
+        spent_today: pixloom::budget::DaySpend::none_on(time::OffsetDateTime::now_utc()),
+        rerun: None,
     };
     let (mut app, folder, engine) = args.into_parts(Clock::now());
     let (tx, mut rx) = unbounded_channel();

@@ -165,7 +165,8 @@ fn open_app(dir: &std::path::Path) -> (App, ConvFolder) {
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
         budgets: pixloom::budget::Budgets::default(),
-        spent_today_micro_usd: 0,
+        spent_today: pixloom::budget::DaySpend::none_on(time::OffsetDateTime::now_utc()),
+        rerun: None,
     };
     let (app, folder, _) = args.into_parts(Clock::now());
     (app, folder)

@@ -3,7 +3,7 @@
 //! that would pass a limit is refused before anything is sent, with a
 //! message naming the setting to raise.
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::ledger;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
@@ -27,6 +27,59 @@ impl Default for Budgets {
             confirm_above: DEFAULT_CONFIRM_ABOVE,
         }
     }
+}
+
+/// What was spent on one day (`ledger::day_of`: the UTC date), micro USD:
+/// the day the total belongs to, and the total. The app keeps one — the
+/// ledger's total when it opened, plus its calls since — and it restarts
+/// when the app's clock passes into a new day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySpend {
+    pub day: Date,
+    pub micro_usd: u64,
+}
+
+impl DaySpend {
+    /// Nothing spent yet on `at`'s day.
+    pub fn none_on(at: OffsetDateTime) -> DaySpend {
+        DaySpend {
+            day: ledger::day_of(at),
+            micro_usd: 0,
+        }
+    }
+
+    /// The total on `now`'s day: this one's on its own day, nothing yet
+    /// on a later one (midnight passed since the last call).
+    pub fn on(&self, now: OffsetDateTime) -> u64 {
+        if ledger::day_of(now) > self.day {
+            0
+        } else {
+            self.micro_usd
+        }
+    }
+
+    /// Counts a call sent at `sent` (on its day, as the ledger counts
+    /// it): on this day it adds; on a later day the total restarts from
+    /// it; an earlier day's call belongs to that day, not this one.
+    pub fn add(&mut self, sent: OffsetDateTime, micro_usd: u64) {
+        let day = ledger::day_of(sent);
+        if day > self.day {
+            *self = DaySpend { day, micro_usd };
+        } else if day == self.day {
+            self.micro_usd += micro_usd;
+        }
+    }
+}
+
+/// How long from `now` until the next day (`ledger::day_of`) begins, and
+/// a second more, so a clock read then is surely on it: when the app
+/// draws its `today` total again.
+pub fn until_next_day(now: OffsetDateTime) -> std::time::Duration {
+    let next = ledger::day_of(now)
+        .next_day()
+        .map(|d| d.midnight().assume_utc());
+    let left = next.map_or(time::Duration::DAY, |n| n - now);
+    std::time::Duration::try_from(left).unwrap_or_default() + std::time::Duration::from_secs(1)
 }
 
 /// What was spent so far, micro USD.
@@ -76,6 +129,17 @@ impl Budgets {
         Ok(())
     }
 
+    /// The day's total the app starts from: the ledger's for `now`'s day
+    /// when a day limit is set (an unreadable ledger counts from zero;
+    /// `pixloom ledger` says why), else nothing.
+    pub(crate) fn spent_at_start(&self, now: OffsetDateTime) -> DaySpend {
+        let zero = DaySpend::none_on(now);
+        match self.day {
+            Some(_) => spent_today(now).unwrap_or(zero),
+            None => zero,
+        }
+    }
+
     /// Whether `calls` at once is more than `confirm_above`.
     pub(crate) fn asks_first(&self, calls: u64) -> bool {
         calls > u64::from(self.confirm_above)
@@ -114,9 +178,10 @@ pub(crate) fn usd(micro: u64) -> String {
 /// What the ledger says was spent on `now`'s day (UTC): the calls billed
 /// and those that may have been. A ledger that cannot be read is an error
 /// saying where it is.
-pub(crate) fn spent_today(now: OffsetDateTime) -> Result<u64, String> {
+pub(crate) fn spent_today(now: OffsetDateTime) -> Result<DaySpend, String> {
+    let mut spent = DaySpend::none_on(now);
     let Some(path) = ledger::default_path() else {
-        return Ok(0);
+        return Ok(spent);
     };
     let read = ledger::read(&path).map_err(|e| {
         crate::errline::line(
@@ -126,12 +191,13 @@ pub(crate) fn spent_today(now: OffsetDateTime) -> Result<u64, String> {
         )
     })?;
     let today = ledger::entry_day(now);
-    Ok(read
+    spent.micro_usd = read
         .calls
         .iter()
         .filter(|c| c.day() == today)
         .map(Call::at_most_micro_usd)
-        .sum())
+        .sum();
+    Ok(spent)
 }
 
 use ledger::Call;
@@ -171,6 +237,37 @@ mod tests {
             "{e}"
         );
         assert_eq!(Budgets::default().check(1000, spent), Ok(()));
+    }
+
+    #[test]
+    fn a_day_total_belongs_to_its_day_and_restarts_on_the_next() {
+        use time::macros::datetime;
+        let mut d = DaySpend::none_on(datetime!(2025-03-01 23:00 -02:00));
+        // 23:00 at UTC-2 is 1:00 on 2 March in UTC: the ledger's day.
+        assert_eq!(d.day, datetime!(2025-03-02 00:00 UTC).date());
+        d.add(datetime!(2025-03-02 10:00 UTC), 30_000);
+        d.add(datetime!(2025-03-01 23:59 UTC), 30_000); // the day before's
+        assert_eq!(d.on(datetime!(2025-03-02 23:59:59 UTC)), 30_000);
+        // Midnight passed: nothing yet on the 3rd; the day's state keeps
+        // what the 2nd spent until a call of the 3rd restarts it.
+        assert_eq!(d.on(datetime!(2025-03-03 00:00 UTC)), 0);
+        d.add(datetime!(2025-03-03 00:00:01 UTC), 30_000);
+        assert_eq!(
+            d,
+            DaySpend {
+                day: datetime!(2025-03-03 00:00 UTC).date(),
+                micro_usd: 30_000
+            }
+        );
+        assert_eq!(
+            ledger::entry_day(datetime!(2025-03-01 23:00 -02:00)),
+            "2025-03-02"
+        );
+        // The app wakes a second past the next midnight (UTC).
+        let secs = |at| until_next_day(at).as_secs();
+        assert_eq!(secs(datetime!(2025-03-01 23:59:00 UTC)), 61);
+        assert_eq!(secs(datetime!(2025-03-01 23:00 -02:00)), 23 * 3600 + 1);
+        assert_eq!(secs(datetime!(2025-03-02 00:00 UTC)), 24 * 3600 + 1);
     }
 
     #[test]

@@ -206,7 +206,9 @@ Examples:
     /// Play a saved conversation back turn by turn, offline and read-only.
     #[command(after_help = "\
 No request is made and no key is needed; the folder is only read.
-Keys: space steps, p plays, +/- speed, h/l pick a branch.
+Keys: space steps, p plays, +/- speed, h/l pick a branch. P re-runs the
+path shown from the current turn: the replay ends, the conversation opens
+for writing (as `pixloom CONV`; it needs a key) and asks, with the price.
 
 Examples:
   pixloom replay fox
@@ -293,7 +295,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Ledger(args)) => ledger::run(&args),
         Some(Command::Replay(args)) => {
             let session = Session::start(&cli.global).await?;
-            let r = replay::run(&session.app, args).await;
+            let r = replay::run(&session, args).await;
             session.stop().await;
             r
         }
@@ -344,11 +346,26 @@ async fn open_app(session: &Session, conv: Option<&str>) -> Result<()> {
             }
         }
     };
+    run_opened(session, folder, loaded, engine, None).await
+}
+
+/// The app over an opened (locked) folder, with the session's engine
+/// when a key is set; `rerun`: open on the re-run question for that path
+/// (a replay handed it over).
+pub(crate) async fn run_opened(
+    session: &Session,
+    folder: ConvFolder,
+    loaded: convfile::Loaded,
+    engine: Option<Engine>,
+    rerun: Option<tui::replay::RerunPath>,
+) -> Result<()> {
     if let Some(list) = crate::recent::default_path() {
         crate::recent::record(&list, &folder.dir);
     }
     let engine = engine.map(|e| e.with_ledger(session.ledger_for(&folder.dir)));
-    tui::run_with_keys(session.app_args(folder, loaded, engine), keys).await
+    let mut args = session.app_args(folder, loaded, engine);
+    args.rerun = rerun;
+    tui::run_with_keys(args, session.app.keymap.clone()).await
 }
 
 /// A stored image's path as printed for scripts: absolute, so it works
@@ -480,11 +497,11 @@ impl Session {
             demo: self.demo.is_some(),
             graphics: self.app.graphics,
             budgets: self.config.budgets,
-            spent_today_micro_usd: match self.config.budgets.day {
-                // Unreadable: counted from zero; the ledger command says why.
-                Some(_) => crate::budget::spent_today(OffsetDateTime::now_utc()).unwrap_or(0),
-                None => 0,
-            },
+            spent_today: self
+                .config
+                .budgets
+                .spent_at_start(OffsetDateTime::now_utc()),
+            rerun: None,
         }
     }
 

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use pixloom_core::history::TurnRequest;
 
-pub use entry::{Call, Entry, Kind, entry_day};
+pub use entry::{Call, Entry, Kind, day_of, entry_day};
 pub use read::{Read, read};
 
 /// The ledger's file name in the state directory.

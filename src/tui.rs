@@ -101,10 +101,13 @@ pub struct TuiArgs {
     pub demo: bool,
     /// `auto` detects at start (after raw mode, before the key reader).
     pub graphics: GraphicsChoice,
-    /// The spend limits, and what the ledger says was spent today before
-    /// the app opened (micro USD).
+    /// The spend limits, and what the ledger says was spent today (its
+    /// day with it) before the app opened.
     pub budgets: crate::budget::Budgets,
-    pub spent_today_micro_usd: u64,
+    pub spent_today: crate::budget::DaySpend,
+    /// A replay handed over this path to re-run (`P` there): the app
+    /// opens on the re-run question for it.
+    pub rerun: Option<playback::RerunPath>,
 }
 
 impl TuiArgs {
@@ -115,7 +118,7 @@ impl TuiArgs {
         app.can_send = self.engine.is_some();
         app.demo = self.demo;
         app.budgets = self.budgets;
-        app.spent_before_today = self.spent_today_micro_usd;
+        app.today = self.spent_today;
         app.graphics = match self.graphics {
             GraphicsChoice::Force(b) => b,
             GraphicsChoice::Auto => GraphicsBackend::Blocks,
@@ -154,8 +157,29 @@ impl TuiArgs {
             ));
             let _ = app.conv.select(first);
         }
+        if let Some(path) = self.rerun {
+            ask_rerun(&mut app, path);
+        }
         (app, self.folder, self.engine)
     }
+}
+
+/// Opens the re-run question for `path` as `P` on its first turn would,
+/// with the branch the replay showed below it.
+fn ask_rerun(app: &mut App, path: playback::RerunPath) {
+    let on_path = app
+        .conv
+        .select(path.leaf)
+        .and_then(|()| app.conv.select(path.from));
+    if on_path.is_err() {
+        return app.error(format!(
+            "{} is no longer in this conversation (changed since the replay read it): nothing to re-run",
+            path.from
+        ));
+    }
+    // Asking is pure: it opens the question or says why not.
+    let asked = update::update(app, Msg::Action(Action::Rerun));
+    debug_assert!(asked.is_empty(), "asking sends nothing: {asked:?}");
 }
 
 /// Runs the app in the terminal until the user quits (or a signal).
@@ -381,6 +405,9 @@ pub async fn drive(
                 None => return Ok(()),
             },
             _ = tick.tick(), if app.animating() => Msg::Event(Event::Tick),
+            // With a day limit, midnight redraws the bar's `today` total.
+            _ = tokio::time::sleep(crate::budget::until_next_day(app.clock.wall)),
+                if app.budgets.day.is_some() => Msg::Event(Event::Tick),
         };
         app.clock = clock();
         let mut repaint = redraw::after(&first);
@@ -412,5 +439,50 @@ pub async fn drive(
         let drawn = screen.frame(app, &mut view)?;
         let fx = update::drawn(app, &drawn);
         effects.run(fx, app);
+    }
+}
+
+#[cfg(test)]
+mod handed_rerun_tests {
+    use super::fixtures::{branched, n};
+    use super::playback::RerunPath;
+    use super::state::Overlay;
+    use super::*;
+
+    #[test]
+    fn a_handed_path_opens_the_question_on_its_branch() {
+        let mut app = branched();
+        app.can_send = true;
+        // n6 n7 is not the branch the file remembers (n1 n2 n4 n5).
+        ask_rerun(
+            &mut app,
+            RerunPath {
+                from: n(6),
+                leaf: n(7),
+            },
+        );
+        assert!(
+            matches!(&app.overlay, Overlay::ConfirmRerun(q) if q.from == n(6)),
+            "{:?}",
+            app.overlay
+        );
+        assert_eq!(app.conv.selected, Some(n(6)));
+        assert_eq!(app.conv.leaf_below(n(6)).ok(), Some(n(7)));
+    }
+
+    #[test]
+    fn a_turn_gone_from_the_file_is_said_and_nothing_is_asked() {
+        let mut app = branched();
+        app.can_send = true;
+        ask_rerun(
+            &mut app,
+            RerunPath {
+                from: n(40),
+                leaf: n(41),
+            },
+        );
+        assert!(matches!(app.overlay, Overlay::None));
+        let status = app.status.map(|s| s.text).unwrap_or_default();
+        assert!(status.contains("n40 is no longer"), "{status}");
     }
 }

@@ -299,7 +299,11 @@ pub(super) fn spend_gate(
     let budgets = session.config.budgets;
     let spent = crate::budget::Spent {
         day: match budgets.day {
-            Some(_) => crate::budget::spent_today(now).map_err(|e| eyre!(e))?,
+            Some(_) => {
+                crate::budget::spent_today(now)
+                    .map_err(|e| eyre!(e))?
+                    .micro_usd
+            }
             None => 0,
         },
         conversation: conv.total_cost_micro_usd(),

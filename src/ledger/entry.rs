@@ -1,8 +1,8 @@
 //! One line of the ledger and the calls its lines make up.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 
@@ -114,9 +114,18 @@ impl Call {
     }
 }
 
-/// The day (`YYYY-MM-DD`, UTC) of `at`, as [`Call::day`] gives it.
+/// The day `at` is on: its date in UTC. pixloom's one definition of a
+/// day — the ledger's days (a call's is the day it was sent), `--since` /
+/// `--until`, and what `budget_day` counts as today.
+pub fn day_of(at: OffsetDateTime) -> Date {
+    at.to_offset(time::UtcOffset::UTC).date()
+}
+
+/// [`day_of`] as `YYYY-MM-DD`, as [`Call::day`] gives it.
 pub fn entry_day(at: OffsetDateTime) -> String {
-    now_rfc3339(at).get(..10).unwrap_or_default().to_owned()
+    day_of(at)
+        .format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
 }
 
 /// `at` as RFC 3339, UTC, whole seconds.

@@ -2,7 +2,8 @@
 //! and the keys move by. Plain variants fill rows of `GALLERY_COLS`; a grid
 //! (siblings asked with different sizes and/or models, `core::grid`) is a
 //! row per size and a column per model, each cell as wide as its most
-//! variants, a gap where a cell has fewer.
+//! variants, a gap where a cell has fewer. A picture's number (`‹2/5›`)
+//! is not its slot: [`sibling_count`] is the one count every view shows.
 
 use pixloom_core::grid::GridLayout;
 use pixloom_core::tree::{Conversation, NodeId, Role};
@@ -75,4 +76,24 @@ impl GallerySlots {
     pub(crate) fn position(&self, node: NodeId) -> Option<usize> {
         self.slots.iter().position(|s| *s == Some(node))
     }
+
+    /// The gallery title's count at `cursor`: the picture's
+    /// [`sibling_count`] (`5/5`), or `–/5` on a gap of a grid. Never the
+    /// slot, so it reads as the transcript's `‹5/5›` for the same picture.
+    pub(crate) fn count_at(&self, conv: &Conversation, cursor: usize) -> String {
+        match self.at(cursor).and_then(|id| sibling_count(conv, id)) {
+            Some((at, of)) => format!("{at}/{of}"),
+            None => format!("–/{}", self.slots.iter().flatten().count()),
+        }
+    }
+}
+
+/// Which of its siblings `node` is, and of how many, in the tree's order
+/// (the order `[` / `]` step in and the tree pane lists): the one count
+/// shown for a turn — the transcript's `‹2/5›`, the gallery's title and
+/// its cells, the turn's details. A grid places its pictures by size and
+/// model but does not number them again, so a plain variant beside a grid
+/// has the same number everywhere.
+pub(crate) fn sibling_count(conv: &Conversation, node: NodeId) -> Option<(usize, usize)> {
+    conv.sibling_position(node).ok()
 }

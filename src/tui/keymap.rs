@@ -362,6 +362,7 @@ pub(crate) const DEFAULT_BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Replay, "o", Action::OpenImage),
     (Context::Replay, "y", Action::CopyPath),
     (Context::Replay, "I", Action::Info),
+    (Context::Replay, "P", Action::Rerun),
     (Context::Replay, "E", Action::ErrorDetail),
     (Context::Replay, "t", Action::ToggleTree),
     (Context::Replay, "<", Action::TreeNarrower),
@@ -396,6 +397,9 @@ pub(crate) fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Input, Action::Dismiss) => "cancel (a search goes back where it started)",
         (Context::Gallery, Action::Confirm) => "select this variant",
         (Context::Gallery, Action::MoveUp | Action::MoveDown) => "row up / down",
+        (Context::Replay, Action::Rerun) => {
+            "re-run from here: opens the conversation, asks, says the price"
+        }
         (Context::Replay, Action::PrevSibling | Action::NextSibling) => {
             "another branch here (the rest follows it)"
         }

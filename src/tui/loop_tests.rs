@@ -93,3 +93,75 @@ async fn a_busy_writer_defers_the_frame_and_the_latest_state_is_drawn_once() {
     assert_eq!(screen.stalls, 0);
     assert!(app.quitting);
 }
+
+/// A screen that keeps each frame's status bar (its last line) and quits
+/// once one shows `until`.
+struct Bars {
+    term: Terminal<TestBackend>,
+    tx: UnboundedSender<Msg>,
+    bars: Vec<String>,
+    until: &'static str,
+}
+
+impl Screen for Bars {
+    fn frame(&mut self, app: &App, view: &mut ViewState) -> io::Result<Drawn> {
+        let drawn = self.term.frame(app, view)?;
+        let shown = self.term.backend().to_string();
+        let bar = shown.lines().last().unwrap_or_default().to_owned();
+        if bar.contains(self.until) {
+            self.tx.send(Msg::Action(Action::Quit)).unwrap();
+        }
+        self.bars.push(bar);
+        Ok(drawn)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_a_day_limit_midnight_redraws_the_days_total_unasked() {
+    use crate::budget::DaySpend;
+    use time::macros::datetime;
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = crate::images::ImageStore::open(store_dir.path()).unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let mut effects = Effects::read_only(store, tx.clone());
+    // Opened at 23:59 with $0.95 of $1.00 spent today; then nothing
+    // happens: no key, no call, no tick.
+    let opened_at = datetime!(2025-03-01 23:59:00 UTC);
+    let mut app = branched();
+    app.budgets.day = Some(1_000_000);
+    app.clock.wall = opened_at;
+    app.today = DaySpend {
+        day: opened_at.date(),
+        micro_usd: 950_000,
+    };
+    let opened = tokio::time::Instant::now();
+    let clock = || super::Clock {
+        mono: std::time::Instant::now(),
+        wall: opened_at + opened.elapsed(),
+    };
+    let mut screen = Bars {
+        term: Terminal::new(TestBackend::new(200, 40)).unwrap(),
+        tx: tx.clone(),
+        bars: Vec::new(),
+        until: "today $0.00/$1.00",
+    };
+    // Paused time: the runtime jumps to the next timer, so an hour of
+    // waiting takes none.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(3600),
+        drive(&mut app, &mut effects, &mut rx, &mut screen, clock),
+    )
+    .await
+    .expect("midnight redrew the bar")
+    .unwrap();
+    // Before midnight (the first frame, and any a thumbnail's answer
+    // made) $0.95; the frame midnight made, $0.00.
+    let (last, before) = screen.bars.split_last().unwrap();
+    assert!(last.contains("today $0.00/$1.00"), "{last}");
+    assert!(!before.is_empty(), "the first frame");
+    for bar in before {
+        assert!(bar.contains("today $0.95/$1.00"), "{bar}");
+    }
+    let waited = opened.elapsed().as_secs();
+    assert!((60..=62).contains(&waited), "woke after {waited} s");
+}

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use pixloom_core::tree::Conversation;
+use pixloom_core::tree::{Conversation, NodeId};
 
 /// Seconds per step, in tenths, from fastest to slowest.
 pub(crate) const SPEEDS: [u32; 9] = [5, 10, 15, 20, 30, 50, 80, 130, 200];
@@ -20,6 +20,20 @@ pub struct Replay {
     pub(crate) speed: usize,
     /// When the last step was taken (by the user or the timer).
     pub(crate) last_step: Instant,
+    /// A key is configured, so a re-run can be handed to the app.
+    pub(crate) can_rerun: bool,
+    /// Set when the user asked to re-run: the replay ends and its driver
+    /// opens the folder for writing (see `replay.rs`).
+    pub(crate) rerun: Option<RerunPath>,
+}
+
+/// The path a replay hands to the app to re-run: from this turn down to
+/// this leaf, the branch the replay was showing (the file may remember
+/// another below `from`, if the user switched branches in the replay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RerunPath {
+    pub from: NodeId,
+    pub leaf: NodeId,
 }
 
 impl Replay {
@@ -28,6 +42,8 @@ impl Replay {
             playing: false,
             speed: DEFAULT_SPEED,
             last_step: now,
+            can_rerun: false,
+            rerun: None,
         }
     }
 

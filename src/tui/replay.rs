@@ -11,6 +11,12 @@
 //! children remembered below it), and `p` plays one step every
 //! [`Replay::step_secs`] on the loop's tick. This file is the driver; the
 //! playback state is `playback.rs`.
+//!
+//! `P` ends the replay with a [`RerunPath`] ([`Ended::Rerun`]): the CLI
+//! then opens the folder for writing as `pixloom CONV` does and the app
+//! opens on the re-run question; when the folder cannot be opened (held
+//! by another pixloom, read-only, gone) the replay comes back where it
+//! was, saying why ([`ReplayArgs::back`]).
 
 use std::path::PathBuf;
 
@@ -23,6 +29,7 @@ use pixloom_core::tree::{Conversation, RequestParams};
 use super::Effects;
 use super::graphics::GraphicsChoice;
 use super::keymap::Keymap;
+pub use super::playback::RerunPath;
 pub use super::playback::position;
 use super::playback::{DEFAULT_SPEED, Replay, SPEEDS};
 use super::state::{App, Clock};
@@ -74,17 +81,44 @@ pub struct ReplayArgs {
     pub graphics: GraphicsChoice,
     /// The keymap in force (the config file's `[keys]` over the defaults).
     pub(crate) keys: Keymap,
+    /// A key is configured: `P` may hand a re-run to the app.
+    pub(crate) can_rerun: bool,
+    /// Back from a re-run that could not start: the path to show again
+    /// and why it could not.
+    pub(crate) back: Option<(RerunPath, String)>,
 }
 
-/// Runs the replay in the terminal until the user quits.
-pub async fn run(args: ReplayArgs) -> Result<()> {
+/// How a replay ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Quit,
+    /// The user asked to re-run this path (`P`).
+    Rerun(RerunPath),
+}
+
+/// Runs the replay in the terminal until the user quits or asks to re-run.
+pub async fn run(args: ReplayArgs) -> Result<Ended> {
     // The error names the folder itself (last): not said twice.
     let (conv, store) = convfile::read_only(&args.dir)?;
     let mut app = app(conv, Clock::now(), args.speed_secs, args.play);
     app.keymap = args.keys;
+    if let Some(replay) = app.replay.as_mut() {
+        replay.can_rerun = args.can_rerun;
+    }
+    if let Some((path, why)) = args.back {
+        // As the user left it; the turn may be gone if the file changed.
+        if app.conv.select(path.leaf).is_ok() {
+            let _ = app.conv.select(path.from);
+        }
+        app.error(why);
+    }
     let (tx, rx) = unbounded_channel();
     let effects = Effects::read_only(store, tx.clone());
-    super::in_terminal(&mut app, effects, tx, rx, args.graphics).await
+    super::in_terminal(&mut app, effects, tx, rx, args.graphics).await?;
+    Ok(match app.replay.and_then(|r| r.rerun) {
+        Some(path) => Ended::Rerun(path),
+        None => Ended::Quit,
+    })
 }
 
 #[cfg(test)]

@@ -230,9 +230,12 @@ pub struct App {
     pub(crate) rerun: Option<rerun::RerunRun>,
     /// Spent since the app opened (micro-dollars).
     pub session_cost_micro_usd: u64,
-    /// The spend limits, and the day's spend when the app opened.
+    /// The spend limits.
     pub(crate) budgets: crate::budget::Budgets,
-    pub(crate) spent_before_today: u64,
+    /// What was spent today and which day that is: the ledger's total
+    /// when the app opened plus the calls since, restarting at midnight
+    /// (UTC) — [`App::spent`] reads it at `clock.wall`.
+    pub(crate) today: crate::budget::DaySpend,
     pub status: Option<StatusLine>,
     pub clock: Clock,
     pub(crate) keymap: Keymap,
@@ -277,7 +280,7 @@ impl App {
     /// What was spent, as the limits count it.
     pub(crate) fn spent(&self) -> crate::budget::Spent {
         crate::budget::Spent {
-            day: self.spent_before_today + self.session_cost_micro_usd,
+            day: self.today.on(self.clock.wall),
             conversation: self.conv.total_cost_micro_usd(),
         }
     }
@@ -295,7 +298,7 @@ impl App {
             rerun: None,
             session_cost_micro_usd: 0,
             budgets: crate::budget::Budgets::default(),
-            spent_before_today: 0,
+            today: crate::budget::DaySpend::none_on(clock.wall),
             status: None,
             clock,
             keymap: Keymap::default(),

@@ -28,7 +28,7 @@ mod dispatch;
 mod effect;
 mod frame;
 mod play;
-mod replaying;
+pub(crate) mod replaying;
 pub(super) mod rerun;
 mod tools;
 mod turns;

@@ -60,13 +60,14 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
     } else {
         composer::height(app)
     };
+    let status_h = status::height(app, area.width);
     // A re-run's steps sit between the panes and the composer.
     let progress_h = rerun_progress::height(app, area.height);
     let [main, progress_area, composer_area, status_area] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(progress_h),
         Constraint::Length(composer_h),
-        Constraint::Length(1),
+        Constraint::Length(status_h),
     ])
     .areas(area);
     if app.show_tree {
@@ -97,7 +98,7 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
         frame,
         app,
         Rect {
-            height: area.height.saturating_sub(1),
+            height: area.height.saturating_sub(status_h),
             ..area
         },
         out,

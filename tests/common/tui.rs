@@ -66,7 +66,8 @@ pub fn start(
         demo: false,
         graphics: GraphicsBackend::Blocks.into(),
         budgets: pixloom::budget::Budgets::default(),
-        spent_today_micro_usd: 0,
+        spent_today: pixloom::budget::DaySpend::none_on(time::OffsetDateTime::now_utc()),
+        rerun: None,
     };
     let (app, folder, engine) = args.into_parts(Clock::now());
     let (tx, rx) = unbounded_channel();

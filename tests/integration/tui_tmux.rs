@@ -40,7 +40,7 @@ fn pane_script(dir: &Path, command: &str) -> std::path::PathBuf {
 }
 
 /// The pane's script for `pixloom ARGS` with no colour hint, as xterm.
-fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
+pub(super) fn app_pane(dir: &Path, bin: &Path, args: &str) -> std::path::PathBuf {
     pane_script(
         dir,
         &format!(
@@ -57,6 +57,19 @@ fn to_browse(t: &Tmux) {
     t.wait_for("the browse hints (composer left)", STEP, |s| {
         s.lines().last().is_some_and(|l| l.contains(BROWSING))
     });
+}
+
+/// Quits (confirming if the app asks) and checks the exit status.
+pub(super) fn quit(t: &Tmux) {
+    t.keys(&["q"]);
+    let s = t.wait_for("the app to quit or ask", STEP, |s| {
+        s.contains("__PIXLOOM_EXIT=") || s.contains("Quit anyway?")
+    });
+    if !s.contains("__PIXLOOM_EXIT=") {
+        t.keys(&["y"]);
+    }
+    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
+    assert!(s.contains("__PIXLOOM_EXIT=0"), "the app failed:\n{s}");
 }
 
 /// The user's session: send, refine, branch from the first turn, move
@@ -111,16 +124,7 @@ fn session(t: &Tmux, dir: &Path, secret: Option<&str>) {
         );
     }
 
-    // Quit (confirming if the app asks).
-    t.keys(&["q"]);
-    let s = t.wait_for("the app to quit or ask", STEP, |s| {
-        s.contains("__PIXLOOM_EXIT=") || s.contains("Quit anyway?")
-    });
-    if !s.contains("__PIXLOOM_EXIT=") {
-        t.keys(&["y"]);
-    }
-    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
-    assert!(s.contains("__PIXLOOM_EXIT=0"), "the app failed:\n{s}");
+    quit(t);
 
     // The terminal is as it was.
     let stty_after = dir.join("stty.after");
@@ -466,4 +470,5 @@ fn emoji_sequences_leave_no_stale_cells_when_the_tree_border_moves() {
 }
 
 mod graphics;
+mod replay;
 mod start;

@@ -227,6 +227,24 @@ impl GridSpec {
         Ok(spec)
     }
 
+    /// [`GridSpec::parse_line`], refused past [`MAX_FAN_OUT`] calls too;
+    /// with how many calls it makes.
+    pub fn checked_line(line: &str) -> Result<(GridSpec, usize), ListError> {
+        let spec = GridSpec::parse_line(line)?;
+        let calls = spec.calls(1)?;
+        Ok((spec, calls))
+    }
+
+    /// `2 size(s) × 2 model(s)`: the grid's shape, as said before and
+    /// after it starts.
+    pub fn shape(&self) -> String {
+        format!(
+            "{} size(s) × {} model(s)",
+            self.sizes.len().max(1),
+            self.models.len().max(1)
+        )
+    }
+
     /// Whether this fans out at all (more than one size or model).
     pub fn is_grid(&self) -> bool {
         self.sizes.len() > 1 || self.models.len() > 1

@@ -218,9 +218,13 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
                 }];
             }
         }
-        InputKind::Grid(user) => match GridSpec::parse_line(&text) {
-            Ok(spec) => return super::turns::start_grid(app, user, &spec),
-            Err(e) => app.error(format!("{e}; v then g to try again")),
+        InputKind::Grid(user) => match GridSpec::checked_line(&text) {
+            Ok((spec, _)) => return super::turns::start_grid(app, user, &spec),
+            Err(e) => {
+                // The box stays with what was typed, to fix.
+                app.error(format!("{e}; fix the lists, or esc closes"));
+                app.overlay = Overlay::Input(InputBox::new(InputKind::Grid(user), &b.text));
+            }
         },
         InputKind::Label(id) => {
             let label = sanitize::line(&text).into_owned();

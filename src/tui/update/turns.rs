@@ -118,9 +118,8 @@ pub(super) fn start_grid(app: &mut App, user: NodeId, spec: &GridSpec) -> Vec<Ef
     };
     let calls = cells.len() as u64;
     let said = format!(
-        "sent a grid of {calls} ({} size(s) × {} model(s)) · {}",
-        spec.sizes.len().max(1),
-        spec.models.len().max(1),
+        "sent a grid of {calls} ({}) · {}",
+        spec.shape(),
         dollars(calls * PRICE_PER_CALL_MICRO_USD)
     );
     start_cells(app, user, cells, said, Ask::AboveLimit)
@@ -337,8 +336,17 @@ pub(super) fn delete(app: &mut App, id: NodeId) -> Vec<Effect> {
 pub(super) fn finished(app: &mut App, report: &TurnReport) -> Vec<Effect> {
     let id = report.node;
     let started = app.in_flight.remove(&id);
-    // Money spent is counted even when the node has gone meanwhile.
+    // Money spent is counted even when the node has gone meanwhile; the
+    // day's total on the day the call was sent, as the ledger counts it.
     app.session_cost_micro_usd += report.outcome.cost_micro_usd;
+    let sent_at = started.map_or(app.clock.wall, |t| {
+        let ago = app.clock.mono.saturating_duration_since(t);
+        time::Duration::try_from(ago)
+            .ok()
+            .and_then(|ago| app.clock.wall.checked_sub(ago))
+            .unwrap_or(app.clock.wall)
+    });
+    app.today.add(sent_at, report.outcome.cost_micro_usd);
     if report.apply(&mut app.conv).is_err() {
         // Cancelled or deleted while running: the report is dropped.
         tell_ledger(app, report);

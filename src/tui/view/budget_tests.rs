@@ -2,10 +2,15 @@
 //! the variants question, and a request over a limit refused before it
 //! is sent.
 
-use crate::budget::Budgets;
-use crate::tui::action::Action as A;
-use crate::tui::fixtures::branched;
-use crate::tui::state::{App, Overlay};
+use std::time::Duration;
+
+use time::macros::datetime;
+
+use crate::budget::{Budgets, DaySpend};
+use crate::tui::action::{Action as A, Event, Msg};
+use crate::tui::fixtures::{branched, done_report, n};
+use crate::tui::state::{App, Clock, Overlay};
+use crate::tui::update::update;
 
 use super::tests::{screen, with};
 
@@ -18,7 +23,7 @@ fn limited() -> App {
         conversation: Some(500_000),
         ..Budgets::default()
     };
-    app.spent_before_today = 120_000;
+    app.today.micro_usd = 120_000;
     app
 }
 
@@ -102,4 +107,68 @@ fn a_ledger_that_cannot_be_written_is_told_and_the_turn_lands() {
     let said = &app.status.as_ref().unwrap().text;
     assert!(said.contains("ledger could not be written"), "{said}");
     assert!(!said.contains('\u{1b}'), "sanitised: {said:?}");
+}
+
+/// The status bar (the last line) shows `spent`.
+fn bar_shows(app: &App, spent: &str) {
+    let (text, _) = screen(app, 200, 60);
+    let bar = text.lines().last().unwrap_or_default();
+    assert!(bar.contains(spent), "{bar}");
+}
+
+/// Three variants are refused, saying `spent`, and nothing is sent.
+fn variants_refused(app: &App, spent: &str) {
+    let refused = with(app.clone(), &[A::Variants, A::Confirm]);
+    assert!(refused.in_flight.is_empty(), "nothing sent");
+    let said = &refused.status.as_ref().unwrap().text;
+    assert!(said.contains(spent), "{said}");
+}
+
+#[test]
+fn the_day_total_restarts_when_the_clock_passes_midnight() {
+    // $0.95 of $1.00 spent on 1 March, a minute before midnight (UTC).
+    let mut app = limited();
+    let opened = app.clock.mono;
+    app.clock.wall = datetime!(2025-03-01 23:59:00 UTC);
+    app.today = DaySpend {
+        day: datetime!(2025-03-01 00:00 UTC).date(),
+        micro_usd: 950_000,
+    };
+    bar_shows(&app, "today $0.95/$1.00");
+    variants_refused(&app, "$0.95 of $1.00 spent today (UTC)");
+    // A call sent at 23:59:50 and answered after midnight is the day it
+    // was sent on's, as the ledger counts it.
+    let late = app.conv.regenerate(n(5), None, app.clock.wall).unwrap();
+    app.in_flight.insert(late, opened + Duration::from_secs(50));
+    app.clock = Clock {
+        mono: opened + Duration::from_secs(70),
+        wall: datetime!(2025-03-02 00:00:10 UTC),
+    };
+    update(
+        &mut app,
+        Msg::Event(Event::TurnFinished(done_report(late, "d1"))),
+    );
+    // 2 March: nothing spent yet, and the bar says so.
+    let (text, _) = screen(&app, 200, 60);
+    insta::assert_snapshot!("budget_after_midnight_200x60", text);
+    bar_shows(&app, "today $0.00/$1.00");
+    // The three variants refused at 23:59 go out now…
+    let mut app = with(app, &[A::Variants, A::Confirm]);
+    let sent: Vec<_> = app.in_flight.keys().copied().collect();
+    assert_eq!(sent.len(), 3, "sent after midnight");
+    for (i, id) in sent.into_iter().enumerate() {
+        let report = done_report(id, &format!("e{i}"));
+        update(&mut app, Msg::Event(Event::TurnFinished(report)));
+    }
+    // …and the new day counts from them alone.
+    assert_eq!(
+        app.today,
+        DaySpend {
+            day: datetime!(2025-03-02 00:00 UTC).date(),
+            micro_usd: 90_000,
+        }
+    );
+    bar_shows(&app, "today $0.09/$1.00");
+    app.budgets.day = Some(100_000);
+    variants_refused(&app, "$0.09 of $0.10 spent today (UTC)");
 }

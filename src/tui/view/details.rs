@@ -14,6 +14,7 @@ use crate::sanitize;
 use pixloom_core::tree::{ImageRef, NodeId, Role};
 
 use super::super::action::Action;
+use super::super::gallery_slots::sibling_count;
 use super::super::keymap::Context;
 use super::super::scroll::ScrollRoom;
 use super::super::state::{App, dollars, fix_hint, seconds, utc_minute};
@@ -203,7 +204,7 @@ pub(super) fn node_info(app: &App, area: Rect, id: NodeId) -> Option<Dialog> {
         ),
         kv("children", node.children.len().to_string()),
     ];
-    if let Ok((at, of)) = app.conv.sibling_position(id) {
+    if let Some((at, of)) = sibling_count(&app.conv, id) {
         items.push(kv("branch", format!("{at} of {of}")));
     }
     if let Some(t) = &node.turn {

@@ -14,7 +14,7 @@ use pixloom_core::tree::{Node, NodeId, Role, Status};
 
 use super::super::action::Action;
 use super::super::diff::{self, Piece};
-use super::super::gallery_slots::GallerySlots;
+use super::super::gallery_slots::{GallerySlots, sibling_count};
 use super::super::keymap::Context;
 use super::super::state::{App, dollars, first_words, fix_hint, seconds};
 use super::frame::{fitted_image, frame_box};
@@ -75,9 +75,8 @@ pub(super) fn gallery(
         None => format!("variants of {parent}"),
     };
     let title = format!(
-        " {what} · {}/{} · {} selects · {} compares · {} closes ",
-        cursor + 1,
-        g.slots.len(),
+        " {what} · {} · {} selects · {} compares · {} closes ",
+        g.count_at(&app.conv, cursor),
         k(Action::Confirm),
         k(Action::Compare),
         k(Action::Dismiss)
@@ -172,7 +171,7 @@ fn gallery_cell(
         Span::styled(format!(" {g} "), g_style),
         Span::styled(format!("{} ", node.id), bold()),
     ];
-    if let Ok((at, of)) = app.conv.sibling_position(node.id) {
+    if let Some((at, of)) = sibling_count(&app.conv, node.id) {
         title.push(Span::styled(
             format!("‹{at}/{of}› "),
             Style::new().fg(Color::Cyan),

@@ -73,6 +73,14 @@ fn v_then_g_asks_for_the_lists_and_starts_one_turn_per_cell() {
         shown.contains("a grid under n1") && shown.contains("each cell one billed call ($0.03)"),
         "{shown}"
     );
+    assert!(
+        shown.contains("enter starts"),
+        "the note wraps, not cut:\n{shown}"
+    );
+    assert!(
+        shown.contains("= 2 call(s), 1 size(s) × 2 model(s) · $0.06"),
+        "the price while typing:\n{shown}"
+    );
     a.overlay = Overlay::Input(InputBox::new(
         InputKind::Grid(n(1)),
         format!("1280x720,3840x2160 {MODELS}"),
@@ -116,12 +124,26 @@ fn a_bad_grid_is_said_and_starts_nothing() {
         ("1280x720,1024x768", "1280x960"),
         ("", "type sizes and/or models"),
         ("1280x720 2048x1152", "two lists of sizes"),
+        (
+            "1280x720,2048x1152,3840x2160,720x1280,1152x2048,2160x3840,1280x1280,2048x2048,auto gpt-image-2-vip,gpt-image-2-all",
+            "is 18 calls",
+        ),
     ] {
         a.overlay = Overlay::Input(InputBox::new(InputKind::Grid(n(1)), typed));
+        let (shown, _) = screen(&a, 100, 30);
+        assert!(shown.contains(says), "said while typing:\n{shown}");
         let fx = act(&mut a, Action::Confirm);
         assert!(fx.is_empty(), "{typed}: {fx:?}");
         let said = a.status.clone().unwrap().text;
-        assert!(said.contains(says) && said.contains("v then g"), "{said}");
+        assert!(
+            said.contains(says) && said.contains("fix the lists"),
+            "{said}"
+        );
+        assert_eq!(
+            a.overlay,
+            Overlay::Input(InputBox::new(InputKind::Grid(n(1)), typed)),
+            "the box stays with what was typed"
+        );
     }
     assert_eq!(a.conv.nodes.len(), before);
 }
@@ -216,4 +238,44 @@ fn a_grid_above_confirm_above_asks_first_with_the_price() {
         a.status.clone().unwrap().text,
         "sent a grid of 4 (2 size(s) × 2 model(s)) · $0.12"
     );
+}
+
+#[test]
+fn a_plain_variant_beside_a_grid_has_one_number_in_the_gallery_and_the_transcript() {
+    let mut a = grid_app();
+    // A plain variant of n1 asked as n2 was (1280x720, vip): it joins
+    // n2's cell, so each cell has two slots (8 slots, 5 pictures); in the
+    // tree it is the fifth answer.
+    let asked = a.conv.node(n(2)).unwrap().turn.clone().unwrap().request;
+    let extra = a.conv.add_pending(n(1), &asked, 1, T0).unwrap()[0];
+    a.conv
+        .complete(extra, image("66", 1280, 720), outcome(25_000))
+        .unwrap();
+    a.conv.select(extra).unwrap();
+    act(&mut a, Action::Gallery);
+    assert_eq!(
+        a.overlay,
+        Overlay::Gallery {
+            parent: n(1),
+            cursor: 1
+        },
+        "beside n2 in its cell"
+    );
+    let (shown, _) = screen(&a, 100, 30);
+    insta::assert_snapshot!("grid_plain_variant_gallery_100x30", shown);
+    let title = shown.lines().find(|l| l.contains("grid of n1")).unwrap();
+    assert!(title.contains(" · 5/5 · "), "the title's count: {title}");
+    assert!(shown.contains(" n6 ‹5/5› "), "the cell's: {shown}");
+    // The transcript's header for n6 says the same.
+    act(&mut a, Action::Dismiss);
+    let (shown, _) = screen(&a, 100, 30);
+    let header = shown.lines().find(|l| l.contains("n6")).unwrap();
+    assert!(header.contains("‹5/5›"), "the transcript's count: {header}");
+    // On a gap (n3's cell has one picture), the title counts the pictures.
+    a.overlay = Overlay::Gallery {
+        parent: n(1),
+        cursor: 3,
+    };
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(shown.contains(" · –/5 · "), "{shown}");
 }

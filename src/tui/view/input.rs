@@ -1,17 +1,19 @@
 //! The one-line inputs (attach, save a copy, label, search): the text with
 //! its cursor, or a suggestion shown selected.
 
+use pixloom_core::grid::GridSpec;
+use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Color;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::Context;
-use super::super::state::{App, InputBox, InputKind};
+use super::super::state::{App, InputBox, InputKind, dollars};
 use super::frame::{frame_box, picked};
 use super::{bold, centered, dim};
 
@@ -87,8 +89,9 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
             format!(" a grid under {user}: one image per size and model "),
             "sizes models: ",
             format!(
-                "comma lists of sizes and/or models · each cell one billed call ({}) · {} starts",
-                super::super::state::dollars(pixloom_core::model::PRICE_PER_CALL_MICRO_USD),
+                "a comma list of sizes and/or one of models, e.g. 1280x720,2048x1152 \
+                 gpt-image-2-vip,gpt-image-2-all · each cell one billed call ({}) · {} starts",
+                dollars(PRICE_PER_CALL_MICRO_USD),
                 k(Action::Confirm)
             ),
         ),
@@ -101,7 +104,11 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
             ),
         ),
     };
-    let mut lines = vec![field(label), Line::default(), Line::styled(note, dim())];
+    let mut lines = vec![field(label)];
+    if let InputKind::Grid(_) = b.kind {
+        lines.push(grid_preview(&b.text));
+    }
+    lines.extend([Line::default(), Line::styled(note, dim())]);
     let shown_max = usize::from(area.height.saturating_sub(8)).min(12);
     if !b.completions.is_empty() {
         lines.push(Line::default());
@@ -115,7 +122,29 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
             ));
         }
     }
-    let h = u16::try_from(lines.len()).unwrap_or(20) + 2;
+    // Long notes and errors wrap: the box is as tall as its wrapped text.
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = text.line_count(area.width.min(76).saturating_sub(2));
+    let h = u16::try_from(rows).unwrap_or(20).saturating_add(2);
     let inner = frame_box(frame, centered(area, 76, h), title);
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(text, inner);
+}
+
+/// What the grid typed so far would send, as the user types: the calls
+/// and their price, or why it would be refused.
+fn grid_preview(typed: &str) -> Line<'static> {
+    match GridSpec::checked_line(typed) {
+        Ok((spec, calls)) => Line::styled(
+            format!(
+                "= {calls} call(s), {} · {}",
+                spec.shape(),
+                dollars(PRICE_PER_CALL_MICRO_USD.saturating_mul(calls as u64))
+            ),
+            Style::new().fg(Color::Green),
+        ),
+        Err(e) => Line::styled(
+            sanitize::line(&e.to_string()).into_owned(),
+            Style::new().fg(Color::Red),
+        ),
+    }
 }

@@ -12,7 +12,7 @@ use crate::sanitize;
 
 use super::super::action::Action;
 use super::super::keymap::Context;
-use super::super::state::{App, StatusKind, dollars, seconds};
+use super::super::state::{App, Overlay, StatusKind, dollars, seconds};
 use super::{dim, width};
 
 /// At most this many requests get their own spinner; the rest are counted.
@@ -118,8 +118,33 @@ fn right_side(app: &App, limit: usize) -> String {
         .unwrap_or_else(|| compose(shortest, 0))
 }
 
-pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let mut left: Vec<Span<'_>> = Vec::new();
+/// The most rows an error may wrap over (the screen above gives them).
+const ERROR_ROWS: u16 = 3;
+
+/// Rows the status line takes at `width` columns: one, or more while an
+/// error that would be cut waits with no question open (cut, it would
+/// not say what to do).
+pub(super) fn height(app: &App, columns: u16) -> u16 {
+    let Some(s) = app.status.as_ref() else {
+        return 1;
+    };
+    if s.kind != StatusKind::Error || !matches!(app.overlay, Overlay::None) {
+        return 1;
+    }
+    let total_w = usize::from(columns.max(1));
+    let left_w: usize = left_spans(app).iter().map(|s| width(&s.content)).sum();
+    let [.., shortest] = spent(app);
+    let right_w = width(&shortest) + 2;
+    let room = total_w.saturating_sub(right_w).max(1);
+    u16::try_from(left_w.div_ceil(room))
+        .unwrap_or(u16::MAX)
+        .clamp(1, ERROR_ROWS)
+}
+
+/// The left of the status line: the DEMO mark, requests in flight, paid
+/// pictures not on disk, and the last message.
+fn left_spans(app: &App) -> Vec<Span<'static>> {
+    let mut left: Vec<Span<'static>> = Vec::new();
     if app.demo {
         left.push(Span::styled(
             " DEMO ",
@@ -161,11 +186,48 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         };
         left.push(Span::styled(sanitize::line(&s.text).into_owned(), style));
     }
-    // What is happening (left) keeps up to two thirds when it needs them;
-    // the cost and the hints take the rest.
+    left
+}
+
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let left = left_spans(app);
+    if area.height > 1 {
+        // A long error over several rows; the cost and the hints on the last.
+        let [.., shortest] = spent(app);
+        let right = format!(" {shortest} ");
+        let right_w = u16::try_from(width(&right)).unwrap_or(u16::MAX);
+        let [l, r] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+        let r = Rect {
+            y: r.bottom().saturating_sub(1),
+            height: 1,
+            ..r
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(left)).wrap(ratatui::widgets::Wrap { trim: false }),
+            l,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(right, dim())).right_aligned(),
+            r,
+        );
+        return;
+    }
+    // What is happening (left) keeps up to two thirds when it needs them,
+    // and an error all it needs when no question waits for its keys (cut,
+    // it would not say what to do); the cost and the hints take the rest.
     let total_w = usize::from(area.width);
     let left_w: usize = left.iter().map(|s| width(&s.content)).sum();
-    let right = right_side(app, total_w.saturating_sub(left_w.min(total_w * 2 / 3) + 1));
+    let is_error = app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.kind == StatusKind::Error);
+    let keep = if is_error && matches!(app.overlay, Overlay::None) {
+        total_w
+    } else {
+        total_w * 2 / 3
+    };
+    let right = right_side(app, total_w.saturating_sub(left_w.min(keep) + 1));
     let right_w = u16::try_from(width(&right)).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);

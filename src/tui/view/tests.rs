@@ -468,3 +468,26 @@ fn the_transcript_scroll_is_the_views_own_memory() {
     );
     assert_eq!(view.transcript_offset, bottom, "untouched by the other");
 }
+
+#[test]
+fn a_long_error_wraps_over_the_status_rows_a_note_keeps_one() {
+    let text = "re-run not started: the conversation is open in another pixloom process (pid 4242); close it first — /home/someone/pictures/fox.pixloom";
+    let mut app = branched();
+    app.error(text);
+    let (shown, _) = screen(&app, 100, 30);
+    insta::assert_snapshot!("long_error_100x30", shown);
+    let rows: Vec<&str> = shown.lines().map(|l| l.trim_matches('"')).collect();
+    let bottom = rows[rows.len() - 2..].join("");
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words(&bottom).contains(text), "cut:\n{shown}");
+    assert!(rows[rows.len() - 1].contains("$0.09"), "the cost stays");
+    // A note is not worth a row: one line, two thirds at most.
+    app.info(text);
+    let (shown, _) = screen(&app, 100, 30);
+    let status = shown.lines().last().unwrap_or_default();
+    assert!(!status.contains(text), "{status}");
+    assert!(
+        shown.lines().nth(28).is_some_and(|l| l.starts_with("\"└")),
+        "the composer's bottom just above one status row:\n{shown}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::sanitize;
 use pixloom_core::tree::{Blob, Node, Role, Status};
 
 use super::super::action::Action;
+use super::super::gallery_slots::sibling_count;
 use super::super::keymap::Context;
 use super::super::state::{App, Focus, dollars, fix_hint, seconds};
 use super::super::thumbs::{GraphicsBackend, ThumbState, ThumbWant};
@@ -146,7 +147,7 @@ fn header(app: &App, node: &Node) -> Line<'static> {
             }
         }
     }
-    if let Ok((at, of)) = app.conv.sibling_position(node.id)
+    if let Some((at, of)) = sibling_count(&app.conv, node.id)
         && of > 1
     {
         spans.push(Span::styled(

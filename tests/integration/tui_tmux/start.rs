@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::quit;
 use crate::common::term::{Tmux, app_bin, clean_env, run_pixloom, shell_quote};
 
 /// Long enough for a loaded 2-core CI machine.
@@ -33,12 +34,6 @@ fn entries(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn quit(t: &Tmux) {
-    t.keys(&["q"]);
-    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
-    assert!(s.contains("__PIXLOOM_EXIT=0"), "pixloom failed:\n{s}");
 }
 
 #[test]
