@@ -230,7 +230,9 @@ Examples:
 Each turn from --from to --to (default: the end of its branch) is sent
 again with the same prompt and references (from the local copies), one
 after another, each under the new answer before it; --model, --size and
---endpoint change what they name. The price (calls x $0.03) is said on
+--endpoint change what they name (a change a step's model cannot make,
+such as a 4K size with gpt-image-2-all, is refused before anything is
+sent). The price (calls x $0.03) is said on
 stderr first; each step is saved as it finishes, and a failed step ends
 the run (non-zero exit) with the steps before it kept.
 

@@ -462,7 +462,7 @@ mod handed_rerun_tests {
             },
         );
         assert!(
-            matches!(app.overlay, Overlay::ConfirmRerun { from, .. } if from == n(6)),
+            matches!(&app.overlay, Overlay::ConfirmRerun(q) if q.from == n(6)),
             "{:?}",
             app.overlay
         );

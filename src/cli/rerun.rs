@@ -11,8 +11,7 @@ use super::Session;
 use super::send::{keep_spare_copy, report, tell_unsaved, tell_unstored};
 use crate::convfile::{self, ConvFolder};
 use crate::engine::{Engine, TurnResult};
-use crate::sanitize;
-use pixloom_core::tree::rerun::RerunPlan;
+use pixloom_core::tree::rerun::{RerunError, RerunPlan};
 use pixloom_core::tree::{Conversation, NodeId, Received, Status};
 
 #[derive(Debug, Args)]
@@ -49,12 +48,14 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
     let fallback = session.params_for(&conv);
     let plan = conv
         .plan_rerun(args.from, args.to, &session.flags, &fallback)
-        .map_err(|e| {
-            eyre!(
+        .map_err(|e| match e {
+            // The change, not the node, is what to fix.
+            RerunError::Refused { .. } => eyre!("{e}; nothing was sent or billed"),
+            _ => eyre!(
                 "{e} in {}. Run `pixloom show {}` to list the nodes.",
                 dir.display(),
                 args.conv
-            )
+            ),
         })?;
     // Nothing is sent unless every step can be: a missing reference stops
     // the run before the first call is billed.
@@ -110,16 +111,7 @@ pub(super) async fn run(session: &Session, args: RerunArgs) -> Result<()> {
 
 /// The price said before anything is sent: calls × $0.03, and what changes.
 fn price_line(plan: &RerunPlan, change: &pixloom_core::settings::TurnSettings) -> String {
-    let mut changed = Vec::new();
-    if let Some(m) = &change.model {
-        changed.push(format!("model {}", sanitize::line(m)));
-    }
-    if let Some(s) = change.size {
-        changed.push(format!("size {s}"));
-    }
-    if let Some(e) = change.endpoint {
-        changed.push(format!("endpoint {e}"));
-    }
+    let changed = crate::tui::state::rerun::changed(change);
     let what = if changed.is_empty() {
         "nothing changed".to_owned()
     } else {

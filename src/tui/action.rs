@@ -140,7 +140,7 @@ impl Action {
             Action::Newline => "new line in the prompt",
             Action::Edit => "edit a user turn as a new branch",
             Action::Regenerate => "regenerate: a new image beside this one",
-            Action::Rerun => "re-run the path from here as a new branch (asks, says the price)",
+            Action::Rerun => "re-run from here as a new branch (asks what changes, the price)",
             Action::Refine => "refine the selected image with a new prompt",
             Action::Variants => "several images for the same prompt",
             Action::Attach => "attach a reference image (path)",
@@ -225,7 +225,6 @@ pub enum Event {
     /// the line to show, or `None` when every one is there.
     RerunChecked {
         from: NodeId,
-        with_settings: bool,
         missing: Option<String>,
     },
     /// A turn's picture arrived (billed): where it is, to record and save

@@ -215,18 +215,10 @@ impl Effects {
                     self.send(Event::Notice(note));
                 }
                 Effect::ListDir { input } => system::list_dir(input, self.tx.clone()),
-                Effect::CheckRerun {
-                    from,
-                    with_settings,
-                    references,
-                } => {
+                Effect::CheckRerun { from, references } => {
                     // Inline: a look at each file, no hashing.
                     let missing = crate::convfile::missing_reference(&self.store, &references);
-                    self.send(Event::RerunChecked {
-                        from,
-                        with_settings,
-                        missing,
-                    });
+                    self.send(Event::RerunChecked { from, missing });
                 }
                 Effect::StoreResult {
                     node,

@@ -121,12 +121,9 @@ pub enum Overlay {
     ConfirmDelete(NodeId),
     /// Cancel this running request? (It may already be billed.)
     ConfirmCancel(NodeId),
-    /// Re-run the path from `from` as a new branch: as it was, or with
-    /// the composer's settings (`with_settings`); says the price.
-    ConfirmRerun {
-        from: NodeId,
-        with_settings: bool,
-    },
+    /// Re-run the path from a turn as a new branch: what to change, the
+    /// steps and the price.
+    ConfirmRerun(rerun::RerunQuestion),
     ConfirmQuit,
     /// Send `count` requests under `user`? Asked above `confirm_above`,
     /// with the price.
@@ -395,7 +392,7 @@ impl App {
             Overlay::SizePicker { .. }
             | Overlay::ModelPicker { .. }
             | Overlay::Variants { .. }
-            | Overlay::ConfirmRerun { .. } => Context::Picker,
+            | Overlay::ConfirmRerun(_) => Context::Picker,
             Overlay::ConfirmDelete(_)
             | Overlay::ConfirmCancel(_)
             | Overlay::ConfirmQuit

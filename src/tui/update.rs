@@ -43,10 +43,14 @@ use turns::{
 };
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
-    let fx = match msg {
+    if matches!(msg, Msg::Action(_) | Msg::Event(Event::Key(_))) {
+        rerun::forget_stopped(app);
+    }
+    let mut fx = match msg {
         Msg::Action(a) => act(app, a),
         Msg::Event(e) => event(app, e),
     };
+    fx.extend(rerun::resume(app));
     tools::reveal_selection(app);
     compose::retarget(app);
     fx
@@ -106,18 +110,7 @@ fn event(app: &mut App, e: Event) -> Vec<Effect> {
             received: r,
             kept,
         } => store_finished(app, node, *r, kept),
-        Event::RerunChecked {
-            missing: Some(line),
-            ..
-        } => {
-            app.error(sanitize::line(&line).into_owned());
-            Vec::new()
-        }
-        Event::RerunChecked {
-            from,
-            with_settings,
-            missing: None,
-        } => rerun::start(app, from, with_settings),
+        Event::RerunChecked { from, missing } => rerun::checked(app, from, missing),
         Event::SaveFailed(e) => {
             app.save_failed = true;
             let store = app.keymap.hint(Context::Browse, Action::StoreResult);
@@ -316,9 +309,8 @@ fn move_cursor(app: &mut App, a: Action, models: usize) {
             cursor.col = step(cursor.col, dc, 3);
         }
         Overlay::ModelPicker { cursor } => *cursor = step(*cursor, dr + dc, models),
-        Overlay::ConfirmRerun { with_settings, .. } if dr + dc != 0 => {
-            *with_settings = !*with_settings;
-        }
+        Overlay::ConfirmRerun(q) if dr != 0 => q.move_row(dr > 0),
+        Overlay::ConfirmRerun(q) if dc != 0 => q.cycle(dc > 0),
         Overlay::Variants { count, .. } => {
             *count = step(*count, -dr + dc, pixloom_core::tree::MAX_VARIANTS + 1).max(1);
         }
@@ -373,10 +365,7 @@ fn confirm_overlay(app: &mut App) -> Vec<Effect> {
         Overlay::Gallery { .. } => {}
         Overlay::ConfirmDelete(id) => return delete(app, id),
         Overlay::ConfirmCancel(id) => return cancel_now(app, id),
-        Overlay::ConfirmRerun {
-            from,
-            with_settings,
-        } => return rerun::check(app, from, with_settings),
+        Overlay::ConfirmRerun(q) => return rerun::check(app, q),
         Overlay::ConfirmQuit => return quit_now(app),
         // Read-only overlays just close.
         Overlay::None

@@ -20,6 +20,7 @@ mod frame;
 mod gallery;
 mod input;
 mod overlay;
+mod rerun_progress;
 mod status;
 mod transcript;
 mod tree;
@@ -60,8 +61,11 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
         composer::height(app)
     };
     let status_h = status::height(app, area.width);
-    let [main, composer_area, status_area] = Layout::vertical([
+    // A re-run's steps sit between the panes and the composer.
+    let progress_h = rerun_progress::height(app, area.height);
+    let [main, progress_area, composer_area, status_area] = Layout::vertical([
         Constraint::Min(3),
+        Constraint::Length(progress_h),
         Constraint::Length(composer_h),
         Constraint::Length(status_h),
     ])
@@ -80,6 +84,9 @@ fn draw_into(frame: &mut Frame<'_>, app: &App, view: &mut ViewState, out: &mut D
         transcript::draw(frame, app, transcript_area, view, out);
     } else {
         transcript::draw(frame, app, main, view, out);
+    }
+    if progress_h > 0 {
+        rerun_progress::draw(frame, app, progress_area);
     }
     if composer_h > 0 {
         composer::draw(frame, app, composer_area);
@@ -197,5 +204,7 @@ mod compare_tests;
 mod grid_tests;
 #[cfg(test)]
 mod reopen_tests;
+#[cfg(test)]
+mod rerun_tests;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,38 @@ use pixloom::tui::{App, Clock, Effects, GraphicsBackend, Msg, TuiArgs};
 use pixloom_core::tree::RequestParams;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+/// The app on the folder at `dir` (made if new) against the gateway at
+/// `base_url` with a test key; new turns at 1280x720 with the default
+/// model over chat.
+pub fn start_at(dir: &std::path::Path, base_url: String) -> Started {
+    use pixloom::gateway::{ApiKey, Client, Settings};
+    let now = time::OffsetDateTime::now_utc();
+    let (folder, loaded) = ConvFolder::open_or_create(dir, now).expect("folder");
+    let key = ApiKey::new("sk-test").expect("key");
+    let client = Client::new(Settings::new(base_url, key)).expect("client");
+    let defaults = RequestParams {
+        endpoint: pixloom_core::tree::Endpoint::Chat,
+        model: pixloom_core::model::DEFAULT_MODEL.to_owned(),
+        size: "1280x720".parse().expect("size"),
+    };
+    let budget = pixloom_core::history::ImageBudget::default();
+    start(folder, loaded, Engine::new(client, budget), defaults)
+}
+
+/// Runs the loop of `s` with `screen` until it quits, failing past
+/// `limit`.
+pub async fn drive_within(
+    s: &mut Started,
+    screen: &mut impl pixloom::tui::Screen,
+    limit: std::time::Duration,
+) {
+    let run = pixloom::tui::drive(&mut s.app, &mut s.effects, &mut s.rx, screen, Clock::now);
+    tokio::time::timeout(limit, run)
+        .await
+        .expect("the loop finished in time")
+        .expect("the loop ran");
+}
+
 /// A started app, its effects, and the channel their messages come back on.
 pub struct Started {
     pub app: App,

@@ -24,5 +24,6 @@ mod ledger;
 mod paid;
 mod tui_e2e;
 mod tui_pty;
+mod tui_rerun;
 mod tui_tmux;
 mod turns;

@@ -8,12 +8,8 @@ use std::io;
 use std::time::Duration;
 
 use pixloom::convfile::ConvFolder;
-use pixloom::engine::Engine;
-use pixloom::gateway::{ApiKey, Client, Settings};
-use pixloom::tui::{Action, App, Clock, Drawn, Event, Msg, Screen, ViewState, drive};
-use pixloom_core::history::ImageBudget;
-use pixloom_core::model::DEFAULT_MODEL;
-use pixloom_core::tree::{Endpoint, NodeId, RequestParams, Status};
+use pixloom::tui::{Action, App, Drawn, Event, Msg, Screen, ViewState};
+use pixloom_core::tree::{NodeId, Status};
 use pixloom_fake::{FakeConfig, FakeGateway};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -73,25 +69,8 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
         .expect("fake gateway");
     let dir = tempfile::tempdir().expect("temp dir");
     let conv_dir = dir.path().join("fox.pixloom");
-    let now = time::OffsetDateTime::now_utc();
-    let (folder, loaded) = ConvFolder::open_or_create(&conv_dir, now).expect("folder");
-    let client = Client::new(Settings::new(
-        fake.base_url(),
-        ApiKey::new("sk-test").expect("key"),
-    ))
-    .expect("client");
-    let defaults = RequestParams {
-        endpoint: Endpoint::Chat,
-        model: DEFAULT_MODEL.to_owned(),
-        size: "1280x720".parse().expect("size"),
-    };
-    let engine = Engine::new(client, ImageBudget::default());
-    let common::tui::Started {
-        mut app,
-        mut effects,
-        tx,
-        mut rx,
-    } = common::tui::start(folder, loaded, engine, defaults);
+    let mut started = common::tui::start_at(&conv_dir, fake.base_url());
+    let tx = started.tx.clone();
 
     // First half: write and send a prompt (n1 → n2), leave the composer.
     let first: Vec<Msg> = [
@@ -120,13 +99,8 @@ async fn a_turn_lands_on_its_node_after_the_selection_moved_to_another_branch() 
         quit_sent: false,
         saw_thumbnail: false,
     };
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        drive(&mut app, &mut effects, &mut rx, &mut player, Clock::now),
-    )
-    .await
-    .expect("the loop finished in time")
-    .expect("the loop ran");
+    common::tui::drive_within(&mut started, &mut player, Duration::from_secs(60)).await;
+    let common::tui::Started { app, effects, .. } = started;
 
     assert_eq!(
         app.conv.selected,

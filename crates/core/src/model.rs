@@ -1,6 +1,6 @@
 //! What each model accepts. Pure.
 
-use super::size::SizeSpec;
+use super::size::{SizeSpec, Tier};
 
 /// The default model.
 pub const DEFAULT_MODEL: &str = "gpt-image-2-vip";
@@ -17,6 +17,18 @@ pub const PRICE_PER_CALL_MICRO_USD: u64 = 30_000;
 /// `gpt-image-2-vip` and unknown OpenAI-compatible ones, takes it.
 pub fn takes_size(model: &str) -> bool {
     model != ALL_MODEL
+}
+
+/// Why `model` cannot make `size`, if it cannot: `gpt-image-2-all` makes
+/// no 4K picture (the gateway's model table: its size goes into the
+/// prompt, up to 2K); every other model makes every size.
+pub fn cannot_make(model: &str, size: SizeSpec) -> Option<String> {
+    match size {
+        SizeSpec::Exact(s) if !takes_size(model) && s.tier == Tier::Detail4K => Some(format!(
+            "{model} makes no 4K picture ({s}): pick a 1K or 2K size, or {DEFAULT_MODEL}"
+        )),
+        _ => None,
+    }
 }
 
 /// The `size` field to send, if any: never for a model that refuses it,
@@ -62,6 +74,23 @@ mod tests {
             size_field("some-other-model", exact("1280x720")).as_deref(),
             Some("1280x720")
         );
+    }
+
+    #[test]
+    fn all_makes_no_4k_and_vip_makes_every_size() {
+        for size in crate::size::SIZES {
+            let spec = SizeSpec::Exact(size);
+            assert_eq!(cannot_make(DEFAULT_MODEL, spec), None);
+            let all = cannot_make(ALL_MODEL, spec);
+            assert_eq!(all.is_some(), size.tier == Tier::Detail4K, "{size}");
+        }
+        assert_eq!(
+            cannot_make(ALL_MODEL, exact("3840x2160")).as_deref(),
+            Some(
+                "gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip"
+            )
+        );
+        assert_eq!(cannot_make(ALL_MODEL, SizeSpec::Auto), None);
     }
 
     #[test]

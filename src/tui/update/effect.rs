@@ -61,7 +61,6 @@ pub enum Effect {
     /// only then is anything sent.
     CheckRerun {
         from: NodeId,
-        with_settings: bool,
         references: Vec<(NodeId, Blob)>,
     },
     Quit,

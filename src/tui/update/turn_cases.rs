@@ -5,6 +5,7 @@
 use super::tests::{Expect, acts, key, typed};
 use super::*;
 use crate::tui::fixtures::{branched, branched_at, in_flight, n};
+use crate::tui::state::rerun::RerunQuestion;
 
 use Action as A;
 use Effect as E;
@@ -104,10 +105,7 @@ pub(super) fn cases() -> Vec<(&'static str, App, Vec<Msg>, Expect)> {
             acts(&[A::Rerun]),
             Expect {
                 selected: Some(4),
-                overlay: Overlay::ConfirmRerun {
-                    from: n(4),
-                    with_settings: false,
-                },
+                overlay: Overlay::ConfirmRerun(RerunQuestion::new(n(4))),
                 ..Expect::default()
             },
         ),

@@ -204,7 +204,12 @@ pub(super) fn regenerate(app: &mut App) -> Vec<Effect> {
 pub(super) fn cancel(app: &mut App) -> Vec<Effect> {
     match app.conv.selected {
         Some(id) if app.in_flight.contains_key(&id) => app.overlay = Overlay::ConfirmCancel(id),
-        _ => app.status = None,
+        // A re-run's running step wherever the selection is.
+        _ => {
+            if !super::rerun::cancel(app) {
+                app.status = None;
+            }
+        }
     }
     Vec::new()
 }
@@ -212,7 +217,11 @@ pub(super) fn cancel(app: &mut App) -> Vec<Effect> {
 /// The user said yes: the request is aborted and the turn says cancelled.
 pub(super) fn cancel_now(app: &mut App, id: NodeId) -> Vec<Effect> {
     if app.in_flight.remove(&id).is_none() {
-        // It finished while the question was open: nothing to cancel.
+        // It finished while the question was open: nothing to cancel,
+        // but a re-run holding its next step for this answer ends.
+        if super::rerun::cancel_held(app, id) {
+            return Vec::new();
+        }
         app.info(format!("{id} had already finished: nothing was cancelled"));
         return Vec::new();
     }

@@ -117,10 +117,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, out: &mut Drawn
             let inner = frame_box(frame, centered(area, 64, 4), " spend ");
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        Overlay::ConfirmRerun {
-            from,
-            with_settings,
-        } => super::confirm_rerun::draw(frame, app, area, *from, *with_settings),
+        Overlay::ConfirmRerun(q) => super::confirm_rerun::draw(frame, app, area, q),
         Overlay::ConfirmQuit => {
             // Our own words only (ids, times): nothing to sanitise.
             let mut lines = vec![Line::from("Quit anyway? Quitting now:")];

@@ -205,6 +205,22 @@ fn a_missing_reference_stops_the_run_before_anything_is_billed() {
     rerun(h, &fake, &["--from", "n3", "--to", "n2"])
         .fails_with(&["n2 is not on the path below n3", "pixloom show fox"]);
     rerun(h, &fake, &["--from", "n99"]).fails_with(&["there is no node n99"]);
+    // A change a step's model cannot make: refused before anything else,
+    // naming the step and what to pick instead.
+    let to_4k_all = [
+        "--from",
+        "n3",
+        "--model",
+        "gpt-image-2-all",
+        "--size",
+        "3840x2160",
+    ];
+    let r = rerun(h, &fake, &to_4k_all).fails_with(&[
+        "refused for n3: gpt-image-2-all makes no 4K picture (3840x2160)",
+        "pick a 1K or 2K size, or gpt-image-2-vip",
+        "nothing was sent or billed",
+    ]);
+    assert!(!r.stderr().contains("pixloom show"), "{}", r.stderr());
     assert_eq!(fake.requests().len(), 0);
 }
 

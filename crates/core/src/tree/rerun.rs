@@ -22,6 +22,10 @@ pub enum RerunError {
     FromSystem(NodeId),
     #[error("{to} is not on the path below {from}; pick a node under {from}")]
     NotBelow { from: NodeId, to: NodeId },
+    /// The change asks a step for what its model cannot make
+    /// ([`crate::model::cannot_make`]); nothing is sent.
+    #[error("refused for {step}: {reason}")]
+    Refused { step: NodeId, reason: String },
 }
 
 /// One step of two branches side by side ([`Conversation::paired_steps`]):
@@ -94,6 +98,9 @@ impl Conversation {
 
     /// The plan for re-running `from`..`to` with `change` over each step's
     /// original parameters (`fallback` for a user turn never answered).
+    /// A change that makes a step ask its model for what it cannot make
+    /// is refused (`RerunError::Refused`, naming the first such step); a
+    /// step sent as it was is never refused.
     pub fn plan_rerun(
         &self,
         from: NodeId,
@@ -115,13 +122,20 @@ impl Conversation {
             .map(|&user| {
                 let node = self.node(user)?;
                 let original = self.answer_params(user, &path).unwrap_or(fallback);
+                let params = change.over(original);
+                let changes_what_is_made = change.model.is_some() || change.size.is_some();
+                if changes_what_is_made
+                    && let Some(reason) = crate::model::cannot_make(&params.model, params.size)
+                {
+                    return Err(RerunError::Refused { step: user, reason });
+                }
                 Ok(RerunStep {
                     source: user,
                     parts: node.parts.iter().map(without_link).collect(),
-                    params: change.over(original),
+                    params,
                 })
             })
-            .collect::<Result<Vec<_>, TreeError>>()?;
+            .collect::<Result<Vec<_>, RerunError>>()?;
         Ok(RerunPlan { parent, steps })
     }
 

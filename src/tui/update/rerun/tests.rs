@@ -7,14 +7,15 @@ use super::super::update;
 use crate::engine::TurnResult;
 use crate::tui::action::{Action, Event, Msg};
 use crate::tui::fixtures::{branched, branched_at, done_report, n};
+use crate::tui::state::rerun::{Phase, RerunQuestion};
 use crate::tui::state::{App, Overlay};
-use pixloom_core::tree::{Status, TurnError};
+use pixloom_core::tree::{Endpoint, Status, TurnError};
 
 use super::Effect as E;
 use Action as A;
 
 /// What the status line says.
-fn said(app: &App) -> String {
+pub(super) fn said(app: &App) -> String {
     app.status
         .as_ref()
         .map(|s| s.text.clone())
@@ -23,29 +24,37 @@ fn said(app: &App) -> String {
 
 /// Enter on the question: the references are looked for first; `missing`
 /// is what the look found.
-fn confirm(app: &mut App, missing: Option<&str>) -> Vec<E> {
+pub(super) fn confirm(app: &mut App, missing: Option<&str>) -> Vec<E> {
     let fx = run(app, acts(&[A::Confirm]));
-    let [
-        E::CheckRerun {
-            from,
-            with_settings,
-            ..
-        },
-    ] = fx.as_slice()
-    else {
+    let [E::CheckRerun { from, .. }] = fx.as_slice() else {
         panic!("no check first: {fx:?}")
     };
-    let (from, with_settings) = (*from, *with_settings);
-    assert!(app.rerun.is_none(), "started before the check");
+    let from = *from;
+    assert!(
+        app.rerun
+            .as_ref()
+            .is_some_and(|r| r.phase == Phase::Checking),
+        "started before the check"
+    );
     let checked = Event::RerunChecked {
         from,
-        with_settings,
         missing: missing.map(str::to_owned),
     };
     update(app, Msg::Event(checked))
 }
 
-fn finished(app: &mut App, id: u32) -> Vec<E> {
+/// `branched` re-run from n1 as it was, its first step (n9) running.
+pub(super) fn under_way() -> App {
+    let mut app = branched_at(1);
+    run(&mut app, acts(&[A::Rerun]));
+    confirm(&mut app, None);
+    app
+}
+
+/// Keys that open the question and pick gpt-image-2-all on its model row.
+pub(super) const TO_ALL: [Action; 3] = [A::Rerun, A::MoveRight, A::MoveRight];
+
+pub(super) fn finished(app: &mut App, id: u32) -> Vec<E> {
     update(
         app,
         Msg::Event(Event::TurnFinished(done_report(n(id), "new"))),
@@ -57,13 +66,7 @@ fn p_asks_what_to_change_and_enter_sends_the_first_step_beside_the_original() {
     let mut app = branched_at(1);
     let before = app.conv.clone();
     assert!(run(&mut app, acts(&[A::Rerun])).is_empty());
-    assert_eq!(
-        app.overlay,
-        Overlay::ConfirmRerun {
-            from: n(1),
-            with_settings: false
-        }
-    );
+    assert_eq!(app.overlay, Overlay::ConfirmRerun(RerunQuestion::new(n(1))));
     // n1 and n4 (the remembered branch down to n5): two steps.
     let fx = confirm(&mut app, None);
     assert_eq!(fx, vec![E::Save, E::StartTurn(n(9))]);
@@ -95,29 +98,59 @@ fn p_asks_what_to_change_and_enter_sends_the_first_step_beside_the_original() {
 }
 
 #[test]
-fn the_other_choice_sends_every_step_with_the_composers_settings() {
-    let mut app = branched_at(4);
-    app.composer.params.model = "gpt-image-2-all".to_owned();
-    run(&mut app, acts(&[A::Rerun, A::MoveDown]));
-    assert_eq!(
-        app.overlay,
-        Overlay::ConfirmRerun {
-            from: n(4),
-            with_settings: true
-        }
+fn enter_with_a_change_sends_every_step_with_the_chosen_model_size_and_endpoint() {
+    let mut app = branched_at(1);
+    let before = app.conv.clone();
+    // Model: as it was → gpt-image-2-vip → gpt-image-2-all. Size, back
+    // from as it was: 21:9 4K, then 21:9 2K. Endpoint: chat → images.
+    let size_and_endpoint = [A::MoveDown, A::MoveLeft, A::MoveLeft, A::MoveDown];
+    let keys = [
+        &TO_ALL[..],
+        &size_and_endpoint,
+        &[A::MoveRight, A::MoveRight],
+    ]
+    .concat();
+    run(&mut app, acts(&keys));
+    let Overlay::ConfirmRerun(q) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    let want = pixloom_core::tree::RequestParams {
+        endpoint: Endpoint::Images,
+        model: "gpt-image-2-all".to_owned(),
+        size: "2048x864".parse().unwrap(),
+    };
+    assert_eq!(q.change.model.as_deref(), Some(want.model.as_str()));
+    assert_eq!(q.change.size, Some(want.size));
+    assert_eq!(q.change.endpoint, Some(want.endpoint));
+    // The plan the run holds: every step with the change.
+    run(&mut app, acts(&[A::Confirm]));
+    let planned = app.rerun.as_ref().expect("checking");
+    assert_eq!(planned.steps.len(), 2);
+    for s in &planned.steps {
+        assert_eq!(s.step.params, want, "{}", s.step.source);
+    }
+    update(
+        &mut app,
+        Msg::Event(Event::RerunChecked {
+            from: n(1),
+            missing: None,
+        }),
     );
-    confirm(&mut app, None);
-    // One step (n4), beside n4 under n2.
-    assert_eq!(app.conv.node(n(8)).unwrap().parent, Some(n(2)));
-    let turn = app.conv.node(n(9)).unwrap().turn.clone().unwrap();
-    assert_eq!(turn.request, app.composer.params);
+    finished(&mut app, 9);
+    finished(&mut app, 11);
+    // Both answers were asked with it; the originals kept theirs.
+    for id in [9, 11] {
+        let turn = app.conv.node(n(id)).unwrap().turn.clone().unwrap();
+        assert_eq!(turn.request, want, "n{id}");
+    }
+    for (id, old) in &before.nodes {
+        assert_eq!(&app.conv.nodes[id], old, "{id} changed");
+    }
 }
 
 #[test]
 fn a_failed_step_ends_the_rerun_and_says_where() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     let mut r = done_report(n(9), "x");
     r.result = TurnResult::Failed {
         error: TurnError {
@@ -127,23 +160,26 @@ fn a_failed_step_ends_the_rerun_and_says_where() {
     };
     let fx = update(&mut app, Msg::Event(Event::TurnFinished(r)));
     assert_eq!(fx, vec![E::Save]);
-    assert!(app.rerun.is_none());
     let line = said(&app);
     assert!(
         line.contains("re-run stopped at step 1/2") && line.contains("500"),
         "{line}"
     );
     assert_eq!(app.conv.len(), 9, "no second step");
+    // The strip stays, the step marked, until the next key.
+    let stopped = app.rerun.as_ref().expect("shown where it stopped");
+    assert_eq!(stopped.phase, Phase::Stopped);
+    assert_eq!(stopped.current(), Some((0, n(9))));
+    run(&mut app, acts(&[A::MoveUp]));
+    assert!(app.rerun.is_none());
 }
 
 #[test]
 fn cancelling_the_running_step_ends_the_rerun() {
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     let fx = run(&mut app, acts(&[A::Cancel, A::Confirm]));
     assert_eq!(fx, vec![E::CancelTurn(n(9)), E::Save]);
-    assert!(app.rerun.is_none());
+    assert_eq!(app.rerun.as_ref().map(|r| r.phase), Some(Phase::Stopped));
     assert_eq!(
         app.conv.node(n(9)).unwrap().status(),
         Some(Status::Cancelled)
@@ -158,9 +194,7 @@ fn without_a_key_or_during_a_rerun_nothing_is_asked() {
     run(&mut app, acts(&[A::Rerun]));
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("no API key"));
-    let mut app = branched_at(1);
-    run(&mut app, acts(&[A::Rerun]));
-    confirm(&mut app, None);
+    let mut app = under_way();
     run(&mut app, acts(&[A::Rerun]));
     assert_eq!(app.overlay, Overlay::None);
     assert!(said(&app).contains("a re-run is under way"));
@@ -189,7 +223,6 @@ fn a_missing_reference_stops_the_rerun_before_anything_is_sent() {
         &mut app,
         Msg::Event(Event::RerunChecked {
             from: n(1),
-            with_settings: false,
             missing: Some(line.to_owned()),
         }),
     );

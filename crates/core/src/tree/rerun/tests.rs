@@ -107,6 +107,47 @@ fn references_lose_their_gateway_link_and_unanswered_turns_take_the_fallback() {
 }
 
 #[test]
+fn a_change_asking_a_model_for_a_size_it_cannot_make_is_refused_naming_the_step() {
+    // n3's answer was gpt-image-2-all at 3840x2160; the others vip.
+    let conv = build(
+        "reply a; pend n1 1 size=1280x720; done n2; refine n2 b; pend n3 1 size=3840x2160 model=gpt-image-2-all; done n4",
+    );
+    let to_all = conv.plan_rerun(NodeId(1), None, &change(Some("gpt-image-2-all")), &params());
+    assert_eq!(
+        to_all.unwrap_err().to_string(),
+        "refused for n3: gpt-image-2-all makes no 4K picture (3840x2160): pick a 1K or 2K size, or gpt-image-2-vip"
+    );
+    let four_k = TurnSettings {
+        size: Some("2880x2880".parse().unwrap()),
+        ..TurnSettings::default()
+    };
+    assert!(matches!(
+        conv.plan_rerun(NodeId(1), None, &four_k, &params()),
+        Err(RerunError::Refused {
+            step: NodeId(3),
+            ..
+        })
+    ));
+    // As it was, or another endpoint: sent as before, not refused.
+    assert!(
+        conv.plan_rerun(NodeId(1), None, &TurnSettings::default(), &params())
+            .is_ok()
+    );
+    let images = TurnSettings {
+        endpoint: Some(crate::tree::Endpoint::Images),
+        ..TurnSettings::default()
+    };
+    assert!(conv.plan_rerun(NodeId(1), None, &images, &params()).is_ok());
+    // A 2K size with it is fine.
+    let two_k = TurnSettings {
+        size: Some("2048x1152".parse().unwrap()),
+        model: Some("gpt-image-2-all".to_owned()),
+        endpoint: None,
+    };
+    assert!(conv.plan_rerun(NodeId(1), None, &two_k, &params()).is_ok());
+}
+
+#[test]
 fn steps_added_one_under_another_make_a_branch_beside_the_original() {
     let mut conv = build(PATH);
     let before = conv.clone();
