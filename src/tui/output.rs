@@ -26,8 +26,9 @@
 //! (it reads the replies itself, and nothing is queued yet).
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long leaving the terminal waits for what is queued (and the
 /// leaving sequences themselves) to go out. This is what bounds quit on a
@@ -65,6 +66,12 @@ impl State {
 pub(crate) struct Writer {
     state: Mutex<State>,
     changed: Condvar,
+    /// The process is going down ([`Writer::stop_for_fatal`]): nothing
+    /// more is written. Atomics, not the lock: read on a path that may
+    /// neither lock nor allocate.
+    fatal: AtomicBool,
+    /// The thread is inside a write to the terminal.
+    in_write: AtomicBool,
 }
 
 static STDOUT: OnceLock<Arc<Writer>> = OnceLock::new();
@@ -76,6 +83,8 @@ impl Writer {
         let writer = Arc::new(Writer {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            fatal: AtomicBool::new(false),
+            in_write: AtomicBool::new(false),
         });
         let drains = Arc::clone(&writer);
         std::thread::Builder::new()
@@ -121,7 +130,16 @@ impl Writer {
                 s.writing = true;
                 std::mem::take(&mut s.queue)
             };
-            let result = sink.write_all(&chunk).and_then(|()| sink.flush());
+            // Marked before `fatal` is read (both SeqCst): either this
+            // write sees it and stops, or `stop_for_fatal` sees the write
+            // and waits for it.
+            self.in_write.store(true, Ordering::SeqCst);
+            let result = if self.fatal.load(Ordering::SeqCst) {
+                Err(io::Error::other("the process is going down"))
+            } else {
+                sink.write_all(&chunk).and_then(|()| sink.flush())
+            };
+            self.in_write.store(false, Ordering::SeqCst);
             let mut s = self.lock();
             match result {
                 Ok(()) => s.written += chunk.len() as u64,
@@ -190,6 +208,19 @@ impl Writer {
     pub(crate) fn finish(&self, bytes: &[u8], bound: Duration) -> bool {
         self.push(bytes);
         self.drain(bound)
+    }
+
+    /// Stops writing for good and waits, at most `bound`, for a write
+    /// under way to end, so what the caller writes next to the terminal
+    /// directly comes after it (an allocation failure's restore: seen,
+    /// a frame's hidden cursor landing after the restore's shown one).
+    /// Neither locks nor allocates.
+    pub(crate) fn stop_for_fatal(&self, bound: Duration) {
+        self.fatal.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while self.in_write.load(Ordering::SeqCst) && start.elapsed() < bound {
+            std::thread::yield_now();
+        }
     }
 
     /// Bytes written to the terminal so far.

@@ -83,6 +83,10 @@ pub(crate) fn restore() -> io::Result<()> {
 /// modes back with plain system calls; safe to call twice.
 pub fn restore_after_fatal() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
+        // After any frame the writer is putting out, and before none.
+        if let Some(writer) = output::Writer::stdout_if_started() {
+            writer.stop_for_fatal(output::LEAVE_WAIT);
+        }
         // Bracketed paste off, the main screen, the cursor shown.
         let _ = rustix::io::write(rustix::stdio::stdout(), b"\x1b[?2004l\x1b[?1049l\x1b[?25h");
         if let Some(modes) = MODES_BEFORE.get() {

@@ -128,3 +128,36 @@ fn leaving_a_stalled_terminal_is_bounded() {
     assert!(waited >= Duration::from_millis(100), "{waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
+
+/// Polls `cond` until it holds (at most 30 s).
+fn until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_fatal_stop_waits_for_the_write_under_way_then_nothing_is_written() {
+    let (writer, permits, got) = gated();
+    writer.push(b"frame");
+    until("the write to start", || {
+        writer.in_write.load(Ordering::SeqCst)
+    });
+    let (w, g) = (Arc::clone(&writer), Arc::clone(&got));
+    let stopper = std::thread::spawn(move || {
+        w.stop_for_fatal(Duration::from_secs(30));
+        g.lock().unwrap().clone()
+    });
+    until("the stop to be asked", || {
+        writer.fatal.load(Ordering::SeqCst)
+    });
+    permits.send(Ok(())).unwrap();
+    let at_return = stopper.join().unwrap();
+    assert_eq!(at_return, b"frame", "returned before the write ended");
+    writer.push(b"after the restore");
+    let _ = permits.send(Ok(()));
+    assert!(writer.drain(Duration::from_secs(30)));
+    assert_eq!(*got.lock().unwrap(), b"frame", "written after the stop");
+}
