@@ -97,9 +97,23 @@ pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> R
         .map_err(|e| eyre!("{e}"))?;
     let now = OffsetDateTime::now_utc();
     let dir = convfile::conversation_dir(&args.conv);
+    if !dir.exists() {
+        // A new conversation's turns take the flags and the config: its
+        // cells are checked before its folder is made.
+        let fresh = pixloom_core::tree::Conversation::new("", now);
+        grid.cells(&session.params_for(&fresh), usize::from(args.variants))
+            .map_err(|e| eyre!("{e}"))?;
+    }
     let (folder, loaded) = ConvFolder::open_or_create(&dir, now)?;
     let engine = engine.with_ledger(session.ledger_for(&folder.dir));
     let mut conv = loaded.conv;
+    // Flags, then what was last picked in this conversation, then config;
+    // a grid's lists over that, one cell each (a cell a model cannot
+    // make is refused here, before the question).
+    let params = session.params_for(&conv);
+    let cells = grid
+        .cells(&params, usize::from(args.variants))
+        .map_err(|e| eyre!("{e}"))?;
     // Before anything changes or is sent: the limits, then the question
     // (a grid's calls are its cells × variants).
     spend_gate(session, &conv, calls as u64, args.yes, now)?;
@@ -121,12 +135,6 @@ pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> R
         });
     }
 
-    // Flags, then what was last picked in this conversation, then config;
-    // a grid's lists over that, one cell each.
-    let params = session.params_for(&conv);
-    let cells = grid
-        .cells(&params, usize::from(args.variants))
-        .map_err(|e| eyre!("{e}"))?;
     let parent = args.from.or(conv.selected);
     let user = conv.add_user(parent, parts, now)?;
     for refused in &conv.settings.refused {

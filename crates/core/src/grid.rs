@@ -145,7 +145,10 @@ pub struct GridSpec {
 impl GridSpec {
     /// The cells over `base` (the size, model and endpoint new turns get):
     /// sizes are rows and models columns, row by row; each cell `variants`
-    /// times in a row. Fails when that is more than [`MAX_FAN_OUT`] calls.
+    /// times in a row. Fails when that is more than [`MAX_FAN_OUT`] calls,
+    /// or when a cell asks a model for a size it cannot make
+    /// ([`crate::model::cannot_make`]: it would be billed for a picture it
+    /// cannot give).
     pub fn cells(
         &self,
         base: &RequestParams,
@@ -165,6 +168,16 @@ impl GridSpec {
         let mut out = Vec::with_capacity(calls);
         for size in &sizes {
             for model in &models {
+                if let Some(why) = crate::model::cannot_make(model, *size) {
+                    let alone = if models.len() > 1 {
+                        "; a grid is every size with every model: send that size with the other model on its own"
+                    } else {
+                        ""
+                    };
+                    return Err(ListError(format!(
+                        "the cell {size} × {model}: {why}{alone}"
+                    )));
+                }
                 for _ in 0..variants {
                     out.push(RequestParams {
                         endpoint: base.endpoint,
@@ -227,11 +240,12 @@ impl GridSpec {
         Ok(spec)
     }
 
-    /// [`GridSpec::parse_line`], refused past [`MAX_FAN_OUT`] calls too;
-    /// with how many calls it makes.
-    pub fn checked_line(line: &str) -> Result<(GridSpec, usize), ListError> {
+    /// [`GridSpec::parse_line`], then its cells over `base` (refused past
+    /// [`MAX_FAN_OUT`] calls, or with a cell its model cannot make); with
+    /// how many calls it makes.
+    pub fn checked_line(line: &str, base: &RequestParams) -> Result<(GridSpec, usize), ListError> {
         let spec = GridSpec::parse_line(line)?;
-        let calls = spec.calls(1)?;
+        let calls = spec.cells(base, 1)?.len();
         Ok((spec, calls))
     }
 

@@ -218,7 +218,7 @@ pub(super) fn confirm_input(app: &mut App, b: InputBox) -> Vec<Effect> {
                 }];
             }
         }
-        InputKind::Grid(user) => match GridSpec::checked_line(&text) {
+        InputKind::Grid(user) => match GridSpec::checked_line(&text, &app.composer.params) {
             Ok((spec, _)) => return super::turns::start_grid(app, user, &spec),
             Err(e) => {
                 // The box stays with what was typed, to fix.

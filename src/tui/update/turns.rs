@@ -36,7 +36,9 @@ pub(super) fn send(app: &mut App) -> Vec<Effect> {
         app.error("write a prompt first (or attach an image with alt-a)");
         return Vec::new();
     }
-    if over_budget(app, 1) {
+    // Before the prompt becomes a turn: a refusal keeps it in the composer.
+    let asked = app.composer.params.clone();
+    if cannot_make_any(app, &[asked]) || over_budget(app, 1) {
         return Vec::new();
     }
     let now = app.clock.wall;
@@ -68,6 +70,21 @@ pub(super) enum Ask {
     AboveLimit,
     /// Already asked (the spend question answered yes), or one request.
     No,
+}
+
+/// Whether a request asks its model for a size it cannot make (it would
+/// be billed for a picture it cannot give); if so, says why.
+fn cannot_make_any(app: &mut App, requests: &[RequestParams]) -> bool {
+    match requests
+        .iter()
+        .find_map(|r| pixloom_core::model::cannot_make(&r.model, r.size))
+    {
+        Some(why) => {
+            app.error(format!("not sent, nothing billed: {why}"));
+            true
+        }
+        None => false,
+    }
 }
 
 /// Whether `n` more calls would pass a spend limit; if so, says which
@@ -137,6 +154,9 @@ pub(super) fn start_cells(
 ) -> Vec<Effect> {
     if !app.can_send {
         app.error(NO_KEY);
+        return Vec::new();
+    }
+    if cannot_make_any(app, &requests) {
         return Vec::new();
     }
     if over_budget(app, requests.len()) {
@@ -269,6 +289,10 @@ pub(super) fn retry(app: &mut App, lower_tier: bool) -> Vec<Effect> {
     } else {
         None
     };
+    let asked = params.clone().unwrap_or_else(|| turn.request.clone());
+    if cannot_make_any(app, &[asked]) {
+        return Vec::new();
+    }
     match app.conv.retry(id, params) {
         Ok(()) => {
             app.in_flight.insert(id, app.clock.mono);

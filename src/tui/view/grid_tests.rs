@@ -83,7 +83,7 @@ fn v_then_g_asks_for_the_lists_and_starts_one_turn_per_cell() {
     );
     a.overlay = Overlay::Input(InputBox::new(
         InputKind::Grid(n(1)),
-        format!("1280x720,3840x2160 {MODELS}"),
+        format!("1280x720,2048x864 {MODELS}"),
     ));
     let fx = act(&mut a, Action::Confirm);
     let started: Vec<NodeId> = fx
@@ -108,8 +108,8 @@ fn v_then_g_asks_for_the_lists_and_starts_one_turn_per_cell() {
         [
             "1280x720 gpt-image-2-vip",
             "1280x720 gpt-image-2-all",
-            "3840x2160 gpt-image-2-vip",
-            "3840x2160 gpt-image-2-all",
+            "2048x864 gpt-image-2-vip",
+            "2048x864 gpt-image-2-all",
         ]
     );
     let said = a.status.clone().unwrap().text;
@@ -212,7 +212,7 @@ fn a_grid_above_confirm_above_asks_first_with_the_price() {
     key(&mut a, 'g');
     a.overlay = Overlay::Input(InputBox::new(
         InputKind::Grid(n(1)),
-        format!("1280x720,3840x2160 {MODELS}"),
+        format!("1280x720,2048x864 {MODELS}"),
     ));
     // Four calls > 3: asked, nothing added or sent yet.
     let before = a.conv.clone();
@@ -278,4 +278,39 @@ fn a_plain_variant_beside_a_grid_has_one_number_in_the_gallery_and_the_transcrip
     };
     let (shown, _) = screen(&a, 100, 30);
     assert!(shown.contains(" · –/5 · "), "{shown}");
+}
+
+/// gpt-image-2-all makes no 4K: asked for it, the gateway would bill for
+/// a smaller picture. Refused before a turn is added, in the composer and
+/// in a grid's cell, with what to pick instead.
+#[test]
+fn a_size_its_model_cannot_make_is_refused_before_anything_is_added() {
+    let mut a = grid_app();
+    a.composer.params.model = "gpt-image-2-all".into();
+    a.composer.params.size = "3840x2160".parse().unwrap();
+    let before = a.conv.nodes.len();
+    act(&mut a, Action::Compose);
+    for c in "a lighthouse".chars() {
+        key(&mut a, c);
+    }
+    assert_eq!(act(&mut a, Action::Send), vec![]);
+    assert_eq!(a.conv.nodes.len(), before, "no turn added");
+    assert_eq!(a.composer.prompt(), "a lighthouse", "the prompt stays");
+    let said = a.status.clone().unwrap().text;
+    assert!(
+        said.contains("not sent, nothing billed: gpt-image-2-all makes no 4K picture (3840x2160)")
+            && said.contains("gpt-image-2-vip"),
+        "{said}"
+    );
+    // A grid with that cell says so while it is typed; Enter keeps the box.
+    let typed = format!("2048x1152,3840x2160 {MODELS}");
+    a.overlay = Overlay::Input(InputBox::new(InputKind::Grid(n(1)), &typed));
+    let (shown, _) = screen(&a, 100, 30);
+    assert!(
+        shown.contains("the cell 3840x2160 × gpt-image-2-all"),
+        "{shown}"
+    );
+    assert_eq!(act(&mut a, Action::Confirm), vec![]);
+    assert_eq!(a.conv.nodes.len(), before);
+    assert!(matches!(a.overlay, Overlay::Input(_)), "{:?}", a.overlay);
 }

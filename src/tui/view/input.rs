@@ -3,6 +3,7 @@
 
 use pixloom_core::grid::GridSpec;
 use pixloom_core::model::PRICE_PER_CALL_MICRO_USD;
+use pixloom_core::tree::RequestParams;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -106,7 +107,7 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
     };
     let mut lines = vec![field(label)];
     if let InputKind::Grid(_) = b.kind {
-        lines.push(grid_preview(&b.text));
+        lines.push(grid_preview(&b.text, &app.composer.params));
     }
     lines.extend([Line::default(), Line::styled(note, dim())]);
     let shown_max = usize::from(area.height.saturating_sub(8)).min(12);
@@ -132,8 +133,8 @@ pub(super) fn input_box(frame: &mut Frame<'_>, app: &App, area: Rect, b: &InputB
 
 /// What the grid typed so far would send, as the user types: the calls
 /// and their price, or why it would be refused.
-fn grid_preview(typed: &str) -> Line<'static> {
-    match GridSpec::checked_line(typed) {
+fn grid_preview(typed: &str, base: &RequestParams) -> Line<'static> {
+    match GridSpec::checked_line(typed, base) {
         Ok((spec, calls)) => Line::styled(
             format!(
                 "= {calls} call(s), {} · {}",

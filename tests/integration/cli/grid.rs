@@ -185,6 +185,29 @@ fn every_list_is_checked_before_anything_is_sent_or_saved() {
     )
     .fails_with(&["18 calls", "at most 16", "--variants"]);
     assert!(!r.stderr().contains("$"), "no price for a refused grid");
+    // A cell its model cannot make (gpt-image-2-all makes no 4K), in a
+    // grid or alone: refused before the question, the folder or a call.
+    send(
+        h,
+        &fake,
+        &k,
+        "x",
+        &[
+            "--size",
+            "2048x1152,3840x2160",
+            "--model",
+            "gpt-image-2-vip,gpt-image-2-all",
+        ],
+    )
+    .fails_with(&["the cell 3840x2160 × gpt-image-2-all", "makes no 4K"]);
+    send(
+        h,
+        &fake,
+        &k,
+        "x",
+        &["--size", "3840x2160", "--model", "gpt-image-2-all"],
+    )
+    .fails_with(&["gpt-image-2-all makes no 4K picture", "gpt-image-2-vip"]);
     // Only `send` makes grids; elsewhere a list is refused, saying so.
     pixloom(
         h,

@@ -82,6 +82,38 @@ fn cells_are_rows_of_sizes_by_columns_of_models_and_capped() {
 }
 
 #[test]
+fn a_cell_its_model_cannot_make_refuses_the_grid_naming_it() {
+    // gpt-image-2-all makes no 4K: that cell would be billed for a 2K picture.
+    let spec = GridSpec {
+        sizes: SizeList::from_str("2048x1152,3840x2160").unwrap().0,
+        models: vec!["gpt-image-2-vip".into(), "gpt-image-2-all".into()],
+    };
+    let e = spec.cells(&params(), 1).unwrap_err().to_string();
+    assert!(
+        e.contains("the cell 3840x2160 × gpt-image-2-all")
+            && e.contains("makes no 4K")
+            && e.contains("with the other model on its own"),
+        "{e}"
+    );
+    // One model: no grid advice, the model's own.
+    let alone = GridSpec {
+        sizes: SizeList::from_str("3840x2160").unwrap().0,
+        models: vec!["gpt-image-2-all".into()],
+    };
+    let e = alone.cells(&params(), 1).unwrap_err().to_string();
+    assert!(
+        e.contains("pick a 1K or 2K size") && !e.contains("every size"),
+        "{e}"
+    );
+    // The 4K row with vip alone is fine.
+    let vip = GridSpec {
+        sizes: SizeList::from_str("2048x1152,3840x2160").unwrap().0,
+        models: vec!["gpt-image-2-vip".into()],
+    };
+    assert_eq!(vip.cells(&params(), 1).unwrap().len(), 2);
+}
+
+#[test]
 fn the_layout_is_read_back_from_the_siblings() {
     let mut conv = Conversation::new("t", now());
     let user = conv.add_user(None, parts(&["fox"]), now()).unwrap();
