@@ -192,24 +192,58 @@ pub(crate) fn text(calls: &[Call], refusals: bool) -> String {
         out.push_str("no calls in the ledger for this choice\n");
         return out;
     }
-    for c in calls {
-        let e = &c.entry;
-        let outcome = match e.kind {
-            Kind::Unknown => "may have been billed (outcome unknown)",
-            k => k.name(),
-        };
-        out.push_str(&format!(
-            "{}  {}  {}  {}  {}  {}  {}  ${:.2}  {}\n",
-            c.sent,
-            sanitize::line(e.request_id.as_deref().unwrap_or("-")),
-            outcome,
-            sanitize::line(&e.model),
-            sanitize::line(&e.size),
-            sanitize::line(&e.node),
-            e.latency_ms.map_or("-".to_owned(), |ms| format!("{ms} ms")),
-            usd(e.cost_micro_usd),
-            sanitize::line(&e.conversation),
-        ));
+    // A header and columns as wide as their widest cell.
+    let rows: Vec<[String; 10]> = calls
+        .iter()
+        .map(|c| {
+            let e = &c.entry;
+            let outcome = match e.kind {
+                Kind::Unknown => "may have been billed (outcome unknown)",
+                k => k.name(),
+            };
+            [
+                c.sent.clone(),
+                sanitize::line(e.request_id.as_deref().unwrap_or("-")).into_owned(),
+                outcome.to_owned(),
+                sanitize::line(&e.model).into_owned(),
+                sanitize::line(&e.size).into_owned(),
+                sanitize::line(&e.endpoint).into_owned(),
+                sanitize::line(&e.node).into_owned(),
+                e.latency_ms.map_or("-".to_owned(), |ms| format!("{ms} ms")),
+                format!("${:.2}", usd(e.cost_micro_usd)),
+                sanitize::line(&e.conversation).into_owned(),
+            ]
+        })
+        .collect();
+    let header = [
+        "sent",
+        "request id",
+        "outcome",
+        "model",
+        "size",
+        "endpoint",
+        "node",
+        "latency",
+        "cost",
+        "conversation",
+    ]
+    .map(str::to_owned);
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    for r in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
     }
     if refusals {
         out.push_str(&format!("{} refused calls (billed)\n", calls.len()));

@@ -98,6 +98,24 @@ fn refusals_list_exactly_the_refused_calls_and_dates_filter() {
         text.contains("per day:") && text.contains("per model:"),
         "{text}"
     );
+    // A header over columns that line up: each call's outcome starts
+    // where the header's does.
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("sent") && header.contains("request id"),
+        "{text}"
+    );
+    let at = header.find("outcome").unwrap();
+    let calls: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+    assert!(!calls.is_empty(), "{text}");
+    for l in calls {
+        assert!(
+            ["done", "refused", "failed"]
+                .iter()
+                .any(|o| l[at..].starts_with(o)),
+            "not aligned under the header:\n{text}"
+        );
+    }
     assert!(
         text.lines()
             .any(|l| l.trim_start().starts_with("total") && l.contains("billed   3 = $0.09")),
