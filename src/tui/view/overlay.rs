@@ -235,8 +235,15 @@ fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor)
     let inner = frame_box(frame, centered(area, 56, 17), " output size ");
     // Brackets mark the cursor and a star the size in use, so both show
     // without colour too.
-    let cell = |text: String, on: bool, current: bool| {
-        let mut style = if on { picked() } else { Style::new() };
+    let model = &app.composer.params.model;
+    // Sizes the model in use cannot make (gpt-image-2-all: no 4K) are
+    // dimmed: sending one is refused.
+    let cell = |text: String, on: bool, current: bool, makes: bool| {
+        let mut style = match (on, makes) {
+            (true, _) => picked(),
+            (false, true) => Style::new(),
+            (false, false) => dim(),
+        };
         if current {
             style = style.add_modifier(Modifier::BOLD).fg(Color::Green);
         }
@@ -264,6 +271,7 @@ fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor)
             "auto".to_owned(),
             cursor.row == 0,
             current == SizeSpec::Auto,
+            true,
         ),
     ]));
     for (i, ratio) in RATIOS.iter().enumerate() {
@@ -274,15 +282,16 @@ fn size_picker(frame: &mut Frame<'_>, app: &App, area: Rect, cursor: SizeCursor)
                 size.to_string(),
                 cursor.row == i + 1 && cursor.col == c,
                 current == SizeSpec::Exact(size),
+                pixloom_core::model::cannot_make(model, SizeSpec::Exact(size)).is_none(),
             ));
         }
         lines.push(Line::from(spans));
     }
     lines.push(Line::default());
-    let note = if pixloom_core::model::takes_size(&app.composer.params.model) {
+    let note = if pixloom_core::model::takes_size(model) {
         "hjkl move · enter picks · 4K fails more often upstream"
     } else {
-        "this model takes the size in its prompt · enter picks"
+        "in the prompt, up to 2K · 4K needs gpt-image-2-vip"
     };
     lines.push(Line::styled(note, dim()));
     frame.render_widget(Paragraph::new(lines), inner);

@@ -140,6 +140,38 @@ fn size_picker() {
     snap("size_picker", &with(branched(), &[Action::SizePicker]));
 }
 
+/// With gpt-image-2-all in use the 4K column is dimmed (sending it is
+/// refused) and the note says where 4K is made.
+#[test]
+fn the_size_picker_dims_what_the_model_cannot_make() {
+    let mut app = branched();
+    app.composer.params.model = "gpt-image-2-all".into();
+    let app = with(app, &[Action::SizePicker]);
+    let mut t = Terminal::new(TestBackend::new(100, 30)).expect("a test terminal");
+    t.draw(|f| {
+        ViewState::default().draw(f, &app);
+    })
+    .expect("draws");
+    let text = t.backend().to_string();
+    assert!(
+        text.contains("up to 2K · 4K needs gpt-image-2-vip"),
+        "{text}"
+    );
+    // The picker's 16:9 row: 1280x720, 2048x1152, 3840x2160.
+    let row = text.lines().position(|l| l.contains("16:9")).expect("16:9");
+    let line = text.lines().nth(row).unwrap_or_default().trim_matches('"');
+    let style_of = |needle: &str| {
+        let at = line.find(needle).map_or(0, |b| line[..b].chars().count());
+        let (x, y) = (
+            u16::try_from(at).unwrap_or(0),
+            u16::try_from(row).unwrap_or(0),
+        );
+        t.backend().buffer()[(x, y)].style()
+    };
+    assert_eq!(style_of("3840x2160").fg, super::dim().fg, "4K dimmed");
+    assert_ne!(style_of("2048x1152").fg, super::dim().fg, "2K not dimmed");
+}
+
 #[test]
 fn other_overlays_draw_without_panicking() {
     for actions in [
