@@ -82,7 +82,14 @@ struct NodeOut {
     request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// A user turn's prompt, shortened, for the text listing (the JSON
+    /// has the ids; `pixloom show --json` the whole text).
+    #[serde(skip)]
+    prompt: Option<String>,
 }
+
+/// The longest prompt the listing shows, in characters.
+const PROMPT_SHOWN: usize = 60;
 
 pub(super) async fn run(session: &Session, grid: &GridSpec, args: SendArgs) -> Result<()> {
     // Everything a user can get wrong is checked before the file changes.
@@ -500,6 +507,13 @@ pub(super) fn report(
             height: image.map(|i| i.original.height),
             request_id: turn.and_then(|t| t.request_id.clone()),
             error,
+            prompt: (n.role == Role::User).then(|| {
+                let text = sanitize::line(n.text().lines().next().unwrap_or_default()).into_owned();
+                match text.char_indices().nth(PROMPT_SHOWN) {
+                    Some((cut, _)) => format!("\"{}…\"", &text[..cut]),
+                    None => format!("\"{text}\""),
+                }
+            }),
         });
     }
     let cost_usd = usd(cost);
@@ -537,7 +551,7 @@ pub(super) fn report(
                     sanitize::line(p)
                 ),
                 (None, Some(e)) => sanitize::line(e).into_owned(),
-                (None, None) => String::new(),
+                (None, None) => n.prompt.clone().unwrap_or_default(),
             };
             let status = n
                 .status

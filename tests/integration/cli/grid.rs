@@ -136,6 +136,12 @@ fn a_grid_sends_one_call_per_cell_with_its_size_and_model_and_lists_each_cell() 
         "{out}"
     );
     assert!(out.contains("cost $0.12 (4 billed call(s))"), "{out}");
+    // The new user turn shows its prompt.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("user") && l.ends_with("\"at night\"")),
+        "{out}"
+    );
     assert_eq!(fake.billed(), 8);
 
     // A plain send is no grid: no price line, and JSON still lists its cell.
