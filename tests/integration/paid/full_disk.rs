@@ -41,16 +41,14 @@ async fn a_full_disk_at_result_time_holds_the_picture_until_space_is_back() {
     assert_stored(&dir, id);
 }
 
-/// `pixloom send` against a fake gateway process, its temp dir `tmp`.
+/// `pixloom send` against a fake gateway process, its temp dir `tmp`; its
+/// state directory (ledger, installation key) under `home`, never the
+/// developer's own.
 fn send(fake: &common::FakeProcess, home: &Path, dir: &Path, tmp: &Path, prompt: &str) -> Command {
     let mut c = common::bin();
-    // The state directory of this test process: the folder is opened here
-    // afterwards, and only the installation that wrote a record of an
-    // unstored picture trusts its link and spare copy (docs/security.md).
-    let state = pixloom::logging::state_dir().unwrap();
     c.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", state.parent().unwrap())
+        .env("XDG_STATE_HOME", home.join("state"))
         .env("TMPDIR", tmp)
         .args(["--base-url", &fake.base_url, "--api-key", &common::key()])
         .arg("send")
@@ -110,16 +108,33 @@ fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
         assert!(stderr.contains(&needle), "{needle:?} not in: {stderr}");
     }
 
-    // Space back: the app stores it from the spare copy, no download.
+    // Space back: the app stores it from the spare copy, no download. The
+    // app runs as the user would, in tmux, with the send's state directory:
+    // only the installation that wrote the record of an unstored picture
+    // trusts its link and spare copy (docs/security.md).
     fs::remove_file(filler).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut s = Tui::open(&dir, &fake.base_url);
-        assert!(s.status().contains("press S"), "{}", s.status());
-        s.act(&[Action::StoreResult]);
-        s.until("the picture to be stored", |a| a.conv.unstored().is_empty())
-            .await;
-    });
+    let mut env = common::term::clean_env(home.path());
+    env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
+    env.push(("PIXLOOM_API_KEY".into(), common::key()));
+    let script = home.path().join("pane.sh");
+    fs::write(
+        &script,
+        format!(
+            "{} {}\necho __PIXLOOM_EXIT=$?\nexec sleep 3600\n",
+            common::term::shell_quote(&common::term::app_bin().display().to_string()),
+            common::term::shell_quote(&dir.display().to_string())
+        ),
+    )
+    .unwrap();
+    let t = common::term::Tmux::start(&script, home.path(), &env);
+    let step = Duration::from_secs(30);
+    t.wait_text("press S", step);
+    t.keys(&["S"]);
+    t.wait_text("n4's picture is stored", step);
+    t.keys(&["q"]);
+    let s = t.wait_text("__PIXLOOM_EXIT=", step);
+    assert!(s.contains("__PIXLOOM_EXIT=0"), "{s}");
+    drop(t);
     assert_stored(&dir, id);
     assert_eq!(fake.billed(), 2);
 }
