@@ -49,7 +49,7 @@ pub(super) async fn run(session: &Session, args: ReplayArgs) -> Result<()> {
         };
         match open_for_rerun(session, &dir) {
             Ok((folder, loaded, engine)) => {
-                return super::run_opened(session, folder, *loaded, Some(engine), Some(path)).await;
+                return super::run_opened(session, folder, loaded, Some(engine), Some(path)).await;
             }
             Err(why) => back = Some((path, why)),
         }
@@ -61,9 +61,9 @@ pub(super) async fn run(session: &Session, args: ReplayArgs) -> Result<()> {
 fn open_for_rerun(
     session: &Session,
     dir: &std::path::Path,
-) -> Result<(ConvFolder, Box<convfile::Loaded>, crate::engine::Engine), String> {
+) -> Result<(ConvFolder, convfile::Loaded, crate::engine::Engine), String> {
     let why = |e: color_eyre::Report| format!("re-run not started: {}", super::error_line(&e));
     let engine = session.engine().map_err(why)?;
     let (folder, loaded) = ConvFolder::open(dir).map_err(|e| why(e.into()))?;
-    Ok((folder, Box::new(loaded), engine))
+    Ok((folder, loaded, engine))
 }

@@ -508,11 +508,9 @@ pub(super) fn report(
             request_id: turn.and_then(|t| t.request_id.clone()),
             error,
             prompt: (n.role == Role::User).then(|| {
-                let text = sanitize::line(n.text().lines().next().unwrap_or_default()).into_owned();
-                match text.char_indices().nth(PROMPT_SHOWN) {
-                    Some((cut, _)) => format!("\"{}…\"", &text[..cut]),
-                    None => format!("\"{text}\""),
-                }
+                let prompt = n.text();
+                let text = sanitize::line(prompt.lines().next().unwrap_or_default());
+                format!("\"{}\"", sanitize::truncate(&text, PROMPT_SHOWN))
             }),
         });
     }

@@ -17,7 +17,7 @@
 use std::io::{self, Write as _, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use ratatui::Terminal;
@@ -195,7 +195,6 @@ pub(crate) fn detect_graphics(
 /// The input thread; stops within 100 ms of being dropped.
 pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
     /// Disconnected when the thread has ended (its sender dropped).
     ended: std::sync::mpsc::Receiver<()>,
 }
@@ -209,7 +208,8 @@ impl InputThread {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = Arc::clone(&stop);
         let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
-        let handle = std::thread::Builder::new()
+        // Detached: see `Drop`.
+        std::thread::Builder::new()
             .name("pixloom-input".into())
             .spawn(move || {
                 let _ended = ended_tx;
@@ -238,11 +238,7 @@ impl InputThread {
                     }
                 }
             })?;
-        Ok(InputThread {
-            stop,
-            handle: Some(handle),
-            ended,
-        })
+        Ok(InputThread { stop, ended })
     }
 }
 
@@ -260,7 +256,6 @@ impl Drop for InputThread {
         // return, and joining would keep pixloom alive forever after
         // SIGHUP. Such a thread ends with the process.
         let _ = self.ended.recv_timeout(READER_STOP_WAIT);
-        drop(self.handle.take());
     }
 }
 

@@ -59,19 +59,6 @@ fn to_browse(t: &Tmux) {
     });
 }
 
-/// Quits (confirming if the app asks) and checks the exit status.
-pub(super) fn quit(t: &Tmux) {
-    t.keys(&["q"]);
-    let s = t.wait_for("the app to quit or ask", STEP, |s| {
-        s.contains("__PIXLOOM_EXIT=") || s.contains("Quit anyway?")
-    });
-    if !s.contains("__PIXLOOM_EXIT=") {
-        t.keys(&["y"]);
-    }
-    let s = t.wait_text("__PIXLOOM_EXIT=", STEP);
-    assert!(s.contains("__PIXLOOM_EXIT=0"), "the app failed:\n{s}");
-}
-
 /// The user's session: send, refine, branch from the first turn, move
 /// between the siblings, quit. Then the terminal is checked.
 fn session(t: &Tmux, dir: &Path, secret: Option<&str>) {
@@ -124,7 +111,7 @@ fn session(t: &Tmux, dir: &Path, secret: Option<&str>) {
         );
     }
 
-    quit(t);
+    t.quit_app();
 
     // The terminal is as it was.
     let stty_after = dir.join("stty.after");

@@ -313,4 +313,35 @@ fn a_size_its_model_cannot_make_is_refused_before_anything_is_added() {
     assert_eq!(act(&mut a, Action::Confirm), vec![]);
     assert_eq!(a.conv.nodes.len(), before);
     assert!(matches!(a.overlay, Overlay::Input(_)), "{:?}", a.overlay);
+
+    // A failed turn asked of it at 4K (a file from before this rule): R
+    // would send it again as it was; refused, T (one tier down) is not.
+    a.overlay = Overlay::None;
+    let asked = RequestParams {
+        model: "gpt-image-2-all".into(),
+        size: "3840x2160".parse().unwrap(),
+        ..params("auto")
+    };
+    let failed = a.conv.add_pending_each(n(1), &[asked], T0).unwrap()[0];
+    let error = pixloom_core::tree::TurnError {
+        message: "the gateway failed upstream (500)".to_owned(),
+        http_status: Some(500),
+        may_have_been_billed: false,
+        raw_body: None,
+    };
+    a.conv
+        .fail(failed, error, pixloom_core::tree::Outcome::default())
+        .unwrap();
+    a.conv.select(failed).unwrap();
+    assert_eq!(act(&mut a, Action::Retry), vec![]);
+    let said = a.status.clone().unwrap().text;
+    assert!(
+        said.contains("not sent, nothing billed") && said.contains("makes no 4K"),
+        "{said}"
+    );
+    assert_eq!(
+        act(&mut a, Action::RetryLowerTier),
+        vec![Effect::Save, Effect::StartTurn(failed)],
+        "at 2K it is sent"
+    );
 }

@@ -125,20 +125,26 @@ const ERROR_ROWS: u16 = 3;
 /// error that would be cut waits with no question open (cut, it would
 /// not say what to do).
 pub(super) fn height(app: &App, columns: u16) -> u16 {
-    let Some(s) = app.status.as_ref() else {
-        return 1;
-    };
-    if s.kind != StatusKind::Error || !matches!(app.overlay, Overlay::None) {
+    if !error_takes_the_line(app) {
         return 1;
     }
-    let total_w = usize::from(columns.max(1));
-    let left_w: usize = left_spans(app).iter().map(|s| width(&s.content)).sum();
+    // As `draw` lays it out: wrapped by words beside the shortest cost.
     let [.., shortest] = spent(app);
-    let right_w = width(&shortest) + 2;
-    let room = total_w.saturating_sub(right_w).max(1);
-    u16::try_from(left_w.div_ceil(room))
-        .unwrap_or(u16::MAX)
-        .clamp(1, ERROR_ROWS)
+    let right_w = u16::try_from(width(&shortest) + 2).unwrap_or(u16::MAX);
+    let room = columns.saturating_sub(right_w).max(1);
+    let rows = Paragraph::new(Line::from(left_spans(app)))
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .line_count(room);
+    u16::try_from(rows).unwrap_or(u16::MAX).clamp(1, ERROR_ROWS)
+}
+
+/// Whether an error is said with no question waiting for its keys: it
+/// then takes the room it needs, cut it would not say what to do.
+fn error_takes_the_line(app: &App) -> bool {
+    app.status
+        .as_ref()
+        .is_some_and(|s| s.kind == StatusKind::Error)
+        && matches!(app.overlay, Overlay::None)
 }
 
 /// The left of the status line: the DEMO mark, requests in flight, paid
@@ -218,11 +224,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // it would not say what to do); the cost and the hints take the rest.
     let total_w = usize::from(area.width);
     let left_w: usize = left.iter().map(|s| width(&s.content)).sum();
-    let is_error = app
-        .status
-        .as_ref()
-        .is_some_and(|s| s.kind == StatusKind::Error);
-    let keep = if is_error && matches!(app.overlay, Overlay::None) {
+    let keep = if error_takes_the_line(app) {
         total_w
     } else {
         total_w * 2 / 3

@@ -95,6 +95,39 @@ impl Tmux {
             .to_owned()
     }
 
+    /// [`Tmux::start`] on a pane that runs `pixloom ARGS` ([`app_bin`]),
+    /// then prints its exit status (`__PIXLOOM_EXIT=N`, see
+    /// [`Tmux::quit_app`]) and stays.
+    pub fn start_app(cwd: &Path, args: &[&str], env: &[(String, String)]) -> Tmux {
+        let script = cwd.join(format!("{}.sh", unique("pane")));
+        let command = std::iter::once(app_bin().display().to_string())
+            .chain(args.iter().map(|a| (*a).to_owned()))
+            .map(|a| shell_quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        std::fs::write(
+            &script,
+            format!("{command}\necho \"__PIXLOOM_EXIT=$?\"\nexec sleep 3600\n"),
+        )
+        .unwrap();
+        Tmux::start(&script, cwd, env)
+    }
+
+    /// Quits the app (`q`, confirming if it asks) and checks its exit
+    /// status, which the pane's script prints.
+    pub fn quit_app(&self) {
+        let step = Duration::from_secs(30);
+        self.keys(&["q"]);
+        let s = self.wait_for("the app to quit or ask", step, |s| {
+            s.contains("__PIXLOOM_EXIT=") || s.contains("Quit anyway?")
+        });
+        if !s.contains("__PIXLOOM_EXIT=") {
+            self.keys(&["y"]);
+        }
+        let s = self.wait_text("__PIXLOOM_EXIT=", step);
+        assert!(s.contains("__PIXLOOM_EXIT=0"), "the app failed:\n{s}");
+    }
+
     /// Named keys (`Enter`, `Escape`, `q`).
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "main"];

@@ -116,24 +116,12 @@ fn send_with_room_for_the_file_but_not_the_picture_keeps_a_copy_and_the_link() {
     let mut env = common::term::clean_env(home.path());
     env.push(("PIXLOOM_BASE_URL".into(), fake.base_url.clone()));
     env.push(("PIXLOOM_API_KEY".into(), common::key()));
-    let script = home.path().join("pane.sh");
-    fs::write(
-        &script,
-        format!(
-            "{} {}\necho __PIXLOOM_EXIT=$?\nexec sleep 3600\n",
-            common::term::shell_quote(&common::term::app_bin().display().to_string()),
-            common::term::shell_quote(&dir.display().to_string())
-        ),
-    )
-    .unwrap();
-    let t = common::term::Tmux::start(&script, home.path(), &env);
+    let t = common::term::Tmux::start_app(home.path(), &[&dir.display().to_string()], &env);
     let step = Duration::from_secs(30);
     t.wait_text("press S", step);
     t.keys(&["S"]);
     t.wait_text("n4's picture is stored", step);
-    t.keys(&["q"]);
-    let s = t.wait_text("__PIXLOOM_EXIT=", step);
-    assert!(s.contains("__PIXLOOM_EXIT=0"), "{s}");
+    t.quit_app();
     drop(t);
     assert_stored(&dir, id);
     assert_eq!(fake.billed(), 2);

@@ -28,52 +28,36 @@ fn detected(dir: &Path, probes: usize) {
     );
 }
 
-/// The last "graphics detected" line of the log.
-fn last_detection(dir: &Path) -> String {
-    log(dir)
+/// Waits for the `probes`-th detection; it must have found sixel.
+fn detected_sixel(dir: &Path, probes: usize) {
+    detected(dir, probes);
+    let log = log(dir);
+    let last = log
         .lines()
         .rfind(|l| l.contains("graphics detected"))
-        .unwrap_or_default()
-        .to_owned()
+        .unwrap_or_default();
+    assert!(last.contains("Sixel"), "{last}");
 }
 
-fn env_with_term(dir: &Path) -> Vec<(String, String)> {
+/// `pixloom ARGS` on `fox`'s folder, in a pty that answers as xterm.
+fn as_xterm(dir: &Path, args: &[&str]) -> PtyApp {
+    fox(dir);
     let mut env = env(dir);
     env.retain(|(k, _)| k != "TERM");
     env.push(("TERM".into(), "xterm".into()));
-    env
-}
-
-#[test]
-fn the_app_after_the_start_screen_reads_its_probe_replies_not_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    fox(dir);
-    let env = env_with_term(dir);
-    let mut app = PtyApp::spawn_answering(
+    PtyApp::spawn_answering(
         &app_bin(),
-        &[],
+        args,
         dir,
         &env,
         SIZE,
         StderrTo::File,
         XTERM_REPLIES,
-    );
-    app.wait_output("the start screen listing fox", STEP, |out| {
-        count(out, b"fox") > 0
-    });
-    let from = app.len();
-    app.send(b"\r");
-    detected(dir, 1);
-    let detected = last_detection(dir);
-    assert!(detected.contains("Sixel"), "{detected}");
-    app.wait_output("the app's first frame", STEP, |out| {
-        count(&out[from..], b"reply under") > 0
-    });
-    assert!(
-        app.settle(Duration::from_millis(300), Duration::from_secs(10)),
-        "the app did not settle"
-    );
+    )
+}
+
+/// What the app wrote since `from`: no reply of the terminal typed as keys.
+fn no_reply_typed(app: &PtyApp, from: usize) {
     let after = String::from_utf8_lossy(&app.output()[from..]).into_owned();
     assert!(
         !after.contains("rm(379)"),
@@ -83,6 +67,27 @@ fn the_app_after_the_start_screen_reads_its_probe_replies_not_keys() {
         !after.contains("beside n1"),
         "a reply opened an edit:\n{after}"
     );
+}
+
+#[test]
+fn the_app_after_the_start_screen_reads_its_probe_replies_not_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut app = as_xterm(dir, &[]);
+    app.wait_output("the start screen listing fox", STEP, |out| {
+        count(out, b"fox") > 0
+    });
+    let from = app.len();
+    app.send(b"\r");
+    detected_sixel(dir, 1);
+    app.wait_output("the app's first frame", STEP, |out| {
+        count(&out[from..], b"reply under") > 0
+    });
+    assert!(
+        app.settle(Duration::from_millis(300), Duration::from_secs(10)),
+        "the app did not settle"
+    );
+    no_reply_typed(&app, from);
     app.send(b"q");
     app.wait_exit(STEP);
 }
@@ -91,32 +96,16 @@ fn the_app_after_the_start_screen_reads_its_probe_replies_not_keys() {
 fn the_app_after_a_replay_reads_its_probe_replies_not_keys() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    fox(dir);
-    let env = env_with_term(dir);
-    let mut app = PtyApp::spawn_answering(
-        &app_bin(),
-        &["--demo", "replay", "fox"],
-        dir,
-        &env,
-        SIZE,
-        StderrTo::File,
-        XTERM_REPLIES,
-    );
+    let mut app = as_xterm(dir, &["--demo", "replay", "fox"]);
     detected(dir, 1);
     app.wait_output("the replay", STEP, |out| count(out, b"turn 1 of") > 0);
     let from = app.len();
     app.send(b"P");
-    detected(dir, 2);
-    let detected = last_detection(dir);
-    assert!(detected.contains("Sixel"), "{detected}");
+    detected_sixel(dir, 2);
     app.wait_output("the re-run question", STEP, |out| {
         count(&out[from..], b"re-run from here") > 0
     });
-    let after = String::from_utf8_lossy(&app.output()[from..]).into_owned();
-    assert!(
-        !after.contains("rm(379)"),
-        "replies typed as keys:\n{after}"
-    );
+    no_reply_typed(&app, from);
     // Esc keeps the path as it was; q leaves.
     app.send(b"\x1b");
     app.wait_output("the question closed", STEP, |out| {

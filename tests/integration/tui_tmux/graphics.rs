@@ -48,7 +48,7 @@ fn send(t: &Tmux, prompt: &str) {
 fn quit(t: &Tmux) {
     t.keys(&["Escape"]);
     t.wait_text("q quit", STEP);
-    super::quit(t);
+    t.quit_app();
 }
 
 /// Nothing of a graphics protocol shows as text, in the pane or its title.

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{app_pane, quit};
+use super::app_pane;
 use crate::common;
 use crate::common::term::{Tmux, app_bin, clean_env, run_pixloom, show_json};
 use serde_json::Value;
@@ -56,7 +56,7 @@ fn p_in_a_replay_reruns_the_path_as_a_new_branch() {
     assert!(!s.contains("replay ·"), "still the replay:\n{s}");
     t.keys(&["Enter"]);
     t.wait_text("re-run done: 2 step(s)", STEP);
-    quit(&t);
+    t.quit_app();
     drop(t);
 
     assert_eq!(fake.billed(), 4, "two more calls, one per step");
@@ -92,7 +92,7 @@ fn when_the_folder_is_held_or_no_key_is_set_the_replay_stays_and_says_why() {
     assert!(s.contains("another pixloom process"), "{s}");
     assert!(s.contains("turn 2 of 4"), "back where it was:\n{s}");
     drop(held);
-    quit(&t);
+    t.quit_app();
     drop(t);
 
     // No key: said in the replay, which stays.
@@ -103,7 +103,7 @@ fn when_the_folder_is_held_or_no_key_is_set_the_replay_stays_and_says_why() {
     t.keys(&["P"]);
     let s = t.wait_text("re-running sends requests", STEP);
     assert!(s.contains("turn 1 of 4"), "{s}");
-    quit(&t);
+    t.quit_app();
     drop(t);
     assert_eq!(fake.billed(), 2, "nothing was sent");
     assert_eq!(nodes(&show_json(home, &env, "fox")).len(), 4);

@@ -9,22 +9,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::quit;
-use crate::common::term::{Tmux, app_bin, clean_env, run_pixloom, shell_quote};
+use crate::common::term::{Tmux, clean_env, run_pixloom};
 
 /// Long enough for a loaded 2-core CI machine.
 const STEP: Duration = Duration::from_secs(30);
-
-/// The pane runs a bare `pixloom`, then prints its exit status.
-fn bare_pixloom(dir: &Path, env: &[(String, String)]) -> Tmux {
-    let script = dir.join("pane.sh");
-    let command = format!(
-        "{} \necho \"__PIXLOOM_EXIT=$?\"\nexec sleep 3600\n",
-        shell_quote(&app_bin().display().to_string())
-    );
-    std::fs::write(&script, command).unwrap();
-    Tmux::start(&script, dir, env)
-}
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -56,7 +44,7 @@ fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
     let before = entries(dir);
     assert_eq!(before, ["fox.pixloom", "owl.pixloom"]);
 
-    let t = bare_pixloom(dir, &env);
+    let t = Tmux::start_app(dir, &[], &env);
     let pieces = [
         "fox  here",
         "4 turns",
@@ -76,7 +64,7 @@ fn a_bare_pixloom_lists_the_folders_conversations_and_opens_one() {
     t.keys(&["Enter"]);
     let s = t.wait_text("fox · 4 turns", STEP);
     assert!(s.contains("make it dusk"), "{s}");
-    quit(&t);
+    t.quit_app();
     drop(t);
     assert_eq!(entries(dir), before, "starting created a conversation");
     let recent = std::fs::read_to_string(dir.join("state/pixloom/recent")).unwrap();
@@ -89,7 +77,7 @@ fn in_an_empty_folder_it_says_so_and_n_makes_a_named_one() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path();
     let env = clean_env(dir);
-    let t = bare_pixloom(dir, &env);
+    let t = Tmux::start_app(dir, &[], &env);
     t.wait_text("No conversations in", STEP);
     t.wait_text("Press n to start one", STEP);
     t.keys(&["n"]);
@@ -100,7 +88,7 @@ fn in_an_empty_folder_it_says_so_and_n_makes_a_named_one() {
     t.keys(&["BSpace", "BSpace"]);
     t.keys(&["Enter"]);
     t.wait_text("owl · 0 turns", STEP);
-    quit(&t);
+    t.quit_app();
     drop(t);
     assert_eq!(entries(dir), ["owl.pixloom"]);
     assert!(dir.join("owl.pixloom/conversation.json").is_file());
